@@ -1,0 +1,181 @@
+"""The CTS gRPC server: storage, domain services and servicers wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from dataclasses import dataclass
+
+import grpc
+from cts.connection.v1 import connection_pb2, connection_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlmodel import Session
+
+from server.access.tokens import TokenVerifier, ensure_admin_token
+from server.connections.monitor import HealthMonitor
+from server.connections.seeds import seed_demo, seed_predefined
+from server.connections.service import Connections
+from server.connections.testing import ConnectionTester, TestRun
+from server.connections.view import ConnectionView
+from server.exchange.access import ExchangeAccess
+from server.rpc.boundary import RpcBoundary
+from server.rpc.connection_servicer import ConnectionServicer
+from server.settings import Settings
+from server.storage.database import Database
+from server.storage.migrate import upgrade
+from server.streams.topic import Topic
+from server.vault.cipher import CredentialCipher
+from server.vault.master_key import load_master_key
+
+log = logging.getLogger("cts.server")
+
+SERVICE_NAMES = (connection_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,)
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    """What the first start produced that the operator must see once."""
+
+    generated_admin_token: str | None
+
+
+def prepare_storage(settings: Settings) -> tuple[Database, Bootstrap]:
+    """Create the data folder, migrate the schema, seed once, ensure the admin token.
+
+    The demo connection is seeded (once) when a simulator is configured and the demo is on.
+    """
+    data_dir = settings.resolved_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = Database(settings.resolved_database_url, threads=settings.db_threads)
+    upgrade(db.engine)
+    configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+    cipher = CredentialCipher(load_master_key(settings.master_key, data_dir))
+
+    def bootstrap(session: Session) -> str | None:
+        seed_predefined(session)
+        if settings.demo and settings.simulator_url:
+            seed_demo(session, lambda owner, value: cipher.seal(value, owner=owner))
+        return ensure_admin_token(session, configured, settings.admin_token_file)
+
+    token = db.write_now(bootstrap)
+    return db, Bootstrap(generated_admin_token=token)
+
+
+class CtsServer:
+    """A running CTS server; ``port`` is the bound gRPC port (useful when asked for port 0)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port: int = 0
+        self.bootstrap: Bootstrap | None = None
+        self._db: Database | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self.connection_topic: Topic[ConnectionView] = Topic(
+            "connections",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
+        self.test_topic: Topic[TestRun] = Topic(
+            "connection_tests",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
+        self._monitor: HealthMonitor | None = None
+        self._access: ExchangeAccess | None = None
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        settings = self.settings
+        db, self.bootstrap = await asyncio.to_thread(prepare_storage, settings)
+        self._db = db
+        cipher = CredentialCipher(load_master_key(settings.master_key, settings.resolved_data_dir))
+        connections = Connections(
+            db, cipher, self.connection_topic, heartbeat_seconds=settings.stream_heartbeat_seconds
+        )
+        await connections.load()
+        access = ExchangeAccess(settings.access_config())
+        monitor = HealthMonitor(
+            connections,
+            access,
+            self.connection_topic,
+            interval_seconds=settings.health_check_interval_seconds,
+            concurrency=settings.test_concurrency,
+        )
+        access.on_circuit_change = monitor.circuit_changed
+        tester = ConnectionTester(
+            connections,
+            access,
+            monitor,
+            self.test_topic,
+            concurrency=settings.test_concurrency,
+            drift_warning_ms=settings.clock_drift_warning_ms,
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+        )
+        self._access, self._monitor = access, monitor
+        tokens = TokenVerifier(db, cache_seconds=settings.token_cache_seconds)
+
+        server = grpc.aio.server(
+            interceptors=[RpcBoundary(tokens)],
+            options=[
+                ("grpc.max_receive_message_length", settings.max_message_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        connection_pb2_grpc.add_ConnectionServiceServicer_to_server(
+            ConnectionServicer(connections, tester, monitor), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        self.port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+        await server.start()
+        self._server = server
+        for name in ("", *SERVICE_NAMES):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if settings.health_checks:
+            monitor.start()
+        log.info("gRPC server listening on %s:%d", settings.host, self.port)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Graceful stop: NOT_SERVING, streams end, in-flight calls finish, storage closes."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        await self._health.enter_graceful_shutdown()
+        if self._monitor is not None:
+            await self._monitor.stop()
+        self.connection_topic.close()
+        self.test_topic.close()
+        if self._server is not None:
+            await self._server.stop(
+                self.settings.shutdown_grace_seconds if grace is None else grace
+            )
+        if self._access is not None:
+            await self._access.close()
+        if self._db is not None:
+            await asyncio.to_thread(self._db.close)
+        log.info("gRPC server stopped")
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then shut down gracefully."""
+    server = CtsServer(settings)
+    await server.start()
+    if server.bootstrap and server.bootstrap.generated_admin_token:
+        print(
+            "\nAdmin API token (shown once; also saved with mode 0600 to "
+            f"{settings.admin_token_file}):\n  {server.bootstrap.generated_admin_token}\n",
+            flush=True,
+        )
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("signal received, shutting down (pid %d)", os.getpid())
+    await server.stop()

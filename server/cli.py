@@ -1,0 +1,153 @@
+"""The ``cts`` command: run the stack or one of its parts, manage tokens and the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from server.settings import Settings
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _up(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.stack.up import run_stack
+
+    return run_stack(settings)
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.app import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _envoy(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    import yaml
+
+    from server.stack.envoy import envoy_command, render_config, write_config
+
+    if args.print_config:
+        print(yaml.safe_dump(render_config(settings), sort_keys=False))
+        return 0
+    command = envoy_command(settings, write_config(settings), log_level="info")
+    os.execv(command[0], command)  # noqa: S606 - replaces this process with Envoy
+
+
+def _simulator(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.simulator.run import serve_simulator
+
+    asyncio.run(serve_simulator(settings))
+    return 0
+
+
+def _webui(settings: Settings, _args: argparse.Namespace) -> int:
+    from webui.main import run
+
+    run(settings)
+    return 0
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from server.access.tokens import create_token, list_tokens, revoke_token
+    from server.errors import DomainError
+    from server.storage.database import Database
+    from server.storage.migrate import upgrade
+
+    db = Database(settings.resolved_database_url, threads=1)
+    try:
+        upgrade(db.engine)
+        if args.token_command == "create":
+            token, info = db.write_now(lambda s: create_token(s, args.name))
+            print(f"token '{info.name}' created; it is shown only now:\n{token}")
+        elif args.token_command == "list":
+            for info in db.read_now(list_tokens):
+                state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+                print(
+                    f"{info.name:<30} {info.prefix}…  "
+                    f"created {info.created_at:%Y-%m-%d %H:%M}  {state}"
+                )
+        else:
+            info = db.write_now(lambda s: revoke_token(s, args.name))
+            print(f"token '{info.name}' revoked")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from server.storage.database import Database
+    from server.storage.migrate import new_revision, upgrade
+
+    db = Database(settings.resolved_database_url, threads=1)
+    try:
+        if args.db_command == "upgrade":
+            upgrade(db.engine)
+            print("schema is up to date")
+        else:
+            new_revision(db.engine, args.message)
+    finally:
+        db.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cts",
+        description="CTS: a control plane for crypto trading across many exchange accounts. "
+        "Configuration comes from CTS_* environment variables (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run server, Envoy and dashboard together").set_defaults(run=_up)
+    commands.add_parser("serve", help="run the gRPC server only").set_defaults(run=_serve)
+    envoy = commands.add_parser("envoy", help="run Envoy (HTTP/JSON and gRPC front) only")
+    envoy.add_argument("--print-config", action="store_true", help="print the rendered config")
+    envoy.set_defaults(run=_envoy)
+    commands.add_parser("webui", help="run the dashboard only").set_defaults(run=_webui)
+    commands.add_parser(
+        "simulator", help="run the exchange simulator (Binance, Bybit, OKX dialects) only"
+    ).set_defaults(run=_simulator)
+
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token (printed once)")
+    create.add_argument("name")
+    token_commands.add_parser("list", help="list tokens (never their values)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("name")
+    token.set_defaults(run=_token)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate the schema to the latest revision")
+    revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
+    revision.add_argument("-m", "--message", required=True)
+    db.set_defaults(run=_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    _configure_logging(settings)
+    return int(args.run(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Exchange access: every call CTS makes to an exchange goes through :class:`ExchangeAccess`.
+
+For each call it applies, in order: the account's circuit breaker (fail fast while open), the
+account's throttle (queue for a request slot within the per-second, per-minute and in-flight
+limits), a timeout, and the translation of failures. A rate-limit answer pauses the account
+(Retry-After, else exponential back-off) and the call is retried, up to ``max_retries`` times.
+Each account's calls are counted for health: response times, successes and errors.
+
+An account is an exchange plus an API key: two connections with the same key share limits,
+breaker and statistics. Connections without a key share their exchange's public account.
+Each connection has its own adapter (one ccxt instance), rebuilt when the connection's
+exchange, API type, endpoints or credentials change, and closed when no longer used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from server.exchange.adapter import CcxtAdapter, ExchangeAdapter, MarketCache
+from server.exchange.breaker import CircuitBreaker, CircuitState
+from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt
+from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
+from server.exchange.throttle import DEFAULT_LIMITS, RateLimits, Throttle, Usage
+
+log = logging.getLogger("cts.exchange")
+
+T = TypeVar("T")
+RECENT_CALLS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    api_key: str
+    secret: str
+    passphrase: str | None = None
+
+    def __repr__(self) -> str:  # never print secrets, not even in a debugger or a log
+        return "Credentials(****)"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The connection a call is for: where it goes and with which credentials."""
+
+    connection_id: str
+    exchange: str
+    api_type: str
+    testnet: bool = False
+    simulated: bool = False
+    credentials: Credentials | None = None
+
+    @property
+    def account_id(self) -> str:
+        """Exchange + hash of the key: the unit that limits, breaker and statistics belong to."""
+        if self.credentials is None:
+            return f"{self.exchange}:public"
+        digest = hashlib.sha256(self.credentials.api_key.encode()).hexdigest()[:16]
+        return f"{self.exchange}:{digest}"
+
+    @property
+    def fingerprint(self) -> str:
+        parts = [self.exchange, self.api_type, str(self.testnet), str(self.simulated)]
+        if self.credentials is not None:
+            c = self.credentials
+            parts.append(
+                hashlib.sha256(f"{c.api_key}\0{c.secret}\0{c.passphrase}".encode()).hexdigest()
+            )
+        return "|".join(parts)
+
+
+@dataclass
+class CallStats:
+    """What the calls of one account did: counts and recent response times."""
+
+    successes: int = 0
+    errors: int = 0
+    recent: deque[tuple[float, bool, float]] = field(
+        default_factory=lambda: deque(maxlen=RECENT_CALLS)
+    )
+    last_error: str = ""
+
+    def record(self, ok: bool, seconds: float, error: str = "") -> None:
+        if ok:
+            self.successes += 1
+        else:
+            self.errors += 1
+            self.last_error = error
+        self.recent.append((time.time(), ok, seconds))
+
+    def average_ms(self) -> float:
+        times = [s for _, ok, s in self.recent if ok]
+        return 1000 * sum(times) / len(times) if times else 0.0
+
+
+@dataclass
+class Account:
+    throttle: Throttle
+    breaker: CircuitBreaker
+    stats: CallStats = field(default_factory=CallStats)
+    connections: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    """A snapshot of one account's health, as exchange access sees it."""
+
+    circuit: CircuitState
+    circuit_retry_in: float
+    successes: int
+    errors: int
+    average_ms: float
+    usage: Usage
+    last_error: str
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    limits: Mapping[str, RateLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    timeout_seconds: float = 10.0
+    max_retries: int = 5
+    breaker_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
+    throttle_guard_seconds: float = 0.05
+    simulator_url: str | None = None
+
+    def limits_for(self, exchange: str) -> RateLimits:
+        return self.limits.get(exchange) or DEFAULT_LIMITS.get(exchange) or DEFAULT_LIMITS["pionex"]
+
+
+class ExchangeAccess:
+    def __init__(self, config: AccessConfig) -> None:
+        self.config = config
+        #: Told (account id, its connection ids, new state) when an account's circuit changes.
+        self.on_circuit_change: Callable[[str, set[str], CircuitState], None] | None = None
+        self._accounts: dict[str, Account] = {}
+        self._account_of: dict[str, str] = {}  # connection id → account id
+        self._adapters: dict[str, tuple[str, ExchangeAdapter]] = {}
+        self._markets = MarketCache()
+
+    # -- calls --------------------------------------------------------------------------------
+
+    async def call(
+        self,
+        target: Target,
+        operation: Callable[[ExchangeAdapter], Awaitable[T]],
+        *,
+        retry: bool = True,
+    ) -> T:
+        """Run ``operation`` on the target's adapter within its account's limits."""
+        account = self.account(target)
+        adapter = await self._adapter(target)
+        attempts = 0
+        while True:
+            if not account.breaker.allow():
+                raise ExchangeError(
+                    ExchangeFailure.CIRCUIT_OPEN,
+                    f"{target.exchange}: calls paused after repeated failures; "
+                    f"next try in {account.breaker.retry_in:.0f} s",
+                    exchange=target.exchange,
+                )
+            outcome = await self._attempt(account, adapter, operation, target)
+            if not isinstance(outcome, ExchangeError):
+                return outcome
+            if outcome.failure is ExchangeFailure.RATE_LIMITED:
+                pause = account.throttle.penalize(outcome.retry_after)
+                log.info("%s rate limited; pausing the account %.2f s", target.exchange, pause)
+                if retry and attempts < self.config.max_retries:
+                    attempts += 1
+                    continue
+            raise outcome
+
+    async def _attempt(
+        self,
+        account: Account,
+        adapter: ExchangeAdapter,
+        operation: Callable[[ExchangeAdapter], Awaitable[T]],
+        target: Target,
+    ) -> T | ExchangeError:
+        async with account.throttle.slot():
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(self.config.timeout_seconds):
+                    result = await operation(adapter)
+            except TimeoutError:
+                error = ExchangeError(
+                    ExchangeFailure.TIMEOUT,
+                    f"{target.exchange}: no answer within {self.config.timeout_seconds:g} s",
+                    exchange=target.exchange,
+                )
+            except ExchangeError as exc:
+                error = exc
+            else:
+                account.stats.record(True, time.perf_counter() - started)
+                account.throttle.succeeded()
+                account.breaker.record_success()
+                return result
+        account.stats.record(False, time.perf_counter() - started, error.failure.value)
+        if error.failure in EXCHANGE_SIDE:
+            account.breaker.record_failure()
+        else:
+            account.breaker.record_neutral()
+        return error
+
+    # -- accounts and adapters ----------------------------------------------------------------
+
+    def account(self, target: Target) -> Account:
+        key = target.account_id
+        account = self._accounts.get(key)
+        if account is None:
+            account = Account(
+                Throttle(
+                    self.config.limits_for(target.exchange),
+                    guard_seconds=self.config.throttle_guard_seconds,
+                ),
+                CircuitBreaker(
+                    failure_threshold=self.config.breaker_threshold,
+                    cooldown_seconds=self.config.breaker_cooldown_seconds,
+                    on_change=functools.partial(self._circuit_changed, key),
+                ),
+            )
+            self._accounts[key] = account
+        account.connections.add(target.connection_id)
+        self._account_of[target.connection_id] = key
+        return account
+
+    def health_of_connection(self, connection_id: str, exchange: str) -> AccountHealth:
+        """The health of the account a connection last used (a fresh one if none yet)."""
+        account_id = self._account_of.get(connection_id)
+        account = self._accounts.get(account_id) if account_id else None
+        if account is None:
+            account = Account(Throttle(self.config.limits_for(exchange)), CircuitBreaker())
+        return AccountHealth(
+            circuit=account.breaker.state,
+            circuit_retry_in=account.breaker.retry_in,
+            successes=account.stats.successes,
+            errors=account.stats.errors,
+            average_ms=account.stats.average_ms(),
+            usage=account.throttle.usage(),
+            last_error=account.stats.last_error,
+        )
+
+    def _circuit_changed(self, account_id: str, state: CircuitState) -> None:
+        log.warning("circuit of %s is now %s", account_id.split(":")[0], state.value)
+        if self.on_circuit_change is not None:
+            account = self._accounts.get(account_id)
+            self.on_circuit_change(
+                account_id, set(account.connections) if account else set(), state
+            )
+
+    async def _adapter(self, target: Target) -> ExchangeAdapter:
+        cached = self._adapters.get(target.connection_id)
+        if cached is not None and cached[0] == target.fingerprint:
+            return cached[1]
+        if cached is not None:
+            await cached[1].close()
+        adapter = self._build(target)
+        self._adapters[target.connection_id] = (target.fingerprint, adapter)
+        return adapter
+
+    def _build(self, target: Target) -> ExchangeAdapter:
+        base_url = self.config.simulator_url if target.simulated else None
+        if target.simulated and not base_url:
+            raise ExchangeError(
+                ExchangeFailure.UNAVAILABLE,
+                "this connection uses the exchange simulator, "
+                "but none is configured (CTS_SIMULATOR_URL)",
+                exchange=target.exchange,
+            )
+        credentials = target.credentials
+        try:
+            instance = create_ccxt(
+                target.exchange,
+                target.api_type,
+                api_key=credentials.api_key if credentials else None,
+                secret=credentials.secret if credentials else None,
+                passphrase=credentials.passphrase if credentials else None,
+                base_url=base_url,
+                testnet=target.testnet,
+                timeout_seconds=self.config.timeout_seconds,
+            )
+        except UnsupportedConnection as exc:
+            raise ExchangeError(
+                ExchangeFailure.UNSUPPORTED,
+                f"{target.exchange} {target.api_type}: no exchange adapter yet",
+                exchange=target.exchange,
+            ) from exc
+        market_key = f"{target.exchange}|{target.api_type}|{target.testnet}|{base_url}"
+        return CcxtAdapter(target.exchange, instance, self._markets, market_key)
+
+    async def release(self, connection_id: str) -> None:
+        """Close the connection's adapter (it was deleted or changed)."""
+        cached = self._adapters.pop(connection_id, None)
+        if cached is not None:
+            await cached[1].close()
+        for account in self._accounts.values():
+            account.connections.discard(connection_id)
+        self._account_of.pop(connection_id, None)
+
+    async def close(self) -> None:
+        for _, adapter in list(self._adapters.values()):
+            await adapter.close()
+        self._adapters.clear()

@@ -1,0 +1,115 @@
+"""Building ccxt instances for a connection: the right class, options and endpoints.
+
+One ccxt instance per connection, async, with ccxt's own rate limiter switched off: CTS's
+account throttle (``server.exchange.throttle``) is the one place that spaces requests, so the
+two never stack delays. Calls that ``load_markets`` would make by default and CTS does not need
+(currencies, margin pairs, market types of other API types) are cut.
+
+For a connection on the exchange simulator, every API URL of the instance is rewritten to the
+simulator's base URL, keeping its path, so that unmodified ccxt talks to it as to the exchange.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt.async_support as ccxt_async
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    ccxt_class: str
+    default_type: str
+    market_types: tuple[str, ...]
+    has_off: tuple[str, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+# (exchange, api_type) → how to build its ccxt instance.
+DIALECTS: dict[tuple[str, str], Dialect] = {
+    ("binance", "spot"): Dialect(
+        "binance", "spot", ("spot",), options=(("fetchCurrencies", False), ("fetchMargins", False))
+    ),
+    ("binance", "margin"): Dialect(
+        "binance",
+        "margin",
+        ("spot",),
+        options=(("fetchCurrencies", False), ("fetchMargins", False)),
+    ),
+    ("binance", "perpetual_futures"): Dialect(
+        "binanceusdm",
+        "future",
+        ("linear",),
+        options=(("fetchCurrencies", False), ("fetchMargins", False)),
+    ),
+    ("bybit", "spot"): Dialect("bybit", "spot", ("spot",), has_off=("fetchCurrencies",)),
+    ("bybit", "unified"): Dialect(
+        "bybit", "spot", ("spot", "linear"), has_off=("fetchCurrencies",)
+    ),
+    ("bybit", "perpetual_futures"): Dialect(
+        "bybit", "swap", ("linear",), has_off=("fetchCurrencies",)
+    ),
+    ("okx", "spot"): Dialect("okx", "spot", ("spot",), has_off=("fetchCurrencies",)),
+    ("okx", "margin"): Dialect("okx", "margin", ("spot",), has_off=("fetchCurrencies",)),
+    ("okx", "perpetual_futures"): Dialect("okx", "swap", ("swap",), has_off=("fetchCurrencies",)),
+    ("kraken", "spot"): Dialect("kraken", "spot", ("spot",)),
+    ("bingx", "spot"): Dialect("bingx", "spot", ("spot",)),
+    ("bingx", "perpetual_futures"): Dialect("bingx", "swap", ("swap",)),
+}
+
+
+class UnsupportedConnection(Exception):
+    """No ccxt mapping for this exchange and API type."""
+
+
+def rewrite_urls(urls: Any, base_url: str) -> Any:
+    """Every URL string in ``urls`` (nested dicts too) moved to ``base_url``, paths kept."""
+    if isinstance(urls, dict):
+        return {key: rewrite_urls(value, base_url) for key, value in urls.items()}
+    if isinstance(urls, str) and urls.startswith(("http://", "https://")):
+        parts = urlsplit(urls)
+        return base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+    return urls
+
+
+def create_ccxt(
+    exchange: str,
+    api_type: str,
+    *,
+    api_key: str | None = None,
+    secret: str | None = None,
+    passphrase: str | None = None,
+    base_url: str | None = None,
+    testnet: bool = False,
+    timeout_seconds: float = 10.0,
+) -> Any:
+    """A new async ccxt instance for one connection. The caller closes it."""
+    dialect = DIALECTS.get((exchange, api_type))
+    if dialect is None:
+        raise UnsupportedConnection(f"{exchange} {api_type} is not supported")
+    config: dict[str, Any] = {
+        "enableRateLimit": False,
+        "timeout": int(timeout_seconds * 1000),
+        "options": {
+            "defaultType": dialect.default_type,
+            "fetchMarkets": {"types": list(dialect.market_types)},
+            **dict(dialect.options),
+        },
+    }
+    if dialect.has_off:
+        config["has"] = {name: False for name in dialect.has_off}
+    if api_key:
+        config["apiKey"] = api_key
+    if secret:
+        config["secret"] = secret
+    if passphrase:
+        config["password"] = passphrase
+    instance = getattr(ccxt_async, dialect.ccxt_class)(config)
+    if base_url:
+        instance.urls["api"] = rewrite_urls(instance.urls["api"], base_url)
+    elif testnet:
+        instance.set_sandbox_mode(True)
+    instance.timeout_on_exit = 0
+    return instance

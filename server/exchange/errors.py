@@ -1,0 +1,121 @@
+"""CTS's own kinds of exchange failure, and the translation of ccxt's exceptions into them.
+
+Everything above exchange access sees only :class:`ExchangeError`; ccxt's exception classes
+never leave ``server.exchange``. Messages name the exchange and what failed, never credentials.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import ccxt
+
+from server.errors import DomainError, ErrorKind
+
+
+class ExchangeFailure(StrEnum):
+    AUTHENTICATION = "authentication"  # key unknown, revoked, or wrong secret/passphrase
+    PERMISSION = "permission"  # the key may not do this
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"  # down, 5xx, maintenance, connection refused
+    TIMEOUT = "timeout"
+    CLOCK_SKEW = "clock_skew"  # timestamp outside the exchange's window (invalid nonce)
+    BAD_SYMBOL = "bad_symbol"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    INVALID_ORDER = "invalid_order"
+    ORDER_NOT_FOUND = "order_not_found"
+    CIRCUIT_OPEN = "circuit_open"  # CTS stopped calling after repeated failures
+    UNSUPPORTED = "unsupported"  # this exchange or API type has no adapter (yet)
+    BAD_RESPONSE = "bad_response"  # the exchange answered something unusable
+    OTHER = "other"
+
+
+# Failures that say the exchange (or the way to it) is unwell, as opposed to the request.
+EXCHANGE_SIDE = frozenset(
+    {ExchangeFailure.UNAVAILABLE, ExchangeFailure.TIMEOUT, ExchangeFailure.BAD_RESPONSE}
+)
+# Failures worth retrying after a pause (reads only; orders have their own rules).
+RETRYABLE = frozenset({ExchangeFailure.RATE_LIMITED})
+
+_KINDS: dict[ExchangeFailure, ErrorKind] = {
+    ExchangeFailure.RATE_LIMITED: ErrorKind.RESOURCE_EXHAUSTED,
+    ExchangeFailure.UNAVAILABLE: ErrorKind.UNAVAILABLE,
+    ExchangeFailure.CIRCUIT_OPEN: ErrorKind.UNAVAILABLE,
+    ExchangeFailure.TIMEOUT: ErrorKind.DEADLINE_EXCEEDED,
+}
+
+
+class ExchangeError(DomainError):
+    """An exchange call failed; ``failure`` says how."""
+
+    def __init__(
+        self,
+        failure: ExchangeFailure,
+        message: str,
+        *,
+        exchange: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.kind = _KINDS.get(failure, ErrorKind.FAILED_PRECONDITION)
+        super().__init__(
+            message,
+            reason=f"EXCHANGE_{failure.value.upper()}",
+            metadata={"exchange": exchange} if exchange else None,
+        )
+        self.failure = failure
+        self.exchange = exchange
+        self.retry_after = retry_after
+
+
+# Most specific first: ccxt's classes inherit from each other.
+_TRANSLATION: tuple[tuple[type[Exception], ExchangeFailure], ...] = (
+    (ccxt.PermissionDenied, ExchangeFailure.PERMISSION),
+    (ccxt.AuthenticationError, ExchangeFailure.AUTHENTICATION),
+    (ccxt.InvalidNonce, ExchangeFailure.CLOCK_SKEW),
+    (ccxt.RateLimitExceeded, ExchangeFailure.RATE_LIMITED),
+    (ccxt.DDoSProtection, ExchangeFailure.RATE_LIMITED),
+    (ccxt.RequestTimeout, ExchangeFailure.TIMEOUT),
+    (ccxt.ExchangeNotAvailable, ExchangeFailure.UNAVAILABLE),
+    (ccxt.BadSymbol, ExchangeFailure.BAD_SYMBOL),
+    (ccxt.InsufficientFunds, ExchangeFailure.INSUFFICIENT_FUNDS),
+    (ccxt.OrderNotFound, ExchangeFailure.ORDER_NOT_FOUND),
+    (ccxt.InvalidOrder, ExchangeFailure.INVALID_ORDER),
+    (ccxt.NotSupported, ExchangeFailure.UNSUPPORTED),
+    (ccxt.BadResponse, ExchangeFailure.BAD_RESPONSE),
+    (ccxt.NetworkError, ExchangeFailure.UNAVAILABLE),
+)
+
+_DESCRIPTIONS: dict[ExchangeFailure, str] = {
+    ExchangeFailure.AUTHENTICATION: "the exchange rejected the API credentials",
+    ExchangeFailure.PERMISSION: "the API key lacks the permission for this call",
+    ExchangeFailure.RATE_LIMITED: "the exchange is rate limiting this account",
+    ExchangeFailure.UNAVAILABLE: "the exchange is unavailable",
+    ExchangeFailure.TIMEOUT: "the exchange did not answer in time",
+    ExchangeFailure.CLOCK_SKEW: "the exchange rejected the request timestamp (clock skew)",
+    ExchangeFailure.BAD_SYMBOL: "the exchange does not know this symbol",
+    ExchangeFailure.INSUFFICIENT_FUNDS: "insufficient funds",
+    ExchangeFailure.INVALID_ORDER: "the exchange rejected the order",
+    ExchangeFailure.ORDER_NOT_FOUND: "the exchange does not know this order",
+    ExchangeFailure.UNSUPPORTED: "this call is not supported for this exchange",
+    ExchangeFailure.BAD_RESPONSE: "the exchange answered with something unusable",
+    ExchangeFailure.OTHER: "the exchange refused the call",
+}
+
+
+def translate(
+    error: Exception, *, exchange: str, retry_after: float | None = None
+) -> ExchangeError:
+    """The CTS error for a ccxt exception (use ``raise translate(e, ...) from e``).
+
+    The message is CTS's own description: ccxt's texts embed the exchange's raw response,
+    which is not shown to clients.
+    """
+    failure = next(
+        (kind for cls, kind in _TRANSLATION if isinstance(error, cls)), ExchangeFailure.OTHER
+    )
+    return ExchangeError(
+        failure,
+        f"{exchange}: {_DESCRIPTIONS[failure]}",
+        exchange=exchange,
+        retry_after=retry_after if failure is ExchangeFailure.RATE_LIMITED else None,
+    )

@@ -1,0 +1,130 @@
+"""The interceptor every RPC passes through: authentication, then the error mapping.
+
+Authentication: ``authorization: Bearer <token>`` metadata on every RPC except the standard
+health service. Errors: :class:`~server.errors.DomainError` becomes its mapped status; any
+other exception becomes INTERNAL with a log reference (see :mod:`server.rpc.errors`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from server.access.tokens import Principal, TokenVerifier
+from server.errors import DomainError, Unauthenticated
+from server.rpc.errors import internal_status, status_of
+
+log = logging.getLogger("cts.rpc")
+
+UNAUTHENTICATED_METHODS = frozenset(
+    {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"}
+)
+
+current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
+    "current_principal", default=None
+)
+
+
+def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
+    for key, value in metadata or ():
+        if key == "authorization":
+            text = value.decode("latin-1") if isinstance(value, bytes) else value
+            scheme, _, token = text.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated(
+                    "authorization metadata must be 'Bearer <token>'", reason="TOKEN_MALFORMED"
+                )
+            return token.strip()
+    raise Unauthenticated(
+        "missing 'authorization: Bearer <token>' metadata", reason="TOKEN_MISSING"
+    )
+
+
+class RpcBoundary(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, tokens: TokenVerifier) -> None:
+        self._tokens = tokens
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method = details.method
+        if handler is None or method in UNAUTHENTICATED_METHODS:
+            return handler
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            wrapped = self._wrapped[method] = self._wrap(method, handler)
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._guard(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._guard(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._guard(method, handler.stream_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._guard(method, handler.stream_stream),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _guard(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isasyncgenfunction(behavior):
+
+            async def streaming(
+                request: Any, context: grpc.aio.ServicerContext
+            ) -> AsyncIterator[Any]:
+                try:
+                    await self._authenticate(context)
+                    async for response in behavior(request, context):
+                        yield response
+                except Exception as exc:
+                    await _abort(method, context, exc)
+
+            return streaming
+
+        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                await self._authenticate(context)
+                return await behavior(request, context)
+            except Exception as exc:
+                await _abort(method, context, exc)
+
+        return unary
+
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> None:
+        token = bearer_token(context.invocation_metadata())
+        current_principal.set(await self._tokens.verify(token))
+
+
+async def _abort(method: str, context: grpc.aio.ServicerContext, exc: Exception) -> None:
+    if isinstance(exc, grpc.aio.AbortError):
+        raise exc
+    if isinstance(exc, DomainError):
+        status = status_of(exc)
+        log.info("%s: %s %s", method, status.code.name, exc.reason)
+    else:
+        status, reference = internal_status()
+        log.error("%s failed (reference %s)", method, reference, exc_info=exc)
+    await context.abort(status.code, status.details, status.trailing_metadata)

@@ -1,0 +1,120 @@
+"""The one settings object of CTS: every knob is a ``CTS_`` environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from server.exchange.throttle import RateLimits
+
+if TYPE_CHECKING:
+    from server.exchange.access import AccessConfig
+
+
+class Settings(BaseSettings):
+    """Configuration of the server, Envoy, the dashboard and ``cts up``.
+
+    Values come from the environment (``CTS_GRPC_PORT=50052``) or from keyword arguments in
+    tests. Secrets are ``SecretStr`` so that they never print.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CTS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=Path("data"), description="Folder for SQLite, keys and tokens.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default SQLite at $CTS_DATA_DIR/cts.db. "
+        "Example: postgresql+psycopg://user@127.0.0.1:5432/cts",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 (url-safe) 32-byte key that encrypts credentials; "
+        "default: $CTS_DATA_DIR/master.key, created on first start with mode 0600.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Sets the admin API token instead of generating one on first start.",
+    )
+
+    host: str = Field(default="127.0.0.1", description="Interface every listener binds to.")
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, description="Envoy's HTTP/JSON + gRPC port."
+    )
+    webui_port: int = Field(default=8081, ge=0, le=65535)
+    envoy_admin_port: int = Field(default=9901, ge=0, le=65535)
+
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    stream_queue_size: int = Field(default=1024, ge=1, description="Per-subscriber buffer.")
+    stream_history_size: int = Field(default=4096, ge=1, description="Changes kept for resume.")
+
+    token_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified token is trusted without a lookup."
+    )
+    max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0)
+    db_threads: int = Field(default=4, ge=1, description="Worker threads for storage calls.")
+    log_level: str = Field(default="INFO")
+
+    # Exchange access
+    exchange_limits: dict[str, RateLimits] = Field(
+        default_factory=dict,
+        description="Per-exchange account limits overriding the defaults, as JSON: "
+        '{"bybit": {"per_second": 10, "per_minute": 120, "concurrent": 5}}.',
+    )
+    exchange_timeout_seconds: float = Field(default=10.0, gt=0, description="Every exchange call.")
+    exchange_max_retries: int = Field(default=5, ge=0, description="Retries after a 429.")
+    circuit_failure_threshold: int = Field(default=5, ge=1)
+    circuit_cooldown_seconds: float = Field(default=30.0, gt=0)
+    health_checks: bool = Field(
+        default=True, description="Check enabled connections periodically and when enabled."
+    )
+    health_check_interval_seconds: float = Field(default=300.0, gt=0)
+    test_concurrency: int = Field(default=10, ge=1, description="Connection tests at once.")
+    clock_drift_warning_ms: int = Field(default=1000, ge=0)
+
+    # Exchange simulator
+    simulator_url: str | None = Field(
+        default=None,
+        description="Base URL of the exchange simulator that is_simulated connections use "
+        "(`cts up` starts one and sets this).",
+    )
+    simulator_port: int = Field(default=8082, ge=0, le=65535)
+    simulator_seed: int = Field(default=0)
+    demo: bool = Field(
+        default=True,
+        description="`cts up` runs the simulator and creates the demo connection on it.",
+    )
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'cts.db'}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.host}:{self.grpc_port}"
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.resolved_data_dir / "admin.token"
+
+    def access_config(self) -> AccessConfig:
+        from server.exchange.access import AccessConfig
+
+        return AccessConfig(
+            limits=self.exchange_limits,
+            timeout_seconds=self.exchange_timeout_seconds,
+            max_retries=self.exchange_max_retries,
+            breaker_threshold=self.circuit_failure_threshold,
+            breaker_cooldown_seconds=self.circuit_cooldown_seconds,
+            simulator_url=self.simulator_url,
+        )

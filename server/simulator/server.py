@@ -1,0 +1,301 @@
+"""The exchange simulator: one HTTP server that speaks the Binance, Bybit and OKX dialects.
+
+It is clearly a simulator: every response carries ``X-Simulator: CTS exchange simulator``, and
+its control API lives under ``/__simulator/``. Run it with ``cts simulator`` or start it in
+process (``await Simulator(...).start()``) in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from server.simulator.dialects.base import Dialect
+from server.simulator.faults import FaultBoard
+from server.simulator.ledger import Account, Ledger, Permissions
+from server.simulator.prices import PriceBook
+
+log = logging.getLogger("cts.simulator")
+
+SIMULATOR_HEADER = ("X-Simulator", "CTS exchange simulator")
+CONTROL_PREFIX = "/__simulator/"
+DEMO_BALANCES: dict[str, Decimal | str | int] = {
+    "USDT": Decimal(10_000),
+    "BTC": Decimal("0.25"),
+    "ETH": Decimal(2),
+}
+
+
+def all_dialects() -> list[type[Dialect]]:
+    from server.simulator.dialects.binance import BinanceDialect
+    from server.simulator.dialects.bybit import BybitDialect
+
+    return [BinanceDialect, BybitDialect]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request as the simulator received it (for tests and the control API)."""
+
+    time: float
+    exchange: str
+    method: str
+    path: str
+    api_key: str | None
+    status: int
+
+
+@dataclass
+class Limits:
+    """The simulator's own rate limits per exchange and key (or client address)."""
+
+    per_second: int = 50
+    per_minute: int = 2400
+
+
+class Windows:
+    """Sliding one-second and one-minute windows of request times per caller."""
+
+    def __init__(self) -> None:
+        self._times: dict[tuple[str, str], deque[float]] = {}
+
+    def admit(self, exchange: str, caller: str, limits: Limits, now: float) -> bool:
+        times = self._times.setdefault((exchange, caller), deque())
+        while times and times[0] <= now - 60:
+            times.popleft()
+        in_second = sum(1 for t in reversed(times) if t > now - 1)
+        if in_second >= limits.per_second or len(times) >= limits.per_minute:
+            return False
+        times.append(now)
+        return True
+
+
+class Simulator:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        volatility: float = 5e-4,
+        clock: Callable[[], float] = time.time,
+        dialects: Iterable[type[Dialect]] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.clock = clock
+        self.prices = PriceBook(seed, volatility=volatility, clock=clock)
+        self.faults = FaultBoard()
+        self.requests: deque[RequestRecord] = deque(maxlen=50_000)
+        self._windows = Windows()
+        self.dialects = [cls(self) for cls in (dialects or all_dialects())]
+        self.ledgers = {d.name: Ledger(d.name, self.prices, clock) for d in self.dialects}
+        self.limits = {d.name: limits or Limits() for d in self.dialects}
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -- control ------------------------------------------------------------------------------
+
+    def open_account(
+        self,
+        exchange: str,
+        *,
+        api_key: str | None = None,
+        secret: str | None = None,
+        passphrase: str | None = None,
+        balances: dict[str, Decimal | str | int] | None = None,
+        permissions: Permissions | None = None,
+    ) -> Account:
+        """A new account; keys are generated unless given. OKX accounts always get a passphrase."""
+        if exchange == "okx" and passphrase is None:
+            passphrase = secrets.token_urlsafe(12)
+        return self.ledgers[exchange].open_account(
+            api_key or f"sim-{exchange}-{secrets.token_hex(12)}",
+            secret or secrets.token_hex(24),
+            passphrase=passphrase,
+            balances=DEMO_BALANCES if balances is None else balances,
+            permissions=permissions,
+        )
+
+    def account(self, api_key: str) -> Account:
+        for ledger in self.ledgers.values():
+            if api_key in ledger.accounts:
+                return ledger.accounts[api_key]
+        raise KeyError(api_key)
+
+    def exchange_time_ms(self, exchange: str) -> int:
+        skew = self.faults.effective(exchange, None).clock_skew_ms
+        return int(self.clock() * 1000) + skew
+
+    def requests_since(self, since: float, *, exchange: str | None = None) -> list[RequestRecord]:
+        return [
+            r
+            for r in self.requests
+            if r.time >= since and (exchange is None or r.exchange == exchange)
+        ]
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=1024 * 1024)
+        for dialect in self.dialects:
+            app.add_routes(list(dialect.routes()))
+        app.add_routes(self._control_routes())
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0: a free port); returns the base URL."""
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_port=False)
+        await site.start()
+        server = site._server
+        assert server is not None
+        bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.base_url = f"http://{host}:{bound}"
+        log.info("exchange simulator listening on %s", self.base_url)
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _dialect_for(self, path: str) -> Dialect | None:
+        for dialect in self.dialects:
+            if path.startswith(dialect.prefixes):
+                return dialect
+        return None
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            response = await handler(request)
+            response.headers[SIMULATOR_HEADER[0]] = SIMULATOR_HEADER[1]
+            return response
+        received = self.clock()
+        dialect = self._dialect_for(request.path)
+        if dialect is None:
+            return web.json_response(
+                {"error": f"no simulated exchange serves {request.path}"}, status=404
+            )
+        api_key = dialect.api_key_of(request)
+        response = await self._answer(dialect, api_key, request, handler, received)
+        response.headers[SIMULATOR_HEADER[0]] = SIMULATOR_HEADER[1]
+        self.requests.append(
+            RequestRecord(
+                received, dialect.name, request.method, request.path, api_key, response.status
+            )
+        )
+        return response
+
+    async def _answer(
+        self,
+        dialect: Dialect,
+        api_key: str | None,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        received: float,
+    ) -> web.StreamResponse:
+        faults = self.faults.effective(dialect.name, api_key)
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        if faults.hang:
+            await asyncio.Event().wait()  # until the client gives up and the request is cancelled
+        if faults.maintenance:
+            return dialect.maintenance()
+        if faults.down or self.faults.random_error(faults.error_rate):
+            return dialect.unavailable()
+        if self.faults.take_rate_limit(dialect.name, api_key):
+            return dialect.rate_limited(faults.retry_after_seconds)
+        caller = api_key or (request.remote or "anonymous")
+        if not self._windows.admit(dialect.name, caller, self.limits[dialect.name], received):
+            return dialect.rate_limited(1.0)
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return dialect.not_found(request)
+
+    # -- the control API ----------------------------------------------------------------------
+
+    def _control_routes(self) -> list[web.RouteDef]:
+        p = CONTROL_PREFIX
+        return [
+            web.get(p + "health", self._health),
+            web.post(p + "accounts", self._open_account),
+            web.post(p + "accounts/{api_key}/revoke", self._revoke),
+            web.post(p + "accounts/{api_key}/restore", self._restore),
+            web.post(p + "faults", self._set_faults),
+            web.delete(p + "faults", self._clear_faults),
+            web.post(p + "prices", self._set_prices),
+            web.post(p + "limits", self._set_limits),
+            web.get(p + "requests", self._list_requests),
+        ]
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "exchanges": [d.name for d in self.dialects]})
+
+    async def _open_account(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        permissions = Permissions(**body["permissions"]) if "permissions" in body else None
+        account = self.open_account(
+            body["exchange"],
+            api_key=body.get("api_key"),
+            secret=body.get("secret"),
+            passphrase=body.get("passphrase"),
+            balances=body.get("balances"),
+            permissions=permissions,
+        )
+        return web.json_response(
+            {
+                "exchange": account.exchange,
+                "api_key": account.api_key,
+                "secret": account.secret,
+                "passphrase": account.passphrase,
+            }
+        )
+
+    async def _revoke(self, request: web.Request) -> web.Response:
+        self.account(request.match_info["api_key"]).revoked = True
+        return web.json_response({"revoked": True})
+
+    async def _restore(self, request: web.Request) -> web.Response:
+        self.account(request.match_info["api_key"]).revoked = False
+        return web.json_response({"revoked": False})
+
+    async def _set_faults(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = await request.json()
+        exchange, api_key = body.pop("exchange", None), body.pop("api_key", None)
+        try:
+            self.faults.set(body, exchange=exchange, api_key=api_key)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"ok": True})
+
+    async def _clear_faults(self, _request: web.Request) -> web.Response:
+        self.faults.clear()
+        return web.json_response({"ok": True})
+
+    async def _set_prices(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.prices.script(
+            body["base"], body["prices"], step_seconds=float(body.get("step_seconds", 1))
+        )
+        return web.json_response({"ok": True})
+
+    async def _set_limits(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.limits[body["exchange"]] = Limits(int(body["per_second"]), int(body["per_minute"]))
+        return web.json_response({"ok": True})
+
+    async def _list_requests(self, request: web.Request) -> web.Response:
+        since = float(request.query.get("since", 0))
+        return web.json_response([asdict(r) for r in self.requests_since(since)])

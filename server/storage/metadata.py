@@ -1,0 +1,12 @@
+"""The metadata of every table, for Alembic. Import table modules here when adding them."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from server.access.model import ApiToken
+from server.connections.model import ConnectionRecord
+from server.storage.seed_marks import SeedMark
+
+TABLES = (ApiToken, ConnectionRecord, SeedMark)
+metadata = SQLModel.metadata

@@ -1,0 +1,193 @@
+"""The one publish/subscribe mechanism behind every ``Watch*`` stream.
+
+A :class:`Topic` numbers every published change with a revision that only grows (also across
+restarts: numbering starts at the start time in microseconds), keeps the most recent changes
+for clients that resume, and hands each change to every subscriber without ever waiting on one:
+each :class:`Subscription` has a bounded buffer, and a subscriber that falls behind has its
+buffer dropped and is told to resynchronise, while the publisher and the other subscribers go on.
+
+Publishers that commit to storage hold :meth:`Topic.ordered` around commit-and-publish, and
+watchers hold it around subscribe-and-snapshot. So revisions follow commit order, and a snapshot
+reflects exactly the changes up to the revision it is stamped with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Change(Generic[T]):
+    """One published change of one item.
+
+    ``previous`` is the item before the change (None when it was created) and ``current`` after
+    it; a deletion has ``deleted=True`` and ``current`` holding the last state. Carrying both lets
+    every watcher decide, with its own filter, whether the item entered, changed in or left its
+    view, without per-watcher state.
+    """
+
+    revision: int
+    time: datetime
+    key: Hashable
+    previous: T | None
+    current: T
+    deleted: bool = False
+    # Per-change memo for renderings shared by all subscribers (e.g. a protobuf message).
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+
+class Overflow:
+    """Marker: the subscriber fell behind and its buffered changes were dropped."""
+
+
+class Closed:
+    """Marker: the topic closed (server shutdown); the stream should end."""
+
+
+OVERFLOW = Overflow()
+CLOSED = Closed()
+
+
+class Subscription(Generic[T]):
+    """One subscriber's bounded buffer of changes."""
+
+    __slots__ = (
+        "_buffer",
+        "_capacity",
+        "_closed",
+        "_overflowed",
+        "_topic",
+        "_wakeup",
+        "start_revision",
+    )
+
+    def __init__(self, topic: Topic[T], capacity: int, start_revision: int) -> None:
+        self._topic = topic
+        self._capacity = capacity
+        self._buffer: deque[Change[T]] = deque()
+        self._wakeup = asyncio.Event()
+        self._overflowed = False
+        self._closed = False
+        self.start_revision = start_revision
+
+    def offer(self, change: Change[T]) -> None:
+        """Called by the publisher; never blocks."""
+        if self._overflowed or self._closed:
+            return
+        if len(self._buffer) >= self._capacity:
+            self._buffer.clear()
+            self._overflowed = True
+        else:
+            self._buffer.append(change)
+        self._wakeup.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+        self._topic.unsubscribe(self)
+
+    def restart(self, start_revision: int) -> None:
+        """Forget an overflow and buffered changes: the caller is taking a new snapshot."""
+        self._buffer.clear()
+        self._overflowed = False
+        self.start_revision = start_revision
+
+    async def next(self, timeout: float | None = None) -> Change[T] | Overflow | Closed | None:
+        """The next change, OVERFLOW, CLOSED, or None when ``timeout`` passed with nothing."""
+        while True:
+            if self._overflowed:
+                return OVERFLOW
+            if self._buffer:
+                return self._buffer.popleft()
+            if self._closed:
+                return CLOSED
+            self._wakeup.clear()
+            if timeout is None:
+                await self._wakeup.wait()
+                continue
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                return None
+
+
+class Topic(Generic[T]):
+    """A stream of changes to one kind of item (connections, engines, ...)."""
+
+    def __init__(self, name: str, *, history_size: int = 4096, queue_size: int = 1024) -> None:
+        self.name = name
+        self._revision = time.time_ns() // 1000
+        self._history: deque[Change[T]] = deque(maxlen=history_size)
+        self._queue_size = queue_size
+        self._subscribers: set[Subscription[T]] = set()
+        self._order = asyncio.Lock()
+        self._closed = False
+
+    @property
+    def revision(self) -> int:
+        """The revision of the latest change (or the starting revision)."""
+        return self._revision
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def ordered(self) -> asyncio.Lock:
+        """Hold around commit-and-publish (publishers) and subscribe-and-snapshot (watchers)."""
+        return self._order
+
+    def publish(
+        self, key: Hashable, current: T, *, previous: T | None = None, deleted: bool = False
+    ) -> Change[T]:
+        """Number a change and offer it to every subscriber. Never blocks."""
+        self._revision += 1
+        change = Change(self._revision, datetime.now(UTC), key, previous, current, deleted)
+        self._history.append(change)
+        for subscription in tuple(self._subscribers):
+            subscription.offer(change)
+        return change
+
+    def subscribe(self, resume_after: int = 0) -> tuple[Subscription[T], list[Change[T]] | None]:
+        """A new subscription, and the changes after ``resume_after`` when they are all retained.
+
+        The replay list is None when the caller must start from a snapshot instead: no
+        ``resume_after`` was given, or it is older than the retained history, or it is from the
+        future (a revision this topic never issued).
+        """
+        subscription = Subscription(self, self._queue_size, self._revision)
+        if self._closed:
+            subscription.close()
+            return subscription, None
+        self._subscribers.add(subscription)
+        return subscription, self._replay(resume_after) if resume_after > 0 else None
+
+    def _replay(self, after: int) -> list[Change[T]] | None:
+        if after > self._revision:
+            return None
+        if after == self._revision:
+            return []
+        if not self._history or self._history[0].revision > after + 1:
+            return None
+        return [change for change in self._history if change.revision > after]
+
+    def unsubscribe(self, subscription: Subscription[T]) -> None:
+        self._subscribers.discard(subscription)
+
+    def close(self) -> None:
+        """End every subscription (used at shutdown); later subscribers end at once."""
+        self._closed = True
+        for subscription in tuple(self._subscribers):
+            subscription.close()

@@ -1,0 +1,57 @@
+"""The circuit breaker on its own, in virtual time."""
+
+from __future__ import annotations
+
+from server.exchange.breaker import CircuitBreaker, CircuitState
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_opens_after_consecutive_failures_then_probes_once_and_closes() -> None:
+    clock = Clock()
+    changes: list[CircuitState] = []
+    breaker = CircuitBreaker(
+        failure_threshold=3, cooldown_seconds=10, clock=clock, on_change=changes.append
+    )
+    for _ in range(2):
+        assert breaker.allow()
+        breaker.record_failure()
+    assert breaker.state is CircuitState.CLOSED
+    breaker.record_success()  # a success resets the count
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.record_failure()
+    assert breaker.state is CircuitState.OPEN and not breaker.allow()
+    assert breaker.retry_in == 10
+    clock.now = 10
+    assert breaker.state is CircuitState.HALF_OPEN
+    assert breaker.allow()  # the probe
+    assert not breaker.allow()  # only one at a time
+    breaker.record_success()
+    assert breaker.state is CircuitState.CLOSED and breaker.allow()
+    assert changes == [CircuitState.OPEN, CircuitState.HALF_OPEN, CircuitState.CLOSED]
+
+
+def test_a_failed_probe_opens_it_again() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_seconds=5, clock=clock)
+    breaker.record_failure()
+    clock.now = 5
+    assert breaker.allow()
+    breaker.record_failure()
+    assert breaker.state is CircuitState.OPEN
+    assert breaker.retry_in == 5
+
+
+def test_neutral_outcomes_do_not_count() -> None:
+    breaker = CircuitBreaker(failure_threshold=2)
+    for _ in range(10):
+        assert breaker.allow()
+        breaker.record_neutral()
+    assert breaker.state is CircuitState.CLOSED

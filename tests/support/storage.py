@@ -1,0 +1,25 @@
+"""Direct looks at storage, for tests that prove a request changed nothing (or something)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, select
+
+from server.storage.metadata import metadata
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every CTS table, in a stable order (sealed credentials compared as bytes)."""
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            rows = connection.execute(select(table)).all()
+            tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return tables
+
+
+def table_names(engine: Engine) -> set[str]:
+    reflected = MetaData()
+    reflected.reflect(engine)
+    return set(reflected.tables)

@@ -1,0 +1,54 @@
+"""`cts up` as a user runs it: one foreground command for server, Envoy and dashboard."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.stack_process import Up, listening
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[Up]:
+    running = Up(tmp_path / "data")
+    yield running
+    running.stop()
+
+
+def test_cts_up_runs_the_stack_and_sigterm_stops_it_all(up: Up, tmp_path: Path) -> None:
+    up.wait_for("Admin API token (shown once")
+    up.wait_for("CTS is running")
+    banner = "".join(up.output)
+    http_port, webui_port = up.ports["CTS_HTTP_PORT"], up.ports["CTS_WEBUI_PORT"]
+    assert f"http://127.0.0.1:{webui_port}" in banner
+    assert f"http://127.0.0.1:{http_port}/api/settings/connections" in banner
+    token_file = tmp_path / "data" / "admin.token"
+    assert str(token_file) in banner
+    token = token_file.read_text().strip()
+
+    listed = httpx.get(
+        f"http://127.0.0.1:{http_port}/api/settings/connections",
+        headers={"authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert listed.status_code == 200
+    connections = {c["name"]: c for c in listed.json()["connections"]}
+    # The four seeded connections of the original system, and the demo on the simulator.
+    assert len(connections) == 5
+    demo = connections["Demo — simulated exchange"]
+    assert demo["is_enabled"] and demo["is_active"] and demo["is_simulated"]
+    assert httpx.get(f"http://127.0.0.1:{webui_port}/healthz", timeout=10).json() == {
+        "status": "ok"
+    }
+    login = httpx.get(f"http://127.0.0.1:{webui_port}/connections", timeout=10)
+    assert login.status_code == 307 and "/login" in login.headers["location"]
+
+    up.process.send_signal(signal.SIGTERM)
+    assert up.process.wait(timeout=30) == 0
+    for port in up.ports.values():
+        assert not listening(port), f"port {port} still open after `cts up` stopped"
+    assert banner.count(token) == 1  # printed exactly once, at first start

@@ -1,0 +1,232 @@
+"""The publish/subscribe mechanism behind every stream, exercised on its own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from server.streams.topic import CLOSED, OVERFLOW, Change, Topic
+from server.streams.watch import (
+    ChangeType,
+    Heartbeat,
+    Snapshot,
+    SnapshotReason,
+    StreamItem,
+    ViewChange,
+    classify,
+    watch,
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    colour: str
+
+
+class Store:
+    """A stand-in for storage: what ``load`` returns is what was committed."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Item] = {}
+
+    async def load(self) -> Sequence[Item]:
+        return list(self.items.values())
+
+    async def put(self, topic: Topic[Item], item: Item) -> None:
+        async with topic.ordered():
+            previous = self.items.get(item.key)
+            self.items[item.key] = item
+            topic.publish(item.key, item, previous=previous)
+
+    async def delete(self, topic: Topic[Item], key: str) -> None:
+        async with topic.ordered():
+            item = self.items.pop(key)
+            topic.publish(key, item, previous=item, deleted=True)
+
+
+def red(item: Item) -> bool:
+    return item.colour == "red"
+
+
+async def take(stream: AsyncIterator[StreamItem[Item]], count: int) -> list[StreamItem[Item]]:
+    return [await anext(stream) for _ in range(count)]
+
+
+async def test_revisions_only_grow_and_start_after_previous_runs() -> None:
+    first = Topic[Item]("t")
+    second = Topic[Item]("t")  # a later process start
+    a = first.publish("a", Item("a", "red"))
+    b = first.publish("a", Item("a", "blue"))
+    assert b.revision == a.revision + 1
+    assert second.revision >= a.revision  # numbering starts at the start time in microseconds
+
+
+async def test_subscriber_gets_every_change_in_order() -> None:
+    topic = Topic[Item]("t")
+    subscription, replay = topic.subscribe()
+    assert replay is None
+    published = [topic.publish(str(i), Item(str(i), "red")) for i in range(5)]
+    received = [await subscription.next() for _ in range(5)]
+    assert received == published
+
+
+async def test_slow_subscriber_overflows_without_blocking_publisher_or_others() -> None:
+    topic = Topic[Item]("t", queue_size=3)
+    slow, _ = topic.subscribe()
+    fast, _ = topic.subscribe()
+    for i in range(3):
+        topic.publish(str(i), Item(str(i), "red"))
+        assert isinstance(await fast.next(), Change)
+    topic.publish("3", Item("3", "red"))  # the slow one's buffer (3) is full: it overflows
+    assert await slow.next() is OVERFLOW
+    assert (await fast.next()).key == "3"  # type: ignore[union-attr]
+
+
+async def test_resume_replays_retained_changes_and_refuses_old_or_future_revisions() -> None:
+    topic = Topic[Item]("t", history_size=3)
+    changes = [topic.publish(str(i), Item(str(i), "red")) for i in range(5)]
+    _, replay = topic.subscribe(resume_after=changes[2].revision)
+    assert replay == changes[3:]
+    _, nothing_missed = topic.subscribe(resume_after=changes[4].revision)
+    assert nothing_missed == []
+    _, too_old = topic.subscribe(resume_after=changes[0].revision)
+    assert too_old is None
+    _, future = topic.subscribe(resume_after=changes[4].revision + 10)
+    assert future is None
+
+
+async def test_close_ends_every_subscription() -> None:
+    topic = Topic[Item]("t")
+    subscription, _ = topic.subscribe()
+    waiter = asyncio.ensure_future(subscription.next())
+    await asyncio.sleep(0)  # one scheduling step: the waiter is now blocked inside next()
+    assert not waiter.done()
+    topic.close()
+    assert await waiter is CLOSED
+    late, _ = topic.subscribe()
+    assert await late.next() is CLOSED
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "deleted", "expected"),
+    [
+        (None, "red", False, ChangeType.ADDED),
+        ("red", "red", False, ChangeType.MODIFIED),
+        ("red", "blue", False, ChangeType.REMOVED),
+        ("blue", "red", False, ChangeType.ADDED),
+        ("blue", "blue", False, None),
+        ("red", "red", True, ChangeType.REMOVED),
+        ("blue", "blue", True, None),
+    ],
+)
+def test_classify_through_a_filter(
+    before: str | None, after: str, deleted: bool, expected: ChangeType | None
+) -> None:
+    change = Change(
+        1, None, "k", None if before is None else Item("k", before), Item("k", after), deleted
+    )  # type: ignore[arg-type]
+    assert classify(change, red) is expected
+
+
+async def test_watch_snapshot_then_filtered_changes() -> None:
+    topic = Topic[Item]("t")
+    store = Store()
+    await store.put(topic, Item("a", "red"))
+    await store.put(topic, Item("b", "blue"))
+    stream = watch(topic, load=store.load, matches=red, heartbeat_seconds=60)
+    snapshot = await anext(stream)
+    assert isinstance(snapshot, Snapshot)
+    assert snapshot.reason is SnapshotReason.INITIAL
+    assert [i.key for i in snapshot.items] == ["a"]
+    assert snapshot.revision == topic.revision
+
+    await store.put(topic, Item("b", "red"))  # enters the view
+    await store.put(topic, Item("a", "blue"))  # leaves it
+    await store.put(topic, Item("c", "blue"))  # never in it: not sent
+    await store.put(topic, Item("b", "red"))  # unchanged colour but a change: modified
+    await store.delete(topic, "b")
+    items = await take(stream, 4)
+    assert [(i.type, i.item.key) for i in items] == [  # type: ignore[union-attr]
+        (ChangeType.ADDED, "b"),
+        (ChangeType.REMOVED, "a"),
+        (ChangeType.MODIFIED, "b"),
+        (ChangeType.REMOVED, "b"),
+    ]
+    revisions = [snapshot.revision, *(i.revision for i in items)]
+    assert revisions == sorted(revisions) and len(set(revisions)) == len(revisions)
+    await stream.aclose()
+    assert topic.subscriber_count == 0
+
+
+async def test_watch_resume_replays_without_snapshot() -> None:
+    topic = Topic[Item]("t")
+    store = Store()
+    await store.put(topic, Item("a", "red"))
+    seen = topic.revision
+    await store.put(topic, Item("a", "blue"))
+    await store.put(topic, Item("b", "red"))
+    stream = watch(topic, load=store.load, matches=red, heartbeat_seconds=60, resume_revision=seen)
+    items = await take(stream, 2)
+    assert [(type(i), i.type, i.item.key) for i in items] == [  # type: ignore[union-attr]
+        (ViewChange, ChangeType.REMOVED, "a"),
+        (ViewChange, ChangeType.ADDED, "b"),
+    ]
+    await stream.aclose()
+
+
+async def test_watch_resume_too_old_starts_with_snapshot() -> None:
+    topic = Topic[Item]("t", history_size=1)
+    store = Store()
+    await store.put(topic, Item("a", "red"))
+    old = topic.revision
+    await store.put(topic, Item("b", "red"))
+    await store.put(topic, Item("c", "red"))
+    stream = watch(topic, load=store.load, matches=red, heartbeat_seconds=60, resume_revision=old)
+    snapshot = await anext(stream)
+    assert isinstance(snapshot, Snapshot)
+    assert snapshot.reason is SnapshotReason.RESUME_TOO_OLD
+    assert sorted(i.key for i in snapshot.items) == ["a", "b", "c"]
+    await stream.aclose()
+
+
+async def test_watch_sends_heartbeats_when_idle() -> None:
+    topic = Topic[Item]("t")
+    store = Store()
+    stream = watch(topic, load=store.load, matches=red, heartbeat_seconds=0.05)
+    assert isinstance(await anext(stream), Snapshot)
+    beat = await anext(stream)
+    assert isinstance(beat, Heartbeat)
+    assert beat.revision == topic.revision
+    await stream.aclose()
+
+
+async def test_watch_resyncs_a_subscriber_that_fell_behind() -> None:
+    topic = Topic[Item]("t", queue_size=2)
+    store = Store()
+    stream = watch(topic, load=store.load, matches=red, heartbeat_seconds=60)
+    assert isinstance(await anext(stream), Snapshot)
+    for i in range(5):  # the stream is not being read: its buffer of 2 overflows
+        await store.put(topic, Item(str(i), "red"))
+    resync = await anext(stream)
+    assert isinstance(resync, Snapshot)
+    assert resync.reason is SnapshotReason.RESYNC
+    assert sorted(i.key for i in resync.items) == ["0", "1", "2", "3", "4"]
+    assert resync.revision == topic.revision
+    await store.put(topic, Item("5", "red"))
+    after = await anext(stream)
+    assert isinstance(after, ViewChange) and after.item.key == "5"
+    await stream.aclose()
+
+
+async def test_watch_ends_when_topic_closes() -> None:
+    topic = Topic[Item]("t")
+    store = Store()
+    stream = watch(topic, load=store.load, matches=red, heartbeat_seconds=60)
+    assert isinstance(await anext(stream), Snapshot)
+    topic.close()
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)

@@ -1,0 +1,40 @@
+"""Dashboard tests: NiceGUI's simulated `user` against a real CTS gRPC server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from nicegui.testing.general_fixtures import get_path_to_main_file
+from nicegui.testing.user import User
+from nicegui.testing.user_simulation import user_simulation
+
+from tests.conftest import make_settings
+from tests.support.server_thread import ServerThread
+
+
+@pytest.fixture
+def dashboard_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """The server the dashboard under test talks to; its address reaches the app through CTS_*."""
+    thread = ServerThread(make_settings(tmp_path / "data")).start()
+    monkeypatch.setenv("CTS_HOST", "127.0.0.1")
+    monkeypatch.setenv("CTS_GRPC_PORT", str(thread.port))
+    monkeypatch.setenv("CTS_DATA_DIR", str(tmp_path / "webui-data"))
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+async def user(
+    dashboard_server: ServerThread, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[User]:
+    """NiceGUI's `user`, started only once the server it needs is up.
+
+    Like NiceGUI's own fixture, it fails a test that logged an error.
+    """
+    async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
+        yield simulated
+    errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
+    if errors:
+        pytest.fail(f"unexpected ERROR logs: {[r.getMessage() for r in errors]}", pytrace=False)

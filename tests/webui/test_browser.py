@@ -1,0 +1,100 @@
+"""The dashboard in a real headless Chromium, against the stack `cts up` runs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.support.stack_process import Up
+
+# Screenshots of the last run, for people reviewing a change (ignored by git).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENSHOTS.mkdir(exist_ok=True)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it)",
+    ),
+]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Up]:
+    running = Up(tmp_path / "data")
+    running.wait_for("CTS is running")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+async def test_sign_in_add_a_connection_and_see_a_rest_change_arrive_live(
+    stack: Up, browser: Browser, tmp_path: Path
+) -> None:
+    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    webui = f"http://127.0.0.1:{stack.ports['CTS_WEBUI_PORT']}"
+    rest = f"http://127.0.0.1:{stack.ports['CTS_HTTP_PORT']}/api/settings/connections"
+    page: Page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    await page.goto(f"{webui}/connections")
+    await expect(page).to_have_url(f"{webui}/login?redirect_to=/connections")
+    await page.get_by_label("API token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text("4 of 4 connections")).to_be_visible()
+    await expect(page.get_by_text("Live", exact=True)).to_be_visible()
+
+    await page.get_by_role("button", name="Add connection").click()
+    dialog = page.locator(".q-dialog")
+    await dialog.get_by_label("Name").fill("Browser made")
+    await dialog.get_by_label("API key").fill("BROWSER-KEY-0000-4321")
+    await dialog.get_by_label("API secret").fill("browser-secret")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("Browser made added")).to_be_visible()
+    await expect(page.get_by_text("key ****4321")).to_be_visible()
+    await expect(page.get_by_text("5 of 5 connections")).to_be_visible()
+    assert "BROWSER-KEY-0000-4321" not in await page.content()
+
+    headers = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+        listed = (await client.get(rest, params={"exchange": "bybit"})).json()["connections"]
+        made = next(c for c in listed if c["name"] == "Browser made")
+        response = await client.patch(f"{rest}/{made['id']}", json={"name": "Renamed over REST"})
+        assert response.status_code == 200, response.text
+        # The open page shows it without a reload: its JS context stays the same throughout.
+        marker = await page.evaluate("window.__cts_marker = Math.random()")
+        await expect(page.get_by_text("Renamed over REST")).to_be_visible()
+        created = await client.post(
+            rest, json={"name": "Created over REST", "exchange": "okx", "api_type": "spot"}
+        )
+        assert created.status_code == 200, created.text
+        await expect(page.get_by_text("Created over REST")).to_be_visible()
+        await expect(page.get_by_text("6 of 6 connections")).to_be_visible()
+        assert await page.evaluate("window.__cts_marker") == marker
+    await page.screenshot(path=str(SCREENSHOTS / "dashboard-connections.png"), full_page=True)
+    assert not errors, errors

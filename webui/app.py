@@ -1,0 +1,48 @@
+"""Assembles the dashboard: the gRPC backend, the live feeds, the login guard and the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response
+
+from server.settings import Settings
+from webui import session
+from webui.backend import Backend
+from webui.feeds import Feeds
+from webui.pages import connections, login
+
+OPEN_PATHS = ("/login", "/_nicegui", "/healthz", "/favicon.ico")
+
+
+class SignInRequired(BaseHTTPMiddleware):
+    """Every page but the login page needs a signed-in browser."""
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if not request.url.path.startswith(OPEN_PATHS) and session.current_token() is None:
+            return RedirectResponse(f"/login?redirect_to={request.url.path}")
+        return await call_next(request)
+
+
+def build(settings: Settings) -> Backend:
+    """Register everything on NiceGUI's app. Call once per process (tests: once per app reset)."""
+    backend = Backend(settings.grpc_target)
+    feeds = Feeds(backend)
+    app.on_startup(backend.open)
+    app.on_shutdown(feeds.close)
+    app.on_shutdown(backend.close)
+    app.add_middleware(SignInRequired)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    login.register(backend)
+    connections.register(backend, feeds)
+    return backend

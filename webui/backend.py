@@ -1,0 +1,85 @@
+"""The dashboard's one gRPC channel to the CTS server, and calls made with a user's token.
+
+The channel is created on app start-up (inside NiceGUI's event loop) and closed on shutdown.
+Failed calls raise :class:`BackendError` with a message fit to show in a toast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from cts.connection.v1 import connection_pb2_grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+R = TypeVar("R")
+
+CHANNEL_OPTIONS = (
+    # Reconnect quickly after a server restart (see shared notes on NiceGUI as a gRPC client).
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+CALL_TIMEOUT_SECONDS = 10.0
+
+
+class BackendError(Exception):
+    """A failed call: ``code`` for programs, ``message`` for people."""
+
+    def __init__(self, code: grpc.StatusCode, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reason = reason
+
+    @classmethod
+    def of(cls, error: grpc.aio.AioRpcError) -> BackendError:
+        reason = ""
+        message = error.details() or error.code().name
+        status = rpc_status.from_call(error)
+        if status is not None:
+            for detail in status.details:
+                if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                    bad = error_details_pb2.BadRequest()
+                    detail.Unpack(bad)
+                    message = "; ".join(f"{v.field}: {v.description}" for v in bad.field_violations)
+                elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(info)
+                    reason = info.reason
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            message = "the CTS server is not reachable"
+        return cls(error.code(), message, reason)
+
+
+def auth_metadata(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+class Backend:
+    """Owns the channel; hands out stubs."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._channel: grpc.aio.Channel | None = None
+        self.connections: Any = None
+
+    async def open(self) -> None:
+        self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+        self.connections = connection_pb2_grpc.ConnectionServiceStub(self._channel)
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    async def call(self, method: Callable[..., Awaitable[R]], request: Any, token: str) -> R:
+        """Call a unary RPC with ``token``; :class:`BackendError` on failure."""
+        try:
+            return await method(
+                request, metadata=auth_metadata(token), timeout=CALL_TIMEOUT_SECONDS
+            )
+        except grpc.aio.AioRpcError as error:
+            raise BackendError.of(error) from None

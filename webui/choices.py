@@ -1,0 +1,39 @@
+"""The values the dashboard offers in its selects, from the connection vocabulary."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from server.connections.vocabulary import (
+    ApiType,
+    ConnectionMethod,
+    Exchange,
+    MarginType,
+    PositionMode,
+    PresetType,
+)
+
+EXCHANGE_LABELS = {
+    Exchange.BYBIT: "Bybit",
+    Exchange.BINANCE: "Binance",
+    Exchange.OKX: "OKX",
+    Exchange.KRAKEN: "Kraken",
+    Exchange.BINGX: "BingX",
+    Exchange.PIONEX: "Pionex",
+    Exchange.ORANGEX: "OrangeX",
+}
+
+
+def labelled(values: type[StrEnum]) -> dict[str, str]:
+    """``{"perpetual_futures": "Perpetual futures", ...}`` for a vocabulary."""
+    if values is Exchange:
+        return {e.value: label for e, label in EXCHANGE_LABELS.items()}
+    return {v.value: v.value.replace("_", " ").replace("-", " ").capitalize() for v in values}
+
+
+EXCHANGES = labelled(Exchange)
+API_TYPES = labelled(ApiType)
+CONNECTION_METHODS = labelled(ConnectionMethod)
+MARGIN_TYPES = labelled(MarginType)
+POSITION_MODES = labelled(PositionMode)
+PRESET_TYPES = labelled(PresetType)

@@ -1,0 +1,184 @@
+"""The add / edit dialog of a connection. Secrets are password fields and never prefilled."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cts.connection.v1 import connection_pb2 as pb
+from nicegui import ui
+
+from webui.choices import (
+    API_TYPES,
+    CONNECTION_METHODS,
+    EXCHANGES,
+    MARGIN_TYPES,
+    POSITION_MODES,
+    PRESET_TYPES,
+)
+
+# The fields the form edits, in the order of the Connection message.
+FORM_FIELDS = (
+    "name",
+    "exchange",
+    "api_type",
+    "connection_method",
+    "margin_type",
+    "position_mode",
+    "volume_factor",
+    "leverage",
+    "preset_type",
+    "is_testnet",
+)
+SECRET_FIELDS = ("api_key", "api_secret", "api_passphrase")
+
+Submit = Callable[[dict[str, Any]], Awaitable[bool]]
+
+
+class ConnectionForm:
+    """Collects what the user typed; ``changes()`` is what differs from the original."""
+
+    def __init__(self, original: pb.Connection | None) -> None:
+        self.original = original
+        current = original or pb.Connection(
+            exchange="bybit",
+            api_type="perpetual_futures",
+            connection_method="library",
+            margin_type="cross",
+            position_mode="one-way",
+            volume_factor="1",
+            leverage=1,
+            preset_type="default",
+        )
+        self.inputs: dict[str, Any] = {}
+        with ui.column().classes("w-full gap-2"):
+            self.inputs["name"] = (
+                ui.input("Name", value=current.name).props("autofocus").mark("form-name")
+            )
+            with ui.row().classes("w-full gap-2 no-wrap"):
+                self.inputs["exchange"] = (
+                    ui.select(EXCHANGES, label="Exchange", value=current.exchange)
+                    .classes("grow")
+                    .mark("form-exchange")
+                )
+                self.inputs["api_type"] = (
+                    ui.select(API_TYPES, label="API type", value=current.api_type)
+                    .classes("grow")
+                    .mark("form-api-type")
+                )
+            with ui.row().classes("w-full gap-2 no-wrap"):
+                self.inputs["margin_type"] = (
+                    ui.select(MARGIN_TYPES, label="Margin type", value=current.margin_type)
+                    .classes("grow")
+                    .mark("form-margin-type")
+                )
+                self.inputs["position_mode"] = (
+                    ui.select(POSITION_MODES, label="Position mode", value=current.position_mode)
+                    .classes("grow")
+                    .mark("form-position-mode")
+                )
+            with ui.row().classes("w-full gap-2 no-wrap"):
+                self.inputs["volume_factor"] = (
+                    ui.input("Volume factor", value=current.volume_factor)
+                    .classes("grow")
+                    .mark("form-volume-factor")
+                )
+                self.inputs["leverage"] = (
+                    ui.number(
+                        "Leverage", value=current.leverage, min=1, max=125, step=1, precision=0
+                    )
+                    .classes("grow")
+                    .mark("form-leverage")
+                )
+            with ui.row().classes("w-full gap-2 no-wrap"):
+                self.inputs["preset_type"] = (
+                    ui.select(PRESET_TYPES, label="Preset", value=current.preset_type)
+                    .classes("grow")
+                    .mark("form-preset-type")
+                )
+                self.inputs["connection_method"] = (
+                    ui.select(
+                        CONNECTION_METHODS,
+                        label="Connection method",
+                        value=current.connection_method,
+                    )
+                    .classes("grow")
+                    .mark("form-connection-method")
+                )
+            self.inputs["is_testnet"] = ui.checkbox("Testnet", value=current.is_testnet).mark(
+                "form-testnet"
+            )
+            stored = original is not None and original.has_credentials
+            keep = (
+                f"stored ({original.api_key_hint}) — leave empty to keep"
+                if stored and original
+                else ""
+            )
+            ui.label("Credentials are encrypted at rest and never shown again.").classes(
+                "text-xs text-gray-500"
+            )
+            self.inputs["api_key"] = ui.input("API key", password=True, placeholder=keep).mark(
+                "form-api-key"
+            )
+            self.inputs["api_secret"] = ui.input(
+                "API secret",
+                password=True,
+                placeholder="stored — leave empty to keep" if stored else "",
+            ).mark("form-api-secret")
+            self.inputs["api_passphrase"] = ui.input(
+                "Passphrase (OKX and others)",
+                password=True,
+                placeholder="stored — leave empty to keep"
+                if original and original.has_passphrase
+                else "",
+            ).mark("form-api-passphrase")
+
+    def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in FORM_FIELDS:
+            value = self.inputs[name].value
+            if name == "leverage":
+                value = int(value) if value is not None else 1
+            elif isinstance(value, str):
+                value = value.strip()
+            values[name] = value
+        for name in SECRET_FIELDS:
+            secret = (self.inputs[name].value or "").strip()
+            if secret:
+                values[name] = secret
+        return values
+
+    def changes(self) -> dict[str, Any]:
+        """Every field on create; on edit, only fields that differ (and secrets typed in)."""
+        values = self.values()
+        if self.original is None:
+            return values
+        return {
+            name: value
+            for name, value in values.items()
+            if name in SECRET_FIELDS or getattr(self.original, name) != value
+        }
+
+
+async def connection_dialog(original: pb.Connection | None, submit: Submit) -> None:
+    """Show the dialog until it is saved or cancelled; ``submit(changes)`` says if it may close.
+
+    The dialog (and with it every typed secret) is deleted as soon as it closes.
+    """
+    title = "Add connection" if original is None else f"Edit {original.name}"
+    with ui.dialog() as dialog, ui.card().classes("min-w-[32rem]").mark("connection-dialog"):
+        ui.label(title).classes("text-lg font-semibold")
+        form = ConnectionForm(original)
+
+        async def save() -> None:
+            changes = form.changes()
+            if not changes or await submit(changes):
+                dialog.submit(True)
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat").mark(
+                "form-cancel"
+            )
+            ui.button("Save", on_click=save).props("color=primary").mark("form-save")
+    await dialog
+    dialog.delete()

@@ -1,0 +1,139 @@
+"""Live copies of server state, each kept current by one server stream.
+
+A :class:`ConnectionFeed` holds the connections one token may see. It runs one
+``WatchConnections`` stream for all the browser tabs of that token, resumes after the last
+revision when the stream breaks, and re-emits every update on a NiceGUI :class:`Event` that
+pages subscribe to. Nothing here polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+import grpc
+from cts.connection.v1 import connection_pb2 as pb
+from cts.stream.v1 import stream_pb2
+from nicegui import Event, background_tasks
+
+from webui.backend import Backend, auth_metadata
+
+log = logging.getLogger("cts.webui")
+
+RECONNECT_MIN_SECONDS = 0.2
+RECONNECT_MAX_SECONDS = 5.0
+
+
+class UpdateKind(Enum):
+    RESET = "reset"  # a snapshot replaced everything
+    UPSERT = "upsert"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    kind: UpdateKind
+    connection: pb.Connection | None = None
+
+
+class ConnectionFeed:
+    def __init__(self, backend: Backend, token: str) -> None:
+        self._backend = backend
+        self._token = token
+        self.connections: dict[str, pb.Connection] = {}
+        self.revision = 0
+        self.live = False
+        self.updated: Event[FeedUpdate] = Event()
+        self.live_changed: Event[bool] = Event()
+        self.rejected: Event[[]] = Event()  # the server no longer accepts the token
+        self._task: asyncio.Task[None] | None = None
+        self._users = 0
+
+    def attach(self) -> None:
+        """A page starts using the feed; the stream starts with the first user."""
+        self._users += 1
+        if self._task is None or self._task.done():
+            self._task = background_tasks.create(self._run(), name="connection-feed")
+
+    def detach(self) -> None:
+        """A page is gone; the stream stops with the last user."""
+        self._users = max(0, self._users - 1)
+        if self._users == 0 and self._task is not None:
+            self._task.cancel()
+            self._task = None
+            self._set_live(False)
+
+    def ordered(self) -> list[pb.Connection]:
+        return sorted(self.connections.values(), key=lambda c: (c.created_at.ToNanoseconds(), c.id))
+
+    async def _run(self) -> None:
+        delay = RECONNECT_MIN_SECONDS
+        while True:
+            try:
+                call = self._backend.connections.WatchConnections(
+                    pb.WatchConnectionsRequest(resume_revision=self.revision),
+                    metadata=auth_metadata(self._token),
+                    wait_for_ready=True,
+                )
+                async for message in call:
+                    delay = RECONNECT_MIN_SECONDS
+                    self._set_live(True)
+                    self._apply(message)
+            except grpc.aio.AioRpcError as error:
+                if error.code() == grpc.StatusCode.UNAUTHENTICATED:
+                    self._set_live(False)
+                    self.rejected.emit()
+                    return
+                log.info("connection stream broke (%s); resuming", error.code().name)
+            self._set_live(False)
+            await asyncio.sleep(delay)  # reconnect back-off
+            delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+    def _apply(self, message: pb.WatchConnectionsResponse) -> None:
+        self.revision = message.revision
+        event = message.WhichOneof("event")
+        if event == "snapshot":
+            self.connections = {c.id: c for c in message.snapshot.connections}
+            self.updated.emit(FeedUpdate(UpdateKind.RESET))
+        elif event == "change":
+            connection = message.change.connection
+            if message.change.type == stream_pb2.CHANGE_TYPE_REMOVED:
+                self.connections.pop(connection.id, None)
+                self.updated.emit(FeedUpdate(UpdateKind.REMOVE, connection))
+            else:
+                self.connections[connection.id] = connection
+                self.updated.emit(FeedUpdate(UpdateKind.UPSERT, connection))
+
+    def _set_live(self, live: bool) -> None:
+        if live != self.live:
+            self.live = live
+            self.live_changed.emit(live)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class Feeds:
+    """One :class:`ConnectionFeed` per token in use."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._feeds: dict[str, ConnectionFeed] = {}
+
+    def connections(self, token: str) -> ConnectionFeed:
+        feed = self._feeds.get(token)
+        if feed is None:
+            feed = self._feeds[token] = ConnectionFeed(self._backend, token)
+        return feed
+
+    async def close(self) -> None:
+        for feed in list(self._feeds.values()):
+            await feed.close()
+        self._feeds.clear()

@@ -1,0 +1,40 @@
+"""The frame every signed-in page shares: header, navigation, live indicator, sign-out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from nicegui import ui
+
+from webui.feeds import ConnectionFeed
+
+NAVIGATION = (("Connections", "/connections"),)
+
+
+def live_badge(feed: ConnectionFeed) -> ui.badge:
+    """ "Live" while the stream is up, "Reconnecting…" while it is not."""
+    badge = ui.badge().mark("live-badge")
+
+    def show(live: bool) -> None:
+        badge.set_text("Live" if live else "Reconnecting…")
+        badge.props(f"color={'positive' if live else 'warning'}")
+
+    show(feed.live)
+    feed.live_changed.subscribe(show)
+    return badge
+
+
+@contextmanager
+def frame(title: str, feed: ConnectionFeed, sign_out: Callable[[], None]) -> Iterator[None]:
+    ui.page_title(f"{title} · CTS")
+    with ui.header().classes("items-center gap-4 bg-slate-800"):
+        ui.label("CTS").classes("text-lg font-bold tracking-wide")
+        for label, path in NAVIGATION:
+            ui.link(label, path).classes("text-white no-underline")
+        ui.space()
+        live_badge(feed)
+        ui.button("Sign out", on_click=sign_out).props("flat color=white").mark("sign-out")
+    with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
+        ui.label(title).classes("text-2xl font-semibold")
+        yield
