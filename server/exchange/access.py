@@ -1,9 +1,10 @@
 """Exchange access: every call CTS makes to an exchange goes through :class:`ExchangeAccess`.
 
 For each call it applies, in order: the account's circuit breaker (fail fast while open), the
-account's throttle (queue for a request slot within the per-second, per-minute and in-flight
-limits), a timeout, and the translation of failures. A rate-limit answer pauses the account
-(Retry-After, else exponential back-off) and the call is retried, up to ``max_retries`` times.
+account's throttle (queue for an in-flight place, and every HTTP request of the call for room in
+the per-second and per-minute windows), a timeout, and the translation of failures. A
+rate-limit answer pauses the account (Retry-After, else exponential back-off) and the call is
+retried, up to ``max_retries`` times.
 Each account's calls are counted for health: response times, successes and errors.
 
 An account is an exchange plus an API key: two connections with the same key share limits,
@@ -26,7 +27,7 @@ from typing import TypeVar
 
 from server.exchange.adapter import CcxtAdapter, ExchangeAdapter, MarketCache
 from server.exchange.breaker import CircuitBreaker, CircuitState
-from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt
+from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt, gate_requests
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.exchange.throttle import DEFAULT_LIMITS, RateLimits, Throttle, Usage
 
@@ -156,7 +157,7 @@ class ExchangeAccess:
     ) -> T:
         """Run ``operation`` on the target's adapter within its account's limits."""
         account = self.account(target)
-        adapter = await self._adapter(target)
+        adapter = await self._adapter(target, account.throttle)
         attempts = 0
         while True:
             if not account.breaker.allow():
@@ -184,7 +185,7 @@ class ExchangeAccess:
         operation: Callable[[ExchangeAdapter], Awaitable[T]],
         target: Target,
     ) -> T | ExchangeError:
-        async with account.throttle.slot():
+        async with account.throttle.in_flight():
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.config.timeout_seconds):
@@ -255,17 +256,17 @@ class ExchangeAccess:
                 account_id, set(account.connections) if account else set(), state
             )
 
-    async def _adapter(self, target: Target) -> ExchangeAdapter:
+    async def _adapter(self, target: Target, throttle: Throttle) -> ExchangeAdapter:
         cached = self._adapters.get(target.connection_id)
         if cached is not None and cached[0] == target.fingerprint:
             return cached[1]
         if cached is not None:
             await cached[1].close()
-        adapter = self._build(target)
+        adapter = self._build(target, throttle)
         self._adapters[target.connection_id] = (target.fingerprint, adapter)
         return adapter
 
-    def _build(self, target: Target) -> ExchangeAdapter:
+    def _build(self, target: Target, throttle: Throttle) -> ExchangeAdapter:
         base_url = self.config.simulator_url if target.simulated else None
         if target.simulated and not base_url:
             raise ExchangeError(
@@ -292,6 +293,7 @@ class ExchangeAccess:
                 f"{target.exchange} {target.api_type}: no exchange adapter yet",
                 exchange=target.exchange,
             ) from exc
+        gate_requests(instance, throttle.request)
         market_key = f"{target.exchange}|{target.api_type}|{target.testnet}|{base_url}"
         return CcxtAdapter(target.exchange, instance, self._markets, market_key)
 

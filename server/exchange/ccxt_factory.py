@@ -1,9 +1,13 @@
 """Building ccxt instances for a connection: the right class, options and endpoints.
 
-One ccxt instance per connection, async, with ccxt's own rate limiter switched off: CTS's
-account throttle (``server.exchange.throttle``) is the one place that spaces requests, so the
-two never stack delays. Calls that ``load_markets`` would make by default and CTS does not need
-(currencies, margin pairs, market types of other API types) are cut.
+One ccxt instance per connection, async, with ccxt's own rate limiter switched off (its token
+bucket knows per-IP weights, not the account limits). :func:`gate_requests` sends every HTTP
+request of the instance through CTS's account throttle (``server.exchange.throttle``), the one
+place that spaces requests, so the two never stack delays and every request counts, including
+the several that ``load_markets`` makes.
+
+Calls that ``load_markets`` would make by default and CTS does not need (currencies, margin
+pairs, market types of other API types) are cut.
 
 For a connection on the exchange simulator, every API URL of the instance is rewritten to the
 simulator's base URL, keeping its path, so that unmodified ccxt talks to it as to the exchange.
@@ -11,6 +15,8 @@ simulator's base URL, keeping its path, so that unmodified ccxt talks to it as t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,6 +78,22 @@ def rewrite_urls(urls: Any, base_url: str) -> Any:
         parts = urlsplit(urls)
         return base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
     return urls
+
+
+def gate_requests(instance: Any, gate: Callable[[], AbstractAsyncContextManager[None]]) -> None:
+    """Send each of ``instance``'s HTTP requests inside ``gate()``, in place of ccxt's limiter.
+
+    ``fetch2`` is where every ccxt request passes (limiter, then signing, then sending), so the
+    gate's wait comes before the signature's timestamp is taken; the instance attribute set here
+    takes the place of that method, and ccxt itself is unchanged.
+    """
+    send = instance.fetch2
+
+    async def fetch2(*args: Any, **kwargs: Any) -> Any:
+        async with gate():
+            return await send(*args, **kwargs)
+
+    instance.fetch2 = fetch2
 
 
 def create_ccxt(

@@ -113,9 +113,24 @@ def translate(
     failure = next(
         (kind for cls, kind in _TRANSLATION if isinstance(error, cls)), ExchangeFailure.OTHER
     )
+    if failure is ExchangeFailure.RATE_LIMITED and _is_binance_key_rejection(error, exchange):
+        failure = ExchangeFailure.AUTHENTICATION
     return ExchangeError(
         failure,
         f"{exchange}: {_DESCRIPTIONS[failure]}",
         exchange=exchange,
         retry_after=retry_after if failure is ExchangeFailure.RATE_LIMITED else None,
+    )
+
+
+def _is_binance_key_rejection(error: Exception, exchange: str) -> bool:
+    """Binance's -2015 ("Invalid API-key, IP, or permissions for action", HTTP 401).
+
+    After one successful private spot call ccxt raises it as DDoSProtection, because Binance
+    also sends it during temporary IP bans. Retrying a revoked key only hammers the exchange
+    and hides the real problem, so CTS reads it as the authentication failure it nearly always
+    is (the status code is 401, where a ban answers 418 or 429).
+    """
+    return (
+        exchange == "binance" and isinstance(error, ccxt.DDoSProtection) and "-2015" in str(error)
     )

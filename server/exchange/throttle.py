@@ -1,14 +1,20 @@
-"""Request limits per exchange account: per second, per minute, and requests in flight.
+"""Request limits per exchange account: per second, per minute, and calls in flight.
 
 One :class:`Throttle` per account is shared by every caller of that account (connection tests,
 health checks, engines), so together they never exceed the account's limits. Callers queue in
 arrival order rather than fail. A 429 from the exchange pauses the whole account until its
 Retry-After (or an exponential back-off) has passed.
 
-The windows are sliding logs of request start times. A request starts only if the last second
-holds fewer than ``per_second`` starts and the last minute fewer than ``per_minute``; windows
-are widened by ``guard_seconds`` so that network jitter cannot squeeze more requests into one
-second as the exchange sees them.
+Two levels: a *call* (one operation of exchange access, such as "fetch the balance") holds one
+of the account's in-flight places while it runs; every HTTP *request* the call makes — a call
+may make several, ccxt loads markets first — passes :meth:`Throttle.request` around its sending.
+
+The windows count what the exchange can have seen, whatever the delays between deciding to send
+and the request's arrival (a busy event loop, a slow connect): a request counts from the moment
+it is let through until it has finished, and afterwards at the time it finished (it arrived at
+the exchange no later than that). A request may start only if the last second then holds fewer
+than ``per_second`` of them and the last minute fewer than ``per_minute``; windows are widened
+by ``guard_seconds`` as a margin for the exchange's own clock.
 """
 
 from __future__ import annotations
@@ -77,7 +83,9 @@ class Throttle:
         self._guard = guard_seconds
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque[float] = deque()
+        self._finished: deque[float] = deque()  # when past requests ended, oldest first
+        self._open = 0  # requests let through and not yet ended
+        self._room = asyncio.Event()  # set when a request ends
         self._in_flight = asyncio.Semaphore(limits.concurrent)
         self._in_flight_count = 0
         self._turn = asyncio.Lock()  # one waiter at a time takes the next start: FIFO order
@@ -86,41 +94,62 @@ class Throttle:
         self._max_backoff = max_backoff_seconds
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one request slot: wait for window room and a free in-flight place."""
+    async def in_flight(self) -> AsyncIterator[None]:
+        """Hold one of the account's places for a call in flight (the concurrency limit)."""
         await self._in_flight.acquire()
         self._in_flight_count += 1
         try:
-            async with self._turn:
-                await self._wait_for_room()
-                self._starts.append(self._clock())
             yield
         finally:
             self._in_flight_count -= 1
             self._in_flight.release()
 
+    @asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Send one HTTP request: wait for room in the windows, then count it until it ends."""
+        async with self._turn:
+            await self._wait_for_room()
+            self._open += 1
+        try:
+            yield
+        finally:
+            self._open -= 1
+            self._finished.append(self._clock())
+            self._room.set()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """A call of a single request: a place in flight, and the request within the windows."""
+        async with self.in_flight(), self.request():
+            yield
+
     async def _wait_for_room(self) -> None:
         while True:
             now = self._clock()
+            self._forget(now)
+            if self._open >= min(self.limits.per_second, self.limits.per_minute):
+                self._room.clear()
+                await self._room.wait()  # every window is full of requests still under way
+                continue
             delay = max(0.0, self._paused_until - now, self._window_delay(now))
             if delay <= 0:
                 return
             await self._sleep(delay)  # the limiter's own wait: the next start is due then
 
+    def _forget(self, now: float) -> None:
+        while self._finished and self._finished[0] <= now - 60.0 - self._guard:
+            self._finished.popleft()
+
     def _window_delay(self, now: float) -> float:
-        second, minute = 1.0 + self._guard, 60.0 + self._guard
-        while self._starts and self._starts[0] <= now - minute:
-            self._starts.popleft()
+        """How long until one more request fits both windows (open requests count as now)."""
         delay = 0.0
-        if len(self._starts) >= self.limits.per_minute:
-            delay = self._starts[-self.limits.per_minute] + minute - now
-        recent = (
-            self._starts[-self.limits.per_second]
-            if len(self._starts) >= self.limits.per_second
-            else None
-        )
-        if recent is not None and recent > now - second:
-            delay = max(delay, recent + second - now)
+        for limit, span in (
+            (self.limits.per_second, 1.0 + self._guard),
+            (self.limits.per_minute, 60.0 + self._guard),
+        ):
+            room = limit - self._open  # >= 1 here: how many finished ones the window may hold
+            if len(self._finished) >= room:
+                delay = max(delay, self._finished[-room] + span - now)
         return delay
 
     def penalize(self, retry_after: float | None) -> float:
@@ -140,8 +169,8 @@ class Throttle:
     def usage(self) -> Usage:
         now = self._clock()
         return Usage(
-            last_second=sum(1 for t in self._starts if t > now - 1.0),
-            last_minute=sum(1 for t in self._starts if t > now - 60.0),
+            last_second=self._open + sum(1 for t in self._finished if t > now - 1.0),
+            last_minute=self._open + sum(1 for t in self._finished if t > now - 60.0),
             in_flight=self._in_flight_count,
             limits=self.limits,
             paused_for=max(0.0, self._paused_until - now),

@@ -38,8 +38,9 @@ DEMO_BALANCES: dict[str, Decimal | str | int] = {
 def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.binance import BinanceDialect
     from server.simulator.dialects.bybit import BybitDialect
+    from server.simulator.dialects.okx import OkxDialect
 
-    return [BinanceDialect, BybitDialect]
+    return [BinanceDialect, BybitDialect, OkxDialect]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class Simulator:
         self.ledgers = {d.name: Ledger(d.name, self.prices, clock) for d in self.dialects}
         self.limits = {d.name: limits or Limits() for d in self.dialects}
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
         self.base_url = ""
 
     # -- control ------------------------------------------------------------------------------
@@ -151,6 +153,7 @@ class Simulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on ``host:port`` (0: a free port); returns the base URL."""
+        self._stopping.clear()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_port=False)
@@ -163,6 +166,7 @@ class Simulator:
         return self.base_url
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -209,7 +213,9 @@ class Simulator:
         if faults.latency_ms > 0:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.hang:
-            await asyncio.Event().wait()  # until the client gives up and the request is cancelled
+            # Until the client gives up (the request is cancelled) or the simulator stops.
+            await self._stopping.wait()
+            return dialect.unavailable()
         if faults.maintenance:
             return dialect.maintenance()
         if faults.down or self.faults.random_error(faults.error_rate):

@@ -20,6 +20,7 @@ from server.simulator.dialects.bybit import BybitDialect
 from server.simulator.instruments import ASSETS, Kind
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
+from tests.support.balances import ccxt_balances, ledger_balances
 
 API_TYPES = ("spot", "perpetual_futures")
 BTC = {"spot": "BTC/USDT", "perpetual_futures": "BTC/USDT:USDT"}
@@ -59,19 +60,6 @@ async def connect(sim: Simulator, account: Account) -> AsyncIterator[Connect]:
     yield make
     for exchange in made:
         await exchange.close()
-
-
-def ledger_balances(account: Account) -> dict[str, tuple[Decimal, Decimal]]:
-    """(free, total) of every non-empty balance, as the ledger keeps it."""
-    return {a: (b.free, b.total) for a, b in account.balances.items() if b.total != 0}
-
-
-def ccxt_balances(balance: dict[str, Any]) -> dict[str, tuple[Decimal, Decimal]]:
-    return {
-        code: (Decimal(str(balance[code]["free"])), Decimal(str(balance[code]["total"])))
-        for code in balance["total"]
-        if balance[code]["total"]
-    }
 
 
 def assert_ticker_matches(

@@ -66,7 +66,7 @@ async def test_sign_in_add_a_connection_and_see_a_rest_change_arrive_live(
     await expect(page).to_have_url(f"{webui}/login?redirect_to=/connections")
     await page.get_by_label("API token").fill(token)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_text("4 of 4 connections")).to_be_visible()
+    await expect(page.get_by_text("5 of 5 connections")).to_be_visible()
     await expect(page.get_by_text("Live", exact=True)).to_be_visible()
 
     await page.get_by_role("button", name="Add connection").click()
@@ -77,7 +77,7 @@ async def test_sign_in_add_a_connection_and_see_a_rest_change_arrive_live(
     await dialog.get_by_role("button", name="Save").click()
     await expect(page.get_by_text("Browser made added")).to_be_visible()
     await expect(page.get_by_text("key ****4321")).to_be_visible()
-    await expect(page.get_by_text("5 of 5 connections")).to_be_visible()
+    await expect(page.get_by_text("6 of 6 connections")).to_be_visible()
     assert "BROWSER-KEY-0000-4321" not in await page.content()
 
     headers = {"authorization": f"Bearer {token}"}
@@ -94,7 +94,7 @@ async def test_sign_in_add_a_connection_and_see_a_rest_change_arrive_live(
         )
         assert created.status_code == 200, created.text
         await expect(page.get_by_text("Created over REST")).to_be_visible()
-        await expect(page.get_by_text("6 of 6 connections")).to_be_visible()
+        await expect(page.get_by_text("7 of 7 connections")).to_be_visible()
         assert await page.evaluate("window.__cts_marker") == marker
     await page.screenshot(path=str(SCREENSHOTS / "dashboard-connections.png"), full_page=True)
     assert not errors, errors
