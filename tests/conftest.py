@@ -15,8 +15,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from server.settings import Settings
+from server.simulator.server import Simulator
 from tests.support.ports import free_port
 from tests.support.server_thread import ServerThread
+from tests.support.simulator_thread import SimulatorThread
 
 TEST_TOKEN = "cts_test_token_for_the_suite_only_0123456789"
 POSTGRES_URL = os.environ.get(
@@ -94,6 +96,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'cts.db'}"
     return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorThread]:
+    """The exchange simulator (Binance, Bybit, OKX) on a free port, in its own thread."""
+    thread = SimulatorThread(Simulator(seed=5)).start()
+    yield thread
+    thread.stop()
 
 
 @pytest.fixture

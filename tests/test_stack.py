@@ -41,6 +41,14 @@ def test_cts_up_runs_the_stack_and_sigterm_stops_it_all(up: Up, tmp_path: Path) 
     assert len(connections) == 5
     demo = connections["Demo — simulated exchange"]
     assert demo["is_enabled"] and demo["is_active"] and demo["is_simulated"]
+    # It works with no network and no keys of the user's: `cts up` runs the simulator.
+    tested = httpx.post(
+        f"http://127.0.0.1:{http_port}/api/settings/connections/{demo['id']}/test",
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert tested.status_code == 200 and tested.json()["status"] == "success", tested.text
+    assert tested.json()["is_simulated"] and tested.json()["balance"] == "10000"
     assert httpx.get(f"http://127.0.0.1:{webui_port}/healthz", timeout=10).json() == {
         "status": "ok"
     }

@@ -23,6 +23,10 @@ CHANNEL_OPTIONS = (
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
 CALL_TIMEOUT_SECONDS = 10.0
+# A test makes three exchange calls, each up to the server's exchange timeout (10 s by default)
+# plus waits for the account's rate limits; a batch runs at most 10 tests at a time.
+TEST_TIMEOUT_SECONDS = 120.0
+BATCH_TIMEOUT_SECONDS = 600.0
 
 
 class BackendError(Exception):
@@ -75,11 +79,16 @@ class Backend:
             await self._channel.close()
             self._channel = None
 
-    async def call(self, method: Callable[..., Awaitable[R]], request: Any, token: str) -> R:
+    async def call(
+        self,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        token: str,
+        *,
+        timeout: float = CALL_TIMEOUT_SECONDS,
+    ) -> R:
         """Call a unary RPC with ``token``; :class:`BackendError` on failure."""
         try:
-            return await method(
-                request, metadata=auth_metadata(token), timeout=CALL_TIMEOUT_SECONDS
-            )
+            return await method(request, metadata=auth_metadata(token), timeout=timeout)
         except grpc.aio.AioRpcError as error:
             raise BackendError.of(error) from None

@@ -3,7 +3,10 @@
 A :class:`ConnectionFeed` holds the connections one token may see. It runs one
 ``WatchConnections`` stream for all the browser tabs of that token, resumes after the last
 revision when the stream breaks, and re-emits every update on a NiceGUI :class:`Event` that
-pages subscribe to. Nothing here polls.
+pages subscribe to. Connection health and rate-limit usage arrive on it too (the ``health`` field).
+
+A :class:`TestRunWatch` follows the connection tests that one action (a test, a batch test)
+starts, for as long as that action runs. Nothing here polls.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,7 +23,7 @@ from cts.connection.v1 import connection_pb2 as pb
 from cts.stream.v1 import stream_pb2
 from nicegui import Event, background_tasks
 
-from webui.backend import Backend, auth_metadata
+from webui.backend import Backend, BackendError, auth_metadata
 
 log = logging.getLogger("cts.webui")
 
@@ -113,6 +117,97 @@ class ConnectionFeed:
             self.live_changed.emit(live)
 
     async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class TestRunWatch:
+    """The connection tests that start after :meth:`open`, from one ``WatchConnectionTests``.
+
+    :meth:`open` returns once the server's first snapshot has arrived. The runs in it started
+    earlier and are ignored; so the action that the caller starts *after* ``open()`` returns
+    cannot miss a line: each run that appears later is passed to ``on_run`` every time its log
+    grows and when it finishes. ``connection_id`` narrows the stream to one connection (the
+    server filters); without it every test is seen, and the caller picks its own. The caller
+    closes the watch when its action has returned (the RPC's result is complete, so a run whose
+    last message had not arrived yet loses nothing).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        token: str,
+        on_run: Callable[[pb.TestRun], None],
+        *,
+        connection_id: str | None = None,
+    ) -> None:
+        self._backend = backend
+        self._token = token
+        self._on_run = on_run
+        self._request = (
+            pb.WatchConnectionTestsRequest(connection_id=connection_id)
+            if connection_id is not None
+            else pb.WatchConnectionTestsRequest()
+        )
+        self._earlier: set[str] = set()
+        self._call: (
+            grpc.aio.UnaryStreamCall[
+                pb.WatchConnectionTestsRequest, pb.WatchConnectionTestsResponse
+            ]
+            | None
+        ) = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        """Start the stream and wait for its snapshot; :class:`BackendError` on failure."""
+        self._call = self._backend.connections.WatchConnectionTests(
+            self._request, metadata=auth_metadata(self._token)
+        )
+        try:
+            while True:
+                message = await self._call.read()
+                if message is grpc.aio.EOF:
+                    raise BackendError(grpc.StatusCode.UNAVAILABLE, "the test stream ended")
+                assert isinstance(message, pb.WatchConnectionTestsResponse)
+                if message.WhichOneof("event") == "snapshot":
+                    self._earlier = {run.test_id for run in message.snapshot.runs}
+                    break
+        except grpc.aio.AioRpcError as error:
+            self._call = None
+            raise BackendError.of(error) from None
+        self._task = background_tasks.create(self._follow(self._call), name="test-run-watch")
+
+    async def _follow(
+        self,
+        call: grpc.aio.UnaryStreamCall[
+            pb.WatchConnectionTestsRequest, pb.WatchConnectionTestsResponse
+        ],
+    ) -> None:
+        try:
+            while (message := await call.read()) is not grpc.aio.EOF:
+                assert isinstance(message, pb.WatchConnectionTestsResponse)
+                event = message.WhichOneof("event")
+                if event == "snapshot":  # a resync after falling behind
+                    runs = list(message.snapshot.runs)
+                elif event == "change" and message.change.type != stream_pb2.CHANGE_TYPE_REMOVED:
+                    runs = [message.change.run]
+                else:
+                    continue
+                for run in runs:
+                    if run.test_id not in self._earlier:
+                        self._on_run(run)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                # The live log stops; the action's own result still arrives complete.
+                log.info("test stream broke (%s)", error.code().name)
+
+    async def close(self) -> None:
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -213,16 +213,14 @@ class ConnectionTester:
         # 1. the exchange's clock
         started = time.perf_counter()
         try:
-            sent = time.time()
-            server_ms = await self._access.call(target, lambda a: a.server_time())
-            received = time.time()
+            clock = await self._access.call(target, lambda a: a.server_time())
         except ExchangeError as error:
             recorder.step(
                 "server_time", StepStatus.FAILED, started, f"Server time: {error.message}"
             )
             return outcome.failed(error)
-        outcome.latency_ms = int((received - sent) * 1000)
-        outcome.drift_ms = int(server_ms - (sent + received) / 2 * 1000)
+        outcome.latency_ms = round(clock.latency_ms)
+        outcome.drift_ms = round(clock.drift_ms)
         drift_note = f"latency {outcome.latency_ms} ms, clock drift {outcome.drift_ms:+d} ms"
         if abs(outcome.drift_ms) > self._drift_warning_ms:
             recorder.step(

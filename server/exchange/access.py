@@ -2,7 +2,8 @@
 
 For each call it applies, in order: the account's circuit breaker (fail fast while open), the
 account's throttle (queue for an in-flight place, and every HTTP request of the call for room in
-the per-second and per-minute windows), a timeout, and the translation of failures. A
+the per-second and per-minute windows), a timeout on each request (the exchange's time, not
+the time spent queueing), and the translation of failures. A
 rate-limit answer pauses the account (Retry-After, else exponential back-off) and the call is
 retried, up to ``max_retries`` times.
 Each account's calls are counted for health: response times, successes and errors.
@@ -21,13 +22,19 @@ import hashlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from server.exchange.adapter import CcxtAdapter, ExchangeAdapter, MarketCache
 from server.exchange.breaker import CircuitBreaker, CircuitState
-from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt, gate_requests
+from server.exchange.ccxt_factory import (
+    HttpPool,
+    UnsupportedConnection,
+    create_ccxt,
+    gate_requests,
+)
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.exchange.throttle import DEFAULT_LIMITS, RateLimits, Throttle, Usage
 
@@ -145,6 +152,7 @@ class ExchangeAccess:
         self._account_of: dict[str, str] = {}  # connection id → account id
         self._adapters: dict[str, tuple[str, ExchangeAdapter]] = {}
         self._markets = MarketCache()
+        self._http: HttpPool | None = None  # created on first use, inside the running loop
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -188,9 +196,8 @@ class ExchangeAccess:
         async with account.throttle.in_flight():
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(self.config.timeout_seconds):
-                    result = await operation(adapter)
-            except TimeoutError:
+                result = await operation(adapter)
+            except TimeoutError:  # a request of the call had no answer in time (see _send)
                 error = ExchangeError(
                     ExchangeFailure.TIMEOUT,
                     f"{target.exchange}: no answer within {self.config.timeout_seconds:g} s",
@@ -285,7 +292,9 @@ class ExchangeAccess:
                 passphrase=credentials.passphrase if credentials else None,
                 base_url=base_url,
                 testnet=target.testnet,
-                timeout_seconds=self.config.timeout_seconds,
+                # CTS's own timer (_send) fires first; ccxt's is only a backstop.
+                timeout_seconds=self.config.timeout_seconds + 1,
+                http=self._pool(),
             )
         except UnsupportedConnection as exc:
             raise ExchangeError(
@@ -293,9 +302,21 @@ class ExchangeAccess:
                 f"{target.exchange} {target.api_type}: no exchange adapter yet",
                 exchange=target.exchange,
             ) from exc
-        gate_requests(instance, throttle.request)
+        gate_requests(instance, functools.partial(self._send, throttle))
         market_key = f"{target.exchange}|{target.api_type}|{target.testnet}|{base_url}"
         return CcxtAdapter(target.exchange, instance, self._markets, market_key)
+
+    @asynccontextmanager
+    async def _send(self, throttle: Throttle) -> AsyncIterator[None]:
+        """One HTTP request: its turn within the account's limits, then the timeout. Time spent
+        queueing for the limits does not count against the timeout, only the exchange's."""
+        async with throttle.request(), asyncio.timeout(self.config.timeout_seconds):
+            yield
+
+    def _pool(self) -> HttpPool:
+        if self._http is None:
+            self._http = HttpPool()
+        return self._http
 
     async def release(self, connection_id: str) -> None:
         """Close the connection's adapter (it was deleted or changed)."""
@@ -310,3 +331,6 @@ class ExchangeAccess:
         for _, adapter in list(self._adapters.values()):
             await adapter.close()
         self._adapters.clear()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None

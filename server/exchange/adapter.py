@@ -12,6 +12,7 @@ through :class:`~server.exchange.access.ExchangeAccess`, which wraps adapter cal
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
@@ -24,6 +25,7 @@ from server.exchange.model import (
     Market,
     OrderInfo,
     PositionInfo,
+    ServerTime,
     Ticker,
 )
 
@@ -33,7 +35,7 @@ T = TypeVar("T")
 class ExchangeAdapter(Protocol):
     exchange: str
 
-    async def server_time(self) -> int: ...
+    async def server_time(self) -> ServerTime: ...
     async def markets(self) -> list[Market]: ...
     async def balances(self) -> list[AssetBalance]: ...
     async def key_permissions(self) -> KeyPermissions: ...
@@ -149,15 +151,18 @@ class CcxtAdapter:
         except ValueError:
             return None
 
-    async def server_time(self) -> int:
+    async def server_time(self) -> ServerTime:
         value = await self._call(self._ccxt.fetch_time, needs_markets=False)
+        received = time.time() * 1000
         if not isinstance(value, int | float):
             raise ExchangeError(
                 ExchangeFailure.BAD_RESPONSE,
                 f"{self.exchange}: no server time",
                 exchange=self.exchange,
             )
-        return int(value)
+        # ccxt stamps each request as it goes out, after CTS's gate let it through.
+        sent = float(self._ccxt.lastRestRequestTimestamp or received)
+        return ServerTime(int(value), sent, received)
 
     async def markets(self) -> list[Market]:
         await self._call(_nothing)
@@ -289,17 +294,21 @@ class CcxtAdapter:
             params["clientOrderId"] = client_order_id
         if reduce_only:
             params["reduceOnly"] = True
-        raw = await self._call(
-            lambda: self._ccxt.create_order(
-                symbol,
-                order_type,
-                side,
-                float(amount),
-                None if price is None else float(price),
-                params,
-            )
-        )
-        return self._order(raw)
+
+        async def place() -> Any:
+            # Amounts go to ccxt as decimal strings (never floats), in the exchange's unit:
+            # derivatives count contracts (OKX: 0.01 BTC each), CTS counts the base asset.
+            size = amount / self._contract_size(symbol)
+            limit = None if price is None else str(price)
+            return await self._ccxt.create_order(symbol, order_type, side, str(size), limit, params)
+
+        return self._order(await self._call(place))
+
+    def _contract_size(self, symbol: str) -> Decimal:
+        market = self._ccxt.market(symbol)
+        if not market.get("contract"):
+            return Decimal(1)
+        return decimal(market.get("contractSize")) or Decimal(1)
 
     async def cancel_order(self, order_id: str, symbol: str) -> OrderInfo:
         return self._order(await self._call(lambda: self._ccxt.cancel_order(order_id, symbol)))
@@ -316,17 +325,23 @@ class CcxtAdapter:
         raw = await self._call(
             lambda: self._ccxt.fetch_positions(list(symbols) if symbols else None)
         )
-        return [
-            PositionInfo(
-                symbol=p["symbol"],
-                side=p.get("side") or "",
-                contracts=decimal(p.get("contracts")) or Decimal(0),
-                entry_price=decimal(p.get("entryPrice")),
-                unrealized_pnl=decimal(p.get("unrealizedPnl")),
+        positions = []
+        for p in raw:
+            contracts = decimal(p.get("contracts"))
+            if not contracts:
+                continue
+            size = decimal(p.get("contractSize")) or self._contract_size(p["symbol"])
+            positions.append(
+                PositionInfo(
+                    symbol=p["symbol"],
+                    side=p.get("side") or "",
+                    contracts=contracts,
+                    amount=contracts * size,
+                    entry_price=decimal(p.get("entryPrice")),
+                    unrealized_pnl=decimal(p.get("unrealizedPnl")),
+                )
             )
-            for p in raw
-            if decimal(p.get("contracts"))
-        ]
+        return positions
 
     def _order(self, raw: dict[str, Any]) -> OrderInfo:
         fee = raw.get("fee") or {}

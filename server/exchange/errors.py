@@ -6,6 +6,7 @@ never leave ``server.exchange``. Messages name the exchange and what failed, nev
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 import ccxt
@@ -113,8 +114,7 @@ def translate(
     failure = next(
         (kind for cls, kind in _TRANSLATION if isinstance(error, cls)), ExchangeFailure.OTHER
     )
-    if failure is ExchangeFailure.RATE_LIMITED and _is_binance_key_rejection(error, exchange):
-        failure = ExchangeFailure.AUTHENTICATION
+    failure = _REREAD.get((exchange, failure, _code_of(error)), failure)
     return ExchangeError(
         failure,
         f"{exchange}: {_DESCRIPTIONS[failure]}",
@@ -123,14 +123,21 @@ def translate(
     )
 
 
-def _is_binance_key_rejection(error: Exception, exchange: str) -> bool:
-    """Binance's -2015 ("Invalid API-key, IP, or permissions for action", HTTP 401).
+def _code_of(error: Exception) -> str:
+    """The exchange's error code in a ccxt message (``binance {"code":-2015,...}``)."""
+    found = _CODE.search(str(error))
+    return found.group(1) if found else ""
 
-    After one successful private spot call ccxt raises it as DDoSProtection, because Binance
-    also sends it during temporary IP bans. Retrying a revoked key only hammers the exchange
-    and hides the real problem, so CTS reads it as the authentication failure it nearly always
-    is (the status code is 401, where a ban answers 418 or 429).
-    """
-    return (
-        exchange == "binance" and isinstance(error, ccxt.DDoSProtection) and "-2015" in str(error)
-    )
+
+_CODE = re.compile(r'"(?:code|sCode|retCode)"\s*:\s*"?(-?\d+)')
+
+# Exchange codes that ccxt classifies as something else, read as what they nearly always are.
+_REREAD: dict[tuple[str, ExchangeFailure, str], ExchangeFailure] = {
+    # Binance -2015 "Invalid API-key, IP, or permissions for action" (HTTP 401): after one
+    # successful private spot call ccxt raises it as DDoSProtection, because Binance also sends
+    # it during temporary IP bans. Retrying a revoked key only hammers the exchange and hides the
+    # real problem; a ban answers 418 or 429, which stay rate limits.
+    ("binance", ExchangeFailure.RATE_LIMITED, "-2015"): ExchangeFailure.AUTHENTICATION,
+    # OKX 50120 "API key doesn't have permission": ccxt does not map it (plain ExchangeError).
+    ("okx", ExchangeFailure.OTHER, "50120"): ExchangeFailure.PERMISSION,
+}

@@ -50,6 +50,25 @@ class Ticker:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerTime:
+    """The exchange's clock, and when the request that read it went out and came back (ms since
+    the epoch, CTS's clock). Queueing for the account's limits is not part of that round trip."""
+
+    server_ms: int
+    sent_ms: float
+    received_ms: float
+
+    @property
+    def latency_ms(self) -> float:
+        return self.received_ms - self.sent_ms
+
+    @property
+    def drift_ms(self) -> float:
+        """Exchange clock minus CTS's, at the middle of the round trip."""
+        return self.server_ms - (self.sent_ms + self.received_ms) / 2
+
+
+@dataclass(frozen=True, slots=True)
 class Candle:
     time_ms: int
     open: Decimal
@@ -79,6 +98,7 @@ class OrderInfo:
 class PositionInfo:
     symbol: str
     side: str  # long | short
-    contracts: Decimal
+    contracts: Decimal  # as the exchange counts them
+    amount: Decimal  # in the base asset: contracts times the contract size
     entry_price: Decimal | None
     unrealized_pnl: Decimal | None

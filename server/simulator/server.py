@@ -193,6 +193,9 @@ class Simulator:
             )
         api_key = dialect.api_key_of(request)
         response = await self._answer(dialect, api_key, request, handler, received)
+        latency_ms = self.faults.effective(dialect.name, api_key).latency_ms
+        if latency_ms > 0:
+            await asyncio.sleep(latency_ms / 2000)  # the way back
         response.headers[SIMULATOR_HEADER[0]] = SIMULATOR_HEADER[1]
         self.requests.append(
             RequestRecord(
@@ -211,7 +214,9 @@ class Simulator:
     ) -> web.StreamResponse:
         faults = self.faults.effective(dialect.name, api_key)
         if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000)
+            # Half on the way in, half on the way out (see _middleware): the exchange's clock is
+            # read in the middle of the round trip, as on a real network.
+            await asyncio.sleep(faults.latency_ms / 2000)
         if faults.hang:
             # Until the client gives up (the request is cancelled) or the simulator stops.
             await self._stopping.wait()

@@ -111,13 +111,6 @@ class Desk:
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatorThread]:
-    thread = SimulatorThread(Simulator(seed=5)).start()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture
 def server_settings() -> dict[str, Any]:
     """Overrides of the server's settings; a test changes them before `desk` starts it."""
     return {}

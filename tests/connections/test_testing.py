@@ -214,6 +214,9 @@ async def test_tests_and_batches_of_one_account_never_exceed_its_limits(desk: De
     elapsed = time.monotonic() - started
 
     assert batch.success_count == 5 and all(s.status == "success" for s in singles)
+    # Waiting for the limits is not latency, and does not look like clock drift.
+    for result in [*batch.results, *singles]:
+        assert result.latency_ms < 500 and abs(result.clock_drift_ms) < 250, list(result.log)
     seen = desk.requests(exchange="bybit")
     assert len(seen) >= 21 and all(r.status == 200 for r in seen)
     assert busiest_window([r.time for r in seen]) <= 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nicegui.testing.general_fixtures import get_path_to_main_file
@@ -15,9 +16,17 @@ from tests.support.server_thread import ServerThread
 
 
 @pytest.fixture
-def dashboard_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+def dashboard_settings() -> dict[str, Any]:
+    """Overrides of the server's settings (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def dashboard_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dashboard_settings: dict[str, Any]
+) -> Iterator[ServerThread]:
     """The server the dashboard under test talks to; its address reaches the app through CTS_*."""
-    thread = ServerThread(make_settings(tmp_path / "data")).start()
+    thread = ServerThread(make_settings(tmp_path / "data", **dashboard_settings)).start()
     monkeypatch.setenv("CTS_HOST", "127.0.0.1")
     monkeypatch.setenv("CTS_GRPC_PORT", str(thread.port))
     monkeypatch.setenv("CTS_DATA_DIR", str(tmp_path / "webui-data"))

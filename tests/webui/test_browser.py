@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from server.simulator.demo import DEMO_CONNECTION_ACCOUNT, DEMO_CONNECTION_NAME
 from tests.support.stack_process import Up
 
 # Screenshots of the last run, for people reviewing a change (ignored by git).
@@ -52,7 +53,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def test_sign_in_add_a_connection_and_see_a_rest_change_arrive_live(
+async def test_sign_in_add_a_connection_see_changes_arrive_live_and_test_the_demo(
     stack: Up, browser: Browser, tmp_path: Path
 ) -> None:
     token = (tmp_path / "data" / "admin.token").read_text().strip()
@@ -96,5 +97,30 @@ async def test_sign_in_add_a_connection_and_see_a_rest_change_arrive_live(
         await expect(page.get_by_text("Created over REST")).to_be_visible()
         await expect(page.get_by_text("7 of 7 connections")).to_be_visible()
         assert await page.evaluate("window.__cts_marker") == marker
+
+    # Test the demo connection. Its key's requests (the balance: after the server time) are
+    # answered slowly until the first lines are on screen, so that the test is seen running:
+    # its log arrives live, before its result.
+    faults = f"http://127.0.0.1:{stack.ports['CTS_SIMULATOR_PORT']}/__simulator/faults"
+    async with httpx.AsyncClient(timeout=10) as client:
+        slow = {"api_key": DEMO_CONNECTION_ACCOUNT.api_key, "latency_ms": 2000}
+        assert (await client.post(faults, json=slow)).status_code == 200
+        demo = page.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
+        await expect(demo.get_by_text("simulated", exact=True)).to_be_visible()
+        await demo.get_by_role("button", name="Test", exact=True).click()
+        dialog = page.locator(".q-dialog")
+        await expect(dialog.get_by_text(f"Testing {DEMO_CONNECTION_NAME}")).to_be_visible()
+        await expect(dialog.get_by_text("Server time: latency")).to_be_visible()
+        await expect(dialog.get_by_text("Running…")).to_be_visible()
+        await expect(dialog.get_by_text("success", exact=True)).to_have_count(0)
+        assert (await client.delete(faults)).status_code == 200
+    await expect(dialog.get_by_text("success", exact=True)).to_be_visible(timeout=15_000)
+    await expect(dialog.get_by_text("Balance: 10000")).to_be_visible()  # the log line
+    await expect(dialog.get_by_text("Running…")).to_be_hidden()
+    await expect(page.get_by_text(f"{DEMO_CONNECTION_NAME}: test success")).to_be_visible()
+    await page.screenshot(path=str(SCREENSHOTS / "dashboard-connection-test.png"))
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(dialog).to_be_hidden()
+    await expect(demo.get_by_text("last test success")).to_be_visible()
     await page.screenshot(path=str(SCREENSHOTS / "dashboard-connections.png"), full_page=True)
     assert not errors, errors

@@ -18,7 +18,9 @@ async def sign_in(user: User, token: str = TEST_TOKEN) -> None:
     await user.open("/login")
     user.find(marker="login-token").type(token)
     user.find(marker="login-submit").click()
-    await user.should_see(marker="connection-list")
+    # Generous waits (`should_see` tries every 0.1 s) for a loaded machine.
+    await user.should_see(marker="connection-list", retries=50)
+    await user.should_see(marker="connection-card", retries=50)  # the stream's snapshot came
 
 
 async def find_by_name(stub: Stub, name: str) -> pb.Connection:

@@ -1,4 +1,5 @@
-"""One connection as a card: its state at a glance and the switches that change it."""
+"""One connection as a card: its state and health at a glance, the switches that change it,
+the Test button, and the checkbox that selects it for a batch test."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
 from webui.choices import API_TYPES, EXCHANGES
+from webui.components.health_badge import HealthRow
 
 Action = Callable[[pb.Connection], Awaitable[None]]
 Switch = Callable[[pb.Connection, bool], Awaitable[None]]
+Select = Callable[[pb.Connection, bool], None]
 
 
 class ConnectionCard:
@@ -25,6 +28,9 @@ class ConnectionCard:
         on_live_trade: Switch,
         on_edit: Action,
         on_delete: Action,
+        on_test: Action,
+        on_select: Select,
+        selected: bool = False,
     ) -> None:
         self.connection = connection
         self._on_enabled = on_enabled
@@ -36,6 +42,10 @@ class ConnectionCard:
             .mark(f"connection-card connection-{connection.id}") as self.card
         ):
             with ui.row().classes("w-full items-center gap-3"):
+                ui.checkbox(
+                    value=selected,
+                    on_change=lambda e: on_select(self.connection, bool(e.value)),
+                ).props("dense").tooltip("Select for a batch test").mark("card-select")
                 self.name = ui.label().classes("text-lg font-semibold").mark("card-name")
                 self.exchange = ui.badge().props("outline").mark("card-exchange")
                 self.api_type = ui.label().classes("text-sm text-gray-600").mark("card-api-type")
@@ -44,6 +54,7 @@ class ConnectionCard:
             with ui.row().classes("w-full items-center gap-6 text-sm"):
                 self.details = ui.label().classes("text-gray-700").mark("card-details")
                 self.credentials = ui.label().classes("text-gray-500").mark("card-credentials")
+            self.health = HealthRow()
             with ui.row().classes("w-full items-center gap-4"):
                 self.enabled = ui.switch("Enabled", on_change=self._enabled_changed).mark(
                     "card-enabled"
@@ -55,6 +66,9 @@ class ConnectionCard:
                     "Live trading", on_change=self._live_trade_changed
                 ).mark("card-live-trade")
                 ui.space()
+                ui.button(
+                    "Test", icon="network_check", on_click=lambda: on_test(self.connection)
+                ).props("flat color=primary").mark("card-test")
                 ui.button("Edit", on_click=lambda: on_edit(self.connection)).props("flat").mark(
                     "card-edit"
                 )
@@ -84,12 +98,14 @@ class ConnectionCard:
                 (connection.is_active, "active", "primary"),
                 (connection.is_live_trade, "LIVE", "negative"),
                 (connection.is_testnet, "testnet", "info"),
+                (connection.is_simulated, "simulated", "purple"),
                 (connection.is_predefined, "predefined", "grey-5"),
             ):
                 if shown:
                     ui.chip(text, color=color).props("dense square text-color=white").mark(
                         f"chip-{text.lower()}"
                     )
+        self.health.update(connection)
         # Setting a switch fires its handler; the handlers ignore values equal to the state.
         self.enabled.set_value(connection.is_enabled)
         self.active.set_value(connection.is_active)

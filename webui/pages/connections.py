@@ -1,4 +1,5 @@
-"""The Connections page: every connection as a card, kept live by the connection stream."""
+"""The Connections page: every connection as a card, kept live by the connection stream, with
+single and batch connection tests."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from nicegui import ui
 from webui import session
 from webui.backend import Backend, BackendError
 from webui.choices import API_TYPES, EXCHANGES
+from webui.components.batch_dialog import test_batch
 from webui.components.confirm import confirm
 from webui.components.connection_card import ConnectionCard
 from webui.components.connection_form import connection_dialog
+from webui.components.test_dialog import test_connection
 from webui.feeds import Feeds, FeedUpdate, UpdateKind
 from webui.frame import frame
 
@@ -55,6 +58,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
         ui.context.client.on_delete(feed.detach)
         filters = ConnectionFilters()
         cards: dict[str, ConnectionCard] = {}
+        selected: set[str] = set()  # connection ids ticked for a batch test
 
         def sign_out() -> None:
             session.sign_out()
@@ -146,6 +150,25 @@ def register(backend: Backend, feeds: Feeds) -> None:
                     backend.connections.DeleteConnection, request, f"{connection.name} deleted"
                 )
 
+        async def run_test(connection: pb.Connection) -> None:
+            await test_connection(backend, token, connection)
+
+        def select(connection: pb.Connection, on: bool) -> None:
+            if on:
+                selected.add(connection.id)
+            else:
+                selected.discard(connection.id)
+            show_selection()
+
+        def show_selection() -> None:
+            selected.intersection_update(feed.connections)  # deleted ones drop out
+            batch_button.set_text(f"Test selected ({len(selected)})")
+            batch_button.set_enabled(bool(selected))
+
+        async def run_batch() -> None:
+            chosen = [c for c in feed.ordered() if c.id in selected]
+            await test_batch(backend, token, chosen)
+
         def add_card(connection: pb.Connection) -> None:
             with container:
                 cards[connection.id] = ConnectionCard(
@@ -155,6 +178,9 @@ def register(backend: Backend, feeds: Feeds) -> None:
                     on_live_trade=set_live_trade,
                     on_edit=edit,
                     on_delete=delete,
+                    on_test=run_test,
+                    on_select=select,
+                    selected=connection.id in selected,
                 )
 
         def show_count() -> None:
@@ -170,6 +196,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
                 if filters.matches(connection):
                     add_card(connection)
             show_count()
+            show_selection()
 
         def on_update(update: FeedUpdate) -> None:
             if update.kind is UpdateKind.RESET or update.connection is None:
@@ -186,6 +213,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
                 card.delete()
                 del cards[connection.id]
             show_count()
+            show_selection()
 
         def set_filter(name: str, value: str | None) -> None:
             setattr(filters, name, value or ANY)
@@ -218,6 +246,11 @@ def register(backend: Backend, feeds: Feeds) -> None:
                     on_change=lambda e: set_filter("active", e.value),
                 ).classes("w-28").mark("filter-active")
                 ui.space()
+                batch_button = (
+                    ui.button("Test selected (0)", icon="playlist_play", on_click=run_batch)
+                    .props("outline")
+                    .mark("batch-test")
+                )
                 ui.button(
                     "Add connection", icon="add", on_click=lambda: connection_dialog(None, create)
                 ).mark("add-connection")

@@ -1,0 +1,379 @@
+"""Exchange access of CTS against the exchange simulator, in one run.
+
+    python bench/exchange_access.py [--tests 30] [--latency-ms 50] [--batch 50]
+
+Starts, as separate processes on free ports: the exchange simulator (`cts simulator`) and two
+CTS servers (`cts serve`) pointed at it, then measures:
+
+(a) overhead — `TestConnection` end to end over gRPC (p50 of sequential tests), divided by the
+    bare ccxt calls that a test makes (server time, balance, key permissions), made from this
+    process with a warm ccxt instance against the same simulator. The first server runs with
+    the account limits raised out of the way: this measures CTS's own cost, not the limits.
+(b) batch — `BatchTestConnections` of 50 connections spread over Binance, Bybit and OKX with
+    50 ms added to every simulator response, on the second server (default limits and the
+    default concurrency cap of 10), divided by the lower bound those limits and that latency
+    allow. Two layouts: every connection its own account (key), and the connections of an
+    exchange sharing one account, where the account limits bind; right after the connections
+    were created (first use: ccxt instances are built), and for own accounts again.
+(c) the seed system's stated figures, for comparison.
+
+The lower bound for (b) is computed from what the batch made the exchanges do, as the
+simulator's request log shows it, with zero CPU time: each test's requests one after another
+at the added latency; tests at most 10 at once (the cap); and per shared account, its requests
+within its per-second window (N requests need ceil(N / per_second) - 1 full seconds, plus one
+latency) and its concurrency (N * latency / concurrent). Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cts.connection.v1 import connection_pb2 as pb  # noqa: E402
+from cts.connection.v1 import connection_pb2_grpc  # noqa: E402
+
+from server.exchange.ccxt_factory import create_ccxt  # noqa: E402
+from server.exchange.throttle import DEFAULT_LIMITS  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+
+TOKEN = "bench-token-0123456789-abcdefghij"
+AUTH = (("authorization", f"Bearer {TOKEN}"),)
+EXCHANGES = ("binance", "bybit", "okx")
+CAP = 10  # CTS_TEST_CONCURRENCY's default
+SEED_SINGLE_MS = 245.0
+SEED_BATCH_S = 12.0
+UNLIMITED = {"per_second": 100_000, "per_minute": 1_000_000, "concurrent": 100}
+
+
+def say(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+class Simulator:
+    """The simulator process and its control API."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, CTS_SIMULATOR_PORT=str(self.port), CTS_LOG_LEVEL="WARNING")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "simulator"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if "simulator" in line and "http://" in line:
+                break
+        else:
+            raise RuntimeError("the simulator did not start")
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (127.0.0.1 only)
+            f"{self.url}/__simulator/{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def account(self, exchange: str) -> dict[str, Any]:
+        return dict(self.control("POST", "accounts", {"exchange": exchange}))
+
+    def latency(self, added_ms: float) -> None:
+        """Every exchange answers ``added_ms`` later (and no other fault)."""
+        self.control("DELETE", "faults")
+        for exchange in EXCHANGES:
+            self.control("POST", "faults", {"exchange": exchange, "latency_ms": added_ms})
+
+    def requests_since(self, since: float) -> list[dict[str, Any]]:
+        return list(self.control("GET", f"requests?since={since}"))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Server:
+    """A CTS server process on the simulator."""
+
+    def __init__(self, simulator: Simulator, limits: dict[str, Any] | None) -> None:
+        data = Path(tempfile.mkdtemp(prefix="cts-bench-exchange-"))
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
+        env.update(
+            CTS_DATA_DIR=str(data),
+            CTS_GRPC_PORT=str(self.port),
+            CTS_ADMIN_TOKEN=TOKEN,
+            CTS_LOG_LEVEL="WARNING",
+            CTS_SIMULATOR_URL=simulator.url,
+            CTS_DEMO="false",
+            CTS_HEALTH_CHECKS="false",
+        )
+        if limits is not None:
+            env["CTS_EXCHANGE_LIMITS"] = json.dumps(limits)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.target = f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+async def connect(
+    stub: connection_pb2_grpc.ConnectionServiceStub, exchange: str, account: dict[str, Any], n: int
+) -> str:
+    connection = pb.Connection(
+        name=f"bench {exchange} {n} {account['api_key'][-8:]}",
+        exchange=exchange,
+        api_type="spot",
+        is_simulated=True,
+        api_key=account["api_key"],
+        api_secret=account["secret"],
+    )
+    if account.get("passphrase"):
+        connection.api_passphrase = account["passphrase"]
+    made = await stub.CreateConnection(
+        pb.CreateConnectionRequest(connection=connection), metadata=AUTH
+    )
+    return str(made.id)
+
+
+async def test(stub: connection_pb2_grpc.ConnectionServiceStub, connection_id: str) -> float:
+    started = time.perf_counter()
+    result = await stub.TestConnection(pb.TestConnectionRequest(id=connection_id), metadata=AUTH)
+    elapsed = (time.perf_counter() - started) * 1000
+    if result.status != "success":
+        raise RuntimeError(f"test {result.status}: {result.error_message}")
+    return elapsed
+
+
+async def bare_calls(simulator: Simulator, exchange: str, account: dict[str, Any]) -> Any:
+    """A warm ccxt instance and the calls a connection test makes, as CTS's adapter makes them."""
+    instance = create_ccxt(
+        exchange,
+        "spot",
+        api_key=account["api_key"],
+        secret=account["secret"],
+        passphrase=account.get("passphrase"),
+        base_url=simulator.url,
+    )
+    await instance.load_markets()
+    permissions = getattr(
+        instance,
+        {
+            "binance": "sapiGetAccountApiRestrictions",
+            "bybit": "private_get_v5_user_query_api",
+            "okx": "private_get_account_config",
+        }[exchange],
+    )
+
+    async def once() -> float:
+        started = time.perf_counter()
+        await instance.fetch_time()
+        await instance.fetch_balance()
+        await permissions()
+        return (time.perf_counter() - started) * 1000
+
+    return instance, once
+
+
+async def wait_serving(target: str) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with grpc.aio.insecure_channel(target) as channel:
+        await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), wait_for_ready=True, timeout=60
+        )
+
+
+async def overhead(
+    simulator: Simulator, tests: int, latency_ms: float
+) -> dict[str, tuple[float, float]]:
+    server = Server(simulator, {name: UNLIMITED for name in EXCHANGES})
+    simulator.latency(latency_ms)
+    try:
+        await wait_serving(server.target)
+        results = {}
+        async with grpc.aio.insecure_channel(server.target) as channel:
+            stub = connection_pb2_grpc.ConnectionServiceStub(channel)
+            for exchange in EXCHANGES:
+                account = simulator.account(exchange)
+                connection_id = await connect(stub, exchange, account, 0)
+                instance, bare = await bare_calls(simulator, exchange, account)
+                try:
+                    for _ in range(5):  # warm both: markets, sessions, connections
+                        await test(stub, connection_id)
+                        await bare()
+                    cts, raw = [], []
+                    for _ in range(tests):  # interleaved, so that drift hits both alike
+                        cts.append(await test(stub, connection_id))
+                        raw.append(await bare())
+                finally:
+                    await instance.close()
+                results[exchange] = (statistics.median(cts), statistics.median(raw))
+        return results
+    finally:
+        server.stop()
+
+
+async def batch(simulator: Simulator, size: int, latency_ms: float) -> list[dict[str, Any]]:
+    server = Server(simulator, None)  # the default limits
+    try:
+        await wait_serving(server.target)
+        latency = latency_ms / 1000
+        async with grpc.aio.insecure_channel(server.target) as channel:
+            stub = connection_pb2_grpc.ConnectionServiceStub(channel)
+            spread = [EXCHANGES[i % len(EXCHANGES)] for i in range(size)]
+            simulator.latency(latency_ms)
+
+            # One test alone per exchange (markets warm), for comparison.
+            single_ms: dict[str, float] = {}
+            for exchange in EXCHANGES:
+                probe = await connect(stub, exchange, simulator.account(exchange), -1)
+                await test(stub, probe)  # loads the markets
+                single_ms[exchange] = await test(stub, probe)
+
+            layouts = []
+            for layout in ("own account each", "one account per exchange"):
+                shared = {e: simulator.account(e) for e in EXCHANGES}
+                ids = []
+                for n, exchange in enumerate(spread):
+                    own = shared[exchange] if layout.startswith("one") else None
+                    account = own or simulator.account(exchange)
+                    ids.append(await connect(stub, exchange, account, n))
+                # Again on shared accounts would wait out Bybit's 120/min window that the first
+                # run filled: correct, but not a measure of CTS.
+                runs = ("first use",) if layout.startswith("one") else ("first use", "again")
+                for run in runs:
+                    since = time.time()
+                    started = time.perf_counter()
+                    result = await stub.BatchTestConnections(
+                        pb.BatchTestConnectionsRequest(connection_ids=ids),
+                        metadata=AUTH,
+                        timeout=600,
+                    )
+                    elapsed = time.perf_counter() - started
+                    if result.failure_count:
+                        raise RuntimeError(f"{result.failure_count} tests failed in the batch")
+                    seen = simulator.requests_since(since)
+                    requests = {e: sum(1 for r in seen if r["exchange"] == e) for e in EXCHANGES}
+                    bound = lower_bound(spread, requests, latency, shared=layout.startswith("one"))
+                    layouts.append(
+                        {
+                            "layout": f"{layout}, {run}",
+                            "seconds": elapsed,
+                            "bound": bound,
+                            "single": single_ms,
+                            "requests": requests,
+                        }
+                    )
+            simulator.control("DELETE", "faults")
+            return layouts
+    finally:
+        server.stop()
+
+
+def lower_bound(
+    spread: list[str], requests: dict[str, int], latency: float, *, shared: bool
+) -> float:
+    """The least time the batch could take with zero CPU time, given the requests it made
+    (per exchange, from the simulator's log), the latency of each, the concurrency cap, and,
+    for shared accounts, each account's limits. A test's requests are sequential."""
+    chain = {e: requests[e] / spread.count(e) * latency for e in EXCHANGES}  # one test, seconds
+    bound = max(max(chain.values()), sum(chain[e] for e in spread) / CAP)
+    if shared:
+        for exchange in EXCHANGES:
+            limits = DEFAULT_LIMITS[exchange]
+            n = requests[exchange]
+            window = (math.ceil(n / limits.per_second) - 1) + latency
+            if n > limits.per_minute:
+                window = max(window, 60.0 * (math.ceil(n / limits.per_minute) - 1) + latency)
+            bound = max(bound, window, n * latency / limits.concurrent)
+    return bound
+
+
+async def run(tests: int, size: int, latency_ms: float) -> None:
+    simulator = Simulator()
+    try:
+        for exchange in EXCHANGES:  # the simulator's own limits out of the way of this bench
+            simulator.control(
+                "POST", "limits", {"exchange": exchange, "per_second": 10_000, "per_minute": 10**6}
+            )
+        say(f"(a) {tests} sequential TestConnection calls per exchange vs bare ccxt")
+        costs = {
+            added: await overhead(simulator, tests, added) for added in sorted({0.0, latency_ms})
+        }
+        say(f"(b) batch of {size} over {', '.join(EXCHANGES)} with {latency_ms:g} ms latency")
+        layouts = await batch(simulator, size, latency_ms)
+    finally:
+        simulator.stop()
+
+    print(f"\n(a) TestConnection over gRPC vs the bare ccxt calls it makes (p50 of {tests})")
+    print(f"{'exchange':<10} {'added latency':>14} {'CTS ms':>8} {'bare ms':>8} {'ratio':>7}")
+    for added, rows in costs.items():
+        for exchange, (cts, raw) in rows.items():
+            print(f"{exchange:<10} {added:11g} ms {cts:8.2f} {raw:8.2f} {cts / raw:7.2f}")
+    print("target: <= 1.2")
+
+    print(f"\n(b) batch of {size} tests, {latency_ms:g} ms per response, default limits, cap {CAP}")
+    singles = ", ".join(f"{e} {ms:.0f} ms" for e, ms in layouts[0]["single"].items())
+    print(f"one test alone: {singles}")
+    print(f"{'layout':<38} {'requests':>12} {'batch s':>8} {'bound s':>8} {'ratio':>7}")
+    for row in layouts:
+        made = "/".join(str(row["requests"][e]) for e in EXCHANGES)
+        print(
+            f"{row['layout']:<38} {made:>12} {row['seconds']:8.2f} {row['bound']:8.2f} "
+            f"{row['seconds'] / row['bound']:7.2f}"
+        )
+    print("(requests: binance/bybit/okx, as the simulator received them)")
+    print("target: <= 1.2")
+
+    single = statistics.median(ms for ms in layouts[0]["single"].values())
+    print("\n(c) the seed system's stated figures")
+    print(f"single test: seed 245 ms typical; CTS {single:.0f} ms at {latency_ms:g} ms latency")
+    print(
+        f"batch of 50: seed 12 s; CTS {layouts[0]['seconds']:.2f} s (own accounts, first use), "
+        f"{layouts[2]['seconds']:.2f} s (shared accounts, first use)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tests", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    args = parser.parse_args()
+    asyncio.run(run(args.tests, args.batch, args.latency_ms))
+
+
+if __name__ == "__main__":
+    main()

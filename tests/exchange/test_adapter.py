@@ -1,0 +1,156 @@
+"""The exchange adapter through ExchangeAccess, against the simulator with unmodified ccxt:
+everything CTS asks of an exchange, in CTS's own units and error kinds, for each exchange."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
+from server.exchange.adapter import ExchangeAdapter
+from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.exchange.model import OrderInfo
+from server.simulator.ledger import Account, Permissions
+from server.simulator.server import Simulator
+
+EXCHANGES = ("binance", "bybit", "okx")
+SYMBOL = {"spot": "BTC/USDT", "perpetual_futures": "BTC/USDT:USDT"}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    simulator = Simulator(seed=21)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
+    exchange_access = ExchangeAccess(AccessConfig(simulator_url=sim.base_url, timeout_seconds=5))
+    yield exchange_access
+    await exchange_access.close()
+
+
+def target(exchange: str, api_type: str, account: Account) -> Target:
+    return Target(
+        connection_id=f"{exchange}-{api_type}-{account.api_key[-6:]}",
+        exchange=exchange,
+        api_type=api_type,
+        simulated=True,
+        credentials=Credentials(account.api_key, account.secret, account.passphrase),
+    )
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("api_type", ["spot", "perpetual_futures"])
+async def test_market_data_in_decimals(
+    sim: Simulator, access: ExchangeAccess, exchange: str, api_type: str
+) -> None:
+    where = target(exchange, api_type, sim.open_account(exchange))
+    symbol = SYMBOL[api_type]
+
+    markets = {m.symbol: m for m in await access.call(where, lambda a: a.markets())}
+    tickers = await access.call(where, lambda a: a.tickers([symbol]))
+    candles = await access.call(where, lambda a: a.candles(symbol, "1m", limit=5))
+
+    btc = markets[symbol]
+    assert (btc.base, btc.quote) == ("BTC", "USDT")
+    assert isinstance(btc.price_precision, Decimal) and btc.price_precision > 0
+    ticker = tickers[symbol]
+    assert isinstance(ticker.last, Decimal)
+    if not (exchange == "binance" and api_type == "perpetual_futures"):
+        # (Binance's USDⓈ-M 24 h ticker carries no bid and ask, on the real exchange too.)
+        assert ticker.bid is not None and ticker.ask is not None and ticker.bid < ticker.ask
+    assert len(candles) == 5 and all(isinstance(c.close, Decimal) for c in candles)
+    assert all(c.low <= min(c.open, c.close) <= max(c.open, c.close) <= c.high for c in candles)
+    assert [c.time_ms for c in candles] == sorted(c.time_ms for c in candles)
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+async def test_a_perpetual_position_is_reported_in_base_units(
+    sim: Simulator, access: ExchangeAccess, exchange: str
+) -> None:
+    """OKX counts swap contracts of 0.001 BTC here (0.01 on the real OKX): CTS speaks BTC."""
+    account = sim.open_account(exchange)
+    where = target(exchange, "perpetual_futures", account)
+    symbol = SYMBOL["perpetual_futures"]
+
+    order = await access.call(
+        where,
+        lambda a: a.create_order(symbol, "buy", "market", Decimal("0.02"), client_order_id="cts1"),
+        retry=False,
+    )
+    positions = await access.call(where, lambda a: a.positions([symbol]))
+
+    # Bybit and OKX acknowledge an order with its ids only; the position shows the fill.
+    assert order.id and order.client_order_id == "cts1"
+    [position] = positions
+    assert (position.symbol, position.side, position.amount) == (symbol, "long", Decimal("0.02"))
+    ledger_position = sim.ledgers[exchange].positions(account)[0]
+    assert ledger_position.size == Decimal("0.02")
+    assert position.entry_price == ledger_position.entry_price
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+async def test_a_resting_limit_order_is_listed_and_cancelled(
+    sim: Simulator, access: ExchangeAccess, exchange: str
+) -> None:
+    account = sim.open_account(exchange)
+    where = target(exchange, "spot", account)
+    symbol = SYMBOL["spot"]
+    last = (await access.call(where, lambda a: a.tickers([symbol])))[symbol].last
+    below = (last * Decimal("0.8")).quantize(Decimal("0.1"))
+
+    async def rest_order(adapter: ExchangeAdapter) -> OrderInfo:
+        return await adapter.create_order(
+            symbol, "buy", "limit", Decimal("0.01"), below, client_order_id="rest1"
+        )
+
+    placed = await access.call(where, rest_order, retry=False)
+    listed = await access.call(where, lambda a: a.open_orders(symbol))
+    cancelled = await access.call(where, lambda a: a.cancel_order(placed.id, symbol))
+
+    assert [o.id for o in listed] == [placed.id]
+    assert listed[0].price == below and listed[0].amount == Decimal("0.01")
+    assert cancelled.id == placed.id
+    assert await access.call(where, lambda a: a.open_orders(symbol)) == []
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+async def test_exchange_refusals_become_cts_error_kinds(
+    sim: Simulator, access: ExchangeAccess, exchange: str
+) -> None:
+    account = sim.open_account(exchange, balances={"USDT": Decimal(10)})
+    where = target(exchange, "spot", account)
+
+    with pytest.raises(ExchangeError) as poor:
+        await access.call(
+            where, lambda a: a.create_order("BTC/USDT", "buy", "market", Decimal(1)), retry=False
+        )
+    assert poor.value.failure is ExchangeFailure.INSUFFICIENT_FUNDS
+    with pytest.raises(ExchangeError) as unknown:
+        await access.call(where, lambda a: a.cancel_order("123456789", "BTC/USDT"), retry=False)
+    assert unknown.value.failure is ExchangeFailure.ORDER_NOT_FOUND
+    assert exchange in str(unknown.value)
+    # CTS's own message, never the exchange's raw answer (which may echo request details).
+    assert "{" not in str(poor.value) and account.api_key not in str(poor.value)
+    assert isinstance(poor.value.__cause__, Exception)  # raised from ccxt's exception
+
+
+@pytest.mark.parametrize("exchange", ["bybit", "okx"])
+async def test_a_read_only_key_placing_an_order_is_a_permission_failure(
+    sim: Simulator, access: ExchangeAccess, exchange: str
+) -> None:
+    account = sim.open_account(exchange, permissions=Permissions(spot=False, derivatives=False))
+    where = target(exchange, "spot", account)
+    with pytest.raises(ExchangeError) as refused:
+        await access.call(
+            where,
+            lambda a: a.create_order("BTC/USDT", "buy", "market", Decimal("0.001")),
+            retry=False,
+        )
+    assert refused.value.failure is ExchangeFailure.PERMISSION
+    assert sim.ledgers[exchange].open_orders(account) == []

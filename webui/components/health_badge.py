@@ -1,0 +1,98 @@
+"""A connection's health, rate-limit usage and last test, as one row of its card.
+
+Everything comes from the ``Connection`` message the connection stream delivers: the server
+publishes a new one after each health check, test and circuit change, and :meth:`update` is
+called with it. The figures are as of that moment (the server does not send the rate-limit
+windows as they empty between checks).
+"""
+
+from __future__ import annotations
+
+from cts.connection.v1 import connection_pb2 as pb
+from nicegui import ui
+
+from webui.components.status import (
+    fraction,
+    health_color,
+    moment,
+    number,
+    rate_text,
+    test_color,
+)
+
+BUSY = 0.8  # as the server's "degraded" threshold
+
+
+class HealthRow:
+    def __init__(self) -> None:
+        with ui.row().classes("w-full items-center gap-3 text-sm").mark("card-health"):
+            self.badge = ui.badge().mark("health-badge")
+            self.circuit = ui.badge().props("color=negative outline").mark("health-circuit")
+            self.figures = ui.label().classes("text-gray-700").mark("health-figures")
+            with ui.column().classes("gap-0 w-28") as self.bars:
+                self.second_bar = ui.linear_progress(show_value=False, size="4px").mark(
+                    "health-second-bar"
+                )
+                self.minute_bar = ui.linear_progress(show_value=False, size="4px").mark(
+                    "health-minute-bar"
+                )
+            self.rate = ui.label().classes("text-gray-700").mark("health-rate")
+            self.paused = ui.label().classes("text-negative font-medium").mark("health-paused")
+            self.checked = ui.label().classes("text-gray-500").mark("health-checked")
+            ui.space()
+            self.last_test = ui.label().classes("font-medium").mark("card-last-test")
+
+    def update(self, connection: pb.Connection) -> None:
+        self._health(connection)
+        self._last_test(connection)
+
+    def _health(self, connection: pb.Connection) -> None:
+        known = connection.HasField("health")
+        health = connection.health
+        status = health.status if known and health.status else "unknown"
+        self.badge.set_text(status)
+        self.badge.props(f"color={health_color(status)}")
+        circuit = health.circuit_state
+        self.circuit.set_visibility(known and circuit not in ("", "closed"))
+        self.circuit.set_text(f"circuit {circuit.replace('_', '-')}")
+        for element in (self.figures, self.bars, self.rate, self.checked):
+            element.set_visibility(known)
+        if not known:
+            self.paused.set_visibility(False)
+            return
+        self.figures.set_text(
+            f"uptime {number(health.uptime_percent)}% · "
+            f"avg {number(health.average_response_ms)} ms · "
+            f"{health.success_count} ok / {health.error_count} errors"
+        )
+        rate = health.rate_limit
+        self.rate.set_text(rate_text(rate))
+        for bar, used, limit in (
+            (self.second_bar, rate.requests_last_second, rate.per_second_limit),
+            (self.minute_bar, rate.requests_last_minute, rate.per_minute_limit),
+        ):
+            share = fraction(used, limit)
+            bar.set_value(share)
+            bar.props(f"color={'orange' if share >= BUSY else 'primary'}")
+        self.paused.set_visibility(rate.paused_seconds > 0)
+        self.paused.set_text(f"paused {number(rate.paused_seconds)} s after a 429")
+        checked = ""
+        if health.HasField("last_check_at"):
+            checked = f"checked {moment(health.last_check_at)}"
+        if health.last_error:
+            checked += f" · last error {health.last_error}"
+        self.checked.set_text(checked)
+
+    def _last_test(self, connection: pb.Connection) -> None:
+        status = connection.last_test_status
+        if not status:
+            self.last_test.set_text("never tested")
+            self.last_test.classes(replace="font-medium text-gray-500")
+            return
+        text = f"last test {status}"
+        if connection.HasField("last_test_at"):
+            text += f" · {moment(connection.last_test_at)}"
+        if connection.last_test_balance:
+            text += f" · {connection.last_test_balance} USDT"
+        self.last_test.set_text(text)
+        self.last_test.classes(replace=f"font-medium text-{test_color(status)}")

@@ -1,0 +1,69 @@
+"""How test results and health read on the dashboard: colours, words, numbers and times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cts.connection.v1 import connection_pb2 as pb
+from google.protobuf import timestamp_pb2
+
+# Quasar colour names.
+TEST_COLORS = {"success": "positive", "warning": "orange", "failed": "negative"}
+HEALTH_COLORS = {"healthy": "positive", "degraded": "orange", "down": "negative", "unknown": "grey"}
+
+
+def test_color(status: str) -> str:
+    return TEST_COLORS.get(status, "grey")
+
+
+def health_color(status: str) -> str:
+    return HEALTH_COLORS.get(status, "grey")
+
+
+def moment(stamp: timestamp_pb2.Timestamp) -> str:
+    """A server time as people read it (UTC: the dashboard does not know the viewer's zone)."""
+    when: datetime = stamp.ToDatetime(tzinfo=UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def signed_ms(value: int) -> str:
+    return f"{value:+d} ms"
+
+
+def capabilities_words(capabilities: pb.ApiCapabilities) -> list[tuple[str, bool | None]]:
+    """``[("read", True), ("spot trading", None), ...]``; None: the exchange does not say."""
+
+    def optional(name: str) -> bool | None:
+        return getattr(capabilities, name) if capabilities.HasField(name) else None
+
+    return [
+        ("read", capabilities.read),
+        ("spot trading", optional("spot_trading")),
+        ("derivatives trading", optional("derivatives_trading")),
+        ("withdrawals", optional("withdrawals")),
+    ]
+
+
+def may_withdraw(capabilities: pb.ApiCapabilities) -> bool:
+    return capabilities.HasField("withdrawals") and bool(capabilities.withdrawals)
+
+
+def yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
+
+
+def rate_text(rate: pb.RateLimitUsage) -> str:
+    """``3/10 per s · 14/120 per min``."""
+    return (
+        f"{rate.requests_last_second}/{rate.per_second_limit} per s · "
+        f"{rate.requests_last_minute}/{rate.per_minute_limit} per min"
+    )
+
+
+def fraction(used: int, limit: int) -> float:
+    return min(1.0, used / limit) if limit > 0 else 0.0
+
+
+def number(value: float) -> str:
+    """``12.5`` → ``12.5``, ``100.0`` → ``100``."""
+    return f"{value:.1f}".removesuffix(".0")
