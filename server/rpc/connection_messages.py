@@ -109,6 +109,8 @@ def connection_message(view: ConnectionView) -> pb.Connection:
         message.api_capabilities.CopyFrom(capabilities_message(view.capabilities))
     if view.health is not None:
         message.health.CopyFrom(health_message(view.id, view.health))
+    else:  # not checked since the server started
+        message.health.CopyFrom(pb.ConnectionHealth(connection_id=str(view.id), status="unknown"))
     return message
 
 

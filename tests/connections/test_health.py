@@ -133,6 +133,11 @@ async def test_health_by_id_exchange_api_type_or_all(desk: Desk) -> None:
     assert rate.requests_last_minute >= 3 and rate.in_flight == 0
     assert by_id[bybit.id].average_response_ms > 0 and by_id[bybit.id].success_count >= 3
 
+    untested = await desk.stub.GetConnection(
+        pb.GetConnectionRequest(id=binance.id), metadata=auth()
+    )
+    assert untested.health.status == "unknown" and untested.health.check_count == 0
+
     only_binance = await desk.health(exchange="binance")
     assert [h.connection_id for h in only_binance.connections] == [binance.id]
     spot = await desk.health(api_type="spot")

@@ -1,0 +1,70 @@
+"""How CTS builds ccxt instances: the testnet flag, the simulator's URLs, unsupported pairs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt
+
+Make = Callable[..., Any]
+EXPECTED_TESTNET_HOSTS = {
+    ("binance", "spot"): "testnet.binance.vision",
+    ("binance", "perpetual_futures"): "testnet.binancefuture.com",
+    # ccxt fills in bybit's host name at request time.
+    ("bybit", "spot"): "https://api-testnet.",
+    ("bybit", "perpetual_futures"): "https://api-testnet.",
+}
+
+
+@pytest.fixture
+async def make() -> AsyncIterator[Make]:
+    made: list[Any] = []
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        instance = create_ccxt(*args, **kwargs)
+        made.append(instance)
+        return instance
+
+    yield build
+    for instance in made:
+        await instance.close()
+
+
+def urls_of(instance: Any) -> list[str]:
+    api = instance.urls["api"]
+    return [api] if isinstance(api, str) else [u for u in api.values() if isinstance(u, str)]
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), sorted(EXPECTED_TESTNET_HOSTS))
+def test_the_testnet_flag_points_ccxt_at_the_testnet(
+    make: Make, exchange: str, api_type: str
+) -> None:
+    live = make(exchange, api_type)
+    test = make(exchange, api_type, testnet=True)
+    host = EXPECTED_TESTNET_HOSTS[(exchange, api_type)]
+    assert any(host in url for url in urls_of(test)), urls_of(test)
+    assert not any("testnet" in url for url in urls_of(live))
+
+
+def test_okx_testnet_is_its_demo_trading_header(make: Make) -> None:
+    """OKX has no testnet host: demo trading is the live host with `x-simulated-trading: 1`."""
+    instance = make("okx", "spot", testnet=True)
+    assert instance.headers.get("x-simulated-trading") == "1"
+    assert "x-simulated-trading" not in (make("okx", "spot").headers or {})
+
+
+def test_the_simulator_replaces_every_host_and_keeps_the_paths(make: Make) -> None:
+    instance = make("binance", "perpetual_futures", base_url="http://127.0.0.1:9")
+    urls = urls_of(instance)
+    assert urls and all(url.startswith("http://127.0.0.1:9/") for url in urls)
+    assert any(url.endswith("/fapi/v1") for url in urls)
+
+
+def test_an_exchange_and_api_type_without_an_adapter_is_refused() -> None:
+    with pytest.raises(UnsupportedConnection, match="pionex"):
+        create_ccxt("pionex", "spot")
+    with pytest.raises(UnsupportedConnection, match="bybit options"):
+        create_ccxt("bybit", "options")
