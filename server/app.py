@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import grpc
 from cts.connection.v1 import connection_pb2, connection_pb2_grpc
+from cts.engine.v1 import engine_pb2, engine_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
@@ -20,9 +21,11 @@ from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
 from server.connections.testing import ConnectionTester, TestRun
 from server.connections.view import ConnectionView
+from server.engine.dry_run import EngineDryRun
 from server.exchange.access import ExchangeAccess
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
+from server.rpc.engine_servicer import EngineServicer
 from server.settings import Settings
 from server.storage.database import Database
 from server.storage.migrate import upgrade
@@ -32,7 +35,10 @@ from server.vault.master_key import load_master_key
 
 log = logging.getLogger("cts.server")
 
-SERVICE_NAMES = (connection_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,)
+SERVICE_NAMES = (
+    connection_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,
+    engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,9 @@ class CtsServer:
         )
         connection_pb2_grpc.add_ConnectionServiceServicer_to_server(
             ConnectionServicer(connections, tester, monitor), server
+        )
+        engine_pb2_grpc.add_EngineServiceServicer_to_server(
+            EngineServicer(EngineDryRun(connections, access, settings.engine_settings())), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(

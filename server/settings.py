@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from server.exchange.throttle import RateLimits
 
 if TYPE_CHECKING:
+    from server.engine.dry_run import EngineSettings
     from server.exchange.access import AccessConfig
 
 
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
     test_concurrency: int = Field(default=10, ge=1, description="Connection tests at once.")
     clock_drift_warning_ms: int = Field(default=1000, ge=0)
 
+    # Engines
+    engine_symbols: int = Field(default=20, ge=1, le=500, description="Symbols per engine.")
+    engine_timeframe: str = Field(default="1m", description="Bars of the realtime cycle.")
+    engine_history_bars: int = Field(default=200, ge=10, le=1000, description="Bars loaded.")
+
     # Exchange simulator
     simulator_url: str | None = Field(
         default=None,
@@ -88,6 +94,15 @@ class Settings(BaseSettings):
         default=True,
         description="`cts up` runs the simulator and creates the demo connection on it.",
     )
+
+    def engine_settings(self) -> EngineSettings:
+        from server.engine.dry_run import EngineSettings
+
+        return EngineSettings(
+            symbols=self.engine_symbols,
+            timeframe=self.engine_timeframe,
+            history_bars=self.engine_history_bars,
+        )
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -250,7 +250,12 @@ class CcxtAdapter:
             if last is None:
                 continue
             tickers[symbol] = Ticker(
-                symbol, last, decimal(t.get("bid")), decimal(t.get("ask")), t.get("timestamp")
+                symbol,
+                last,
+                decimal(t.get("bid")),
+                decimal(t.get("ask")),
+                t.get("timestamp"),
+                decimal(t.get("quoteVolume")),
             )
         return tickers
 

@@ -37,21 +37,18 @@ class Dialect:
 
 
 # (exchange, api_type) → how to build its ccxt instance.
+# Binance: no currencies or margin pairs on load; an account-wide open-orders query is allowed
+# (ccxt refuses it by default because of its weight; CTS's engines sync once at start).
+BINANCE_OPTIONS = (
+    ("fetchCurrencies", False),
+    ("fetchMargins", False),
+    ("warnOnFetchOpenOrdersWithoutSymbol", False),
+)
 DIALECTS: dict[tuple[str, str], Dialect] = {
-    ("binance", "spot"): Dialect(
-        "binance", "spot", ("spot",), options=(("fetchCurrencies", False), ("fetchMargins", False))
-    ),
-    ("binance", "margin"): Dialect(
-        "binance",
-        "margin",
-        ("spot",),
-        options=(("fetchCurrencies", False), ("fetchMargins", False)),
-    ),
+    ("binance", "spot"): Dialect("binance", "spot", ("spot",), options=BINANCE_OPTIONS),
+    ("binance", "margin"): Dialect("binance", "margin", ("spot",), options=BINANCE_OPTIONS),
     ("binance", "perpetual_futures"): Dialect(
-        "binanceusdm",
-        "future",
-        ("linear",),
-        options=(("fetchCurrencies", False), ("fetchMargins", False)),
+        "binanceusdm", "future", ("linear",), options=BINANCE_OPTIONS
     ),
     ("bybit", "spot"): Dialect("bybit", "spot", ("spot",), has_off=("fetchCurrencies",)),
     ("bybit", "unified"): Dialect(

@@ -47,6 +47,7 @@ class Ticker:
     bid: Decimal | None
     ask: Decimal | None
     timestamp_ms: int | None
+    quote_volume: Decimal | None = None  # traded in the last 24 h, in the quote asset
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,11 @@ class Desk:
 
     _names = itertools.count(1)
 
-    def __init__(self, stub: Stub, server: ServerThread, sim: SimulatorThread) -> None:
-        self.stub = stub
+    def __init__(
+        self, channel: grpc.aio.Channel, server: ServerThread, sim: SimulatorThread
+    ) -> None:
+        self.channel = channel
+        self.stub = Stub(channel)
         self.server = server
         self.sim = sim
 
@@ -130,7 +133,7 @@ def desk_server(
 @pytest.fixture
 async def desk(desk_server: ServerThread, sim: SimulatorThread) -> AsyncIterator[Desk]:
     async with grpc.aio.insecure_channel(desk_server.target) as channel:
-        yield Desk(Stub(channel), desk_server, sim)
+        yield Desk(channel, desk_server, sim)
 
 
 def busiest_window(times: list[float], span: float = 1.0) -> int:

@@ -174,3 +174,19 @@ def test_test_logs_stream_as_server_sent_events(rest: RestDesk) -> None:
                     break
     assert states[-1] == ("finished", len(result["log"]))
     assert ("running", 1) in states and len(states) >= 4
+
+
+def test_the_engine_dry_run_route_takes_the_old_body(rest: RestDesk) -> None:
+    made = rest.connect("bybit")
+    response = rest.http.post("/api/trade-engine/test", json={"connectionId": made["id"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "success" and body["connection_id"] == made["id"]
+    assert [s["state"] for s in body["stages"]] == ["done"] * 7
+    assert int(body["history_bars"]) > 0  # int64 prints as a JSON string
+    missing = rest.http.post("/api/trade-engine/test", json={})
+    assert missing.status_code == 400 and "connection_id" in missing.json()["message"]
+    unknown = rest.http.post(
+        "/api/trade-engine/test", json={"connectionId": "5b0c6a43-0000-4000-8000-000000000001"}
+    )
+    assert unknown.status_code == 404

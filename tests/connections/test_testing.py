@@ -177,10 +177,12 @@ async def test_a_429_storm_is_absorbed_within_the_configured_limits(
     seen = desk.requests(exchange=exchange)  # the key's, and the account's public ones
     refused = [r.time for r in seen if r.status == 429]
     assert len(refused) == 4
-    # After a 429 the whole account pauses for the Retry-After: apart from requests that were
-    # already on their way (within a few ms), nothing reaches the exchange during the pause.
+    # After a 429 the whole account pauses for the Retry-After: apart from a request that the
+    # other call in flight (concurrent = 2) had already been let through before the 429 came
+    # back, nothing reaches the exchange during the pause — not even the refused call's retry.
     for t in refused:
-        assert not [r for r in seen if t + 0.05 < r.time < t + 0.3], (t, seen)
+        during = [r for r in seen if t + 0.02 < r.time < t + 0.3]
+        assert len(during) <= STORM_LIMITS["concurrent"] - 1, (t, seen)
     # No second of the exchange's clock saw more than the configured requests per second.
     assert busiest_window([r.time for r in seen]) <= STORM_LIMITS["per_second"]
 

@@ -47,8 +47,9 @@ class HealthRow:
         self._last_test(connection)
 
     def _health(self, connection: pb.Connection) -> None:
-        known = connection.HasField("health")
         health = connection.health
+        # The server sends status "unknown" (and no figures) until the first check.
+        known = connection.HasField("health") and health.status not in ("", "unknown")
         status = health.status if known and health.status else "unknown"
         self.badge.set_text(status)
         self.badge.props(f"color={health_color(status)}")

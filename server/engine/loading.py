@@ -1,0 +1,212 @@
+"""An engine's loading stages: what it loads from its exchange before it can trade.
+
+The stages, in order, each with progress (items done of items total) and timing:
+
+1. ``initializing`` — the connection's exchange session (one ccxt instance) is ready.
+2. ``loading_symbols`` — the markets of the connection's API type; the engine trades the
+   ``symbols`` most traded ones quoted in USDT (24 h quote volume, then name).
+3. ``loading_indications`` — the indication parameter sets of the connection's preset, one set
+   of indications per symbol.
+4. ``loading_strategies`` — the strategies of the preset, per symbol.
+5. ``loading_history`` — ``bars`` candles of ``timeframe`` per symbol (one request each).
+6. ``syncing`` — with credentials: the account's open orders (and positions on derivatives),
+   which a running engine reconciles with its own; without credentials: skipped.
+7. ``ready``.
+
+Every exchange call goes through exchange access, within the account's limits. Loading only
+reads: it never places, changes or cancels anything, so a dry run is the same walk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
+
+from server.exchange.access import ExchangeAccess, Target
+from server.exchange.adapter import ExchangeAdapter
+from server.exchange.errors import ExchangeError
+from server.exchange.model import Candle, Market, Ticker
+
+T = TypeVar("T")
+
+QUOTE = "USDT"
+MARKET_TYPE = {"spot": "spot", "margin": "spot", "perpetual_futures": "swap", "unified": "swap"}
+
+
+class Stage(StrEnum):
+    INITIALIZING = "initializing"
+    LOADING_SYMBOLS = "loading_symbols"
+    LOADING_INDICATIONS = "loading_indications"
+    LOADING_STRATEGIES = "loading_strategies"
+    LOADING_HISTORY = "loading_history"
+    SYNCING = "syncing"
+    READY = "ready"
+
+
+class StageState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StageProgress:
+    stage: Stage
+    state: StageState = StageState.PENDING
+    done: int = 0
+    total: int = 0
+    duration_ms: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPlan:
+    """What to load: how many symbols, which bars, and the preset's indications and
+    strategies (their names; one of each per symbol)."""
+
+    symbols: int
+    timeframe: str
+    bars: int
+    indications: Sequence[str]
+    strategies: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    symbols: tuple[str, ...]
+    history: Mapping[str, tuple[Candle, ...]]
+    open_orders: int | None  # None: not synced (no credentials)
+    positions: int | None
+
+
+@dataclass
+class Loading:
+    """One walk through the stages; ``progress`` is told every change as it happens."""
+
+    access: ExchangeAccess
+    target: Target
+    plan: LoadPlan
+    progress: Callable[[tuple[StageProgress, ...]], None] = lambda _stages: None
+    stages: dict[Stage, StageProgress] = field(init=False)
+    _started: dict[Stage, float] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.stages = {stage: StageProgress(stage) for stage in Stage}
+
+    async def run(self) -> Loaded:
+        """Walk every stage; an exchange failure marks its stage failed and is raised."""
+        self._begin(Stage.INITIALIZING, 1)
+        # The session is built on first use; reading the clock proves the exchange answers.
+        await self._call(lambda a: a.server_time())
+        self._finish(Stage.INITIALIZING, 1, f"{self.target.exchange} {self.target.api_type}")
+
+        self._begin(Stage.LOADING_SYMBOLS, 1)
+        markets = await self._call(lambda a: a.markets())
+        tickers = await self._call(lambda a: a.tickers())
+        symbols = choose_symbols(markets, tickers, self.target.api_type, self.plan.symbols)
+        self._finish(Stage.LOADING_SYMBOLS, 1, f"{len(symbols)} of {len(markets)} markets")
+
+        for stage, names in (
+            (Stage.LOADING_INDICATIONS, self.plan.indications),
+            (Stage.LOADING_STRATEGIES, self.plan.strategies),
+        ):
+            total = len(symbols) * len(names)
+            self._begin(stage, total)
+            self._finish(stage, total, ", ".join(names))
+
+        history: dict[str, tuple[Candle, ...]] = {}
+        self._begin(Stage.LOADING_HISTORY, len(symbols))
+        for done, symbol in enumerate(symbols, start=1):
+            history[symbol] = tuple(await self._call(self._history_of(symbol)))
+            self._advance(Stage.LOADING_HISTORY, done)
+        bars = sum(len(c) for c in history.values())
+        self._finish(Stage.LOADING_HISTORY, len(symbols), f"{bars} {self.plan.timeframe} bars")
+
+        open_orders = positions = None
+        if self.target.credentials is None:
+            self._skip(Stage.SYNCING, "no credentials: nothing to reconcile")
+        else:
+            derivatives = MARKET_TYPE.get(self.target.api_type) == "swap"
+            self._begin(Stage.SYNCING, 2 if derivatives else 1)
+            open_orders = len(await self._call(lambda a: a.open_orders()))
+            self._advance(Stage.SYNCING, 1)
+            detail = f"{open_orders} open orders"
+            if derivatives:
+                positions = len(await self._call(lambda a: a.positions()))
+                detail += f", {positions} positions"
+            self._finish(Stage.SYNCING, 2 if derivatives else 1, detail)
+
+        self._begin(Stage.READY, 1)
+        self._finish(Stage.READY, 1, "")
+        return Loaded(tuple(symbols), history, open_orders, positions)
+
+    def _history_of(self, symbol: str) -> Callable[[ExchangeAdapter], Awaitable[list[Candle]]]:
+        def load(adapter: ExchangeAdapter) -> Awaitable[list[Candle]]:
+            return adapter.candles(symbol, self.plan.timeframe, limit=self.plan.bars)
+
+        return load
+
+    # -- progress -----------------------------------------------------------------------------
+
+    async def _call(self, operation: Callable[[ExchangeAdapter], Awaitable[T]]) -> T:
+        try:
+            return await self.access.call(self.target, operation)
+        except ExchangeError as error:
+            running = next(s for s in self.stages.values() if s.state is StageState.RUNNING)
+            self._set(
+                replace(
+                    running,
+                    state=StageState.FAILED,
+                    duration_ms=self._elapsed(running.stage),
+                    detail=error.message,
+                )
+            )
+            raise
+
+    def _begin(self, stage: Stage, total: int) -> None:
+        self._started[stage] = time.perf_counter()
+        self._set(replace(self.stages[stage], state=StageState.RUNNING, total=total))
+
+    def _advance(self, stage: Stage, done: int) -> None:
+        self._set(replace(self.stages[stage], done=done, duration_ms=self._elapsed(stage)))
+
+    def _finish(self, stage: Stage, done: int, detail: str) -> None:
+        self._set(
+            replace(
+                self.stages[stage],
+                state=StageState.DONE,
+                done=done,
+                duration_ms=self._elapsed(stage),
+                detail=detail,
+            )
+        )
+
+    def _skip(self, stage: Stage, detail: str) -> None:
+        self._set(replace(self.stages[stage], state=StageState.SKIPPED, detail=detail))
+
+    def _set(self, progress: StageProgress) -> None:
+        self.stages[progress.stage] = progress
+        self.progress(tuple(self.stages.values()))
+
+    def _elapsed(self, stage: Stage) -> int:
+        return int((time.perf_counter() - self._started.get(stage, time.perf_counter())) * 1000)
+
+
+def choose_symbols(
+    markets: Sequence[Market], tickers: Mapping[str, Ticker], api_type: str, count: int
+) -> list[str]:
+    """The ``count`` USDT markets of the API type's market type with the most 24 h volume."""
+    kind = MARKET_TYPE.get(api_type, "spot")
+    eligible = [m.symbol for m in markets if m.quote == QUOTE and m.type == kind]
+
+    def volume(symbol: str) -> Decimal:
+        ticker = tickers.get(symbol)
+        return ticker.quote_volume or Decimal(0) if ticker is not None else Decimal(0)
+
+    return sorted(eligible, key=lambda s: (-volume(s), s))[:count]
