@@ -21,7 +21,10 @@ from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
 from server.connections.testing import ConnectionTester, TestRun
 from server.connections.view import ConnectionView
+from server.engine.coordinator import Coordinator
 from server.engine.dry_run import EngineDryRun
+from server.engine.feed import MarketFeeds, MarketSource
+from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
@@ -90,7 +93,14 @@ class CtsServer:
             history_size=settings.stream_history_size,
             queue_size=settings.stream_queue_size,
         )
+        self.engine_topic: Topic[EngineStatus] = Topic(
+            "engines",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
         self._monitor: HealthMonitor | None = None
+        self._coordinator: Coordinator | None = None
+        self._feeds: MarketFeeds | None = None
         self._access: ExchangeAccess | None = None
         self._stopped = asyncio.Event()
 
@@ -134,8 +144,25 @@ class CtsServer:
         connection_pb2_grpc.add_ConnectionServiceServicer_to_server(
             ConnectionServicer(connections, tester, monitor), server
         )
+        feeds = MarketFeeds(access, interval_seconds=settings.engine_cycle_seconds)
+        coordinator = Coordinator(
+            connections,
+            access,
+            db,
+            self.engine_topic,
+            self.connection_topic,
+            lambda target, symbols: feeds.subscribe(MarketSource.of(target), symbols),
+            settings.engine_settings(),
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+            retry_base_seconds=settings.engine_retry_seconds,
+            enabled=settings.engines,
+        )
+        self._coordinator, self._feeds = coordinator, feeds
         engine_pb2_grpc.add_EngineServiceServicer_to_server(
-            EngineServicer(EngineDryRun(connections, access, settings.engine_settings())), server
+            EngineServicer(
+                coordinator, EngineDryRun(connections, access, settings.engine_settings())
+            ),
+            server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -148,6 +175,8 @@ class CtsServer:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         if settings.health_checks:
             monitor.start()
+        if settings.engines:
+            await coordinator.start()
         log.info("gRPC server listening on %s:%d", settings.host, self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -158,6 +187,11 @@ class CtsServer:
         await self._health.enter_graceful_shutdown()
         if self._monitor is not None:
             await self._monitor.stop()
+        if self._coordinator is not None:
+            await self._coordinator.stop()
+        if self._feeds is not None:
+            await self._feeds.close()
+        self.engine_topic.close()
         self.connection_topic.close()
         self.test_topic.close()
         if self._server is not None:

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     clock_drift_warning_ms: int = Field(default=1000, ge=0)
 
     # Engines
+    engines: bool = Field(
+        default=True, description="Run engines (the coordinator); off in most tests."
+    )
+    engine_cycle_seconds: float = Field(default=1.0, gt=0, description="Realtime cycle.")
+    engine_retry_seconds: float = Field(
+        default=2.0, gt=0, description="First back-off of a failed engine (doubles, max 60 s)."
+    )
     engine_symbols: int = Field(default=20, ge=1, le=500, description="Symbols per engine.")
     engine_timeframe: str = Field(default="1m", description="Bars of the realtime cycle.")
     engine_history_bars: int = Field(default=200, ge=10, le=1000, description="Bars loaded.")

@@ -44,6 +44,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         # No test may reach a real exchange: health checks run only where a test turns them on
         # (with connections on the simulator).
         "health_checks": False,
+        "engines": False,
     }
     values.update(overrides)
     return Settings(**values)

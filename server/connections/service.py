@@ -125,6 +125,10 @@ class Connections:
 
     # -- reads -----------------------------------------------------------------------------
 
+    def cached(self, connection_id: uuid.UUID) -> ConnectionView | None:
+        """The connection's current view from the read model, if it exists."""
+        return self._views.get(connection_id)
+
     async def get(self, connection_id: str) -> ConnectionView:
         cid = parse_connection_id(connection_id)
         view = self._views.get(cid)

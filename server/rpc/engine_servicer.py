@@ -2,52 +2,78 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 from cts.engine.v1 import engine_pb2 as pb
 from cts.engine.v1 import engine_pb2_grpc
 
-from server.engine.dry_run import DryRunResult, EngineDryRun
+from server.engine.coordinator import Coordinator
+from server.engine.dry_run import EngineDryRun
+from server.engine.status import Desired
 from server.errors import InvalidArgument
-from server.rpc.messages import timestamp
+from server.rpc.engine_messages import status_message, test_result_message, watch_message
 
 
-def test_result_message(result: DryRunResult) -> pb.EngineTestResult:
-    message = pb.EngineTestResult(
-        connection_id=result.connection_id,
-        status=result.status,
-        stages=[
-            pb.EngineStage(
-                stage=s.stage.value,
-                state=s.state.value,
-                done=s.done,
-                total=s.total,
-                duration_ms=s.duration_ms,
-                detail=s.detail,
-            )
-            for s in result.stages
-        ],
-        symbols=list(result.symbols),
-        history_bars=result.history_bars,
-        duration_ms=result.duration_ms,
-        tested_at=timestamp(result.tested_at),
-        error_reason=result.error_reason,
-        error_message=result.error_message,
-        is_simulated=result.simulated,
-    )
-    if result.open_orders is not None:
-        message.open_orders = result.open_orders
-    if result.positions is not None:
-        message.positions = result.positions
-    return message
+def _required(connection_id: str) -> str:
+    if not connection_id:
+        raise InvalidArgument.field("connection_id", "required")
+    return connection_id
 
 
 class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[misc]
-    def __init__(self, dry_run: EngineDryRun) -> None:
+    def __init__(self, coordinator: Coordinator, dry_run: EngineDryRun) -> None:
+        self._coordinator = coordinator
         self._dry_run = dry_run
+
+    async def StartEngine(
+        self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
+    ) -> pb.EngineStatus:
+        connection_id = _required(request.connection_id)
+        return status_message(await self._coordinator.command(connection_id, Desired.RUNNING))
+
+    async def StopEngine(
+        self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
+    ) -> pb.EngineStatus:
+        connection_id = _required(request.connection_id)
+        return status_message(await self._coordinator.command(connection_id, Desired.STOPPED))
+
+    async def PauseEngine(
+        self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
+    ) -> pb.EngineStatus:
+        connection_id = _required(request.connection_id)
+        return status_message(await self._coordinator.command(connection_id, Desired.PAUSED))
+
+    async def ResumeEngine(
+        self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
+    ) -> pb.EngineStatus:
+        connection_id = _required(request.connection_id)
+        return status_message(await self._coordinator.resume(connection_id))
+
+    async def GetEngineStatus(
+        self, request: pb.GetEngineStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EngineStatus:
+        connection_id = _required(request.connection_id)
+        return status_message(await self._coordinator.status_of(connection_id))
+
+    async def ListEngineStatuses(
+        self, request: pb.ListEngineStatusesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListEngineStatusesResponse:
+        statuses = await self._coordinator.all()
+        return pb.ListEngineStatusesResponse(engines=[status_message(s) for s in statuses])
+
+    async def WatchEngines(
+        self, request: pb.WatchEnginesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchEnginesResponse]:
+        connection_id = request.connection_id if request.HasField("connection_id") else None
+        stream = self._coordinator.watch(
+            connection_id=connection_id, resume_revision=request.resume_revision
+        )
+        async for item in stream:
+            yield watch_message(item)
 
     async def TestEngine(
         self, request: pb.TestEngineRequest, context: grpc.aio.ServicerContext
     ) -> pb.EngineTestResult:
-        if not request.connection_id:
-            raise InvalidArgument.field("connection_id", "required")
-        return test_result_message(await self._dry_run.run(request.connection_id))
+        connection_id = _required(request.connection_id)
+        return test_result_message(await self._dry_run.run(connection_id))

@@ -6,7 +6,8 @@ from sqlmodel import SQLModel
 
 from server.access.model import ApiToken
 from server.connections.model import ConnectionRecord
+from server.engine.model import EngineRecord
 from server.storage.seed_marks import SeedMark
 
-TABLES = (ApiToken, ConnectionRecord, SeedMark)
+TABLES = (ApiToken, ConnectionRecord, EngineRecord, SeedMark)
 metadata = SQLModel.metadata

@@ -190,3 +190,18 @@ def test_the_engine_dry_run_route_takes_the_old_body(rest: RestDesk) -> None:
         "/api/trade-engine/test", json={"connectionId": "5b0c6a43-0000-4000-8000-000000000001"}
     )
     assert unknown.status_code == 404
+
+
+def test_engine_status_routes(rest: RestDesk) -> None:
+    made = rest.connect("okx")
+    everything = rest.http.get("/api/trade-engine/status-all")
+    assert everything.status_code == 200, everything.text
+    engines = {e["connection_id"]: e for e in everything.json()["engines"]}
+    assert engines[made["id"]]["state"] == "stopped"
+    one = rest.http.get(f"/api/trade-engine/status/{made['id']}")
+    assert one.status_code == 200 and one.json()["desired"] == "running"
+    # This server runs with CTS_ENGINES=false: commands are refused, and say why.
+    refused = rest.http.post("/api/trade-engine/start", json={"connectionId": made["id"]})
+    assert refused.status_code == 400 and "CTS_ENGINES" in refused.json()["message"]
+    missing = rest.http.get("/api/trade-engine/status/5b0c6a43-0000-4000-8000-000000000002")
+    assert missing.status_code == 404

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cts.stream.v1 import stream_pb2 as cts_dot_stream_dot_v1_dot_stream__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ts/engine/v1/engine.proto\x12\rcts.engine.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"*\n\x11TestEngineRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"m\n\x0b\x45ngineStage\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0c\n\x04\x64one\x18\x03 \x01(\x05\x12\r\n\x05total\x18\x04 \x01(\x05\x12\x13\n\x0b\x64uration_ms\x18\x05 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xe3\x02\n\x10\x45ngineTestResult\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12*\n\x06stages\x18\x03 \x03(\x0b\x32\x1a.cts.engine.v1.EngineStage\x12\x0f\n\x07symbols\x18\x04 \x03(\t\x12\x14\n\x0chistory_bars\x18\x05 \x01(\x03\x12\x18\n\x0bopen_orders\x18\x06 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tpositions\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x0b\x64uration_ms\x18\x08 \x01(\x03\x12-\n\ttested_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x65rror_reason\x18\n \x01(\t\x12\x15\n\rerror_message\x18\x0b \x01(\t\x12\x14\n\x0cis_simulated\x18\x0c \x01(\x08\x42\x0e\n\x0c_open_ordersB\x0c\n\n_positions2\x83\x01\n\rEngineService\x12r\n\nTestEngine\x12 .cts.engine.v1.TestEngineRequest\x1a\x1f.cts.engine.v1.EngineTestResult\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/api/trade-engine/test:\x01*B\x18Z\x16\x63ts/engine/v1;enginev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ts/engine/v1/engine.proto\x12\rcts.engine.v1\x1a\x1a\x63ts/stream/v1/stream.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"*\n\x11TestEngineRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"m\n\x0b\x45ngineStage\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0c\n\x04\x64one\x18\x03 \x01(\x05\x12\r\n\x05total\x18\x04 \x01(\x05\x12\x13\n\x0b\x64uration_ms\x18\x05 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xe3\x02\n\x10\x45ngineTestResult\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12*\n\x06stages\x18\x03 \x03(\x0b\x32\x1a.cts.engine.v1.EngineStage\x12\x0f\n\x07symbols\x18\x04 \x03(\t\x12\x14\n\x0chistory_bars\x18\x05 \x01(\x03\x12\x18\n\x0bopen_orders\x18\x06 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tpositions\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x0b\x64uration_ms\x18\x08 \x01(\x03\x12-\n\ttested_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x65rror_reason\x18\n \x01(\t\x12\x15\n\rerror_message\x18\x0b \x01(\t\x12\x14\n\x0cis_simulated\x18\x0c \x01(\x08\x42\x0e\n\x0c_open_ordersB\x0c\n\n_positions\"&\n\rEngineCommand\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"/\n\x16GetEngineStatusRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"\x1b\n\x19ListEngineStatusesRequest\"J\n\x1aListEngineStatusesResponse\x12,\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1b.cts.engine.v1.EngineStatus\"\\\n\x13WatchEnginesRequest\x12\x1a\n\rconnection_id\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0fresume_revision\x18\x02 \x01(\x03\x42\x10\n\x0e_connection_id\"\xa5\x01\n\rEngineMetrics\x12\x0e\n\x06\x63ycles\x18\x01 \x01(\x03\x12\x14\n\x0c\x63ycle_p50_ms\x18\x02 \x01(\x01\x12\x14\n\x0c\x63ycle_p99_ms\x18\x03 \x01(\x01\x12\x31\n\rlast_cycle_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07symbols\x18\x05 \x01(\x05\x12\x14\n\x0cstale_cycles\x18\x06 \x01(\x03\"\xef\x02\n\x0c\x45ngineStatus\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65sired\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12*\n\x06stages\x18\x05 \x03(\x0b\x32\x1a.cts.engine.v1.EngineStage\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12,\n\x08retry_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07symbols\x18\x0b \x03(\t\x12-\n\x07metrics\x18\x0c \x01(\x0b\x32\x1c.cts.engine.v1.EngineMetrics\"s\n\x14\x45ngineStatusSnapshot\x12,\n\x07\x65ngines\x18\x01 \x03(\x0b\x32\x1b.cts.engine.v1.EngineStatus\x12-\n\x06reason\x18\x02 \x01(\x0e\x32\x1d.cts.stream.v1.SnapshotReason\"j\n\x12\x45ngineStatusChange\x12\'\n\x04type\x18\x01 \x01(\x0e\x32\x19.cts.stream.v1.ChangeType\x12+\n\x06\x65ngine\x18\x02 \x01(\x0b\x32\x1b.cts.engine.v1.EngineStatus\"\xfe\x01\n\x14WatchEnginesResponse\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x08snapshot\x18\x03 \x01(\x0b\x32#.cts.engine.v1.EngineStatusSnapshotH\x00\x12\x33\n\x06\x63hange\x18\x04 \x01(\x0b\x32!.cts.engine.v1.EngineStatusChangeH\x00\x12-\n\theartbeat\x18\x05 \x01(\x0b\x32\x18.cts.stream.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent2\xcd\x07\n\rEngineService\x12l\n\x0bStartEngine\x12\x1c.cts.engine.v1.EngineCommand\x1a\x1b.cts.engine.v1.EngineStatus\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/api/trade-engine/start:\x01*\x12j\n\nStopEngine\x12\x1c.cts.engine.v1.EngineCommand\x1a\x1b.cts.engine.v1.EngineStatus\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/api/trade-engine/stop:\x01*\x12l\n\x0bPauseEngine\x12\x1c.cts.engine.v1.EngineCommand\x1a\x1b.cts.engine.v1.EngineStatus\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/api/trade-engine/pause:\x01*\x12n\n\x0cResumeEngine\x12\x1c.cts.engine.v1.EngineCommand\x1a\x1b.cts.engine.v1.EngineStatus\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/api/trade-engine/resume:\x01*\x12\x87\x01\n\x0fGetEngineStatus\x12%.cts.engine.v1.GetEngineStatusRequest\x1a\x1b.cts.engine.v1.EngineStatus\"0\x82\xd3\xe4\x93\x02*\x12(/api/trade-engine/status/{connection_id}\x12\x8f\x01\n\x12ListEngineStatuses\x12(.cts.engine.v1.ListEngineStatusesRequest\x1a).cts.engine.v1.ListEngineStatusesResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/api/trade-engine/status-all\x12t\n\x0cWatchEngines\x12\".cts.engine.v1.WatchEnginesRequest\x1a#.cts.engine.v1.WatchEnginesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/engines:watch0\x01\x12r\n\nTestEngine\x12 .cts.engine.v1.TestEngineRequest\x1a\x1f.cts.engine.v1.EngineTestResult\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/api/trade-engine/test:\x01*B\x18Z\x16\x63ts/engine/v1;enginev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,14 +35,48 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cts.engine.v1.engine_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\026cts/engine/v1;enginev1'
+  _globals['_ENGINESERVICE'].methods_by_name['StartEngine']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['StartEngine']._serialized_options = b'\202\323\344\223\002\034\"\027/api/trade-engine/start:\001*'
+  _globals['_ENGINESERVICE'].methods_by_name['StopEngine']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['StopEngine']._serialized_options = b'\202\323\344\223\002\033\"\026/api/trade-engine/stop:\001*'
+  _globals['_ENGINESERVICE'].methods_by_name['PauseEngine']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['PauseEngine']._serialized_options = b'\202\323\344\223\002\034\"\027/api/trade-engine/pause:\001*'
+  _globals['_ENGINESERVICE'].methods_by_name['ResumeEngine']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['ResumeEngine']._serialized_options = b'\202\323\344\223\002\035\"\030/api/trade-engine/resume:\001*'
+  _globals['_ENGINESERVICE'].methods_by_name['GetEngineStatus']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['GetEngineStatus']._serialized_options = b'\202\323\344\223\002*\022(/api/trade-engine/status/{connection_id}'
+  _globals['_ENGINESERVICE'].methods_by_name['ListEngineStatuses']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['ListEngineStatuses']._serialized_options = b'\202\323\344\223\002\036\022\034/api/trade-engine/status-all'
+  _globals['_ENGINESERVICE'].methods_by_name['WatchEngines']._loaded_options = None
+  _globals['_ENGINESERVICE'].methods_by_name['WatchEngines']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/engines:watch'
   _globals['_ENGINESERVICE'].methods_by_name['TestEngine']._loaded_options = None
   _globals['_ENGINESERVICE'].methods_by_name['TestEngine']._serialized_options = b'\202\323\344\223\002\033\"\026/api/trade-engine/test:\001*'
-  _globals['_TESTENGINEREQUEST']._serialized_start=108
-  _globals['_TESTENGINEREQUEST']._serialized_end=150
-  _globals['_ENGINESTAGE']._serialized_start=152
-  _globals['_ENGINESTAGE']._serialized_end=261
-  _globals['_ENGINETESTRESULT']._serialized_start=264
-  _globals['_ENGINETESTRESULT']._serialized_end=619
-  _globals['_ENGINESERVICE']._serialized_start=622
-  _globals['_ENGINESERVICE']._serialized_end=753
+  _globals['_TESTENGINEREQUEST']._serialized_start=136
+  _globals['_TESTENGINEREQUEST']._serialized_end=178
+  _globals['_ENGINESTAGE']._serialized_start=180
+  _globals['_ENGINESTAGE']._serialized_end=289
+  _globals['_ENGINETESTRESULT']._serialized_start=292
+  _globals['_ENGINETESTRESULT']._serialized_end=647
+  _globals['_ENGINECOMMAND']._serialized_start=649
+  _globals['_ENGINECOMMAND']._serialized_end=687
+  _globals['_GETENGINESTATUSREQUEST']._serialized_start=689
+  _globals['_GETENGINESTATUSREQUEST']._serialized_end=736
+  _globals['_LISTENGINESTATUSESREQUEST']._serialized_start=738
+  _globals['_LISTENGINESTATUSESREQUEST']._serialized_end=765
+  _globals['_LISTENGINESTATUSESRESPONSE']._serialized_start=767
+  _globals['_LISTENGINESTATUSESRESPONSE']._serialized_end=841
+  _globals['_WATCHENGINESREQUEST']._serialized_start=843
+  _globals['_WATCHENGINESREQUEST']._serialized_end=935
+  _globals['_ENGINEMETRICS']._serialized_start=938
+  _globals['_ENGINEMETRICS']._serialized_end=1103
+  _globals['_ENGINESTATUS']._serialized_start=1106
+  _globals['_ENGINESTATUS']._serialized_end=1473
+  _globals['_ENGINESTATUSSNAPSHOT']._serialized_start=1475
+  _globals['_ENGINESTATUSSNAPSHOT']._serialized_end=1590
+  _globals['_ENGINESTATUSCHANGE']._serialized_start=1592
+  _globals['_ENGINESTATUSCHANGE']._serialized_end=1698
+  _globals['_WATCHENGINESRESPONSE']._serialized_start=1701
+  _globals['_WATCHENGINESRESPONSE']._serialized_end=1955
+  _globals['_ENGINESERVICE']._serialized_start=1958
+  _globals['_ENGINESERVICE']._serialized_end=2931
 # @@protoc_insertion_point(module_scope)

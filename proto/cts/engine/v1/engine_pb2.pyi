@@ -1,5 +1,6 @@
 import datetime
 
+from cts.stream.v1 import stream_pb2 as _stream_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -59,3 +60,107 @@ class EngineTestResult(_message.Message):
     error_message: str
     is_simulated: bool
     def __init__(self, connection_id: _Optional[str] = ..., status: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[EngineStage, _Mapping]]] = ..., symbols: _Optional[_Iterable[str]] = ..., history_bars: _Optional[int] = ..., open_orders: _Optional[int] = ..., positions: _Optional[int] = ..., duration_ms: _Optional[int] = ..., tested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ..., is_simulated: _Optional[bool] = ...) -> None: ...
+
+class EngineCommand(_message.Message):
+    __slots__ = ("connection_id",)
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
+
+class GetEngineStatusRequest(_message.Message):
+    __slots__ = ("connection_id",)
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
+
+class ListEngineStatusesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListEngineStatusesResponse(_message.Message):
+    __slots__ = ("engines",)
+    ENGINES_FIELD_NUMBER: _ClassVar[int]
+    engines: _containers.RepeatedCompositeFieldContainer[EngineStatus]
+    def __init__(self, engines: _Optional[_Iterable[_Union[EngineStatus, _Mapping]]] = ...) -> None: ...
+
+class WatchEnginesRequest(_message.Message):
+    __slots__ = ("connection_id", "resume_revision")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_REVISION_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    resume_revision: int
+    def __init__(self, connection_id: _Optional[str] = ..., resume_revision: _Optional[int] = ...) -> None: ...
+
+class EngineMetrics(_message.Message):
+    __slots__ = ("cycles", "cycle_p50_ms", "cycle_p99_ms", "last_cycle_at", "symbols", "stale_cycles")
+    CYCLES_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_P99_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_CYCLE_AT_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    STALE_CYCLES_FIELD_NUMBER: _ClassVar[int]
+    cycles: int
+    cycle_p50_ms: float
+    cycle_p99_ms: float
+    last_cycle_at: _timestamp_pb2.Timestamp
+    symbols: int
+    stale_cycles: int
+    def __init__(self, cycles: _Optional[int] = ..., cycle_p50_ms: _Optional[float] = ..., cycle_p99_ms: _Optional[float] = ..., last_cycle_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., symbols: _Optional[int] = ..., stale_cycles: _Optional[int] = ...) -> None: ...
+
+class EngineStatus(_message.Message):
+    __slots__ = ("connection_id", "state", "desired", "stage", "stages", "error", "attempts", "retry_at", "started_at", "updated_at", "symbols", "metrics")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DESIRED_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    state: str
+    desired: str
+    stage: str
+    stages: _containers.RepeatedCompositeFieldContainer[EngineStage]
+    error: str
+    attempts: int
+    retry_at: _timestamp_pb2.Timestamp
+    started_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    symbols: _containers.RepeatedScalarFieldContainer[str]
+    metrics: EngineMetrics
+    def __init__(self, connection_id: _Optional[str] = ..., state: _Optional[str] = ..., desired: _Optional[str] = ..., stage: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[EngineStage, _Mapping]]] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., symbols: _Optional[_Iterable[str]] = ..., metrics: _Optional[_Union[EngineMetrics, _Mapping]] = ...) -> None: ...
+
+class EngineStatusSnapshot(_message.Message):
+    __slots__ = ("engines", "reason")
+    ENGINES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    engines: _containers.RepeatedCompositeFieldContainer[EngineStatus]
+    reason: _stream_pb2.SnapshotReason
+    def __init__(self, engines: _Optional[_Iterable[_Union[EngineStatus, _Mapping]]] = ..., reason: _Optional[_Union[_stream_pb2.SnapshotReason, str]] = ...) -> None: ...
+
+class EngineStatusChange(_message.Message):
+    __slots__ = ("type", "engine")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    type: _stream_pb2.ChangeType
+    engine: EngineStatus
+    def __init__(self, type: _Optional[_Union[_stream_pb2.ChangeType, str]] = ..., engine: _Optional[_Union[EngineStatus, _Mapping]] = ...) -> None: ...
+
+class WatchEnginesResponse(_message.Message):
+    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    event_time: _timestamp_pb2.Timestamp
+    snapshot: EngineStatusSnapshot
+    change: EngineStatusChange
+    heartbeat: _stream_pb2.Heartbeat
+    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[EngineStatusSnapshot, _Mapping]] = ..., change: _Optional[_Union[EngineStatusChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ...) -> None: ...

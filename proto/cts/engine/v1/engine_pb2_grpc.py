@@ -34,6 +34,41 @@ class EngineServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.StartEngine = channel.unary_unary(
+                '/cts.engine.v1.EngineService/StartEngine',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+                _registered_method=True)
+        self.StopEngine = channel.unary_unary(
+                '/cts.engine.v1.EngineService/StopEngine',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+                _registered_method=True)
+        self.PauseEngine = channel.unary_unary(
+                '/cts.engine.v1.EngineService/PauseEngine',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+                _registered_method=True)
+        self.ResumeEngine = channel.unary_unary(
+                '/cts.engine.v1.EngineService/ResumeEngine',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+                _registered_method=True)
+        self.GetEngineStatus = channel.unary_unary(
+                '/cts.engine.v1.EngineService/GetEngineStatus',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.GetEngineStatusRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+                _registered_method=True)
+        self.ListEngineStatuses = channel.unary_unary(
+                '/cts.engine.v1.EngineService/ListEngineStatuses',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListEngineStatusesRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListEngineStatusesResponse.FromString,
+                _registered_method=True)
+        self.WatchEngines = channel.unary_stream(
+                '/cts.engine.v1.EngineService/WatchEngines',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesResponse.FromString,
+                _registered_method=True)
         self.TestEngine = channel.unary_unary(
                 '/cts.engine.v1.EngineService/TestEngine',
                 request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.TestEngineRequest.SerializeToString,
@@ -43,6 +78,58 @@ class EngineServiceStub:
 
 class EngineServiceServicer:
     """Missing associated documentation comment in .proto file."""
+
+    def StartEngine(self, request, context):
+        """Start the connection's engine (wish: running). FAILED_PRECONDITION unless the connection is
+        enabled and active. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopEngine(self, request, context):
+        """Stop it (wish: stopped, kept until it is started again). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseEngine(self, request, context):
+        """Pause: keep managing what is open, open nothing new. FAILED_PRECONDITION on a stopped
+        engine. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeEngine(self, request, context):
+        """Resume a paused engine. FAILED_PRECONDITION on a stopped engine. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEngineStatus(self, request, context):
+        """One connection's engine (status stopped when it has none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEngineStatuses(self, request, context):
+        """Every connection's engine, in connection order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchEngines(self, request, context):
+        """Engine statuses: a snapshot, then every change (state, stage progress, cycle metrics) as
+        it happens. Revisions, resume and heartbeats as in WatchConnections.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def TestEngine(self, request, context):
         """Walks an engine's loading stages for a connection (markets, indications, strategies,
@@ -57,6 +144,41 @@ class EngineServiceServicer:
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'StartEngine': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartEngine,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.SerializeToString,
+            ),
+            'StopEngine': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopEngine,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.SerializeToString,
+            ),
+            'PauseEngine': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseEngine,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.SerializeToString,
+            ),
+            'ResumeEngine': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeEngine,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.SerializeToString,
+            ),
+            'GetEngineStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEngineStatus,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.GetEngineStatusRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.SerializeToString,
+            ),
+            'ListEngineStatuses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEngineStatuses,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListEngineStatusesRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListEngineStatusesResponse.SerializeToString,
+            ),
+            'WatchEngines': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEngines,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesResponse.SerializeToString,
+            ),
             'TestEngine': grpc.unary_unary_rpc_method_handler(
                     servicer.TestEngine,
                     request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.TestEngineRequest.FromString,
@@ -72,6 +194,195 @@ def add_EngineServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class EngineService:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def StartEngine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/StartEngine',
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopEngine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/StopEngine',
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseEngine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/PauseEngine',
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeEngine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/ResumeEngine',
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineCommand.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEngineStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/GetEngineStatus',
+            cts_dot_engine_dot_v1_dot_engine__pb2.GetEngineStatusRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEngineStatuses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/ListEngineStatuses',
+            cts_dot_engine_dot_v1_dot_engine__pb2.ListEngineStatusesRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.ListEngineStatusesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEngines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/WatchEngines',
+            cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def TestEngine(request,

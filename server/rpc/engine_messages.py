@@ -1,0 +1,88 @@
+"""Protobuf forms of the engine domain: statuses, stages, dry runs, the engine stream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cts.engine.v1 import engine_pb2 as pb
+
+from server.engine.dry_run import DryRunResult
+from server.engine.loading import StageProgress
+from server.engine.status import EngineStatus
+from server.rpc.messages import stream_message, timestamp
+from server.streams.watch import StreamItem
+
+
+def stage_messages(stages: Sequence[StageProgress]) -> list[pb.EngineStage]:
+    return [
+        pb.EngineStage(
+            stage=s.stage.value,
+            state=s.state.value,
+            done=s.done,
+            total=s.total,
+            duration_ms=s.duration_ms,
+            detail=s.detail,
+        )
+        for s in stages
+    ]
+
+
+def status_message(status: EngineStatus) -> pb.EngineStatus:
+    metrics = status.metrics
+    message = pb.EngineStatus(
+        connection_id=status.connection_id,
+        state=status.state.value,
+        desired=status.desired.value,
+        stage=status.stage.value if status.stage else "",
+        stages=stage_messages(status.stages),
+        error=status.error,
+        attempts=status.attempts,
+        symbols=list(status.symbols),
+        metrics=pb.EngineMetrics(
+            cycles=metrics.cycles,
+            cycle_p50_ms=metrics.p50_ms,
+            cycle_p99_ms=metrics.p99_ms,
+            symbols=metrics.symbols,
+            stale_cycles=metrics.stale_cycles,
+        ),
+    )
+    for name, value in (
+        ("retry_at", status.retry_at),
+        ("started_at", status.started_at),
+        ("updated_at", status.updated_at),
+    ):
+        if value is not None:
+            getattr(message, name).CopyFrom(timestamp(value))
+    if metrics.last_cycle_at is not None:
+        message.metrics.last_cycle_at.CopyFrom(timestamp(metrics.last_cycle_at))
+    return message
+
+
+def watch_message(item: StreamItem[EngineStatus]) -> pb.WatchEnginesResponse:
+    return stream_message(
+        item,
+        pb.WatchEnginesResponse,
+        render=status_message,
+        items_field="engines",
+        item_field="engine",
+    )
+
+
+def test_result_message(result: DryRunResult) -> pb.EngineTestResult:
+    message = pb.EngineTestResult(
+        connection_id=result.connection_id,
+        status=result.status,
+        stages=stage_messages(result.stages),
+        symbols=list(result.symbols),
+        history_bars=result.history_bars,
+        duration_ms=result.duration_ms,
+        tested_at=timestamp(result.tested_at),
+        error_reason=result.error_reason,
+        error_message=result.error_message,
+        is_simulated=result.simulated,
+    )
+    if result.open_orders is not None:
+        message.open_orders = result.open_orders
+    if result.positions is not None:
+        message.positions = result.positions
+    return message
