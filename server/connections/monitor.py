@@ -24,7 +24,8 @@ from server.connections.view import ConnectionFilter, ConnectionView
 from server.exchange.access import ExchangeAccess
 from server.exchange.breaker import CircuitState
 from server.exchange.errors import ExchangeError
-from server.streams.topic import CLOSED, OVERFLOW, Change, Topic
+from server.streams.follow import follow
+from server.streams.topic import Change, Topic
 
 log = logging.getLogger("cts.health")
 
@@ -132,19 +133,7 @@ class HealthMonitor:
             await asyncio.sleep(self._interval)  # the check period itself
 
     async def _follow_connections(self) -> None:
-        subscription, _ = self._topic.subscribe()
-        try:
-            while True:
-                item = await subscription.next()
-                if item is CLOSED:
-                    return
-                if item is OVERFLOW:
-                    subscription.restart(self._topic.revision)
-                    continue
-                assert isinstance(item, Change)
-                await self._on_change(item)
-        finally:
-            subscription.close()
+        await follow(self._topic, self._on_change)
 
     async def _on_change(self, change: Change[ConnectionView]) -> None:
         view, previous = change.current, change.previous

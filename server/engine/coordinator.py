@@ -30,7 +30,8 @@ from server.engine.status import Desired, EngineState, EngineStatus
 from server.errors import FailedPrecondition
 from server.exchange.access import ExchangeAccess, Target
 from server.storage.database import Database
-from server.streams.topic import CLOSED, OVERFLOW, Change, Topic
+from server.streams.follow import follow
+from server.streams.topic import Change, Topic
 from server.streams.watch import StreamItem, watch
 
 log = logging.getLogger("cts.engine")
@@ -247,22 +248,15 @@ class Coordinator:
         self._wishes[cid] = desired
 
     async def _follow(self) -> None:
-        subscription, _ = self._connection_topic.subscribe()
-        try:
-            while True:
-                item = await subscription.next()
-                if item is CLOSED:
-                    return
-                if item is OVERFLOW:
-                    subscription.restart(self._connection_topic.revision)
-                    for view in await self._connections.all():
-                        await self._reconcile(view.id)
-                    continue
-                assert isinstance(item, Change)
-                if _matters(item):
-                    await self._reconcile(item.current.id)
-        finally:
-            subscription.close()
+        async def changed(change: Change[ConnectionView]) -> None:
+            if _matters(change):
+                await self._reconcile(change.current.id)
+
+        async def resync() -> None:
+            for view in await self._connections.all():
+                await self._reconcile(view.id)
+
+        await follow(self._connection_topic, changed, on_resync=resync)
 
 
 def _matters(change: Change[ConnectionView]) -> bool:
