@@ -47,6 +47,7 @@ lint: setup-dev
 bench: setup-dev
 	$(BIN)/python bench/api_latency.py
 	$(BIN)/python bench/exchange_access.py
+	$(BIN)/python bench/engines.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -117,7 +117,12 @@ class Simulator:
 class Server:
     """A CTS server process on the simulator."""
 
-    def __init__(self, simulator: Simulator, limits: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        simulator: Simulator,
+        limits: dict[str, Any] | None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         data = Path(tempfile.mkdtemp(prefix="cts-bench-exchange-"))
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
@@ -132,6 +137,7 @@ class Server:
         )
         if limits is not None:
             env["CTS_EXCHANGE_LIMITS"] = json.dumps(limits)
+        env.update(extra_env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve"],
             env=env,
@@ -147,9 +153,16 @@ class Server:
 
 
 async def connect(
-    stub: connection_pb2_grpc.ConnectionServiceStub, exchange: str, account: dict[str, Any], n: int
+    stub: connection_pb2_grpc.ConnectionServiceStub,
+    exchange: str,
+    account: dict[str, Any],
+    n: int,
+    *,
+    active: bool = False,
 ) -> str:
     connection = pb.Connection(
+        is_enabled=active,
+        is_active=active,
         name=f"bench {exchange} {n} {account['api_key'][-8:]}",
         exchange=exchange,
         api_type="spot",

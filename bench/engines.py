@@ -1,0 +1,181 @@
+"""Engines at scale against the exchange simulator, and the indications vectorised vs a loop.
+
+    python bench/engines.py [--engines 100] [--symbols 20] [--seconds 60]
+
+(1) Indications: Direction, Move, Active and Active Advanced computed for S symbols at once
+    (numpy, as the engines do) vs the same functions called once per symbol in a Python loop,
+    on the same data; the ratio loop / vectorised.
+(2) Engines: starts the simulator (`cts simulator`) and a CTS server (`cts serve`, engines on,
+    1-second cycle) as separate processes, creates N enabled and active connections on the
+    simulator spread over Binance, Bybit and OKX (each its own account), waits until every
+    engine is running, then for the given time reads the server process's CPU time and RSS from
+    /proc. Reports the CPU share of one core, memory per engine (RSS growth / engines, from
+    before the engines to the end), and the p99 of the engines' cycle durations.
+
+What the engines do per cycle today: the shared feed's prices close the current bar and the
+preset's indications are computed for all of the engine's symbols. Positions and strategies
+are not in the cycle yet, so these figures are a floor for the finished engine. Timings are
+reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cts.engine.v1 import engine_pb2 as epb  # noqa: E402
+from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
+
+from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, say  # noqa: E402
+from server.engine import indications  # noqa: E402
+from server.engine.presets import DEFAULT  # noqa: E402
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def indications_ratio(symbols: int, bars: int = 200, repeats: int = 200) -> tuple[float, float]:
+    rng = np.random.default_rng(7)
+    closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, (symbols, bars)), axis=1))
+    volumes = rng.lognormal(0, 0.5, (symbols, bars))
+
+    def all_of(c: np.ndarray, v: np.ndarray) -> None:
+        indications.direction(c, DEFAULT.direction)
+        indications.move(c, DEFAULT.move)
+        indications.active(c, DEFAULT.active)
+        indications.active_advanced(c, v, DEFAULT.active_advanced)
+
+    started = time.perf_counter()
+    for _ in range(repeats):
+        all_of(closes, volumes)
+    vectorised = (time.perf_counter() - started) / repeats
+    started = time.perf_counter()
+    for _ in range(repeats):
+        for i in range(symbols):
+            all_of(closes[i : i + 1], volumes[i : i + 1])
+    loop = (time.perf_counter() - started) / repeats
+    return vectorised * 1000, loop * 1000
+
+
+async def engines_run(count: int, symbols: int, seconds: float) -> dict[str, float]:
+    simulator = Simulator()
+    for exchange in EXCHANGES:  # the simulator's own limits out of the way of this bench
+        simulator.control(
+            "POST", "limits", {"exchange": exchange, "per_second": 10_000, "per_minute": 10**6}
+        )
+    env = {
+        "CTS_ENGINES": "true",
+        "CTS_ENGINE_SYMBOLS": str(symbols),
+        "CTS_ENGINE_CYCLE_SECONDS": "1",
+    }
+    server = Server(simulator, None, env)
+    try:
+        from bench.exchange_access import wait_serving
+
+        await wait_serving(server.target)
+        pid = server.process.pid
+        rss_before = rss_bytes(pid)
+        async with grpc.aio.insecure_channel(server.target) as channel:
+            from cts.connection.v1 import connection_pb2_grpc
+
+            stub = connection_pb2_grpc.ConnectionServiceStub(channel)
+            engines = engine_pb2_grpc.EngineServiceStub(channel)
+            say(f"creating {count} enabled, active connections (engines start on their own)")
+            started = time.perf_counter()
+            for n in range(count):
+                exchange = EXCHANGES[n % len(EXCHANGES)]
+                await connect(stub, exchange, simulator.account(exchange), n, active=True)
+            stream = engines.WatchEngines(epb.WatchEnginesRequest(), metadata=AUTH)
+            running: set[str] = set()
+            async for message in stream:
+                event = message.WhichOneof("event")
+                statuses = (
+                    list(message.snapshot.engines)
+                    if event == "snapshot"
+                    else [message.change.engine]
+                    if event == "change"
+                    else []
+                )
+                for status in statuses:
+                    if status.state == "running":
+                        running.add(status.connection_id)
+                if len(running) >= count:
+                    break
+            stream.cancel()
+            ready = time.perf_counter() - started
+            say(f"all {count} running after {ready:.1f} s; measuring {seconds:g} s")
+            cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+            await asyncio.sleep(seconds)  # the measured interval itself
+            cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
+            rss_after = rss_bytes(pid)
+            listed = await engines.ListEngineStatuses(
+                epb.ListEngineStatusesRequest(), metadata=AUTH
+            )
+            mine = [e for e in listed.engines if e.state in ("running", "paused")]
+            p99s = sorted(e.metrics.cycle_p99_ms for e in mine)
+            cycles = sum(e.metrics.cycles for e in mine)
+        return {
+            "ready_seconds": ready,
+            "cpu_share": (cpu1 - cpu0) / (wall1 - wall0),
+            "rss_per_engine_mb": (rss_after - rss_before) / count / 2**20,
+            "rss_mb": rss_after / 2**20,
+            "cycle_p99_max_ms": p99s[-1] if p99s else 0.0,
+            "cycle_p99_median_ms": p99s[len(p99s) // 2] if p99s else 0.0,
+            "cycles": float(cycles),
+            "engines": float(len(mine)),
+        }
+    finally:
+        server.stop()
+        simulator.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--engines", type=int, default=100)
+    parser.add_argument("--symbols", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    vectorised, loop = indications_ratio(args.symbols)
+    print(f"\n(1) indications for {args.symbols} symbols x 200 bars (Direction, Move, Active,")
+    print(f"    Active Advanced): vectorised {vectorised:.3f} ms, per-symbol loop {loop:.3f} ms,")
+    print(f"    ratio {loop / vectorised:.1f}x")
+
+    figures = asyncio.run(engines_run(args.engines, args.symbols, args.seconds))
+    print(
+        f"\n(2) {int(figures['engines'])} engines x {args.symbols} symbols, 1 s cycle, "
+        f"{args.seconds:g} s measured"
+    )
+    print(f"    all running after      {figures['ready_seconds']:.1f} s")
+    print(
+        f"    server CPU             {100 * figures['cpu_share']:.1f}% of one core (target <= 50%)"
+    )
+    print(f"    cycle p99 (worst)      {figures['cycle_p99_max_ms']:.2f} ms (target <= 100 ms)")
+    print(f"    cycle p99 (median)     {figures['cycle_p99_median_ms']:.2f} ms")
+    print(f"    memory per engine      {figures['rss_per_engine_mb']:.2f} MB (target <= 5 MB)")
+    print(f"    server RSS             {figures['rss_mb']:.0f} MB; cycles {int(figures['cycles'])}")
+
+
+if __name__ == "__main__":
+    main()
