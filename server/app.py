@@ -156,6 +156,7 @@ class CtsServer:
             heartbeat_seconds=settings.stream_heartbeat_seconds,
             retry_base_seconds=settings.engine_retry_seconds,
             enabled=settings.engines,
+            feed_stats=lambda: list(feeds.stats().values()),
         )
         self._coordinator, self._feeds = coordinator, feeds
         engine_pb2_grpc.add_EngineServiceServicer_to_server(

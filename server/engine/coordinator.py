@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session, select
@@ -23,6 +25,7 @@ from server.connections.service import Connections
 from server.connections.view import ConnectionView
 from server.engine.dry_run import INDICATIONS, STRATEGIES, EngineSettings
 from server.engine.engine import Engine, Subscribe
+from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
 from server.engine.model import EngineRecord
 from server.engine.presets import Preset, preset_for
@@ -35,6 +38,17 @@ from server.streams.topic import Change, Topic
 from server.streams.watch import StreamItem, watch
 
 log = logging.getLogger("cts.engine")
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinatorHealth:
+    enabled: bool
+    started_at: datetime | None
+    engines: int  # engines it holds (running, paused, in error, ...)
+    by_state: dict[str, int]
+    errors: int
+    reconciliations: int
+    feeds: tuple[FeedStats, ...]
 
 
 class Coordinator:
@@ -51,6 +65,7 @@ class Coordinator:
         heartbeat_seconds: float = 15.0,
         retry_base_seconds: float = 2.0,
         enabled: bool = True,
+        feed_stats: Callable[[], list[FeedStats]] = list,
     ) -> None:
         self._connections = connections
         self._access = access
@@ -62,6 +77,7 @@ class Coordinator:
         self._heartbeat_seconds = heartbeat_seconds
         self._retry_base = retry_base_seconds
         self.enabled = enabled
+        self._feed_stats = feed_stats
         self._wishes: dict[uuid.UUID, Desired] = {}
         self._engines: dict[uuid.UUID, Engine] = {}
         self._statuses: dict[uuid.UUID, EngineStatus] = {}
@@ -160,6 +176,19 @@ class Coordinator:
             matches=lambda s: wanted is None or s.connection_id == wanted,
             heartbeat_seconds=self._heartbeat_seconds,
             resume_revision=resume_revision,
+        )
+
+    def health(self) -> CoordinatorHealth:
+        """The coordinator itself: is it on, since when, its engines by state, its feeds."""
+        counts = Counter(status.state.value for status in self._statuses.values())
+        return CoordinatorHealth(
+            enabled=self.enabled,
+            started_at=self.started_at,
+            engines=len(self._engines),
+            by_state=dict(sorted(counts.items())),
+            errors=counts.get(EngineState.ERROR.value, 0),
+            reconciliations=self.reconciliations,
+            feeds=tuple(self._feed_stats()),
         )
 
     def engine(self, connection_id: str) -> Engine | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from cts.engine.v1 import engine_pb2 as pb
 
+from server.engine.coordinator import CoordinatorHealth
 from server.engine.dry_run import DryRunResult
 from server.engine.loading import StageProgress
 from server.engine.status import EngineStatus
@@ -85,4 +87,35 @@ def test_result_message(result: DryRunResult) -> pb.EngineTestResult:
         message.open_orders = result.open_orders
     if result.positions is not None:
         message.positions = result.positions
+    return message
+
+
+def coordinator_health_message(health: CoordinatorHealth) -> pb.CoordinatorHealth:
+    message = pb.CoordinatorHealth(
+        enabled=health.enabled,
+        engines=health.engines,
+        engines_by_state=health.by_state,
+        engines_in_error=health.errors,
+        reconciliations=health.reconciliations,
+    )
+    if health.started_at is not None:
+        message.started_at.CopyFrom(timestamp(health.started_at))
+    for feed in health.feeds:
+        item = message.feeds.add(
+            exchange=feed.source.exchange,
+            api_type=feed.source.api_type,
+            testnet=feed.source.testnet,
+            simulated=feed.source.simulated,
+            running=feed.running,
+            subscribers=feed.subscribers,
+            symbols=feed.symbols,
+            rounds=feed.rounds,
+            failures=feed.failures,
+            overruns=feed.overruns,
+            last_round_ms=round(feed.last_round_seconds * 1000, 3),
+            last_error=feed.last_error,
+            unknown_symbols=sorted(feed.unknown_symbols),
+        )
+        if feed.last_round_at is not None:
+            item.last_round_at.CopyFrom(timestamp(datetime.fromtimestamp(feed.last_round_at, UTC)))
     return message

@@ -12,7 +12,12 @@ from server.engine.coordinator import Coordinator
 from server.engine.dry_run import EngineDryRun
 from server.engine.status import Desired
 from server.errors import InvalidArgument
-from server.rpc.engine_messages import status_message, test_result_message, watch_message
+from server.rpc.engine_messages import (
+    coordinator_health_message,
+    status_message,
+    test_result_message,
+    watch_message,
+)
 
 
 def _required(connection_id: str) -> str:
@@ -71,6 +76,11 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
         )
         async for item in stream:
             yield watch_message(item)
+
+    async def GetCoordinatorHealth(
+        self, request: pb.GetCoordinatorHealthRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CoordinatorHealth:
+        return coordinator_health_message(self._coordinator.health())
 
     async def TestEngine(
         self, request: pb.TestEngineRequest, context: grpc.aio.ServicerContext

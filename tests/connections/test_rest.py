@@ -205,3 +205,11 @@ def test_engine_status_routes(rest: RestDesk) -> None:
     assert refused.status_code == 400 and "CTS_ENGINES" in refused.json()["message"]
     missing = rest.http.get("/api/trade-engine/status/5b0c6a43-0000-4000-8000-000000000002")
     assert missing.status_code == 404
+
+
+def test_coordinator_health_route(rest: RestDesk) -> None:
+    response = rest.http.get("/api/trade-engine/coordinator-health")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body.get("enabled", False) is False  # this server runs with CTS_ENGINES=false
+    assert body.get("feeds", []) == []

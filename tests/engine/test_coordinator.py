@@ -223,3 +223,25 @@ async def test_engines_come_back_after_a_restart(tmp_path: Path, sim: SimulatorT
             assert (halted.state, halted.desired) == ("stopped", "stopped")
     finally:
         second.stop()
+
+
+async def test_coordinator_health_counts_engines_and_feeds(desk: Desk, engines: Engines) -> None:
+    bybit = await active_connection(desk, "bybit")
+    also_bybit = await active_connection(desk, "bybit")
+    okx = await active_connection(desk, "okx")
+    for connection in (bybit, also_bybit, okx):
+        await Feed(engines, connection.id).until(lambda s: s.metrics.cycles >= 1)
+
+    health = await engines.stub.GetCoordinatorHealth(
+        pb.GetCoordinatorHealthRequest(), metadata=auth()
+    )
+
+    assert health.enabled and health.HasField("started_at")
+    assert health.engines == 3 and health.engines_by_state["running"] == 3
+    assert health.engines_in_error == 0 and health.reconciliations >= 3
+    feeds = {(f.exchange, f.api_type): f for f in health.feeds}
+    # Two engines on Bybit perpetuals share one feed; OKX has its own.
+    assert feeds[("bybit", "perpetual_futures")].subscribers == 2
+    assert feeds[("okx", "perpetual_futures")].subscribers == 1
+    assert all(f.running and f.rounds >= 1 and f.simulated for f in feeds.values())
+    assert feeds[("bybit", "perpetual_futures")].symbols == 3  # the same three symbols

@@ -164,3 +164,64 @@ class WatchEnginesResponse(_message.Message):
     change: EngineStatusChange
     heartbeat: _stream_pb2.Heartbeat
     def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[EngineStatusSnapshot, _Mapping]] = ..., change: _Optional[_Union[EngineStatusChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ...) -> None: ...
+
+class GetCoordinatorHealthRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class MarketFeedHealth(_message.Message):
+    __slots__ = ("exchange", "api_type", "testnet", "simulated", "running", "subscribers", "symbols", "rounds", "failures", "overruns", "last_round_ms", "last_round_at", "last_error", "unknown_symbols")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    API_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TESTNET_FIELD_NUMBER: _ClassVar[int]
+    SIMULATED_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    OVERRUNS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ROUND_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ROUND_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    api_type: str
+    testnet: bool
+    simulated: bool
+    running: bool
+    subscribers: int
+    symbols: int
+    rounds: int
+    failures: int
+    overruns: int
+    last_round_ms: float
+    last_round_at: _timestamp_pb2.Timestamp
+    last_error: str
+    unknown_symbols: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., testnet: _Optional[bool] = ..., simulated: _Optional[bool] = ..., running: _Optional[bool] = ..., subscribers: _Optional[int] = ..., symbols: _Optional[int] = ..., rounds: _Optional[int] = ..., failures: _Optional[int] = ..., overruns: _Optional[int] = ..., last_round_ms: _Optional[float] = ..., last_round_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., unknown_symbols: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CoordinatorHealth(_message.Message):
+    __slots__ = ("enabled", "started_at", "engines", "engines_by_state", "engines_in_error", "reconciliations", "feeds")
+    class EnginesByStateEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENGINES_FIELD_NUMBER: _ClassVar[int]
+    ENGINES_BY_STATE_FIELD_NUMBER: _ClassVar[int]
+    ENGINES_IN_ERROR_FIELD_NUMBER: _ClassVar[int]
+    RECONCILIATIONS_FIELD_NUMBER: _ClassVar[int]
+    FEEDS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    started_at: _timestamp_pb2.Timestamp
+    engines: int
+    engines_by_state: _containers.ScalarMap[str, int]
+    engines_in_error: int
+    reconciliations: int
+    feeds: _containers.RepeatedCompositeFieldContainer[MarketFeedHealth]
+    def __init__(self, enabled: _Optional[bool] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., engines: _Optional[int] = ..., engines_by_state: _Optional[_Mapping[str, int]] = ..., engines_in_error: _Optional[int] = ..., reconciliations: _Optional[int] = ..., feeds: _Optional[_Iterable[_Union[MarketFeedHealth, _Mapping]]] = ...) -> None: ...

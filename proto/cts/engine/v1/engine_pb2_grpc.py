@@ -69,6 +69,11 @@ class EngineServiceStub:
                 request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesRequest.SerializeToString,
                 response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesResponse.FromString,
                 _registered_method=True)
+        self.GetCoordinatorHealth = channel.unary_unary(
+                '/cts.engine.v1.EngineService/GetCoordinatorHealth',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.GetCoordinatorHealthRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.CoordinatorHealth.FromString,
+                _registered_method=True)
         self.TestEngine = channel.unary_unary(
                 '/cts.engine.v1.EngineService/TestEngine',
                 request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.TestEngineRequest.SerializeToString,
@@ -131,6 +136,14 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCoordinatorHealth(self, request, context):
+        """The coordinator itself: on or off, since when, its engines by state, reconciliations, and
+        the shared market feeds (rounds, failures, subscribers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def TestEngine(self, request, context):
         """Walks an engine's loading stages for a connection (markets, indications, strategies,
         history, account sync) and reports each stage, changing nothing: no engine starts, no
@@ -178,6 +191,11 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.WatchEngines,
                     request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesRequest.FromString,
                     response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesResponse.SerializeToString,
+            ),
+            'GetCoordinatorHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCoordinatorHealth,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.GetCoordinatorHealthRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.CoordinatorHealth.SerializeToString,
             ),
             'TestEngine': grpc.unary_unary_rpc_method_handler(
                     servicer.TestEngine,
@@ -374,6 +392,33 @@ class EngineService:
             '/cts.engine.v1.EngineService/WatchEngines',
             cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesRequest.SerializeToString,
             cts_dot_engine_dot_v1_dot_engine__pb2.WatchEnginesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCoordinatorHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/GetCoordinatorHealth',
+            cts_dot_engine_dot_v1_dot_engine__pb2.GetCoordinatorHealthRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.CoordinatorHealth.FromString,
             options,
             channel_credentials,
             insecure,
