@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,26 @@ def test_cts_up_runs_the_stack_and_sigterm_stops_it_all(up: Up, tmp_path: Path) 
     )
     assert tested.status_code == 200 and tested.json()["status"] == "success", tested.text
     assert tested.json()["is_simulated"] and tested.json()["balance"] == "10000"
+    # Its engine starts on its own (enabled and active) and runs against the simulator.
+    with httpx.stream(
+        "GET",
+        f"http://127.0.0.1:{http_port}/v1/engines:watch",
+        params={"connection_id": demo["id"]},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=60,
+    ) as events:
+        states = []
+        for line in events.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            event = json.loads(line.removeprefix("data:"))
+            engines = event.get("snapshot", {}).get("engines", [])
+            if "change" in event:
+                engines = [event["change"]["engine"]]
+            states += [e.get("state") for e in engines]
+            if "running" in states:
+                break
+    assert "running" in states, states
     assert httpx.get(f"http://127.0.0.1:{webui_port}/healthz", timeout=10).json() == {
         "status": "ok"
     }
