@@ -4,6 +4,7 @@ A :class:`ConnectionFeed` holds the connections one token may see. It runs one
 ``WatchConnections`` stream for all the browser tabs of that token, resumes after the last
 revision when the stream breaks, and re-emits every update on a NiceGUI :class:`Event` that
 pages subscribe to. Connection health and rate-limit usage arrive on it too (the ``health`` field).
+An :class:`EngineFeed` does the same for the engines, with ``WatchEngines``.
 
 A :class:`TestRunWatch` follows the connection tests that one action (a test, a batch test)
 starts, for as long as that action runs. Nothing here polls.
@@ -14,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import grpc
 from cts.connection.v1 import connection_pb2 as pb
+from cts.engine.v1 import engine_pb2 as engine_pb
 from cts.stream.v1 import stream_pb2
 from nicegui import Event, background_tasks
 
@@ -43,14 +46,20 @@ class FeedUpdate:
     connection: pb.Connection | None = None
 
 
-class ConnectionFeed:
+class StreamFeed:
+    """One ``Watch*`` stream shared by every page of a token: started with the first page that
+    attaches, stopped with the last one, resumed after the last revision when it breaks.
+
+    A subclass opens its stream (:meth:`_watch`) and applies its messages (:meth:`_apply`).
+    """
+
+    name = "feed"
+
     def __init__(self, backend: Backend, token: str) -> None:
         self._backend = backend
         self._token = token
-        self.connections: dict[str, pb.Connection] = {}
         self.revision = 0
         self.live = False
-        self.updated: Event[FeedUpdate] = Event()
         self.live_changed: Event[bool] = Event()
         self.rejected: Event[[]] = Event()  # the server no longer accepts the token
         self._task: asyncio.Task[None] | None = None
@@ -60,7 +69,7 @@ class ConnectionFeed:
         """A page starts using the feed; the stream starts with the first user."""
         self._users += 1
         if self._task is None or self._task.done():
-            self._task = background_tasks.create(self._run(), name="connection-feed")
+            self._task = background_tasks.create(self._run(), name=self.name)
 
     def detach(self) -> None:
         """A page is gone; the stream stops with the last user."""
@@ -70,34 +79,65 @@ class ConnectionFeed:
             self._task = None
             self._set_live(False)
 
-    def ordered(self) -> list[pb.Connection]:
-        return sorted(self.connections.values(), key=lambda c: (c.created_at.ToNanoseconds(), c.id))
+    def _watch(self) -> AsyncIterator[Any]:
+        raise NotImplementedError
+
+    def _apply(self, message: Any) -> None:
+        raise NotImplementedError
 
     async def _run(self) -> None:
         delay = RECONNECT_MIN_SECONDS
         while True:
             try:
-                call = self._backend.connections.WatchConnections(
-                    pb.WatchConnectionsRequest(resume_revision=self.revision),
-                    metadata=auth_metadata(self._token),
-                    wait_for_ready=True,
-                )
-                async for message in call:
+                async for message in self._watch():
                     delay = RECONNECT_MIN_SECONDS
                     self._set_live(True)
+                    self.revision = message.revision
                     self._apply(message)
             except grpc.aio.AioRpcError as error:
                 if error.code() == grpc.StatusCode.UNAUTHENTICATED:
                     self._set_live(False)
                     self.rejected.emit()
                     return
-                log.info("connection stream broke (%s); resuming", error.code().name)
+                log.info("%s stream broke (%s); resuming", self.name, error.code().name)
             self._set_live(False)
             await asyncio.sleep(delay)  # reconnect back-off
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
 
+    def _set_live(self, live: bool) -> None:
+        if live != self.live:
+            self.live = live
+            self.live_changed.emit(live)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class ConnectionFeed(StreamFeed):
+    """The connections one token may see, from ``WatchConnections``."""
+
+    name = "connection-feed"
+
+    def __init__(self, backend: Backend, token: str) -> None:
+        super().__init__(backend, token)
+        self.connections: dict[str, pb.Connection] = {}
+        self.updated: Event[FeedUpdate] = Event()
+
+    def ordered(self) -> list[pb.Connection]:
+        return sorted(self.connections.values(), key=lambda c: (c.created_at.ToNanoseconds(), c.id))
+
+    def _watch(self) -> AsyncIterator[pb.WatchConnectionsResponse]:
+        return self._backend.connections.WatchConnections(  # type: ignore[no-any-return]
+            pb.WatchConnectionsRequest(resume_revision=self.revision),
+            metadata=auth_metadata(self._token),
+            wait_for_ready=True,
+        )
+
     def _apply(self, message: pb.WatchConnectionsResponse) -> None:
-        self.revision = message.revision
         event = message.WhichOneof("event")
         if event == "snapshot":
             self.connections = {c.id: c for c in message.snapshot.connections}
@@ -111,17 +151,50 @@ class ConnectionFeed:
                 self.connections[connection.id] = connection
                 self.updated.emit(FeedUpdate(UpdateKind.UPSERT, connection))
 
-    def _set_live(self, live: bool) -> None:
-        if live != self.live:
-            self.live = live
-            self.live_changed.emit(live)
 
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+@dataclass(frozen=True, slots=True)
+class EngineUpdate:
+    kind: UpdateKind
+    engine: engine_pb.EngineStatus | None = None
+
+
+class EngineFeed(StreamFeed):
+    """The engines of every connection, from ``WatchEngines``: state, stage progress and cycle
+    metrics, each change as it happens (a running engine's metrics change every cycle)."""
+
+    name = "engine-feed"
+
+    def __init__(self, backend: Backend, token: str) -> None:
+        super().__init__(backend, token)
+        self.engines: dict[str, engine_pb.EngineStatus] = {}
+        self.updated: Event[EngineUpdate] = Event()
+
+    def status(self, connection_id: str) -> engine_pb.EngineStatus:
+        """The engine's last status; a stopped one for a connection the stream has not named
+        (the server publishes an engine's status once it first has one)."""
+        known = self.engines.get(connection_id)
+        return known or engine_pb.EngineStatus(connection_id=connection_id, state="stopped")
+
+    def _watch(self) -> AsyncIterator[engine_pb.WatchEnginesResponse]:
+        return self._backend.engines.WatchEngines(  # type: ignore[no-any-return]
+            engine_pb.WatchEnginesRequest(resume_revision=self.revision),
+            metadata=auth_metadata(self._token),
+            wait_for_ready=True,
+        )
+
+    def _apply(self, message: engine_pb.WatchEnginesResponse) -> None:
+        event = message.WhichOneof("event")
+        if event == "snapshot":
+            self.engines = {e.connection_id: e for e in message.snapshot.engines}
+            self.updated.emit(EngineUpdate(UpdateKind.RESET))
+        elif event == "change":
+            engine = message.change.engine
+            if message.change.type == stream_pb2.CHANGE_TYPE_REMOVED:
+                self.engines.pop(engine.connection_id, None)
+                self.updated.emit(EngineUpdate(UpdateKind.REMOVE, engine))
+            else:
+                self.engines[engine.connection_id] = engine
+                self.updated.emit(EngineUpdate(UpdateKind.UPSERT, engine))
 
 
 class TestRunWatch:
@@ -216,19 +289,28 @@ class TestRunWatch:
 
 
 class Feeds:
-    """One :class:`ConnectionFeed` per token in use."""
+    """One :class:`ConnectionFeed` and one :class:`EngineFeed` per token in use."""
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        self._feeds: dict[str, ConnectionFeed] = {}
+        self._connections: dict[str, ConnectionFeed] = {}
+        self._engines: dict[str, EngineFeed] = {}
 
     def connections(self, token: str) -> ConnectionFeed:
-        feed = self._feeds.get(token)
+        feed = self._connections.get(token)
         if feed is None:
-            feed = self._feeds[token] = ConnectionFeed(self._backend, token)
+            feed = self._connections[token] = ConnectionFeed(self._backend, token)
+        return feed
+
+    def engines(self, token: str) -> EngineFeed:
+        feed = self._engines.get(token)
+        if feed is None:
+            feed = self._engines[token] = EngineFeed(self._backend, token)
         return feed
 
     async def close(self) -> None:
-        for feed in list(self._feeds.values()):
+        feeds: list[StreamFeed] = [*self._connections.values(), *self._engines.values()]
+        for feed in feeds:
             await feed.close()
-        self._feeds.clear()
+        self._connections.clear()
+        self._engines.clear()

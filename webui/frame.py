@@ -2,38 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from nicegui import ui
 
-from webui.feeds import ConnectionFeed
+from webui.feeds import StreamFeed
 
-NAVIGATION = (("Connections", "/connections"),)
+NAVIGATION = (("Connections", "/connections"), ("Live trading", "/live-trading"))
 
 
-def live_badge(feed: ConnectionFeed) -> ui.badge:
-    """ "Live" while the stream is up, "Reconnecting…" while it is not."""
+def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
+    """ "Live" while the page's streams are all up, "Reconnecting…" while one is not."""
     badge = ui.badge().mark("live-badge")
 
-    def show(live: bool) -> None:
+    def show() -> None:
+        live = all(feed.live for feed in feeds)
         badge.set_text("Live" if live else "Reconnecting…")
         badge.props(f"color={'positive' if live else 'warning'}")
 
-    show(feed.live)
-    feed.live_changed.subscribe(show)
+    show()
+    for feed in feeds:
+        feed.live_changed.subscribe(show)
     return badge
 
 
 @contextmanager
-def frame(title: str, feed: ConnectionFeed, sign_out: Callable[[], None]) -> Iterator[None]:
+def frame(title: str, feeds: Sequence[StreamFeed], sign_out: Callable[[], None]) -> Iterator[None]:
     ui.page_title(f"{title} · CTS")
     with ui.header().classes("items-center gap-4 bg-slate-800"):
         ui.label("CTS").classes("text-lg font-bold tracking-wide")
         for label, path in NAVIGATION:
             ui.link(label, path).classes("text-white no-underline")
         ui.space()
-        live_badge(feed)
+        live_badge(feeds)
         ui.button("Sign out", on_click=sign_out).props("flat color=white").mark("sign-out")
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
         ui.label(title).classes("text-2xl font-semibold")

@@ -53,7 +53,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def test_sign_in_add_a_connection_see_changes_arrive_live_and_test_the_demo(
+async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_see_its_engine(
     stack: Up, browser: Browser, tmp_path: Path
 ) -> None:
     token = (tmp_path / "data" / "admin.token").read_text().strip()
@@ -123,4 +123,19 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_and_test_the_dem
     await expect(dialog).to_be_hidden()
     await expect(demo.get_by_text("last test success")).to_be_visible()
     await page.screenshot(path=str(SCREENSHOTS / "dashboard-connections.png"), full_page=True)
+
+    # The demo connection is enabled and active, so `cts up` runs its engine.
+    await page.get_by_role("link", name="Live trading").click()
+    await expect(page).to_have_url(f"{webui}/live-trading")
+    await page.get_by_label("Connection").click()
+    await page.get_by_role("option", name=DEMO_CONNECTION_NAME).click()
+    panel = page.locator(".q-card").filter(has_text="Loading stages")
+    await expect(panel.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
+    await expect(panel.get_by_text("running", exact=True)).to_be_visible(timeout=60_000)
+    await expect(panel.get_by_text("wanted: running")).to_be_visible()
+    await expect(panel.get_by_role("button", name="Pause")).to_be_enabled()
+    await expect(panel.get_by_role("button", name="Start")).to_be_disabled()
+    overview = page.locator(".q-card").filter(has_text="All engines")
+    await expect(overview.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
+    await page.screenshot(path=str(SCREENSHOTS / "dashboard-live-trading.png"), full_page=True)
     assert not errors, errors

@@ -48,7 +48,7 @@ async def test_changes_made_elsewhere_appear_without_reload(
     await sign_in(user)
     for name in ("Bybit", "BingX", "OrangeX", "Pionex"):
         await user.should_see(name)
-    await user.should_see("Live")
+    await user.should_see(marker="live-badge", content="Live")
     async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
         stub = Stub(channel)
         made = await stub.CreateConnection(

@@ -67,3 +67,38 @@ def fraction(used: int, limit: int) -> float:
 def number(value: float) -> str:
     """``12.5`` → ``12.5``, ``100.0`` → ``100``."""
     return f"{value:.1f}".removesuffix(".0")
+
+
+ENGINE_COLORS = {
+    "stopped": "grey",
+    "starting": "info",
+    "running": "positive",
+    "paused": "orange",
+    "stopping": "grey-7",
+    "error": "negative",
+}
+STAGE_COLORS = {
+    "pending": "grey-5",
+    "running": "info",
+    "done": "positive",
+    "skipped": "grey",
+    "failed": "negative",
+}
+
+
+def engine_color(state: str) -> str:
+    return ENGINE_COLORS.get(state, "grey")
+
+
+def stage_color(state: str) -> str:
+    return STAGE_COLORS.get(state, "grey")
+
+
+def words(name: str) -> str:
+    """``loading_history`` → ``Loading history``."""
+    return name.replace("_", " ").capitalize()
+
+
+def duration(ms: float) -> str:
+    """``340`` → ``340 ms``, ``2500`` → ``2.5 s``."""
+    return f"{number(ms / 1000)} s" if ms >= 1000 else f"{number(ms)} ms"

@@ -219,7 +219,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
             setattr(filters, name, value or ANY)
             render_all()
 
-        with frame("Connections", feed, sign_out):
+        with frame("Connections", [feed], sign_out):
             with ui.row().classes("w-full items-end gap-3"):
                 ui.select(
                     {ANY: "All exchanges", **EXCHANGES},

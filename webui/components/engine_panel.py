@@ -1,0 +1,193 @@
+"""One connection's engine: its state and its user's wish, the error and the next retry, the
+commands, the loading stages with their progress, its symbols and its cycle metrics.
+
+:meth:`EnginePanel.update` is called with every status the engine stream delivers (a running
+engine's metrics change every cycle), so everything is updated in place. The commands' replies
+are not shown: the stream brings the same change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from cts.connection.v1 import connection_pb2 as cpb
+from cts.engine.v1 import engine_pb2 as pb
+from nicegui import ui
+
+from webui.components.status import (
+    duration,
+    engine_color,
+    moment,
+    number,
+    stage_color,
+    words,
+)
+
+Command = Callable[[str], Awaitable[None]]  # "start", "pause", "resume" or "stop"
+COMMANDS = (
+    ("start", "Start", "play_arrow", "positive"),
+    ("pause", "Pause", "pause", "orange"),
+    ("resume", "Resume", "play_circle", "primary"),
+    ("stop", "Stop", "stop", "negative"),
+)
+FINISHED = ("done", "skipped")
+
+
+def allowed(status: pb.EngineStatus) -> dict[str, bool]:
+    """The commands that change something for an engine in this state (the server has the last
+    word: Start on a connection that is not enabled and active is refused with its reason)."""
+    state, desired = status.state, status.desired
+    return {
+        "start": state == "stopped" or desired == "stopped",
+        "pause": desired == "running" and state in ("starting", "running", "error"),
+        "resume": desired == "paused" and state != "stopped",
+        "stop": not (state == "stopped" and desired == "stopped"),
+    }
+
+
+class StageRow:
+    """One loading stage: its state, a progress bar (done of total), duration and detail."""
+
+    def __init__(self, stage: pb.EngineStage) -> None:
+        with (
+            ui.row()
+            .classes("w-full items-center gap-3 text-sm no-wrap")
+            .mark(f"engine-stage stage-{stage.stage}") as self.row
+        ):
+            ui.label(words(stage.stage)).classes("w-36 font-medium")
+            self.state = ui.badge().classes("w-20 justify-center").mark("stage-state")
+            self.bar = (
+                ui.linear_progress(show_value=False, size="6px").classes("w-40").mark("stage-bar")
+            )
+            self.count = ui.label().classes("w-16 text-gray-700").mark("stage-count")
+            self.duration = ui.label().classes("w-16 text-gray-500").mark("stage-duration")
+            self.detail = ui.label().classes("text-gray-600").mark("stage-detail")
+        self._shown: pb.EngineStage | None = None
+        self.update(stage)
+
+    def update(self, stage: pb.EngineStage) -> None:
+        if stage == self._shown:  # a running engine's status changes every cycle, its stages not
+            return
+        self._shown = stage
+        self.state.set_text(stage.state)
+        self.state.props(f"color={stage_color(stage.state)}")
+        if stage.total > 0:
+            share = min(1.0, stage.done / stage.total)
+        else:
+            share = 1.0 if stage.state in FINISHED else 0.0
+        self.bar.set_value(share)
+        self.bar.props(f"color={stage_color(stage.state)}")
+        self.count.set_text(f"{stage.done}/{stage.total}" if stage.total else "")
+        self.duration.set_text(duration(stage.duration_ms) if stage.state != "pending" else "")
+        self.detail.set_text(stage.detail)
+
+
+class Metric:
+    """A figure with its caption."""
+
+    def __init__(self, caption: str, marker: str) -> None:
+        with ui.column().classes("gap-0 min-w-24"):
+            ui.label(caption).classes("text-xs uppercase text-gray-500")
+            self.value = ui.label().classes("text-lg font-medium").mark(marker)
+
+    def set(self, text: str) -> None:
+        self.value.set_text(text)
+
+
+class EnginePanel:
+    def __init__(self, on_command: Command) -> None:
+        self._stages: dict[str, StageRow] = {}
+        with ui.card().classes("w-full gap-3").mark("engine-panel") as self.card:
+            with ui.row().classes("w-full items-center gap-3"):
+                self.name = ui.label().classes("text-lg font-semibold").mark("engine-name")
+                self.state = ui.badge().classes("text-sm").mark("engine-state")
+                self.desired = ui.label().classes("text-sm text-gray-600").mark("engine-desired")
+                self.since = ui.label().classes("text-sm text-gray-500").mark("engine-since")
+            with ui.row().classes("w-full items-center gap-2"):
+                self.buttons = {
+                    name: ui.button(
+                        label, icon=icon, on_click=lambda _, name=name: on_command(name)
+                    )
+                    .props(f"outline color={color}")
+                    .mark(f"engine-{name}")
+                    for name, label, icon, color in COMMANDS
+                }
+            self.hint = ui.label().classes("text-sm text-orange-9").mark("engine-hint")
+            self.error = (
+                ui.label().classes("w-full text-sm text-negative font-medium").mark("engine-error")
+            )
+            ui.label("Loading stages").classes("text-sm font-semibold text-gray-700")
+            self.stages = ui.column().classes("w-full gap-1").mark("engine-stages")
+            self.no_stages = ui.label("Not started yet").classes("text-sm text-gray-500")
+            with ui.row().classes("w-full items-start gap-6"):
+                self.cycles = Metric("Cycles", "metric-cycles")
+                self.p50 = Metric("Cycle p50", "metric-p50")
+                self.p99 = Metric("Cycle p99", "metric-p99")
+                self.stale = Metric("Stale cycles", "metric-stale")
+                self.last_cycle = Metric("Last cycle", "metric-last-cycle")
+            with ui.column().classes("w-full gap-0"):
+                ui.label("Symbols").classes("text-xs uppercase text-gray-500")
+                self.symbols = ui.label().classes("text-sm").mark("engine-symbols")
+
+    def update(self, connection: cpb.Connection, status: pb.EngineStatus) -> None:
+        self.name.set_text(connection.name)
+        if self.state.text != status.state:
+            self.state.set_text(status.state)
+            self.state.props(f"color={engine_color(status.state)}")
+        self.desired.set_text(f"wanted: {status.desired}" if status.desired else "")
+        self.since.set_text(
+            f"since {moment(status.started_at)}"
+            if status.HasField("started_at") and status.state in ("running", "paused")
+            else ""
+        )
+        for name, enabled in allowed(status).items():
+            self.buttons[name].set_enabled(enabled)
+        self._hint(connection)
+        self._error(status)
+        self._show_stages(status.stages)
+        self._metrics(status)
+        self.symbols.set_text(" · ".join(status.symbols) if status.symbols else "none yet")
+
+    def _hint(self, connection: cpb.Connection) -> None:
+        missing = [
+            word
+            for word, ok in (("enabled", connection.is_enabled), ("active", connection.is_active))
+            if not ok
+        ]
+        self.hint.set_visibility(bool(missing))
+        self.hint.set_text(
+            f"The connection is not {' and not '.join(missing)}: an engine runs only on an "
+            "enabled and active connection (switch it on the Connections page)."
+        )
+
+    def _error(self, status: pb.EngineStatus) -> None:
+        self.error.set_visibility(bool(status.error))
+        text = status.error
+        if status.attempts:
+            text += f" · {status.attempts} failed {'start' if status.attempts == 1 else 'starts'}"
+        if status.HasField("retry_at"):
+            text += f" · next retry {moment(status.retry_at)}"
+        self.error.set_text(text)
+
+    def _show_stages(self, stages: list[pb.EngineStage]) -> None:
+        names = [stage.stage for stage in stages]
+        if names != list(self._stages):  # another walk: rebuild; else update in place
+            self.stages.clear()
+            self._stages.clear()
+            with self.stages:
+                for stage in stages:
+                    self._stages[stage.stage] = StageRow(stage)
+        else:
+            for stage in stages:
+                self._stages[stage.stage].update(stage)
+        self.no_stages.set_visibility(not stages)
+
+    def _metrics(self, status: pb.EngineStatus) -> None:
+        metrics = status.metrics
+        self.cycles.set(str(metrics.cycles))
+        self.p50.set(f"{number(metrics.cycle_p50_ms)} ms")
+        self.p99.set(f"{number(metrics.cycle_p99_ms)} ms")
+        self.stale.set(str(metrics.stale_cycles))
+        self.last_cycle.set(
+            moment(metrics.last_cycle_at) if metrics.HasField("last_cycle_at") else "—"
+        )
