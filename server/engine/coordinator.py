@@ -217,6 +217,9 @@ class Coordinator:
                 await engine.stop(wish)
                 if view is None:
                     del self._engines[cid]
+            elif view is not None and cid not in self._statuses:
+                # A connection without an engine is on the stream too (stopped, with its wish).
+                self._publish(EngineStatus(str(cid), desired=wish, updated_at=datetime.now(UTC)))
             if view is None:
                 self._forget(cid)
 

@@ -245,3 +245,17 @@ async def test_coordinator_health_counts_engines_and_feeds(desk: Desk, engines: 
     assert feeds[("okx", "perpetual_futures")].subscribers == 1
     assert all(f.running and f.rounds >= 1 and f.simulated for f in feeds.values())
     assert feeds[("bybit", "perpetual_futures")].symbols == 3  # the same three symbols
+
+
+async def test_a_new_connection_appears_on_the_engine_stream(desk: Desk, engines: Engines) -> None:
+    stream = engines.stub.WatchEngines(pb.WatchEnginesRequest(), metadata=auth())
+    assert (await stream.read()).WhichOneof("event") == "snapshot"
+    idle = await desk.connect("okx", desk.account("okx"))  # disabled: no engine
+    async with asyncio.timeout(10):
+        while True:
+            message = await stream.read()
+            if message.WhichOneof("event") == "change":
+                break
+    assert message.change.engine.connection_id == idle.id
+    assert (message.change.engine.state, message.change.engine.desired) == ("stopped", "running")
+    stream.cancel()
