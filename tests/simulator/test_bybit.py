@@ -20,7 +20,7 @@ from server.simulator.dialects.bybit import BybitDialect
 from server.simulator.instruments import ASSETS, Kind
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
-from tests.support.balances import ccxt_balances, ledger_balances
+from tests.support.ccxt_checks import assert_ticker_matches, ccxt_balances, ledger_balances
 
 API_TYPES = ("spot", "perpetual_futures")
 BTC = {"spot": "BTC/USDT", "perpetual_futures": "BTC/USDT:USDT"}
@@ -60,17 +60,6 @@ async def connect(sim: Simulator, account: Account) -> AsyncIterator[Connect]:
     yield make
     for exchange in made:
         await exchange.close()
-
-
-def assert_ticker_matches(
-    sim: Simulator, ticker: dict[str, Any], base: str, around: set[Any]
-) -> None:
-    """last is the simulator's price (read just before or after), bid/ask one tick away."""
-    tick = next(a.price_tick for a in ASSETS if a.code == base)
-    last = Decimal(str(ticker["last"]))
-    assert last in around
-    assert Decimal(str(ticker["bid"])) == last - tick
-    assert Decimal(str(ticker["ask"])) == last + tick
 
 
 # -- public data --------------------------------------------------------------------------------
@@ -121,11 +110,11 @@ async def test_tickers_are_the_simulated_prices(
     tickers = await exchange.fetch_tickers()
     after = {a.code: sim.prices.price(a.code) for a in ASSETS}
     assert ticker["symbol"] == BTC[api_type]
-    assert_ticker_matches(sim, ticker, "BTC", {before["BTC"], after["BTC"]})
+    assert_ticker_matches(ticker, "BTC", {before["BTC"], after["BTC"]})
     assert set(tickers) == set(exchange.markets)  # perps are not mistaken for spot markets
     for symbol, each in tickers.items():
         base = exchange.markets[symbol]["base"]
-        assert_ticker_matches(sim, each, base, {before[base], after[base]})
+        assert_ticker_matches(each, base, {before[base], after[base]})
         assert each["high"] >= each["low"] > 0
         assert each["baseVolume"] > 0
 

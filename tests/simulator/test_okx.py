@@ -22,7 +22,7 @@ from server.simulator.dialects.okx import OkxDialect
 from server.simulator.instruments import ASSETS, Kind
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
-from tests.support.balances import ccxt_balances, ledger_balances
+from tests.support.ccxt_checks import assert_ticker_matches, ccxt_balances, ledger_balances
 
 API_TYPES = ("spot", "perpetual_futures")
 BTC = {"spot": "BTC/USDT", "perpetual_futures": "BTC/USDT:USDT"}
@@ -71,15 +71,6 @@ async def connect(sim: Simulator, account: Account) -> AsyncIterator[Connect]:
     yield make
     for exchange in made:
         await exchange.close()
-
-
-def assert_ticker_matches(ticker: dict[str, Any], base: str, around: set[Any]) -> None:
-    """last is the simulator's price (read just before or after), bid/ask one tick away."""
-    tick = next(a.price_tick for a in ASSETS if a.code == base)
-    last = Decimal(str(ticker["last"]))
-    assert last in around
-    assert Decimal(str(ticker["bid"])) == last - tick
-    assert Decimal(str(ticker["ask"])) == last + tick
 
 
 # -- public data --------------------------------------------------------------------------------
