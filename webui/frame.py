@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from nicegui import ui
 
+from webui import session
 from webui.feeds import StreamFeed
 
 NAVIGATION = (("Connections", "/connections"), ("Live trading", "/live-trading"))
@@ -27,8 +28,20 @@ def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
     return badge
 
 
+def sign_out() -> None:
+    session.sign_out()
+    ui.navigate.to("/login")
+
+
+def token_rejected() -> None:
+    session.sign_out()
+    ui.notify("Your token is no longer accepted; sign in again", type="negative")
+    ui.navigate.to("/login")
+
+
 @contextmanager
-def frame(title: str, feeds: Sequence[StreamFeed], sign_out: Callable[[], None]) -> Iterator[None]:
+def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
+    """The page's header and body; a feed that the server refuses the token of signs out."""
     ui.page_title(f"{title} · CTS")
     with ui.header().classes("items-center gap-4 bg-slate-800"):
         ui.label("CTS").classes("text-lg font-bold tracking-wide")
@@ -40,3 +53,5 @@ def frame(title: str, feeds: Sequence[StreamFeed], sign_out: Callable[[], None])
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
         ui.label(title).classes("text-2xl font-semibold")
         yield
+    for feed in feeds:
+        feed.rejected.subscribe(token_rejected)

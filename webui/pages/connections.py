@@ -60,15 +60,6 @@ def register(backend: Backend, feeds: Feeds) -> None:
         cards: dict[str, ConnectionCard] = {}
         selected: set[str] = set()  # connection ids ticked for a batch test
 
-        def sign_out() -> None:
-            session.sign_out()
-            ui.navigate.to("/login")
-
-        def token_rejected() -> None:
-            session.sign_out()
-            ui.notify("Your token is no longer accepted; sign in again", type="negative")
-            ui.navigate.to("/login")
-
         async def call(method: Any, request: Any, success: str) -> bool:
             try:
                 await backend.call(method, request, token)
@@ -219,7 +210,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
             setattr(filters, name, value or ANY)
             render_all()
 
-        with frame("Connections", [feed], sign_out):
+        with frame("Connections", [feed]):
             with ui.row().classes("w-full items-end gap-3"):
                 ui.select(
                     {ANY: "All exchanges", **EXCHANGES},
@@ -258,4 +249,3 @@ def register(backend: Backend, feeds: Feeds) -> None:
             container = ui.column().classes("w-full gap-3").mark("connection-list")
         render_all()
         feed.updated.subscribe(on_update)
-        feed.rejected.subscribe(token_rejected)

@@ -40,15 +40,6 @@ def register(backend: Backend, feeds: Feeds) -> None:
         picked: str | None = app.storage.user.get(PICKED_KEY)
         options: dict[str, str] = {}
 
-        def sign_out() -> None:
-            session.sign_out()
-            ui.navigate.to("/login")
-
-        def token_rejected() -> None:
-            session.sign_out()
-            ui.notify("Your token is no longer accepted; sign in again", type="negative")
-            ui.navigate.to("/login")
-
         async def command(name: str) -> None:
             connection = connection_feed.connections.get(picked or "")
             if connection is None:
@@ -114,7 +105,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
                 if connection.id == picked:
                     show_panel()
 
-        with frame("Live trading", [connection_feed, engine_feed], sign_out):
+        with frame("Live trading", [connection_feed, engine_feed]):
             with ui.row().classes("w-full items-end gap-3"):
                 chooser = (
                     ui.select(
@@ -133,5 +124,3 @@ def register(backend: Backend, feeds: Feeds) -> None:
         show_panel()
         connection_feed.updated.subscribe(on_connection)
         engine_feed.updated.subscribe(on_engine)
-        connection_feed.rejected.subscribe(token_rejected)
-        engine_feed.rejected.subscribe(token_rejected)
