@@ -152,7 +152,7 @@ class CtsServer:
             self.engine_topic,
             self.connection_topic,
             lambda target, symbols: feeds.subscribe(MarketSource.of(target), symbols),
-            settings.engine_settings(),
+            settings.engine_plan(),
             heartbeat_seconds=settings.stream_heartbeat_seconds,
             retry_base_seconds=settings.engine_retry_seconds,
             enabled=settings.engines,
@@ -160,9 +160,7 @@ class CtsServer:
         )
         self._coordinator, self._feeds = coordinator, feeds
         engine_pb2_grpc.add_EngineServiceServicer_to_server(
-            EngineServicer(
-                coordinator, EngineDryRun(connections, access, settings.engine_settings())
-            ),
+            EngineServicer(coordinator, EngineDryRun(connections, access, settings.engine_plan())),
             server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from server.exchange.throttle import RateLimits
 
 if TYPE_CHECKING:
-    from server.engine.dry_run import EngineSettings
+    from server.engine.loading import LoadPlan
     from server.exchange.access import AccessConfig
 
 
@@ -102,13 +102,14 @@ class Settings(BaseSettings):
         description="`cts up` runs the simulator and creates the demo connection on it.",
     )
 
-    def engine_settings(self) -> EngineSettings:
-        from server.engine.dry_run import EngineSettings
+    def engine_plan(self) -> LoadPlan:
+        """What every engine (and the dry run) loads."""
+        from server.engine.loading import LoadPlan
 
-        return EngineSettings(
+        return LoadPlan(
             symbols=self.engine_symbols,
             timeframe=self.engine_timeframe,
-            history_bars=self.engine_history_bars,
+            bars=self.engine_history_bars,
         )
 
     @property

@@ -23,7 +23,6 @@ from sqlmodel import Session, select
 from server.connections.ids import parse_connection_id
 from server.connections.service import Connections
 from server.connections.view import ConnectionView
-from server.engine.dry_run import INDICATIONS, STRATEGIES, EngineSettings
 from server.engine.engine import Engine, Subscribe
 from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
@@ -60,7 +59,7 @@ class Coordinator:
         topic: Topic[EngineStatus],
         connection_topic: Topic[ConnectionView],
         subscribe: Subscribe,
-        settings: EngineSettings,
+        plan: LoadPlan,
         *,
         heartbeat_seconds: float = 15.0,
         retry_base_seconds: float = 2.0,
@@ -73,7 +72,7 @@ class Coordinator:
         self._topic = topic
         self._connection_topic = connection_topic
         self._subscribe = subscribe
-        self._settings = settings
+        self._plan = plan
         self._heartbeat_seconds = heartbeat_seconds
         self._retry_base = retry_base_seconds
         self.enabled = enabled
@@ -202,7 +201,7 @@ class Coordinator:
     async def _reconcile(self, cid: uuid.UUID) -> None:
         async with self._turn:
             self.reconciliations += 1
-            view = await self._view(cid)
+            view = self._connections.cached(cid)
             wish = self._wish(cid)
             should_run = (
                 view is not None and view.is_enabled and view.is_active
@@ -223,9 +222,6 @@ class Coordinator:
             if view is None:
                 self._forget(cid)
 
-    async def _view(self, cid: uuid.UUID) -> ConnectionView | None:
-        return self._connections.cached(cid)
-
     def _new_engine(self, cid: uuid.UUID) -> Engine:
         connection_id = str(cid)
 
@@ -236,19 +232,12 @@ class Coordinator:
             view = self._connections.cached(cid)
             return preset_for(view.preset_type if view else "default")
 
-        plan = LoadPlan(
-            symbols=self._settings.symbols,
-            timeframe=self._settings.timeframe,
-            bars=self._settings.history_bars,
-            indications=INDICATIONS,
-            strategies=STRATEGIES,
-        )
         return Engine(
             connection_id,
             access=self._access,
             target=target,
             preset=preset,
-            plan=plan,
+            plan=self._plan,
             subscribe=self._subscribe,
             publish=self._publish,
             retry_base_seconds=self._retry_base,

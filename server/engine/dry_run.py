@@ -13,12 +13,8 @@ from datetime import UTC, datetime
 
 from server.connections.service import Connections
 from server.engine.loading import Loading, LoadPlan, StageProgress
-from server.engine.presets import preset_for
 from server.exchange.access import ExchangeAccess
 from server.exchange.errors import ExchangeError
-
-INDICATIONS = ("direction", "move", "active", "active_advanced", "optimal")
-STRATEGIES = ("trailing", "block", "dca")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,36 +33,17 @@ class DryRunResult:
     simulated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    symbols: int
-    timeframe: str
-    history_bars: int
-
-
 class EngineDryRun:
-    def __init__(
-        self, connections: Connections, access: ExchangeAccess, settings: EngineSettings
-    ) -> None:
+    def __init__(self, connections: Connections, access: ExchangeAccess, plan: LoadPlan) -> None:
         self._connections = connections
         self._access = access
-        self._settings = settings
+        self._plan = plan
 
     async def run(self, connection_id: str) -> DryRunResult:
         """Walk the loading stages; NotFound for unknown ids, exchange failures in the result."""
         view = await self._connections.get(connection_id)
         target = await self._connections.target(connection_id)
-        preset = preset_for(view.preset_type)
-        for name in (*INDICATIONS, *STRATEGIES):
-            getattr(preset, name)  # every one the engine loads has its parameters in the preset
-        plan = LoadPlan(
-            symbols=self._settings.symbols,
-            timeframe=self._settings.timeframe,
-            bars=self._settings.history_bars,
-            indications=INDICATIONS,
-            strategies=STRATEGIES,
-        )
-        loading = Loading(self._access, target, plan)
+        loading = Loading(self._access, target, self._plan)
         tested_at = datetime.now(UTC)
         started = time.perf_counter()
         failure: ExchangeError | None = None

@@ -177,8 +177,8 @@ class Engine:
     async def _main(self) -> None:
         while True:
             try:
-                loaded = await self._load()
-                await self._cycles(loaded)
+                target = await self._target()
+                await self._cycles(target, await self._load(target))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one engine's failure never reaches the others
@@ -199,7 +199,7 @@ class Engine:
                 )
                 await asyncio.sleep(delay)  # the back-off itself
 
-    async def _load(self) -> Loaded:
+    async def _load(self, target: Target) -> Loaded:
         self._set(
             state=EngineState.STARTING,
             started_at=datetime.now(UTC),
@@ -207,15 +207,13 @@ class Engine:
             retry_at=None,
             metrics=CycleMetrics(),
         )
-        target = await self._target()
 
         def progress(stages: tuple[StageProgress, ...]) -> None:
             self._set(stages=stages)
 
         return await Loading(self._access, target, self._plan, progress).run()
 
-    async def _cycles(self, loaded: Loaded) -> None:
-        target = await self._target()
+    async def _cycles(self, target: Target, loaded: Loaded) -> None:
         bars = Bars.of(loaded, self._plan.timeframe)
         self._set(
             state=EngineState.PAUSED

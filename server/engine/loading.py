@@ -65,6 +65,11 @@ class StageProgress:
     detail: str = ""
 
 
+# What an engine computes per symbol; each has its parameters in the preset (presets.py).
+INDICATIONS = ("direction", "move", "active", "active_advanced", "optimal")
+STRATEGIES = ("trailing", "block", "dca")
+
+
 @dataclass(frozen=True, slots=True)
 class LoadPlan:
     """What to load: how many symbols, which bars, and the preset's indications and
@@ -73,8 +78,8 @@ class LoadPlan:
     symbols: int
     timeframe: str
     bars: int
-    indications: Sequence[str]
-    strategies: Sequence[str]
+    indications: Sequence[str] = INDICATIONS
+    strategies: Sequence[str] = STRATEGIES
 
 
 @dataclass(frozen=True, slots=True)
