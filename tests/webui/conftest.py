@@ -6,13 +6,20 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
+from cts.connection.v1 import connection_pb2 as pb
+from cts.connection.v1 import connection_pb2_grpc
 from nicegui.testing.general_fixtures import get_path_to_main_file
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
 
-from tests.conftest import make_settings
+from server.simulator.ledger import Account
+from tests.conftest import auth, make_settings
 from tests.support.server_thread import ServerThread
+from tests.support.simulator_thread import SimulatorThread
+
+Stub = connection_pb2_grpc.ConnectionServiceStub
 
 
 @pytest.fixture
@@ -47,3 +54,40 @@ async def user(
     errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
     if errors:
         pytest.fail(f"unexpected ERROR logs: {[r.getMessage() for r in errors]}", pytrace=False)
+
+
+@pytest.fixture
+async def stub(dashboard_server: ServerThread) -> AsyncIterator[Stub]:
+    """ConnectionService of the dashboard's server, for a test to change things behind it."""
+    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
+        yield Stub(channel)
+
+
+async def simulated(
+    stub: Stub,
+    sim: SimulatorThread,
+    name: str,
+    *,
+    api_type: str = "spot",
+    account: Account | None = None,
+    secret: str | None = None,
+    **fields: Any,
+) -> pb.Connection:
+    """A simulated Bybit connection with the keys of ``account`` or of a fresh one (the
+    simulator's default balances: 10000 USDT, 0.25 BTC, 2 ETH); ``secret`` replaces the right
+    one."""
+    if account is None:
+        account = sim.call(lambda: sim.simulator.open_account("bybit"))
+    connection = pb.Connection(
+        name=name,
+        exchange="bybit",
+        api_type=api_type,
+        is_simulated=True,
+        api_key=account.api_key,
+        api_secret=secret or account.secret,
+        **fields,
+    )
+    made: pb.Connection = await stub.CreateConnection(
+        pb.CreateConnectionRequest(connection=connection), metadata=auth()
+    )
+    return made

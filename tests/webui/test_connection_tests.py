@@ -3,22 +3,17 @@ to a real exchange simulator."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
-from cts.connection.v1 import connection_pb2_grpc
 from nicegui.testing.user import User
 
-from server.simulator.ledger import Account
 from tests.conftest import auth
-from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
+from tests.webui.conftest import Stub, simulated
 from tests.webui.test_dashboard import sign_in
 
-Stub = connection_pb2_grpc.ConnectionServiceStub
 # `should_see` tries every 0.1 s; a test against the simulator takes longer than its default 3.
 WAIT = 100
 
@@ -28,38 +23,10 @@ def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
     return {"simulator_url": sim.base_url, "demo": False}
 
 
-@pytest.fixture
-async def stub(dashboard_server: ServerThread) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
-        yield Stub(channel)
-
-
-def open_account(sim: SimulatorThread) -> Account:
-    """A Bybit account on the simulator with its default balances (10000 USDT, 0.25 BTC, 2 ETH)."""
-    return sim.call(lambda: sim.simulator.open_account("bybit"))
-
-
-async def simulated(
-    stub: Stub, account: Account, name: str, *, secret: str | None = None
-) -> pb.Connection:
-    connection = pb.Connection(
-        name=name,
-        exchange="bybit",
-        api_type="perpetual_futures",
-        is_simulated=True,
-        api_key=account.api_key,
-        api_secret=secret or account.secret,
-    )
-    made: pb.Connection = await stub.CreateConnection(
-        pb.CreateConnectionRequest(connection=connection), metadata=auth()
-    )
-    return made
-
-
 async def test_the_card_shows_health_and_rate_limit_usage(
     user: User, stub: Stub, sim: SimulatorThread
 ) -> None:
-    made = await simulated(stub, open_account(sim), "Sim health")
+    made = await simulated(stub, sim, "Sim health", api_type="perpetual_futures")
     await sign_in(user)
     with user.scope(marker=f"connection-{made.id}"):
         await user.should_see(marker="chip-simulated")
@@ -88,8 +55,8 @@ async def test_the_card_shows_health_and_rate_limit_usage(
 async def test_test_shows_the_log_live_then_success_with_the_balance(
     user: User, stub: Stub, sim: SimulatorThread
 ) -> None:
-    account = open_account(sim)
-    made = await simulated(stub, account, "Sim tested")
+    account = sim.call(lambda: sim.simulator.open_account("bybit"))
+    made = await simulated(stub, sim, "Sim tested", api_type="perpetual_futures", account=account)
     # The key's requests (the balance: after the server time) are answered slowly until the
     # first lines are seen, so that the test is seen running: its log arrives live.
     sim.call(lambda: sim.simulator.faults.set({"latency_ms": 2000}, api_key=account.api_key))
@@ -123,7 +90,9 @@ async def test_test_shows_the_log_live_then_success_with_the_balance(
 async def test_a_wrong_secret_fails_with_an_authentication_message(
     user: User, stub: Stub, sim: SimulatorThread
 ) -> None:
-    made = await simulated(stub, open_account(sim), "Sim wrong", secret="not-the-secret")
+    made = await simulated(
+        stub, sim, "Sim wrong", api_type="perpetual_futures", secret="not-the-secret"
+    )
     await sign_in(user)
     with user.scope(marker=f"connection-{made.id}"):
         user.find(marker="card-test").click()
@@ -143,8 +112,8 @@ async def test_a_wrong_secret_fails_with_an_authentication_message(
 async def test_batch_test_of_the_selected_connections(
     user: User, stub: Stub, sim: SimulatorThread
 ) -> None:
-    first = await simulated(stub, open_account(sim), "Sim one")
-    second = await simulated(stub, open_account(sim), "Sim two")
+    first = await simulated(stub, sim, "Sim one", api_type="perpetual_futures")
+    second = await simulated(stub, sim, "Sim two", api_type="perpetual_futures")
     await sign_in(user)
     await user.should_see("Test selected (0)")
     for made in (first, second):

@@ -4,22 +4,18 @@ connections to a real exchange simulator."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
-from cts.connection.v1 import connection_pb2_grpc
 from nicegui import ui
 from nicegui.testing.user import User
 
 from tests.conftest import auth
-from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
+from tests.webui.conftest import Stub, simulated
 from tests.webui.test_dashboard import sign_in
 
-Stub = connection_pb2_grpc.ConnectionServiceStub
 # `should_see` tries every 0.1 s; an engine walks its stages against the simulator first.
 WAIT = 200
 
@@ -35,32 +31,6 @@ def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
         "engine_cycle_seconds": 0.2,
         "engine_retry_seconds": 0.5,
     }
-
-
-@pytest.fixture
-async def stub(dashboard_server: ServerThread) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
-        yield Stub(channel)
-
-
-async def simulated(
-    stub: Stub, sim: SimulatorThread, name: str, *, secret: str | None = None, **fields: Any
-) -> pb.Connection:
-    """A simulated Bybit spot connection with a fresh account's keys."""
-    account = sim.call(lambda: sim.simulator.open_account("bybit"))
-    connection = pb.Connection(
-        name=name,
-        exchange="bybit",
-        api_type="spot",
-        is_simulated=True,
-        api_key=account.api_key,
-        api_secret=secret or account.secret,
-        **fields,
-    )
-    made: pb.Connection = await stub.CreateConnection(
-        pb.CreateConnectionRequest(connection=connection), metadata=auth()
-    )
-    return made
 
 
 async def open_page(user: User) -> None:
