@@ -240,11 +240,12 @@ class ExchangeAccess:
         return account
 
     def health_of_connection(self, connection_id: str, exchange: str) -> AccountHealth:
-        """The health of the account a connection last used (a fresh one if none yet)."""
+        """The health of the account a connection last used (idle and closed if none yet)."""
         account_id = self._account_of.get(connection_id)
         account = self._accounts.get(account_id) if account_id else None
         if account is None:
-            account = Account(Throttle(self.config.limits_for(exchange)), CircuitBreaker())
+            idle = Usage(0, 0, 0, self.config.limits_for(exchange), 0.0)
+            return AccountHealth(CircuitState.CLOSED, 0.0, 0, 0, 0.0, idle, "")
         return AccountHealth(
             circuit=account.breaker.state,
             circuit_retry_in=account.breaker.retry_in,
