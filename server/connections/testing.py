@@ -184,7 +184,7 @@ class ConnectionTester:
             latency_ms=outcome.latency_ms,
             clock_drift_ms=outcome.drift_ms,
             tested_at=run.started_at,
-            error_reason=outcome.error_reason,
+            error_reason=outcome.failure,
             error_message=outcome.error_message,
             simulated=view.is_simulated,
         )
@@ -388,10 +388,6 @@ class _Outcome:
         if self.failure:
             return TestStatus.FAILED
         return TestStatus.WARNING if self.warned else TestStatus.SUCCESS
-
-    @property
-    def error_reason(self) -> str:
-        return self.failure
 
     def failed(self, error: ExchangeError, message: str | None = None) -> _Outcome:
         self.failure = error.failure.value

@@ -33,8 +33,6 @@ DEMO_CONNECTION_ACCOUNT = DEMO_ACCOUNTS[0]
 
 def open_demo_accounts(simulator: Simulator) -> None:
     for account in DEMO_ACCOUNTS:
-        if account.exchange not in simulator.ledgers:
-            continue  # a simulator started with only some of the dialects
         simulator.open_account(
             account.exchange,
             api_key=account.api_key,
