@@ -259,3 +259,19 @@ async def test_a_new_connection_appears_on_the_engine_stream(desk: Desk, engines
     assert message.change.engine.connection_id == idle.id
     assert (message.change.engine.state, message.change.engine.desired) == ("stopped", "running")
     stream.cancel()
+
+
+async def test_status_and_watch_of_bad_ids_are_refused(engines: Engines) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as empty:
+        await engines.status("")
+    assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "connection_id" in details(empty.value)[1]
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await engines.status("5b0c6a43-0000-4000-8000-00000000000b")
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    stream = engines.stub.WatchEngines(
+        pb.WatchEnginesRequest(connection_id="not-a-connection"), metadata=auth()
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as unwatchable:
+        await stream.read()
+    assert unwatchable.value.code() == grpc.StatusCode.NOT_FOUND
