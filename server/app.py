@@ -21,6 +21,7 @@ from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
 from server.connections.testing import ConnectionTester, TestRun
 from server.connections.view import ConnectionView
+from server.engine.book import PositionView
 from server.engine.coordinator import Coordinator
 from server.engine.dry_run import EngineDryRun
 from server.engine.feed import MarketFeeds, MarketSource
@@ -98,6 +99,11 @@ class CtsServer:
             history_size=settings.stream_history_size,
             queue_size=settings.stream_queue_size,
         )
+        self.position_topic: Topic[PositionView] = Topic(
+            "positions",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
         self._monitor: HealthMonitor | None = None
         self._coordinator: Coordinator | None = None
         self._feeds: MarketFeeds | None = None
@@ -153,8 +159,10 @@ class CtsServer:
             self.connection_topic,
             lambda target, symbols: feeds.subscribe(MarketSource.of(target), symbols),
             settings.engine_plan(),
+            position_topic=self.position_topic,
             heartbeat_seconds=settings.stream_heartbeat_seconds,
             retry_base_seconds=settings.engine_retry_seconds,
+            mark_seconds=settings.engine_mark_seconds,
             enabled=settings.engines,
             feed_stats=lambda: list(feeds.stats().values()),
         )
@@ -191,6 +199,7 @@ class CtsServer:
         if self._feeds is not None:
             await self._feeds.close()
         self.engine_topic.close()
+        self.position_topic.close()
         self.connection_topic.close()
         self.test_topic.close()
         if self._server is not None:

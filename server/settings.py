@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,19 @@ class Settings(BaseSettings):
     engine_symbols: int = Field(default=20, ge=1, le=500, description="Symbols per engine.")
     engine_timeframe: str = Field(default="1m", description="Bars of the realtime cycle.")
     engine_history_bars: int = Field(default=200, ge=10, le=1000, description="Bars loaded.")
+    engine_sets: str = Field(
+        default="",
+        description="Comma-separated parameter sets (entry/strategy, e.g. trend/trailing) every "
+        "engine runs pseudo positions for; empty: all six.",
+    )
+    engine_slippage: Decimal = Field(
+        default=Decimal("0.0005"), ge=0, lt=1, description="Pseudo fills' slippage (fraction)."
+    )
+    engine_mark_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often open positions are re-marked on the stream and their state stored.",
+    )
 
     # Exchange simulator
     simulator_url: str | None = Field(
@@ -105,11 +119,15 @@ class Settings(BaseSettings):
     def engine_plan(self) -> LoadPlan:
         """What every engine (and the dry run) loads."""
         from server.engine.loading import LoadPlan
+        from server.engine.sets import SET_IDS, parse_sets
 
+        chosen = [s.strip() for s in self.engine_sets.split(",") if s.strip()]
         return LoadPlan(
             symbols=self.engine_symbols,
             timeframe=self.engine_timeframe,
             bars=self.engine_history_bars,
+            sets=parse_sets(chosen) if chosen else SET_IDS,
+            slippage=self.engine_slippage,
         )
 
     @property

@@ -226,16 +226,25 @@ def test_state_switch_routes(stack: Stack) -> None:
         "position_mode": "one-way",
         "volume_factor": "1",
         "leverage": 1,
+        "max_position_notional": "100",
+        "max_total_notional": "500",
     }
     changed = stack.http.post(
-        f"{url}/settings", json={"volume_factor": "0.5", "margin_type": "isolated"}
+        f"{url}/settings",
+        json={"volume_factor": "0.5", "margin_type": "isolated", "maxPositionNotional": "250"},
     ).json()
     assert changed == {
         "margin_type": "isolated",
         "position_mode": "one-way",
         "volume_factor": "0.5",
         "leverage": 1,
+        "max_position_notional": "250",
+        "max_total_notional": "500",
     }
+    over = stack.http.post(f"{url}/settings", json={"max_position_notional": "501"})
+    assert "max_position_notional must not exceed max_total_notional" in str(
+        assert_json_error(over, 400, 3)
+    )
     assert (
         stack.http.post(f"{url}/preset-type", json={"preset_type": "aggressive"}).json()[
             "preset_type"

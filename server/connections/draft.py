@@ -11,7 +11,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from server.connections.vocabulary import (
     ApiType,
@@ -31,6 +38,8 @@ API_PASSPHRASE_MAX = 128
 
 VolumeFactor = Annotated[Decimal, Field(gt=0, le=100, max_digits=20, decimal_places=8)]
 Leverage = Annotated[int, Field(ge=1, le=125)]
+# Live-trading limits, in the quote currency (e.g. USDT).
+Notional = Annotated[Decimal, Field(gt=0, le=10**9, max_digits=20, decimal_places=8)]
 
 
 def _no_control_characters(value: str, what: str) -> str:
@@ -48,6 +57,15 @@ class TradingSettingsDraft(BaseModel):
     position_mode: PositionMode = PositionMode.ONE_WAY
     volume_factor: VolumeFactor = Decimal(1)
     leverage: Leverage = 1
+    # Live trading never opens or adds to a position beyond these (quote currency).
+    max_position_notional: Notional = Decimal(100)
+    max_total_notional: Notional = Decimal(500)
+
+    @model_validator(mode="after")
+    def _position_within_total(self) -> TradingSettingsDraft:
+        if self.max_position_notional > self.max_total_notional:
+            raise ValueError("max_position_notional must not exceed max_total_notional")
+        return self
 
 
 class ConnectionDraft(TradingSettingsDraft):

@@ -31,6 +31,12 @@ class ConnectionRecord(SQLModel, table=True):
     position_mode: str = Field(max_length=16)
     volume_factor: Decimal = Field(sa_type=DecimalType)
     leverage: int
+    max_position_notional: Decimal = Field(
+        default=Decimal(100), sa_type=DecimalType, sa_column_kwargs={"server_default": "100"}
+    )
+    max_total_notional: Decimal = Field(
+        default=Decimal(500), sa_type=DecimalType, sa_column_kwargs={"server_default": "500"}
+    )
     preset_type: str = Field(max_length=32)
     is_testnet: bool = False
     is_enabled: bool = False

@@ -26,6 +26,8 @@ class ConnectionView:
     position_mode: str
     volume_factor: Decimal
     leverage: int
+    max_position_notional: Decimal
+    max_total_notional: Decimal
     preset_type: str
     is_testnet: bool
     is_enabled: bool
@@ -63,6 +65,8 @@ class ConnectionView:
             position_mode=record.position_mode,
             volume_factor=record.volume_factor,
             leverage=record.leverage,
+            max_position_notional=record.max_position_notional,
+            max_total_notional=record.max_total_notional,
             preset_type=record.preset_type,
             is_testnet=record.is_testnet,
             is_enabled=record.is_enabled,

@@ -17,19 +17,22 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
 from server.connections.ids import parse_connection_id
 from server.connections.service import Connections
 from server.connections.view import ConnectionView
-from server.engine.engine import Engine, Subscribe
+from server.engine.book import Mode, PositionView, Status
+from server.engine.engine import Engine, EngineParts, Subscribe
 from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
 from server.engine.model import EngineRecord
-from server.engine.presets import Preset, preset_for
 from server.engine.status import Desired, EngineState, EngineStatus
-from server.errors import FailedPrecondition
+from server.engine.store import PositionStore
+from server.errors import FailedPrecondition, InvalidArgument
 from server.exchange.access import ExchangeAccess, Target
 from server.storage.database import Database
 from server.streams.follow import follow
@@ -37,6 +40,10 @@ from server.streams.topic import Change, Topic
 from server.streams.watch import StreamItem, watch
 
 log = logging.getLogger("cts.engine")
+E = TypeVar("E", bound=Enum)
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+SNAPSHOT_CLOSED = 200  # closed positions in a WatchPositions snapshot (newest first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +68,32 @@ class Coordinator:
         subscribe: Subscribe,
         plan: LoadPlan,
         *,
+        position_topic: Topic[PositionView] | None = None,
         heartbeat_seconds: float = 15.0,
         retry_base_seconds: float = 2.0,
+        mark_seconds: float = 5.0,
+        live_retry_seconds: float = 0.5,
         enabled: bool = True,
         feed_stats: Callable[[], list[FeedStats]] = list,
     ) -> None:
         self._connections = connections
-        self._access = access
         self._db = db
         self._topic = topic
+        self.position_topic: Topic[PositionView] = position_topic or Topic("positions")
         self._connection_topic = connection_topic
-        self._subscribe = subscribe
-        self._plan = plan
         self._heartbeat_seconds = heartbeat_seconds
-        self._retry_base = retry_base_seconds
+        self.store = PositionStore(db)
+        self._parts = EngineParts(
+            access=access,
+            plan=plan,
+            subscribe=subscribe,
+            store=self.store,
+            publish_status=self._publish,
+            publish_position=self._publish_position,
+            retry_base_seconds=retry_base_seconds,
+            mark_seconds=mark_seconds,
+            live_retry_seconds=live_retry_seconds,
+        )
         self.enabled = enabled
         self._feed_stats = feed_stats
         self._wishes: dict[uuid.UUID, Desired] = {}
@@ -109,8 +128,13 @@ class Coordinator:
 
     # -- commands -----------------------------------------------------------------------------
 
-    async def command(self, connection_id: str, desired: Desired) -> EngineStatus:
-        """Start (running), pause, resume (running) or stop; idempotent. Stored, then applied."""
+    async def command(
+        self, connection_id: str, desired: Desired, *, close_positions: bool = False
+    ) -> EngineStatus:
+        """Start (running), pause, resume (running) or stop; idempotent. Stored, then applied.
+
+        Stop with ``close_positions`` closes every open position (pseudo at the last prices,
+        live by market orders) before the engine stops."""
         cid = parse_connection_id(connection_id, field="connection_id")
         view = await self._connections.get(str(cid))
         if not self.enabled:
@@ -128,8 +152,10 @@ class Coordinator:
             raise FailedPrecondition(
                 "the engine is stopped: start it first", reason="ENGINE_STOPPED"
             )
+        if close_positions and desired is not Desired.STOPPED:
+            raise InvalidArgument.field("close_positions", "only applies to stop")
         await self._store(cid, desired)
-        await self._reconcile(cid)
+        await self._reconcile(cid, close_positions=close_positions)
         return self.status(str(cid))
 
     async def resume(self, connection_id: str) -> EngineStatus:
@@ -177,6 +203,79 @@ class Coordinator:
             resume_revision=resume_revision,
         )
 
+    async def positions(
+        self,
+        *,
+        connection_id: str | None,
+        status: str | None,
+        mode: str | None,
+        page_size: int,
+        page_token: str,
+    ) -> tuple[list[PositionView], str]:
+        """Positions newest first, one page, and the token of the next ("" on the last page).
+
+        Open positions carry their engine's last mark (unrealised PnL)."""
+        cid = await self._known(connection_id)
+        wanted_status = _choice(Status, status, "status")
+        wanted_mode = _choice(Mode, mode, "mode")
+        if page_size < 0:
+            raise InvalidArgument.field("page_size", "must not be negative")
+        size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
+        found = await self.store.find(
+            connection_id=cid,
+            status=wanted_status,
+            mode=wanted_mode,
+            limit=size + 1,
+            before=_cursor(page_token),
+        )
+        page = [self._marked(p) for p in found[:size]]
+        token = _token(page[-1]) if len(found) > size else ""
+        return page, token
+
+    def watch_positions(
+        self, *, connection_id: str | None, resume_revision: int = 0
+    ) -> AsyncIterator[StreamItem[PositionView]]:
+        """Open positions (with marks) and the last day's closed ones, then every change."""
+        wanted = (
+            str(parse_connection_id(connection_id, field="connection_id"))
+            if connection_id
+            else None
+        )
+
+        async def load() -> list[PositionView]:
+            if wanted is not None:
+                await self._connections.get(wanted)
+            recent = await self.store.find(
+                connection_id=wanted, status=Status.CLOSED, mode=None, limit=SNAPSHOT_CLOSED
+            )
+            opened = await self.store.find(
+                connection_id=wanted, status=Status.OPEN, mode=None, limit=MAX_PAGE
+            )
+            return [self._marked(p) for p in opened] + recent
+
+        return watch(
+            self.position_topic,
+            load=load,
+            matches=lambda p: wanted is None or p.connection_id == wanted,
+            heartbeat_seconds=self._heartbeat_seconds,
+            resume_revision=resume_revision,
+        )
+
+    async def _known(self, connection_id: str | None) -> str | None:
+        if not connection_id:
+            return None
+        cid = str(parse_connection_id(connection_id, field="connection_id"))
+        await self._connections.get(cid)
+        return cid
+
+    def _marked(self, position: PositionView) -> PositionView:
+        """An open position as its engine holds it now (with the last mark)."""
+        engine = self._engines.get(uuid.UUID(position.connection_id))
+        if engine is None or position.status is not Status.OPEN:
+            return position
+        held = engine.held(position.id)
+        return held if held is not None else position
+
     def health(self) -> CoordinatorHealth:
         """The coordinator itself: is it on, since when, its engines by state, its feeds."""
         counts = Counter(status.state.value for status in self._statuses.values())
@@ -198,7 +297,7 @@ class Coordinator:
     def _wish(self, cid: uuid.UUID) -> Desired:
         return self._wishes.get(cid, Desired.RUNNING)
 
-    async def _reconcile(self, cid: uuid.UUID) -> None:
+    async def _reconcile(self, cid: uuid.UUID, *, close_positions: bool = False) -> None:
         async with self._turn:
             self.reconciliations += 1
             view = self._connections.cached(cid)
@@ -213,9 +312,12 @@ class Coordinator:
                     engine = self._engines[cid] = self._new_engine(cid)
                 engine.run(wish)
             elif engine is not None:
-                await engine.stop(wish)
+                await engine.stop(wish, close_positions=close_positions and view is not None)
                 if view is None:
                     del self._engines[cid]
+            elif close_positions and view is not None:
+                engine = self._engines[cid] = self._new_engine(cid)
+                await engine.stop(wish, close_positions=True)
             elif view is not None and cid not in self._statuses:
                 # A connection without an engine is on the stream too (stopped, with its wish).
                 self._publish(EngineStatus(str(cid), desired=wish, updated_at=datetime.now(UTC)))
@@ -228,20 +330,15 @@ class Coordinator:
         async def target() -> Target:
             return await self._connections.target(connection_id)
 
-        def preset() -> Preset:
-            view = self._connections.cached(cid)
-            return preset_for(view.preset_type if view else "default")
-
         return Engine(
             connection_id,
-            access=self._access,
+            self._parts,
             target=target,
-            preset=preset,
-            plan=self._plan,
-            subscribe=self._subscribe,
-            publish=self._publish,
-            retry_base_seconds=self._retry_base,
+            connection=lambda: self._connections.cached(cid),
         )
+
+    def _publish_position(self, position: PositionView) -> None:
+        self.position_topic.publish(position.id, position)
 
     def _publish(self, status: EngineStatus) -> None:
         cid = uuid.UUID(status.connection_id)
@@ -286,3 +383,28 @@ def _matters(change: Change[ConnectionView]) -> bool:
         return True
     before, after = change.previous, change.current
     return (before.is_enabled, before.is_active) != (after.is_enabled, after.is_active)
+
+
+def _choice(kind: type[E], value: str | None, field: str) -> E | None:
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidArgument.field(
+            field, f"must be one of {', '.join(m.value for m in kind)}"
+        ) from None
+
+
+def _token(position: PositionView) -> str:
+    return f"{position.opened_at.isoformat()}|{position.id}"
+
+
+def _cursor(token: str) -> tuple[datetime, uuid.UUID] | None:
+    if not token:
+        return None
+    try:
+        at, _, last = token.partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(last)
+    except ValueError:
+        raise InvalidArgument.field("page_token", "is not a token this server issued") from None

@@ -1,14 +1,21 @@
 """One trading engine: the life of one connection's engine, from loading to its cycles.
 
-An engine walks the loading stages (:mod:`server.engine.loading`), then runs its realtime
-cycle on every round of its exchange's shared market feed: the round's prices update the
-current bar of each symbol, and the indications of the connection's preset are computed for
-all symbols at once (vectorised). Pause keeps the cycle running (open positions stay managed)
-and opens nothing new. A failure — in loading or in a cycle — puts the engine in ``error`` with
-the reason; it retries with exponential back-off (2 s, 4 s, ... up to a minute) while its user
-still wants it running, and never touches any other engine.
+An engine walks the loading stages (:mod:`server.engine.loading`), takes back its open
+positions from storage, reconciles its live orders with the exchange (with credentials), then
+runs its realtime cycle on every round of its exchange's shared market feed:
+1. indication cycle — the round's prices update the current bar of each symbol, and the
+   indications of the connection's preset are computed for all symbols at once (vectorised);
+2. strategy cycle — the pseudo book (:mod:`server.engine.book`) manages every open position and,
+   unless paused, opens positions on the entries that fire; the live desk
+   (:mod:`server.engine.live`) follows what the optimal sets did with real orders, when live
+   trading is on;
+3. every fill is stored and streamed at once; open positions are re-marked (unrealised PnL)
+   and their running state (best price, trailing stop) stored every ``mark_seconds``.
 
-Every change of its status is handed to ``publish`` (the coordinator's topic).
+Pause keeps the cycle running (open positions stay managed) and opens nothing new. A failure —
+in loading or in a cycle — puts the engine in ``error`` with the reason; it retries with
+exponential back-off (2 s, 4 s, ... up to a minute) while its user still wants it running, and
+never touches any other engine.
 """
 
 from __future__ import annotations
@@ -21,21 +28,32 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Protocol
 
-import numpy as np
-
-from server.engine import indications
-from server.engine.loading import Loaded, Loading, LoadPlan, StageProgress
-from server.engine.presets import Preset
-from server.engine.status import CycleMetrics, Desired, EngineState, EngineStatus
+from server.connections.view import ConnectionView
+from server.engine.book import Book, Fills, PositionView, Reason
+from server.engine.live import Allowance, LiveDesk
+from server.engine.loading import MARKET_TYPE, Loaded, Loading, LoadPlan, StageProgress
+from server.engine.presets import Preset, preset_for
+from server.engine.sets import entry_side
+from server.engine.signals import Bars, Signals, compute
+from server.engine.status import (
+    CycleMetrics,
+    Desired,
+    EngineState,
+    EngineStatus,
+    Timing,
+    TradingMetrics,
+)
+from server.engine.store import PositionStore
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError
 from server.exchange.model import Ticker
 
 log = logging.getLogger("cts.engine")
 CYCLE_SAMPLES = 1000
-TIMEFRAME_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
 
 
 class PriceRound(Protocol):
@@ -46,6 +64,11 @@ class PriceRound(Protocol):
 
     @property
     def ok(self) -> bool: ...
+
+    @property
+    def time(self) -> float:
+        """When the round's prices were asked for (seconds since the epoch)."""
+        ...
 
 
 class PriceSubscription(Protocol):
@@ -58,88 +81,64 @@ class PriceSubscription(Protocol):
 Subscribe = Callable[[Target, tuple[str, ...]], PriceSubscription]
 
 
-@dataclass(frozen=True, slots=True)
-class Signals:
-    """The latest indications of one symbol."""
+@dataclass(frozen=True)
+class EngineParts:
+    """What every engine of a coordinator shares."""
 
-    direction: int
-    direction_strength: float
-    move: int
-    move_strength: float
-    active: bool
-    active_advanced: bool
+    access: ExchangeAccess
+    plan: LoadPlan
+    subscribe: Subscribe
+    store: PositionStore
+    publish_status: Callable[[EngineStatus], None]
+    publish_position: Callable[[PositionView], None]
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 60.0
+    mark_seconds: float = 5.0
+    live_retry_seconds: float = 0.5
 
 
-@dataclass
-class Bars:
-    """Closes and volumes of the engine's symbols: (symbols, bars), oldest first."""
+class Timings:
+    """The last durations of one kind of cycle, and their percentiles."""
 
-    symbols: tuple[str, ...]
-    closes: np.ndarray
-    volumes: np.ndarray
-    bar_start: float  # when the newest bar began (unix seconds)
-    seconds: int
+    def __init__(self) -> None:
+        self.count = 0
+        self._samples: deque[float] = deque(maxlen=CYCLE_SAMPLES)
 
-    @classmethod
-    def of(cls, loaded: Loaded, timeframe: str) -> Bars:
-        seconds = TIMEFRAME_SECONDS.get(timeframe, 60)
-        depth = min((len(c) for c in loaded.history.values()), default=0)
-        closes = np.array(
-            [[float(c.close) for c in loaded.history[s][-depth:]] for s in loaded.symbols],
-            dtype=np.float64,
-        ).reshape(len(loaded.symbols), depth)
-        volumes = np.array(
-            [[float(c.volume) for c in loaded.history[s][-depth:]] for s in loaded.symbols],
-            dtype=np.float64,
-        ).reshape(len(loaded.symbols), depth)
-        newest = max(
-            (loaded.history[s][-1].time_ms for s in loaded.symbols if loaded.history[s]),
-            default=0,
-        )
-        return cls(loaded.symbols, closes, volumes, newest / 1000, seconds)
+    def add(self, started: float) -> None:
+        self.count += 1
+        self._samples.append((time.perf_counter() - started) * 1000)
 
-    def update(self, prices: Mapping[str, Ticker], now: float) -> None:
-        """The round's last prices close the current bar; a new period starts a new bar."""
-        if self.closes.shape[1] == 0:
-            return
-        if now >= self.bar_start + self.seconds:
-            self.closes = np.roll(self.closes, -1, axis=1)
-            self.volumes = np.roll(self.volumes, -1, axis=1)
-            self.closes[:, -1] = self.closes[:, -2]
-            self.volumes[:, -1] = 0.0
-            self.bar_start += self.seconds * ((now - self.bar_start) // self.seconds)
-        for row, symbol in enumerate(self.symbols):
-            ticker = prices.get(symbol)
-            if ticker is not None:
-                self.closes[row, -1] = float(ticker.last)
+    def timing(self) -> Timing:
+        if not self._samples:
+            return Timing(self.count)
+        ordered = sorted(self._samples)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return Timing(self.count, round(ordered[len(ordered) // 2], 3), round(p99, 3))
 
 
 class Engine:
     def __init__(
         self,
         connection_id: str,
+        parts: EngineParts,
         *,
-        access: ExchangeAccess,
         target: Callable[[], Awaitable[Target]],
-        preset: Callable[[], Preset],
-        plan: LoadPlan,
-        subscribe: Subscribe,
-        publish: Callable[[EngineStatus], None],
-        retry_base_seconds: float = 2.0,
-        retry_max_seconds: float = 60.0,
+        connection: Callable[[], ConnectionView | None],
     ) -> None:
         self.connection_id = connection_id
-        self._access = access
+        self._parts = parts
         self._target = target
-        self._preset = preset
-        self._plan = plan
-        self._subscribe = subscribe
-        self._publish = publish
-        self._retry_base = retry_base_seconds
-        self._retry_max = retry_max_seconds
+        self._connection = connection
         self._task: asyncio.Task[None] | None = None
-        self._durations: deque[float] = deque(maxlen=CYCLE_SAMPLES)
-        self.signals: dict[str, Signals] = {}
+        self._realtime = Timings()
+        self._indication = Timings()
+        self._strategy = Timings()
+        self.book: Book | None = None
+        self.desk: LiveDesk | None = None
+        self._prices: dict[str, Decimal] = {}
+        self._closed_before = {"pseudo": 0, "live": 0}
+        self._marked_at = 0.0
+        self._saved: dict[Any, Any] = {}  # position id -> state last stored
         self.status = EngineStatus(connection_id, updated_at=datetime.now(UTC))
 
     # -- commands (idempotent) ----------------------------------------------------------------
@@ -159,18 +158,39 @@ class Engine:
             self._set(state=EngineState.STARTING, stages=(), error="")
             self._task = asyncio.ensure_future(self._main())
 
-    async def stop(self, desired: Desired = Desired.STOPPED) -> None:
+    async def stop(
+        self, desired: Desired = Desired.STOPPED, *, close_positions: bool = False
+    ) -> None:
         """Stop; ``desired`` is what its user still wants (running, when the connection was
-        switched off rather than the engine stopped)."""
-        if self._task is None or self._task.done():
-            self._set(state=EngineState.STOPPED, desired=desired, retry_at=None)
-            return
-        self._set(state=EngineState.STOPPING, desired=desired, retry_at=None)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-        self._set(state=EngineState.STOPPED, error="")
+        switched off rather than the engine stopped). With ``close_positions``, every open
+        pseudo position is closed at the last prices and every live one by a market order
+        before the engine stops."""
+        running = self._task is not None and not self._task.done()
+        if running:
+            self._set(state=EngineState.STOPPING, desired=desired, retry_at=None)
+            assert self._task is not None
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if close_positions:
+            await self._close_positions()
+        if self.desk is not None:
+            await self.desk.stop()
+        await self._flush(force=True)
+        self._set(state=EngineState.STOPPED, desired=desired, retry_at=None, error="")
+
+    def held(self, position_id: Any) -> PositionView | None:
+        """An open position of this engine as it holds it now (with its last mark)."""
+        if self.book is not None:
+            for position in self.book.open.values():
+                if position.id == position_id:
+                    return position
+        if self.desk is not None:
+            for position in self.desk.positions.values():
+                if position.id == position_id:
+                    return position
+        return None
 
     # -- the engine's life --------------------------------------------------------------------
 
@@ -178,7 +198,9 @@ class Engine:
         while True:
             try:
                 target = await self._target()
-                await self._cycles(target, await self._load(target))
+                loaded = await self._load(target)
+                await self._restore(target, loaded)
+                await self._cycles(target, loaded)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one engine's failure never reaches the others
@@ -190,7 +212,8 @@ class Engine:
                 if not isinstance(exc, ExchangeError):
                     log.exception("engine %s failed", self.connection_id)
                 attempts = self.status.attempts + 1
-                delay = min(self._retry_max, self._retry_base * 2 ** (attempts - 1))
+                parts = self._parts
+                delay = min(parts.retry_max_seconds, parts.retry_base_seconds * 2 ** (attempts - 1))
                 self._set(
                     state=EngineState.ERROR,
                     error=reason,
@@ -211,10 +234,41 @@ class Engine:
         def progress(stages: tuple[StageProgress, ...]) -> None:
             self._set(stages=stages)
 
-        return await Loading(self._access, target, self._plan, progress).run()
+        return await Loading(self._parts.access, target, self._parts.plan, progress).run()
+
+    async def _restore(self, target: Target, loaded: Loaded) -> None:
+        """Take back the open positions (pseudo and live) and reconcile the live ones."""
+        store, plan = self._parts.store, self._parts.plan
+        positions = await store.open_positions(self.connection_id)
+        closed = await store.closed_pnls(self.connection_id, per_set=200)
+        counts = await store.counts(self.connection_id)
+        self._closed_before = {"pseudo": counts.get("pseudo", 0), "live": counts.get("live", 0)}
+        self.book = Book(
+            self.connection_id,
+            plan.sets,
+            Fills(
+                plan.slippage, {s: m.taker_fee for s, m in loaded.markets.items() if m.taker_fee}
+            ),
+            self._preset,
+            self._volume_factor,
+        )
+        self.book.restore([p for p in positions if p.mode == "pseudo"], closed)
+        self._saved = {p.id: p.state for p in positions}
+        if self.desk is not None:
+            await self.desk.stop()
+        self.desk = LiveDesk(
+            self.connection_id,
+            access=self._parts.access,
+            store=store,
+            publish=self._parts.publish_position,
+            retry_seconds=self._parts.live_retry_seconds,
+        )
+        self.desk.restore([p for p in positions if p.mode == "live"])
+        if target.credentials is not None:
+            await self.desk.start(target)
 
     async def _cycles(self, target: Target, loaded: Loaded) -> None:
-        bars = Bars.of(loaded, self._plan.timeframe)
+        bars = Bars.of(loaded, self._parts.plan.timeframe)
         self._set(
             state=EngineState.PAUSED
             if self.status.desired is Desired.PAUSED
@@ -223,54 +277,176 @@ class Engine:
             attempts=0,
             error="",
         )
-        subscription = self._subscribe(target, loaded.symbols)
+        assert self.book is not None and self.desk is not None
+        held = {p.symbol for p in self.book.open.values()}
+        held |= {p.symbol for p in self.desk.positions.values()}
+        watched = loaded.symbols + tuple(sorted(held - set(loaded.symbols)))
+        subscription = self._parts.subscribe(target, watched)
         try:
             while True:
                 round_ = await subscription.next()
                 started = time.perf_counter()
                 if not round_.ok:
-                    self._count(started, stale=True)
+                    self._realtime.add(started)
+                    self._publish_metrics(stale=True)
                     continue
-                bars.update(round_.prices, time.time())
-                self.signals = compute(bars, self._preset())
-                self._count(started, stale=False)
+                await self._cycle(target, bars, round_, started)
         finally:
             subscription.close()
 
-    def _count(self, started: float, *, stale: bool) -> None:
-        self._durations.append((time.perf_counter() - started) * 1000)
-        ordered = sorted(self._durations)
+    async def _cycle(self, target: Target, bars: Bars, round_: PriceRound, started: float) -> None:
+        prices = round_.prices
+        book, desk = self.book, self.desk
+        assert book is not None and desk is not None
+        preset = self._preset()
+        indication_started = time.perf_counter()
+        bars.update(prices, round_.time)
+        signals = compute(bars, preset)
+        self._indication.add(indication_started)
+
+        strategy_started = time.perf_counter()
+        self._prices.update({symbol: ticker.last for symbol, ticker in prices.items()})
+        optimal = book.optimal(preset.optimal)
+        signals = _with_optimal(signals, optimal)
+        fills = book.step(self._prices, signals, opening=self.status.state is EngineState.RUNNING)
+        desk.follow(fills, optimal, self._allowance(target))
+        self._strategy.add(strategy_started)
+        if fills:
+            await self._parts.store.save([f.position for f in fills])
+            for fill in fills:
+                self._saved[fill.position.id] = fill.position.state
+                self._parts.publish_position(fill.position)
+        await self._flush()
+        self._realtime.add(started)
+        self._publish_metrics(stale=False, signals=signals, optimal=optimal)
+
+    async def _flush(self, *, force: bool = False) -> None:
+        """Every ``mark_seconds``: stream open positions re-marked at the last prices, and store
+        those whose running state (best price, trailing stop) changed since stored."""
+        now = time.monotonic()
+        if self.book is None or (not force and now - self._marked_at < self._parts.mark_seconds):
+            return
+        self._marked_at = now
+        marked = self.book.marked(self._prices)
+        if self.desk is not None:
+            for followed, live in list(self.desk.positions.items()):
+                price = self._prices.get(live.symbol)
+                if price is not None and live.state.quantity and price != live.mark_price:
+                    self.desk.positions[followed] = live = replace(live, mark_price=price)
+                    marked.append(live)
+        changed = [p for p in self.book.open.values() if self._saved.get(p.id) != p.state]
+        if changed:
+            await self._parts.store.save(changed)
+            self._saved.update({p.id: p.state for p in changed})
+        for position in marked:
+            self._parts.publish_position(position)
+
+    async def _close_positions(self) -> None:
+        """Close every open position now ("stop, close positions")."""
+        target = await self._target()
+        if self.book is None:  # never got going: the positions are only in storage
+            loaded = Loaded((), MappingProxyType({}), None, None)
+            await self._restore(target, loaded)
+        assert self.book is not None and self.desk is not None
+        symbols = sorted({p.symbol for p in self.book.open.values()} - set(self._prices))
+        if symbols:
+            tickers = await self._parts.access.call(target, lambda a: a.tickers(symbols))
+            self._prices.update({s: t.last for s, t in tickers.items()})
+        fills = self.book.close_all(self._prices, Reason.ENGINE_STOP)
+        await self._parts.store.save([f.position for f in fills])
+        for fill in fills:
+            self._parts.publish_position(fill.position)
+        if target.credentials is not None and self.desk.positions:
+            if not self.desk.running:
+                await self.desk.start(target)
+            self.desk.close_all()
+            await self.desk.drain()
+
+    # -- what the engine reads of its connection ----------------------------------------------
+
+    def _preset(self) -> Preset:
+        view = self._connection()
+        return preset_for(view.preset_type if view else "default")
+
+    def _volume_factor(self) -> Decimal:
+        view = self._connection()
+        return view.volume_factor if view else Decimal(1)
+
+    def _allowance(self, target: Target) -> Allowance:
+        view = self._connection()
+        spot = MARKET_TYPE.get(target.api_type) == "spot"
+        if view is None:
+            return Allowance(False, Decimal(0), Decimal(0), spot)
+        on = view.is_live_trade and target.credentials is not None
+        return Allowance(on, view.max_position_notional, view.max_total_notional, spot)
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _publish_metrics(
+        self,
+        *,
+        stale: bool,
+        signals: Mapping[str, Signals] | None = None,
+        optimal: tuple[str, ...] = (),
+    ) -> None:
         metrics = self.status.metrics
-        self._set(
-            metrics=CycleMetrics(
-                cycles=metrics.cycles + 1,
-                p50_ms=round(ordered[len(ordered) // 2], 3),
-                p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 3),
+        changes: dict[str, Any] = {
+            "metrics": CycleMetrics(
+                cycles=self._realtime.count,
+                p50_ms=self._realtime.timing().p50_ms,
+                p99_ms=self._realtime.timing().p99_ms,
                 last_cycle_at=datetime.now(UTC),
                 symbols=len(self.status.symbols),
                 stale_cycles=metrics.stale_cycles + int(stale),
+                indication=self._indication.timing(),
+                strategy=self._strategy.timing(),
             )
+        }
+        if signals is not None:
+            changes["signals"] = MappingProxyType(signals)
+            changes["trading"] = self._trading(optimal)
+        self._set(**changes)
+
+    def _trading(self, optimal: tuple[str, ...]) -> TradingMetrics:
+        book, desk = self.book, self.desk
+        assert book is not None and desk is not None
+        live_open = [p for p in desk.positions.values() if p.state.quantity]
+        return TradingMetrics(
+            open_pseudo=len(book.open),
+            closed_pseudo=self._closed_before["pseudo"] + book.closed_count,
+            open_live=len(live_open),
+            closed_live=self._closed_before["live"] + desk.closed,
+            trades=book.trades,
+            live_orders=desk.orders,
+            failed_orders=desk.failed_orders,
+            skipped_by_limits=desk.skipped,
+            realized_pnl=book.realized_pnl,
+            unrealized_pnl=book.unrealized_pnl,
+            live_unrealized_pnl=sum(
+                (p.unrealized_pnl or Decimal(0) for p in live_open), Decimal(0)
+            ),
+            live_trading=self._allowance_on(),
+            optimal_sets=optimal,
+            last_live_error=desk.last_error,
         )
+
+    def _allowance_on(self) -> bool:
+        view = self._connection()
+        return bool(view and view.is_live_trade and view.has_credentials)
 
     def _set(self, **changes: Any) -> None:
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)
-        self._publish(self.status)
+        self._parts.publish_status(self.status)
 
 
-def compute(bars: Bars, preset: Preset) -> dict[str, Signals]:
-    """Every indication of the preset for every symbol, in one vectorised pass."""
-    direction = indications.direction(bars.closes, preset.direction)
-    moved = indications.move(bars.closes, preset.move)
-    active = indications.active(bars.closes, preset.active)
-    advanced = indications.active_advanced(bars.closes, bars.volumes, preset.active_advanced)
+def _with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:
+    """Each symbol's signals with the optimal sets whose entry fires on it."""
+    if not optimal:
+        return signals
     return {
-        symbol: Signals(
-            direction=int(direction.side[i]),
-            direction_strength=float(direction.strength[i]),
-            move=int(moved.side[i]),
-            move_strength=float(moved.strength[i]),
-            active=bool(active.active[i]),
-            active_advanced=bool(advanced.active[i]),
-        )
-        for i, symbol in enumerate(bars.symbols)
+        symbol: replace(s, optimal=tuple(o for o in optimal if entry_side(s, o.split("/")[0]) != 0))
+        for symbol, s in signals.items()
     }
+
+
+__all__ = ["Engine", "EngineParts", "PriceRound", "PriceSubscription", "Subscribe"]

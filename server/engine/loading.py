@@ -26,6 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
+from server.engine.sets import SET_IDS
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
 from server.exchange.errors import ExchangeError
@@ -80,6 +81,10 @@ class LoadPlan:
     bars: int
     indications: Sequence[str] = INDICATIONS
     strategies: Sequence[str] = STRATEGIES
+    # The parameter sets whose pseudo positions run (entry/strategy; see server.engine.book).
+    sets: tuple[str, ...] = SET_IDS
+    # Pseudo fills are this fraction worse than the last price.
+    slippage: Decimal = Decimal("0.0005")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,7 @@ class Loaded:
     history: Mapping[str, tuple[Candle, ...]]
     open_orders: int | None  # None: not synced (no credentials)
     positions: int | None
+    markets: Mapping[str, Market] = field(default_factory=dict)  # of the symbols
 
 
 @dataclass
@@ -119,7 +125,7 @@ class Loading:
 
         for stage, names in (
             (Stage.LOADING_INDICATIONS, self.plan.indications),
-            (Stage.LOADING_STRATEGIES, self.plan.strategies),
+            (Stage.LOADING_STRATEGIES, self.plan.sets),
         ):
             total = len(symbols) * len(names)
             self._begin(stage, total)
@@ -149,7 +155,8 @@ class Loading:
 
         self._begin(Stage.READY, 1)
         self._finish(Stage.READY, 1, "")
-        return Loaded(tuple(symbols), history, open_orders, positions)
+        chosen = {m.symbol: m for m in markets if m.symbol in history}
+        return Loaded(tuple(symbols), history, open_orders, positions, chosen)
 
     def _history_of(self, symbol: str) -> Callable[[ExchangeAdapter], Awaitable[list[Candle]]]:
         def load(adapter: ExchangeAdapter) -> Awaitable[list[Candle]]:

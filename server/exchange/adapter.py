@@ -56,6 +56,12 @@ class ExchangeAdapter(Protocol):
     ) -> OrderInfo: ...
     async def cancel_order(self, order_id: str, symbol: str) -> OrderInfo: ...
     async def fetch_order(self, order_id: str, symbol: str) -> OrderInfo: ...
+    async def find_order(self, client_order_id: str, symbol: str) -> OrderInfo | None:
+        """The order this account placed in ``symbol`` with ``client_order_id``, whatever its
+        state (open, filled, cancelled), or None when the exchange knows no such order: how an
+        order whose answer was lost is found (or known never to have been placed)."""
+        ...
+
     async def open_orders(self, symbol: str | None = None) -> list[OrderInfo]: ...
     async def positions(self, symbols: Sequence[str] | None = None) -> list[PositionInfo]: ...
     async def close(self) -> None: ...
@@ -176,6 +182,7 @@ class CcxtAdapter:
                 amount_precision=decimal(m["precision"].get("amount")),
                 min_amount=decimal((m["limits"].get("amount") or {}).get("min")),
                 min_cost=decimal((m["limits"].get("cost") or {}).get("min")),
+                taker_fee=decimal(m.get("taker")),
             )
             for m in self._ccxt.markets.values()
         ]
@@ -321,6 +328,47 @@ class CcxtAdapter:
     async def fetch_order(self, order_id: str, symbol: str) -> OrderInfo:
         return self._order(await self._call(lambda: self._ccxt.fetch_order(order_id, symbol)))
 
+    async def find_order(self, client_order_id: str, symbol: str) -> OrderInfo | None:
+        try:
+            found = await self._call(lambda: self._by_client_id(client_order_id, symbol))
+        except ExchangeError as exc:
+            if exc.failure is ExchangeFailure.ORDER_NOT_FOUND:
+                return None
+            raise
+        return None if found is None else self._order(found)
+
+    async def _by_client_id(self, client_order_id: str, symbol: str) -> dict[str, Any] | None:
+        """The raw ccxt order with this client order id, by each exchange's own query.
+
+        - Binance (spot and USDⓈ-M): ``GET order`` with ``origClientOrderId``, any status.
+        - Bybit v5: ``GET /v5/order/realtime`` with ``orderLinkId`` (open orders, and closed
+          ones among the account's recent 500), then ``GET /v5/order/history`` for older ones.
+          ccxt's own fetch_order needs an order id and warns about that window.
+        - OKX: ``GET /api/v5/trade/order`` with ``clOrdId``, any state.
+        Unknown orders raise OrderNotFound (Binance -2013, OKX 51603) or come back empty.
+        Only an order carrying exactly this client order id is taken.
+        """
+        if self.exchange == "binance":
+            candidates = [
+                await self._ccxt.fetch_order("", symbol, {"origClientOrderId": client_order_id})
+            ]
+        elif self.exchange == "bybit":
+            by_link = {"orderLinkId": client_order_id}
+            candidates = await self._ccxt.fetch_open_orders(symbol, None, None, by_link)
+            if not _with_client_id(candidates, client_order_id):
+                candidates = await self._ccxt.fetch_canceled_and_closed_orders(
+                    symbol, None, None, by_link
+                )
+        elif self.exchange == "okx":
+            candidates = [await self._ccxt.fetch_order("", symbol, {"clOrdId": client_order_id})]
+        else:
+            raise ExchangeError(
+                ExchangeFailure.UNSUPPORTED,
+                f"{self.exchange}: finding an order by its client order id is not supported",
+                exchange=self.exchange,
+            )
+        return _with_client_id(candidates, client_order_id)
+
     async def open_orders(self, symbol: str | None = None) -> list[OrderInfo]:
         return [
             self._order(o) for o in await self._call(lambda: self._ccxt.fetch_open_orders(symbol))
@@ -350,15 +398,18 @@ class CcxtAdapter:
 
     def _order(self, raw: dict[str, Any]) -> OrderInfo:
         fee = raw.get("fee") or {}
+        symbol = raw.get("symbol") or ""
+        # Derivatives count contracts (OKX: 0.01 BTC each); CTS counts the base asset.
+        size = self._contract_size(symbol) if symbol in (self._ccxt.markets or {}) else Decimal(1)
         return OrderInfo(
             id=str(raw.get("id")),
             client_order_id=raw.get("clientOrderId"),
-            symbol=raw.get("symbol") or "",
+            symbol=symbol,
             side=raw.get("side") or "",
             type=raw.get("type") or "",
             status=raw.get("status") or "",
-            amount=decimal(raw.get("amount")) or Decimal(0),
-            filled=decimal(raw.get("filled")) or Decimal(0),
+            amount=(decimal(raw.get("amount")) or Decimal(0)) * size,
+            filled=(decimal(raw.get("filled")) or Decimal(0)) * size,
             price=decimal(raw.get("price")),
             average=decimal(raw.get("average")),
             fee=decimal(fee.get("cost")),
@@ -371,3 +422,11 @@ class CcxtAdapter:
 
 async def _nothing() -> None:
     return None
+
+
+def _with_client_id(orders: Sequence[Any], client_order_id: str) -> dict[str, Any] | None:
+    """The order of ``orders`` (raw ccxt) that carries ``client_order_id``, if any."""
+    return next(
+        (o for o in orders if isinstance(o, dict) and o.get("clientOrderId") == client_order_id),
+        None,
+    )

@@ -25,6 +25,7 @@ class ExchangeFailure(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     INVALID_ORDER = "invalid_order"
     ORDER_NOT_FOUND = "order_not_found"
+    DUPLICATE_ORDER = "duplicate_order"  # the client order id was used before by this account
     CIRCUIT_OPEN = "circuit_open"  # CTS stopped calling after repeated failures
     UNSUPPORTED = "unsupported"  # this exchange or API type has no adapter (yet)
     BAD_RESPONSE = "bad_response"  # the exchange answered something unusable
@@ -43,6 +44,7 @@ _KINDS: dict[ExchangeFailure, ErrorKind] = {
     ExchangeFailure.UNAVAILABLE: ErrorKind.UNAVAILABLE,
     ExchangeFailure.CIRCUIT_OPEN: ErrorKind.UNAVAILABLE,
     ExchangeFailure.TIMEOUT: ErrorKind.DEADLINE_EXCEEDED,
+    ExchangeFailure.DUPLICATE_ORDER: ErrorKind.ALREADY_EXISTS,
 }
 
 
@@ -80,6 +82,7 @@ _TRANSLATION: tuple[tuple[type[Exception], ExchangeFailure], ...] = (
     (ccxt.BadSymbol, ExchangeFailure.BAD_SYMBOL),
     (ccxt.InsufficientFunds, ExchangeFailure.INSUFFICIENT_FUNDS),
     (ccxt.OrderNotFound, ExchangeFailure.ORDER_NOT_FOUND),
+    (ccxt.DuplicateOrderId, ExchangeFailure.DUPLICATE_ORDER),
     (ccxt.InvalidOrder, ExchangeFailure.INVALID_ORDER),
     (ccxt.NotSupported, ExchangeFailure.UNSUPPORTED),
     (ccxt.BadResponse, ExchangeFailure.BAD_RESPONSE),
@@ -97,6 +100,7 @@ _DESCRIPTIONS: dict[ExchangeFailure, str] = {
     ExchangeFailure.INSUFFICIENT_FUNDS: "insufficient funds",
     ExchangeFailure.INVALID_ORDER: "the exchange rejected the order",
     ExchangeFailure.ORDER_NOT_FOUND: "the exchange does not know this order",
+    ExchangeFailure.DUPLICATE_ORDER: "the exchange already has an order with this client order id",
     ExchangeFailure.UNSUPPORTED: "this call is not supported for this exchange",
     ExchangeFailure.BAD_RESPONSE: "the exchange answered with something unusable",
     ExchangeFailure.OTHER: "the exchange refused the call",
@@ -114,7 +118,7 @@ def translate(
     failure = next(
         (kind for cls, kind in _TRANSLATION if isinstance(error, cls)), ExchangeFailure.OTHER
     )
-    failure = _REREAD.get((exchange, failure, _code_of(error)), failure)
+    failure = _reread(error, exchange, failure)
     return ExchangeError(
         failure,
         f"{exchange}: {_DESCRIPTIONS[failure]}",
@@ -123,12 +127,22 @@ def translate(
     )
 
 
-def _code_of(error: Exception) -> str:
-    """The exchange's error code in a ccxt message (``binance {"code":-2015,...}``)."""
-    found = _CODE.search(str(error))
-    return found.group(1) if found else ""
+def _reread(error: Exception, exchange: str, failure: ExchangeFailure) -> ExchangeFailure:
+    """``failure`` corrected by the exchange's own code (and message) in ccxt's text."""
+    text = str(error)
+    for code in _CODE.findall(text):
+        reread = _REREAD.get((exchange, failure, code))
+        if reread is not None:
+            return reread
+        for fragment, by_text in _REREAD_TEXT.get((exchange, failure, code), ()):
+            if fragment in text:
+                return by_text
+    return failure
 
 
+# An exchange's error code in a ccxt message (``binance {"code":-2015,...}``). OKX answers
+# order placements with the outcome of each order (``{"code":"1",...,"data":[{"sCode":...}]}``):
+# every code in the text counts.
 _CODE = re.compile(r'"(?:code|sCode|retCode)"\s*:\s*"?(-?\d+)')
 
 # Exchange codes that ccxt classifies as something else, read as what they nearly always are.
@@ -140,4 +154,24 @@ _REREAD: dict[tuple[str, ExchangeFailure, str], ExchangeFailure] = {
     ("binance", ExchangeFailure.RATE_LIMITED, "-2015"): ExchangeFailure.AUTHENTICATION,
     # OKX 50120 "API key doesn't have permission": ccxt does not map it (plain ExchangeError).
     ("okx", ExchangeFailure.OTHER, "50120"): ExchangeFailure.PERMISSION,
+    # Duplicate client order ids; ccxt raises none of them as DuplicateOrderId.
+    # Binance USDⓈ-M -4116 "ClientOrderId is duplicated.": InvalidOrder for binance.com URLs,
+    # a plain ExchangeError for any other (ccxt's "override commons" table).
+    ("binance", ExchangeFailure.INVALID_ORDER, "-4116"): ExchangeFailure.DUPLICATE_ORDER,
+    ("binance", ExchangeFailure.OTHER, "-4116"): ExchangeFailure.DUPLICATE_ORDER,
+    # Bybit spot 170141 "Duplicate clientOrderId.", linear 110072 "OrderLinkedID is duplicate":
+    # InvalidOrder.
+    ("bybit", ExchangeFailure.INVALID_ORDER, "170141"): ExchangeFailure.DUPLICATE_ORDER,
+    ("bybit", ExchangeFailure.INVALID_ORDER, "110072"): ExchangeFailure.DUPLICATE_ORDER,
+    # OKX sCode 51016 "Duplicated clOrdId": InvalidOrder.
+    ("okx", ExchangeFailure.INVALID_ORDER, "51016"): ExchangeFailure.DUPLICATE_ORDER,
+}
+
+# Codes that mean several things, told apart by the exchange's message.
+_REREAD_TEXT: dict[tuple[str, ExchangeFailure, str], tuple[tuple[str, ExchangeFailure], ...]] = {
+    # Binance spot -2010 NEW_ORDER_REJECTED also says "Order would immediately match and take."
+    # (a post-only order) and more; "Duplicate order sent." is the duplicate client order id.
+    ("binance", ExchangeFailure.INVALID_ORDER, "-2010"): (
+        ("Duplicate order sent", ExchangeFailure.DUPLICATE_ORDER),
+    ),
 }

@@ -38,6 +38,7 @@ class Market:
     amount_precision: Decimal | None
     min_amount: Decimal | None
     min_cost: Decimal | None
+    taker_fee: Decimal | None = None  # fraction of the notional, as the exchange lists it
 
 
 @dataclass(frozen=True, slots=True)

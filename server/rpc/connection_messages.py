@@ -87,6 +87,8 @@ def connection_message(view: ConnectionView) -> pb.Connection:
         position_mode=view.position_mode,
         volume_factor=decimal_text(view.volume_factor),
         leverage=view.leverage,
+        max_position_notional=decimal_text(view.max_position_notional),
+        max_total_notional=decimal_text(view.max_total_notional),
         preset_type=view.preset_type,
         is_testnet=view.is_testnet,
         is_enabled=view.is_enabled,
@@ -120,6 +122,8 @@ def settings_message(settings: TradingSettingsDraft) -> pb.TradingSettings:
         position_mode=settings.position_mode.value,
         volume_factor=decimal_text(settings.volume_factor),
         leverage=settings.leverage,
+        max_position_notional=decimal_text(settings.max_position_notional),
+        max_total_notional=decimal_text(settings.max_total_notional),
     )
 
 

@@ -10,8 +10,8 @@ from cts.engine.v1 import engine_pb2 as pb
 from server.engine.coordinator import CoordinatorHealth
 from server.engine.dry_run import DryRunResult
 from server.engine.loading import StageProgress
-from server.engine.status import EngineStatus
-from server.rpc.messages import stream_message, timestamp
+from server.engine.status import CycleMetrics, EngineStatus, TradingMetrics
+from server.rpc.messages import decimal_text, stream_message, timestamp
 from server.streams.watch import StreamItem
 
 
@@ -29,8 +29,45 @@ def stage_messages(stages: Sequence[StageProgress]) -> list[pb.EngineStage]:
     ]
 
 
+def metrics_message(metrics: CycleMetrics) -> pb.EngineMetrics:
+    message = pb.EngineMetrics(
+        cycles=metrics.cycles,
+        cycle_p50_ms=metrics.p50_ms,
+        cycle_p99_ms=metrics.p99_ms,
+        symbols=metrics.symbols,
+        stale_cycles=metrics.stale_cycles,
+        indication_cycles=metrics.indication.cycles,
+        indication_p50_ms=metrics.indication.p50_ms,
+        indication_p99_ms=metrics.indication.p99_ms,
+        strategy_cycles=metrics.strategy.cycles,
+        strategy_p50_ms=metrics.strategy.p50_ms,
+        strategy_p99_ms=metrics.strategy.p99_ms,
+    )
+    if metrics.last_cycle_at is not None:
+        message.last_cycle_at.CopyFrom(timestamp(metrics.last_cycle_at))
+    return message
+
+
+def trading_message(trading: TradingMetrics) -> pb.TradingMetrics:
+    return pb.TradingMetrics(
+        open_pseudo_positions=trading.open_pseudo,
+        closed_pseudo_positions=trading.closed_pseudo,
+        open_live_positions=trading.open_live,
+        closed_live_positions=trading.closed_live,
+        trades=trading.trades,
+        live_orders=trading.live_orders,
+        failed_orders=trading.failed_orders,
+        skipped_by_limits=trading.skipped_by_limits,
+        realized_pnl=decimal_text(trading.realized_pnl),
+        unrealized_pnl=decimal_text(trading.unrealized_pnl),
+        live_unrealized_pnl=decimal_text(trading.live_unrealized_pnl),
+        live_trading=trading.live_trading,
+        optimal_sets=list(trading.optimal_sets),
+        last_live_error=trading.last_live_error,
+    )
+
+
 def status_message(status: EngineStatus) -> pb.EngineStatus:
-    metrics = status.metrics
     message = pb.EngineStatus(
         connection_id=status.connection_id,
         state=status.state.value,
@@ -40,13 +77,21 @@ def status_message(status: EngineStatus) -> pb.EngineStatus:
         error=status.error,
         attempts=status.attempts,
         symbols=list(status.symbols),
-        metrics=pb.EngineMetrics(
-            cycles=metrics.cycles,
-            cycle_p50_ms=metrics.p50_ms,
-            cycle_p99_ms=metrics.p99_ms,
-            symbols=metrics.symbols,
-            stale_cycles=metrics.stale_cycles,
-        ),
+        metrics=metrics_message(status.metrics),
+        trading=trading_message(status.trading),
+        signals=[
+            pb.SymbolSignals(
+                symbol=symbol,
+                direction=s.direction,
+                direction_strength=s.direction_strength,
+                move=s.move,
+                move_strength=s.move_strength,
+                active=s.active,
+                active_advanced=s.active_advanced,
+                optimal=list(s.optimal),
+            )
+            for symbol, s in status.signals.items()
+        ],
     )
     for name, value in (
         ("retry_at", status.retry_at),
@@ -55,8 +100,6 @@ def status_message(status: EngineStatus) -> pb.EngineStatus:
     ):
         if value is not None:
             getattr(message, name).CopyFrom(timestamp(value))
-    if metrics.last_cycle_at is not None:
-        message.metrics.last_cycle_at.CopyFrom(timestamp(metrics.last_cycle_at))
     return message
 
 

@@ -18,12 +18,22 @@ from server.rpc.engine_messages import (
     test_result_message,
     watch_message,
 )
+from server.rpc.position_messages import (
+    position_message,
+    progression_message,
+    watch_positions_message,
+)
 
 
 def _required(connection_id: str) -> str:
     if not connection_id:
         raise InvalidArgument.field("connection_id", "required")
     return connection_id
+
+
+def _no_close(request: pb.EngineCommand) -> None:
+    if request.close_positions:
+        raise InvalidArgument.field("close_positions", "only applies to StopEngine")
 
 
 class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[misc]
@@ -35,24 +45,30 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
         self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
     ) -> pb.EngineStatus:
         connection_id = _required(request.connection_id)
+        _no_close(request)
         return status_message(await self._coordinator.command(connection_id, Desired.RUNNING))
 
     async def StopEngine(
         self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
     ) -> pb.EngineStatus:
         connection_id = _required(request.connection_id)
-        return status_message(await self._coordinator.command(connection_id, Desired.STOPPED))
+        status = await self._coordinator.command(
+            connection_id, Desired.STOPPED, close_positions=request.close_positions
+        )
+        return status_message(status)
 
     async def PauseEngine(
         self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
     ) -> pb.EngineStatus:
         connection_id = _required(request.connection_id)
+        _no_close(request)
         return status_message(await self._coordinator.command(connection_id, Desired.PAUSED))
 
     async def ResumeEngine(
         self, request: pb.EngineCommand, context: grpc.aio.ServicerContext
     ) -> pb.EngineStatus:
         connection_id = _required(request.connection_id)
+        _no_close(request)
         return status_message(await self._coordinator.resume(connection_id))
 
     async def GetEngineStatus(
@@ -87,3 +103,32 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
     ) -> pb.EngineTestResult:
         connection_id = _required(request.connection_id)
         return test_result_message(await self._dry_run.run(connection_id))
+
+    async def GetEngineProgression(
+        self, request: pb.GetEngineProgressionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EngineProgression:
+        return progression_message(await self._coordinator.all())
+
+    async def ListPositions(
+        self, request: pb.ListPositionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPositionsResponse:
+        positions, token = await self._coordinator.positions(
+            connection_id=request.connection_id or None,
+            status=request.status or None,
+            mode=request.mode or None,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListPositionsResponse(
+            positions=[position_message(p) for p in positions], next_page_token=token
+        )
+
+    async def WatchPositions(
+        self, request: pb.WatchPositionsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchPositionsResponse]:
+        connection_id = request.connection_id if request.HasField("connection_id") else None
+        stream = self._coordinator.watch_positions(
+            connection_id=connection_id, resume_revision=request.resume_revision
+        )
+        async for item in stream:
+            yield watch_positions_message(item)

@@ -15,6 +15,7 @@ FAULT_FIELDS = (
     "hang",
     "maintenance",
     "clock_skew_ms",
+    "lose_answers",
 )
 
 
@@ -30,6 +31,10 @@ class Faults:
     - ``hang``: requests are never answered (the client's timeout must fire).
     - ``maintenance``: the exchange's maintenance answer.
     - ``clock_skew_ms``: the exchange's clock runs this far ahead (negative: behind).
+    - ``lose_answers``: the next N state-changing requests (POST or DELETE: orders placed or
+      cancelled, leverage set) are carried out, and then their answers are lost on the way back:
+      the client gets the exchange's 5xx instead, as when a gateway drops the answer (counts
+      down). The order is really in the ledger; only the client does not know it.
     Revoking a key is an account property (``Account.revoked``), not a fault.
     """
 
@@ -41,6 +46,7 @@ class Faults:
     hang: bool = False
     maintenance: bool = False
     clock_skew_ms: int = 0
+    lose_answers: int = 0
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -72,7 +78,8 @@ class FaultBoard:
         self.by_key.clear()
 
     def effective(self, exchange: str, api_key: str | None) -> Faults:
-        """The faults a request meets (a copy; use :meth:`take_rate_limit` to consume bursts)."""
+        """The faults a request meets (a copy; use :meth:`take_rate_limit` and
+        :meth:`take_lost_answer` to consume bursts and lost answers)."""
         mine = self.by_exchange.get(exchange, Faults())
         theirs = self.by_key.get(api_key or "", Faults())
         return replace(
@@ -85,6 +92,7 @@ class FaultBoard:
             hang=mine.hang or theirs.hang,
             maintenance=mine.maintenance or theirs.maintenance,
             clock_skew_ms=mine.clock_skew_ms + theirs.clock_skew_ms,
+            lose_answers=mine.lose_answers + theirs.lose_answers,
         )
 
     def take_rate_limit(self, exchange: str, api_key: str | None) -> bool:
@@ -92,6 +100,14 @@ class FaultBoard:
         for faults in (self.by_key.get(api_key or ""), self.by_exchange.get(exchange)):
             if faults is not None and faults.rate_limit_burst > 0:
                 faults.rate_limit_burst -= 1
+                return True
+        return False
+
+    def take_lost_answer(self, exchange: str, api_key: str | None) -> bool:
+        """Consume one pending lost answer; True when this request's answer is to be lost."""
+        for faults in (self.by_key.get(api_key or ""), self.by_exchange.get(exchange)):
+            if faults is not None and faults.lose_answers > 0:
+                faults.lose_answers -= 1
                 return True
         return False
 

@@ -28,6 +28,9 @@ log = logging.getLogger("cts.simulator")
 
 SIMULATOR_HEADER = ("X-Simulator", "CTS exchange simulator")
 CONTROL_PREFIX = "/__simulator/"
+# The methods of requests that change state (orders placed or cancelled): the ones whose answers
+# the ``lose_answers`` fault loses.
+STATE_CHANGING = frozenset({"POST", "DELETE"})
 DEMO_BALANCES: dict[str, Decimal | str | int] = {
     "USDT": Decimal(10_000),
     "BTC": Decimal("0.25"),
@@ -231,9 +234,13 @@ class Simulator:
         if not self._windows.admit(dialect.name, caller, self.limits[dialect.name], received):
             return dialect.rate_limited(1.0)
         try:
-            return await handler(request)
+            response = await handler(request)
         except web.HTTPNotFound:
             return dialect.not_found(request)
+        if request.method in STATE_CHANGING and self.faults.take_lost_answer(dialect.name, api_key):
+            # Carried out, but the answer never reaches the client (a gateway lost it).
+            return dialect.unavailable()
+        return response
 
     # -- the control API ----------------------------------------------------------------------
 

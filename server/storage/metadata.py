@@ -6,8 +6,8 @@ from sqlmodel import SQLModel
 
 from server.access.model import ApiToken
 from server.connections.model import ConnectionRecord
-from server.engine.model import EngineRecord
+from server.engine.model import EngineRecord, OrderRecord, PositionRecord
 from server.storage.seed_marks import SeedMark
 
-TABLES = (ApiToken, ConnectionRecord, EngineRecord, SeedMark)
+TABLES = (ApiToken, ConnectionRecord, EngineRecord, OrderRecord, PositionRecord, SeedMark)
 metadata = SQLModel.metadata

@@ -70,12 +70,15 @@ async def test_every_stage_runs_with_its_progress_and_changes_nothing(
     perpetual = api_type == "perpetual_futures"
     assert all(s.endswith(":USDT" if perpetual else "/USDT") for s in result.symbols)
     assert (by_stage["loading_symbols"].done, by_stage["loading_symbols"].total) == (1, 1)
-    # Five indications and three strategies for each of the three symbols.
+    # Five indications and six parameter sets (entry/strategy) for each of the three symbols.
     assert (by_stage["loading_indications"].done, by_stage["loading_indications"].total) == (
         15,
         15,
     )
-    assert (by_stage["loading_strategies"].done, by_stage["loading_strategies"].total) == (9, 9)
+    assert (by_stage["loading_strategies"].done, by_stage["loading_strategies"].total) == (
+        18,
+        18,
+    )
     assert (by_stage["loading_history"].done, by_stage["loading_history"].total) == (3, 3)
     assert result.history_bars == 3 * 50
     assert result.HasField("open_orders") and result.open_orders == 0

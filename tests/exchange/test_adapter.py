@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import ccxt
 import pytest
 
+from server.errors import ErrorKind
 from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
-from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.exchange.errors import ExchangeError, ExchangeFailure, translate
 from server.exchange.model import OrderInfo
-from server.simulator.ledger import Account, Permissions
+from server.simulator.ledger import Account, Order, Permissions
 from server.simulator.server import Simulator
 
 EXCHANGES = ("binance", "bybit", "okx")
@@ -154,3 +156,100 @@ async def test_a_read_only_key_placing_an_order_is_a_permission_failure(
         )
     assert refused.value.failure is ExchangeFailure.PERMISSION
     assert sim.ledgers[exchange].open_orders(account) == []
+
+
+CASES = [
+    ("binance", "spot"),
+    ("binance", "perpetual_futures"),
+    ("bybit", "spot"),
+    ("bybit", "perpetual_futures"),
+    ("okx", "spot"),
+    ("okx", "perpetual_futures"),
+]
+
+
+def with_client_id(account: Account, client_id: str) -> list[Order]:
+    return [o for o in account.orders.values() if o.client_order_id == client_id]
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), CASES)
+async def test_an_order_whose_answer_was_lost_is_found_and_never_doubled(
+    sim: Simulator, access: ExchangeAccess, exchange: str, api_type: str
+) -> None:
+    account = sim.open_account(exchange)
+    where = target(exchange, api_type, account)
+    symbol = SYMBOL[api_type]
+    await access.call(where, lambda a: a.markets())
+    sim.faults.set({"lose_answers": 1}, api_key=account.api_key)
+
+    async def place(adapter: ExchangeAdapter) -> OrderInfo:
+        return await adapter.create_order(
+            symbol, "buy", "market", Decimal("0.002"), client_order_id="ctsLost1"
+        )
+
+    with pytest.raises(ExchangeError) as lost:
+        await access.call(where, place, retry=False)
+    assert lost.value.failure is ExchangeFailure.UNAVAILABLE
+    [placed] = with_client_id(account, "ctsLost1")  # placed all the same
+
+    found = await access.call(where, lambda a: a.find_order("ctsLost1", symbol))
+    assert found is not None
+    assert (found.id, found.client_order_id, found.symbol) == (placed.id, "ctsLost1", symbol)
+    assert (found.status, found.side, found.type) == ("closed", "buy", "market")
+    assert found.amount == found.filled == Decimal("0.002")  # in BTC, OKX swap contracts too
+    assert found.average == placed.average
+
+    # Placing it again (as a blind retry would) is refused as a duplicate: still one order.
+    with pytest.raises(ExchangeError) as again:
+        await access.call(where, place, retry=False)
+    assert again.value.failure is ExchangeFailure.DUPLICATE_ORDER
+    assert "{" not in str(again.value)
+    assert len(with_client_id(account, "ctsLost1")) == 1
+    assert len(account.orders) == 1
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), CASES)
+async def test_find_order_by_client_id_open_cancelled_or_unknown(
+    sim: Simulator, access: ExchangeAccess, exchange: str, api_type: str
+) -> None:
+    account = sim.open_account(exchange)
+    where = target(exchange, api_type, account)
+    symbol = SYMBOL[api_type]
+
+    assert await access.call(where, lambda a: a.find_order("ctsNever1", symbol)) is None
+
+    last = (await access.call(where, lambda a: a.tickers([symbol])))[symbol].last
+    below = (last * Decimal("0.8")).quantize(Decimal("0.1"))
+
+    async def rest_order(adapter: ExchangeAdapter) -> OrderInfo:
+        return await adapter.create_order(
+            symbol, "buy", "limit", Decimal("0.01"), below, client_order_id="ctsRest1"
+        )
+
+    placed = await access.call(where, rest_order, retry=False)
+    resting = await access.call(where, lambda a: a.find_order("ctsRest1", symbol))
+    assert resting is not None
+    assert (resting.id, resting.status, resting.price) == (placed.id, "open", below)
+    assert (resting.amount, resting.filled) == (Decimal("0.01"), Decimal(0))
+
+    await access.call(where, lambda a: a.cancel_order(placed.id, symbol))
+    cancelled = await access.call(where, lambda a: a.find_order("ctsRest1", symbol))
+    assert cancelled is not None and (cancelled.id, cancelled.status) == (placed.id, "canceled")
+    # The client id names no order of another market.
+    eth = symbol.replace("BTC", "ETH")
+    assert await access.call(where, lambda a: a.find_order("ctsRest1", eth)) is None
+    assert await access.call(where, lambda a: a.find_order("ctsNever1", symbol)) is None
+
+
+def test_duplicate_order_answers_are_told_from_other_refusals() -> None:
+    """Binance spot's -2010 is a duplicate only when it says so (post-only refusals share it);
+    ccxt's own DuplicateOrderId is one too. (The exchanges' answers themselves are above.)"""
+    duplicate = ccxt.InvalidOrder('binance {"code": -2010, "msg": "Duplicate order sent."}')
+    would_take = ccxt.InvalidOrder(
+        'binance {"code": -2010, "msg": "Order would immediately match and take."}'
+    )
+    assert translate(duplicate, exchange="binance").failure is ExchangeFailure.DUPLICATE_ORDER
+    assert translate(would_take, exchange="binance").failure is ExchangeFailure.INVALID_ORDER
+    generic = ccxt.DuplicateOrderId("kraken EOrder:Duplicate")
+    assert translate(generic, exchange="kraken").failure is ExchangeFailure.DUPLICATE_ORDER
+    assert translate(generic, exchange="kraken").kind is ErrorKind.ALREADY_EXISTS

@@ -14,7 +14,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Connection(_message.Message):
-    __slots__ = ("id", "name", "exchange", "api_type", "connection_method", "authentication_type", "api_key", "api_secret", "api_passphrase", "api_key_hint", "has_credentials", "has_passphrase", "margin_type", "position_mode", "volume_factor", "leverage", "preset_type", "is_testnet", "is_enabled", "is_active", "is_live_trade", "is_predefined", "created_at", "updated_at", "is_simulated", "last_test_status", "last_test_balance", "last_test_log", "last_test_at", "api_capabilities", "health", "last_test_duration_ms")
+    __slots__ = ("id", "name", "exchange", "api_type", "connection_method", "authentication_type", "api_key", "api_secret", "api_passphrase", "api_key_hint", "has_credentials", "has_passphrase", "margin_type", "position_mode", "volume_factor", "leverage", "preset_type", "is_testnet", "is_enabled", "is_active", "is_live_trade", "is_predefined", "created_at", "updated_at", "is_simulated", "last_test_status", "last_test_balance", "last_test_log", "last_test_at", "api_capabilities", "health", "last_test_duration_ms", "max_position_notional", "max_total_notional")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXCHANGE_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,8 @@ class Connection(_message.Message):
     API_CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
     LAST_TEST_DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    MAX_POSITION_NOTIONAL_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOTAL_NOTIONAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     exchange: str
@@ -79,7 +81,9 @@ class Connection(_message.Message):
     api_capabilities: ApiCapabilities
     health: ConnectionHealth
     last_test_duration_ms: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., connection_method: _Optional[str] = ..., authentication_type: _Optional[str] = ..., api_key: _Optional[str] = ..., api_secret: _Optional[str] = ..., api_passphrase: _Optional[str] = ..., api_key_hint: _Optional[str] = ..., has_credentials: _Optional[bool] = ..., has_passphrase: _Optional[bool] = ..., margin_type: _Optional[str] = ..., position_mode: _Optional[str] = ..., volume_factor: _Optional[str] = ..., leverage: _Optional[int] = ..., preset_type: _Optional[str] = ..., is_testnet: _Optional[bool] = ..., is_enabled: _Optional[bool] = ..., is_active: _Optional[bool] = ..., is_live_trade: _Optional[bool] = ..., is_predefined: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_simulated: _Optional[bool] = ..., last_test_status: _Optional[str] = ..., last_test_balance: _Optional[str] = ..., last_test_log: _Optional[_Iterable[str]] = ..., last_test_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., api_capabilities: _Optional[_Union[ApiCapabilities, _Mapping]] = ..., health: _Optional[_Union[ConnectionHealth, _Mapping]] = ..., last_test_duration_ms: _Optional[int] = ...) -> None: ...
+    max_position_notional: str
+    max_total_notional: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., connection_method: _Optional[str] = ..., authentication_type: _Optional[str] = ..., api_key: _Optional[str] = ..., api_secret: _Optional[str] = ..., api_passphrase: _Optional[str] = ..., api_key_hint: _Optional[str] = ..., has_credentials: _Optional[bool] = ..., has_passphrase: _Optional[bool] = ..., margin_type: _Optional[str] = ..., position_mode: _Optional[str] = ..., volume_factor: _Optional[str] = ..., leverage: _Optional[int] = ..., preset_type: _Optional[str] = ..., is_testnet: _Optional[bool] = ..., is_enabled: _Optional[bool] = ..., is_active: _Optional[bool] = ..., is_live_trade: _Optional[bool] = ..., is_predefined: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_simulated: _Optional[bool] = ..., last_test_status: _Optional[str] = ..., last_test_balance: _Optional[str] = ..., last_test_log: _Optional[_Iterable[str]] = ..., last_test_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., api_capabilities: _Optional[_Union[ApiCapabilities, _Mapping]] = ..., health: _Optional[_Union[ConnectionHealth, _Mapping]] = ..., last_test_duration_ms: _Optional[int] = ..., max_position_notional: _Optional[str] = ..., max_total_notional: _Optional[str] = ...) -> None: ...
 
 class ApiCapabilities(_message.Message):
     __slots__ = ("read", "spot_trading", "derivatives_trading", "withdrawals")
@@ -140,16 +144,20 @@ class ConnectionHealth(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ..., status: _Optional[str] = ..., last_check_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_check_result: _Optional[str] = ..., average_response_ms: _Optional[float] = ..., success_count: _Optional[int] = ..., error_count: _Optional[int] = ..., uptime_percent: _Optional[float] = ..., rate_limit: _Optional[_Union[RateLimitUsage, _Mapping]] = ..., circuit_state: _Optional[str] = ..., check_count: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
 
 class TradingSettings(_message.Message):
-    __slots__ = ("margin_type", "position_mode", "volume_factor", "leverage")
+    __slots__ = ("margin_type", "position_mode", "volume_factor", "leverage", "max_position_notional", "max_total_notional")
     MARGIN_TYPE_FIELD_NUMBER: _ClassVar[int]
     POSITION_MODE_FIELD_NUMBER: _ClassVar[int]
     VOLUME_FACTOR_FIELD_NUMBER: _ClassVar[int]
     LEVERAGE_FIELD_NUMBER: _ClassVar[int]
+    MAX_POSITION_NOTIONAL_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOTAL_NOTIONAL_FIELD_NUMBER: _ClassVar[int]
     margin_type: str
     position_mode: str
     volume_factor: str
     leverage: int
-    def __init__(self, margin_type: _Optional[str] = ..., position_mode: _Optional[str] = ..., volume_factor: _Optional[str] = ..., leverage: _Optional[int] = ...) -> None: ...
+    max_position_notional: str
+    max_total_notional: str
+    def __init__(self, margin_type: _Optional[str] = ..., position_mode: _Optional[str] = ..., volume_factor: _Optional[str] = ..., leverage: _Optional[int] = ..., max_position_notional: _Optional[str] = ..., max_total_notional: _Optional[str] = ...) -> None: ...
 
 class CreateConnectionRequest(_message.Message):
     __slots__ = ("connection",)

@@ -79,6 +79,21 @@ class EngineServiceStub:
                 request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.TestEngineRequest.SerializeToString,
                 response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineTestResult.FromString,
                 _registered_method=True)
+        self.GetEngineProgression = channel.unary_unary(
+                '/cts.engine.v1.EngineService/GetEngineProgression',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.GetEngineProgressionRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineProgression.FromString,
+                _registered_method=True)
+        self.ListPositions = channel.unary_unary(
+                '/cts.engine.v1.EngineService/ListPositions',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListPositionsRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListPositionsResponse.FromString,
+                _registered_method=True)
+        self.WatchPositions = channel.unary_stream(
+                '/cts.engine.v1.EngineService/WatchPositions',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsResponse.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -154,6 +169,30 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetEngineProgression(self, request, context):
+        """Cycle metrics, trade and position counts and PnL of every engine (one row per connection).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPositions(self, request, context):
+        """Positions, newest first (by opening time). REST: query `connectionId`, `status` (open,
+        closed), `mode` (pseudo, live), `pageSize` (default 100, at most 1000), `pageToken`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchPositions(self, request, context):
+        """Positions as they change: a snapshot of the open positions and the 200 most recently opened
+        closed ones, then every fill (opened, added, closed) at once and, every few seconds, open
+        positions re-marked at the last prices (unrealised PnL).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -201,6 +240,21 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.TestEngine,
                     request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.TestEngineRequest.FromString,
                     response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineTestResult.SerializeToString,
+            ),
+            'GetEngineProgression': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEngineProgression,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.GetEngineProgressionRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.EngineProgression.SerializeToString,
+            ),
+            'ListPositions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPositions,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListPositionsRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.ListPositionsResponse.SerializeToString,
+            ),
+            'WatchPositions': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPositions,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -446,6 +500,87 @@ class EngineService:
             '/cts.engine.v1.EngineService/TestEngine',
             cts_dot_engine_dot_v1_dot_engine__pb2.TestEngineRequest.SerializeToString,
             cts_dot_engine_dot_v1_dot_engine__pb2.EngineTestResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEngineProgression(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/GetEngineProgression',
+            cts_dot_engine_dot_v1_dot_engine__pb2.GetEngineProgressionRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.EngineProgression.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPositions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/ListPositions',
+            cts_dot_engine_dot_v1_dot_engine__pb2.ListPositionsRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.ListPositionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPositions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/WatchPositions',
+            cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

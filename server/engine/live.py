@@ -1,0 +1,444 @@
+"""Live positions: real orders that follow the pseudo positions of optimal sets.
+
+A live position *follows* one pseudo position: it opens when that pseudo position opens (real
+market order), adds when it adds, and closes when it closes. It opens only when all hold:
+- the connection's live-trade flag is on (switched on by a request that confirmed it) and the
+  connection has credentials;
+- the pseudo position's set is optimal at that moment;
+- no live position is open on the symbol (exchanges net one position per market);
+- on spot, the side is long (spot cannot sell what it does not hold);
+- the order's notional is within the connection's ``max_position_notional`` and all open live
+  positions plus it within ``max_total_notional`` (an add that would cross a limit is skipped).
+Switching live trading off opens nothing new; live positions already open keep following their
+pseudo positions to their exits (or close at once with "stop engine, close positions").
+
+**No order is ever doubled.** Each order is stored (status ``pending``) with a fresh client
+order id *before* it is sent. When the answer is lost (unavailable, timeout, bad response) or
+the exchange says the client id is a duplicate, the order is looked up at the exchange by that
+id: found, it is the order; not found, it is sent again with the *same* id (the exchange refuses
+a second order with it). After a restart, pending orders are looked up the same way before the
+engine trades (reconciliation), and live positions of derivatives that the exchange no longer
+holds are closed as ``closed_on_exchange``.
+
+Orders run one at a time on a per-engine worker, so a slow exchange delays the live orders but
+never the engine's cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
+
+from server.engine.book import Fill, Mode, PositionView, Reason, Status, money
+from server.engine.model import OrderRecord
+from server.engine.store import PositionStore
+from server.engine.strategies import Position, Side
+from server.exchange.access import ExchangeAccess, Target
+from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.exchange.model import OrderInfo
+
+log = logging.getLogger("cts.engine.live")
+
+# The order may or may not have reached the exchange: look it up before sending again.
+UNCERTAIN = frozenset(
+    {
+        ExchangeFailure.UNAVAILABLE,
+        ExchangeFailure.TIMEOUT,
+        ExchangeFailure.BAD_RESPONSE,
+        ExchangeFailure.DUPLICATE_ORDER,
+    }
+)
+MAX_ATTEMPTS = 5
+FILL_CHECKS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """What the connection allows live trading right now."""
+
+    on: bool
+    max_position: Decimal
+    max_total: Decimal
+    spot: bool
+
+
+def client_order_id() -> str:
+    """32 letters and digits: accepted by Binance (36), Bybit (36) and OKX (32, alphanumeric)."""
+    return "cts" + uuid.uuid4().hex[:29]
+
+
+class LiveDesk:
+    def __init__(
+        self,
+        connection_id: str,
+        *,
+        access: ExchangeAccess,
+        store: PositionStore,
+        publish: Callable[[PositionView], None],
+        retry_seconds: float = 0.5,
+    ) -> None:
+        self.connection_id = connection_id
+        self._access = access
+        self._store = store
+        self._publish = publish
+        self._retry_seconds = retry_seconds
+        self.positions: dict[uuid.UUID, PositionView] = {}  # by the pseudo position followed
+        self._reserved = Decimal(0)  # notional of opens and adds queued, not yet filled
+        self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._target: Target | None = None
+        self.orders = 0
+        self.closed = 0  # live positions closed since the desk started
+        self.failed_orders = 0
+        self.skipped = 0  # opens and adds refused by a limit
+        self.last_error = ""
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def restore(self, positions: list[PositionView]) -> None:
+        for position in positions:
+            if position.follows is not None:
+                self.positions[position.follows] = position
+
+    async def start(self, target: Target) -> None:
+        """Reconcile with the exchange, then take orders."""
+        self._target = target
+        await self._reconcile(target)
+        self._worker = asyncio.ensure_future(self._work())
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    async def stop(self) -> None:
+        """Finish the order in hand (never abandon one mid-flight), drop the queued ones."""
+        if self._worker is None:
+            return
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            self._queue.task_done()
+        self._reserved = Decimal(0)
+        await self._queue.join()
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        self._worker = None
+
+    async def drain(self) -> None:
+        """Wait until every queued order is done."""
+        await self._queue.join()
+
+    @property
+    def open_notional(self) -> Decimal:
+        return sum((p.notional for p in self.positions.values()), Decimal(0))
+
+    # -- following the pseudo book ------------------------------------------------------------
+
+    def follow(self, fills: list[Fill], optimal: tuple[str, ...], allowance: Allowance) -> None:
+        for fill in fills:
+            pseudo = fill.position
+            live = self.positions.get(pseudo.id)
+            notional = fill.quantity * fill.price
+            if fill.kind == "close":
+                if live is not None:
+                    self._enqueue(
+                        partial(
+                            self._close,
+                            pseudo.id,
+                            Reason(pseudo.close_reason or Reason.ENGINE_STOP),
+                        )
+                    )
+            elif fill.kind == "open":
+                if (
+                    allowance.on
+                    and pseudo.set_id in optimal
+                    and not any(p.symbol == pseudo.symbol for p in self.positions.values())
+                    and not (allowance.spot and pseudo.side < 0)
+                    and self._within(notional, notional, allowance)
+                ):
+                    self._reserved += notional
+                    self._enqueue(partial(self._open, pseudo, fill.quantity, notional))
+            elif (
+                live is not None
+                and allowance.on
+                and self._within(live.notional + notional, notional, allowance)
+            ):  # add
+                self._reserved += notional
+                self._enqueue(partial(self._add, pseudo, fill.quantity, notional))
+
+    def close_all(self) -> None:
+        for followed in list(self.positions):
+            self._enqueue(partial(self._close, followed, Reason.ENGINE_STOP))
+
+    def _within(self, position_notional: Decimal, added: Decimal, allowance: Allowance) -> bool:
+        total = self.open_notional + self._reserved + added
+        if position_notional <= allowance.max_position and total <= allowance.max_total:
+            return True
+        self.skipped += 1
+        return False
+
+    def _enqueue(self, job: Callable[[], Awaitable[None]]) -> None:
+        self._queue.put_nowait(job)
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one order's failure never stops the desk
+                self.last_error = exc.message if isinstance(exc, ExchangeError) else repr(exc)
+                log.exception("live order failed for %s", self.connection_id)
+            finally:
+                self._queue.task_done()
+
+    # -- orders -------------------------------------------------------------------------------
+
+    async def _open(self, pseudo: PositionView, amount: Decimal, notional: Decimal) -> None:
+        self._reserved -= notional
+        side = pseudo.side
+        # Stored before the order (which refers to it): quantity 0 until the order fills.
+        live = PositionView(
+            id=uuid.uuid4(),
+            connection_id=self.connection_id,
+            mode=Mode.LIVE,
+            set_id=pseudo.set_id,
+            symbol=pseudo.symbol,
+            state=Position(side, Decimal(0), Decimal(0), Decimal(0), notional, Decimal(0)),
+            fees=Decimal(0),
+            follows=pseudo.id,
+        )
+        self.positions[pseudo.id] = live
+        await self._store.save([live])
+        info, known = await self._order(live, "buy" if side > 0 else "sell", amount, "open")
+        await self._settled(live, "open", info, known=known)
+
+    async def _add(self, pseudo: PositionView, amount: Decimal, notional: Decimal) -> None:
+        self._reserved -= notional
+        live = self.positions.get(pseudo.id)
+        if live is None or not live.state.quantity:
+            return
+        info, known = await self._order(live, "buy" if live.side > 0 else "sell", amount, "add")
+        await self._settled(live, "add", info, known=known)
+
+    async def _close(self, followed: uuid.UUID, reason: Reason) -> None:
+        live = self.positions.get(followed)
+        if live is None or not live.state.quantity:
+            return
+        side = "sell" if live.side > 0 else "buy"
+        info, known = await self._order(live, side, live.state.quantity, "close")
+        await self._settled(live, "close", info, reason, known=known)
+
+    async def _settled(
+        self,
+        live: PositionView,
+        intent: str,
+        info: OrderInfo | None,
+        reason: Reason = Reason.ENGINE_STOP,
+        *,
+        known: bool = True,
+    ) -> None:
+        """Apply an order's outcome to its live position, store and publish it.
+
+        ``info`` None with ``known``: the order did not happen (an open leaves nothing open; an
+        add or close changes nothing). Not ``known``: the outcome is still unknown, the position
+        stays as it is until the order is looked up again.
+        """
+        followed = live.follows
+        assert followed is not None
+        if info is None or not info.filled:
+            if known and intent == "open":
+                self.positions.pop(followed, None)
+                await self._save(
+                    replace(
+                        live,
+                        status=Status.CLOSED,
+                        realized_pnl=Decimal(0),
+                        close_reason=Reason.ORDER_FAILED.value,
+                        closed_at=_now(),
+                    )
+                )
+            return
+        updated = applied(live, intent, info, reason)
+        if updated.status is Status.CLOSED:
+            self.positions.pop(followed, None)
+            self.closed += 1
+        else:
+            self.positions[followed] = updated
+        await self._save(updated)
+
+    async def _order(
+        self, position: PositionView, side: str, amount: Decimal, intent: str
+    ) -> tuple[OrderInfo | None, bool]:
+        """Place one market order exactly once: its fill (None: it did not happen) and whether
+        the outcome is known."""
+        assert self._target is not None
+        record = OrderRecord(
+            connection_id=uuid.UUID(self.connection_id),
+            position_id=position.id,
+            client_order_id=client_order_id(),
+            symbol=position.symbol,
+            side=side,
+            intent=intent,
+            quantity=amount,
+            status="pending",
+        )
+        await self._store.add_order(record)
+        self.orders += 1
+        return await self._settle(self._target, record, send=True)
+
+    async def _settle(
+        self, target: Target, order: OrderRecord, *, send: bool
+    ) -> tuple[OrderInfo | None, bool]:
+        """Send (or, with ``send`` False, only look up) until the outcome is known; the fill
+        (None: no order) and whether the outcome is known."""
+        reduce_only = order.intent == "close" and target.api_type != "spot"
+        info: OrderInfo | None = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                if send:
+                    info = await self._access.call(
+                        target,
+                        lambda a: a.create_order(
+                            order.symbol,
+                            order.side,
+                            "market",
+                            order.quantity,
+                            client_order_id=order.client_order_id,
+                            reduce_only=reduce_only,
+                        ),
+                    )
+                else:
+                    info = await self._find(target, order)
+                    if info is None:
+                        return await self._fail(order, "not found at the exchange")
+                break
+            except ExchangeError as exc:
+                if exc.failure not in UNCERTAIN and exc.failure is not ExchangeFailure.CIRCUIT_OPEN:
+                    return await self._fail(order, exc.message)
+                self.last_error = exc.message
+                await self._store.update_order(order.id, attempts=attempt, error=exc.message[:300])
+                if exc.failure in UNCERTAIN:
+                    with contextlib.suppress(ExchangeError):
+                        info = await self._find(target, order)
+                    if info is not None:
+                        break
+                await asyncio.sleep(self._retry_seconds * 2 ** (attempt - 1))
+        if info is None:
+            log.warning("order %s: outcome unknown after %d attempts", order.id, MAX_ATTEMPTS)
+            return None, False  # stays pending: looked up again on the next start
+        info = await self._filled(target, order, info)
+        await self._store.update_order(
+            order.id,
+            status="filled" if info.filled else "failed",
+            exchange_order_id=info.id,
+            filled=info.filled,
+            average_price=info.average or info.price,
+            fee=info.fee,
+        )
+        return info, True
+
+    async def _find(self, target: Target, order: OrderRecord) -> OrderInfo | None:
+        return await self._access.call(
+            target, lambda a: a.find_order(order.client_order_id, order.symbol)
+        )
+
+    async def _filled(self, target: Target, order: OrderRecord, info: OrderInfo) -> OrderInfo:
+        """Exchanges that only acknowledge (Bybit, OKX) are asked for the fill."""
+        checks = 0
+        while info.status == "open" or (info.status != "canceled" and not info.filled):
+            checks += 1
+            if checks > FILL_CHECKS:
+                break
+            found = await self._find(target, order)
+            if found is not None:
+                info = found
+        return info
+
+    async def _fail(self, order: OrderRecord, reason: str) -> tuple[None, bool]:
+        self.failed_orders += 1
+        self.last_error = reason
+        await self._store.update_order(order.id, status="failed", error=reason[:300])
+        return None, True
+
+    async def _save(self, position: PositionView) -> None:
+        await self._store.save([position])
+        self._publish(position)
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    async def _reconcile(self, target: Target) -> None:
+        """Settle orders whose outcome is unknown; drop live positions the exchange closed."""
+        by_id = {p.id: p for p in self.positions.values()}
+        for order in await self._store.pending_orders(self.connection_id):
+            info, known = await self._settle(target, order, send=False)
+            live = by_id.get(order.position_id)
+            if live is not None:
+                await self._settled(live, order.intent, info, Reason.ENGINE_STOP, known=known)
+        if target.api_type == "spot":
+            return
+        holding = [p for p in self.positions.values() if p.state.quantity]
+        if not holding:
+            return
+        held = {
+            p.symbol
+            for p in await self._access.call(
+                target, lambda a: a.positions([p.symbol for p in holding])
+            )
+        }
+        for live in holding:
+            if live.symbol not in held and live.follows is not None:
+                del self.positions[live.follows]
+                await self._save(
+                    replace(
+                        live,
+                        status=Status.CLOSED,
+                        close_reason=Reason.CLOSED_ON_EXCHANGE.value,
+                        closed_at=_now(),
+                    )
+                )
+
+
+def applied(live: PositionView, intent: str, info: OrderInfo, reason: Reason) -> PositionView:
+    """A live position after one of its orders filled (at the order's average price)."""
+    price = info.average or info.price or live.state.average_price
+    fee = info.fee or Decimal(0)
+    state = live.state
+    if intent == "open":
+        opened = Position(live.side, info.filled, price, price, info.filled * price, price)
+        return replace(live, state=opened, fees=fee, mark_price=price)
+    if intent == "add":
+        total = state.quantity + info.filled
+        average = (state.quantity * state.average_price + info.filled * price) / total
+        return replace(
+            live,
+            state=replace(state, quantity=total, average_price=average, adds=state.adds + 1),
+            fees=live.fees + fee,
+            mark_price=price,
+        )
+    fees = live.fees + fee
+    return replace(
+        live,
+        status=Status.CLOSED,
+        fees=fees,
+        exit_price=price,
+        realized_pnl=money(live.side * (price - state.average_price) * info.filled - fees),
+        close_reason=reason.value,
+        closed_at=_now(),
+        mark_price=price,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["Allowance", "LiveDesk", "Side", "client_order_id"]

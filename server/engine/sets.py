@@ -1,0 +1,42 @@
+"""The parameter sets of an engine: each pairs an entry (when to open) with a strategy.
+
+- entry ``trend``: Direction's side, while Active says the market moves enough;
+- entry ``breakout``: Move's side, while Active Advanced confirms (higher timeframe and volume);
+- strategy ``trailing``, ``block`` or ``dca`` (:mod:`server.engine.strategies`), with the
+  parameters of the connection's preset.
+Set ids are ``entry/strategy``, e.g. ``trend/trailing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from server.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from server.engine.signals import Signals
+
+ENTRIES = ("trend", "breakout")
+STRATEGIES = ("trailing", "block", "dca")
+SET_IDS = tuple(f"{entry}/{strategy}" for entry in ENTRIES for strategy in STRATEGIES)
+
+
+def parse_sets(ids: Iterable[str]) -> tuple[str, ...]:
+    """Validated set ids, in the given order, without repeats."""
+    chosen: list[str] = []
+    for set_id in ids:
+        if set_id not in SET_IDS:
+            raise InvalidArgument.field("sets", f"unknown set {set_id!r}; known: {SET_IDS}")
+        if set_id not in chosen:
+            chosen.append(set_id)
+    if not chosen:
+        raise InvalidArgument.field("sets", "at least one set is required")
+    return tuple(chosen)
+
+
+def entry_side(signals: Signals, entry: str) -> int:
+    """+1, -1 or 0: the side an entry fires on for one symbol's signals."""
+    if entry == "trend":
+        return signals.direction if signals.active else 0
+    return signals.move if signals.active_advanced else 0

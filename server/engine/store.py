@@ -1,0 +1,225 @@
+"""Positions and live orders in storage: the ``positions`` and ``orders`` tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from server.engine.book import Mode, PositionView, Status
+from server.engine.model import OrderRecord, PositionRecord
+from server.engine.strategies import Position, Side
+from server.storage.database import Database
+
+MAX_PAGE = 1000
+
+
+def view_of(record: PositionRecord) -> PositionView:
+    state = Position(
+        side=Side.LONG if record.side == "long" else Side.SHORT,
+        quantity=record.quantity,
+        average_price=record.average_price,
+        entry_price=record.entry_price,
+        order_value=record.order_value,
+        best_price=record.best_price,
+        adds=record.adds,
+        trailing_armed=record.trailing_armed,
+    )
+    return PositionView(
+        id=record.id,
+        connection_id=str(record.connection_id),
+        mode=Mode(record.mode),
+        set_id=record.set_id,
+        symbol=record.symbol,
+        state=state,
+        fees=record.fees,
+        status=Status(record.status),
+        exit_price=record.exit_price,
+        realized_pnl=record.realized_pnl,
+        close_reason=record.close_reason,
+        follows=record.follows,
+        opened_at=record.opened_at,
+        closed_at=record.closed_at,
+    )
+
+
+def _fill_record(record: PositionRecord, view: PositionView) -> PositionRecord:
+    state = view.state
+    record.status = view.status.value
+    record.quantity = state.quantity
+    record.average_price = state.average_price
+    record.entry_price = state.entry_price
+    record.order_value = state.order_value
+    record.best_price = state.best_price
+    record.adds = state.adds
+    record.trailing_armed = state.trailing_armed
+    record.fees = view.fees
+    record.exit_price = view.exit_price
+    record.realized_pnl = view.realized_pnl
+    record.close_reason = view.close_reason
+    record.closed_at = view.closed_at
+    record.updated_at = datetime.now(UTC)
+    return record
+
+
+def _new_record(view: PositionView) -> PositionRecord:
+    return _fill_record(
+        PositionRecord(
+            id=view.id,
+            connection_id=uuid.UUID(view.connection_id),
+            mode=view.mode.value,
+            set_id=view.set_id,
+            symbol=view.symbol,
+            side="long" if view.side > 0 else "short",
+            status=view.status.value,
+            quantity=view.state.quantity,
+            average_price=view.state.average_price,
+            entry_price=view.state.entry_price,
+            order_value=view.state.order_value,
+            best_price=view.state.best_price,
+            fees=view.fees,
+            follows=view.follows,
+            opened_at=view.opened_at,
+        ),
+        view,
+    )
+
+
+class PositionStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, views: Sequence[PositionView]) -> None:
+        """Insert or update positions, in one transaction."""
+        if not views:
+            return
+
+        def work(session: Session) -> None:
+            for view in views:
+                record = session.get(PositionRecord, view.id)
+                session.add(_new_record(view) if record is None else _fill_record(record, view))
+
+        await self._db.write(work)
+
+    async def open_positions(self, connection_id: str) -> list[PositionView]:
+        cid = uuid.UUID(connection_id)
+
+        def work(session: Session) -> list[PositionView]:
+            query = select(PositionRecord).where(
+                PositionRecord.connection_id == cid, PositionRecord.status == Status.OPEN.value
+            )
+            return [view_of(r) for r in session.exec(query.order_by(col(PositionRecord.opened_at)))]
+
+        return await self._db.read(work)
+
+    async def closed_pnls(self, connection_id: str, per_set: int) -> dict[str, list[Decimal]]:
+        """Each set's last ``per_set`` closed pseudo PnLs, oldest first."""
+        cid = uuid.UUID(connection_id)
+
+        def work(session: Session) -> dict[str, list[Decimal]]:
+            query = (
+                select(col(PositionRecord.set_id), col(PositionRecord.realized_pnl))
+                .where(
+                    PositionRecord.connection_id == cid,
+                    PositionRecord.status == Status.CLOSED.value,
+                    PositionRecord.mode == Mode.PSEUDO.value,
+                )
+                .order_by(col(PositionRecord.closed_at).desc())
+            )
+            found: dict[str, list[Decimal]] = {}
+            for set_id, pnl in session.exec(query):
+                kept = found.setdefault(set_id, [])
+                if pnl is not None and len(kept) < per_set:
+                    kept.append(pnl)
+            return {set_id: pnls[::-1] for set_id, pnls in found.items()}
+
+        return await self._db.read(work)
+
+    async def counts(self, connection_id: str) -> Mapping[str, int]:
+        """Closed positions per mode (for metrics after a restart)."""
+        cid = uuid.UUID(connection_id)
+
+        def work(session: Session) -> dict[str, int]:
+            query = (
+                select(PositionRecord.mode, func.count())
+                .where(
+                    PositionRecord.connection_id == cid,
+                    PositionRecord.status == Status.CLOSED.value,
+                )
+                .group_by(PositionRecord.mode)
+            )
+            return {mode: int(n) for mode, n in session.exec(query)}
+
+        return await self._db.read(work)
+
+    async def find(
+        self,
+        *,
+        connection_id: str | None,
+        status: Status | None,
+        mode: Mode | None,
+        limit: int,
+        before: tuple[datetime, uuid.UUID] | None = None,
+    ) -> list[PositionView]:
+        """Positions newest first (by opening time, then id), after the ``before`` cursor."""
+
+        def work(session: Session) -> list[PositionView]:
+            query = select(PositionRecord)
+            if connection_id is not None:
+                query = query.where(PositionRecord.connection_id == uuid.UUID(connection_id))
+            if status is not None:
+                query = query.where(PositionRecord.status == status.value)
+            if mode is not None:
+                query = query.where(PositionRecord.mode == mode.value)
+            if before is not None:
+                at, last_id = before
+                query = query.where(
+                    (col(PositionRecord.opened_at) < at)
+                    | ((col(PositionRecord.opened_at) == at) & (col(PositionRecord.id) < last_id))
+                )
+            query = query.order_by(
+                col(PositionRecord.opened_at).desc(), col(PositionRecord.id).desc()
+            ).limit(min(limit, MAX_PAGE))
+            return [view_of(r) for r in session.exec(query)]
+
+        return await self._db.read(work)
+
+    # -- live orders --------------------------------------------------------------------------
+
+    async def add_order(self, order: OrderRecord) -> None:
+        await self._db.write(lambda session: session.add(order))
+
+    async def update_order(self, order_id: uuid.UUID, **changes: object) -> OrderRecord:
+        def work(session: Session) -> OrderRecord:
+            record = session.get(OrderRecord, order_id)
+            if record is None:
+                raise LookupError(f"order {order_id} is not stored")
+            for name, value in changes.items():
+                setattr(record, name, value)
+            record.updated_at = datetime.now(UTC)
+            session.add(record)
+            return record
+
+        return await self._db.write(work)
+
+    async def pending_orders(self, connection_id: str) -> list[OrderRecord]:
+        cid = uuid.UUID(connection_id)
+
+        def work(session: Session) -> list[OrderRecord]:
+            query = select(OrderRecord).where(
+                OrderRecord.connection_id == cid, OrderRecord.status == "pending"
+            )
+            return list(session.exec(query.order_by(col(OrderRecord.created_at))))
+
+        return await self._db.read(work)
+
+    async def orders(self, position_id: uuid.UUID) -> list[OrderRecord]:
+        def work(session: Session) -> list[OrderRecord]:
+            query = select(OrderRecord).where(OrderRecord.position_id == position_id)
+            return list(session.exec(query.order_by(col(OrderRecord.created_at))))
+
+        return await self._db.read(work)

@@ -1,0 +1,83 @@
+"""Protobuf forms of positions, their stream, and the engines' progression."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from cts.engine.v1 import engine_pb2 as pb
+
+from server.engine.book import PositionView
+from server.engine.status import EngineStatus
+from server.rpc.engine_messages import metrics_message, trading_message
+from server.rpc.messages import decimal_text, stream_message, timestamp
+from server.streams.watch import StreamItem
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else decimal_text(value)
+
+
+def position_message(position: PositionView) -> pb.Position:
+    state = position.state
+    message = pb.Position(
+        id=str(position.id),
+        connection_id=position.connection_id,
+        mode=position.mode.value,
+        set_id=position.set_id,
+        symbol=position.symbol,
+        side="long" if state.side > 0 else "short",
+        status=position.status.value,
+        quantity=decimal_text(state.quantity),
+        average_price=decimal_text(state.average_price),
+        entry_price=decimal_text(state.entry_price),
+        order_value=decimal_text(state.order_value),
+        best_price=decimal_text(state.best_price),
+        adds=state.adds,
+        trailing_armed=state.trailing_armed,
+        fees=decimal_text(position.fees),
+        mark_price=_text(position.mark_price),
+        unrealized_pnl=_text(position.unrealized_pnl),
+        exit_price=_text(position.exit_price),
+        realized_pnl=_text(position.realized_pnl),
+        close_reason=position.close_reason or "",
+        follows="" if position.follows is None else str(position.follows),
+        opened_at=timestamp(position.opened_at),
+    )
+    if position.closed_at is not None:
+        message.closed_at.CopyFrom(timestamp(position.closed_at))
+    return message
+
+
+def watch_positions_message(item: StreamItem[PositionView]) -> pb.WatchPositionsResponse:
+    return stream_message(
+        item,
+        pb.WatchPositionsResponse,
+        render=position_message,
+        items_field="positions",
+        item_field="position",
+    )
+
+
+def progression_message(statuses: Sequence[EngineStatus]) -> pb.EngineProgression:
+    message = pb.EngineProgression(
+        engines=[
+            pb.EngineProgress(
+                connection_id=s.connection_id,
+                state=s.state.value,
+                metrics=metrics_message(s.metrics),
+                trading=trading_message(s.trading),
+            )
+            for s in statuses
+        ],
+        cycles=sum(s.metrics.cycles for s in statuses),
+        trades=sum(s.trading.trades for s in statuses),
+        open_pseudo_positions=sum(s.trading.open_pseudo for s in statuses),
+        open_live_positions=sum(s.trading.open_live for s in statuses),
+        realized_pnl=decimal_text(sum((s.trading.realized_pnl for s in statuses), Decimal(0))),
+        unrealized_pnl=decimal_text(sum((s.trading.unrealized_pnl for s in statuses), Decimal(0))),
+    )
+    for row, status in zip(message.engines, statuses, strict=True):
+        if status.started_at is not None:
+            row.started_at.CopyFrom(timestamp(status.started_at))
+    return message
