@@ -18,6 +18,7 @@ from cts.engine.v1 import engine_pb2_grpc
 
 from server.simulator.instruments import ASSETS
 from tests.conftest import TEST_TOKEN, auth, make_settings
+from tests.connections.conftest import Desk
 from tests.support.envoy_process import EnvoyProcess
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
@@ -133,9 +134,9 @@ async def opened_positions(stream: Any, count: int, timeout: float = 30) -> list
             message = await stream.read()
             assert message is not grpc.aio.EOF, "the position stream ended"
             position = message.change.position
-            if message.WhichOneof("event") == "change" and position.status == "open":
-                if position.id not in {p.id for p in opened}:
-                    opened.append(position)
+            fresh = position.id not in {p.id for p in opened}
+            if message.WhichOneof("event") == "change" and position.status == "open" and fresh:
+                opened.append(position)
     return opened
 
 
@@ -242,19 +243,12 @@ async def test_a_server_restart_keeps_every_open_position(tmp_path: Path) -> Non
     try:
         first = ServerThread(settings).start()
         try:
-            envoy = EnvoyProcess(first.settings.model_copy(update={"grpc_port": first.port}))
-            envoy.start()
-            try:
-                http = httpx.Client(
-                    base_url=envoy.base_url,
-                    headers={"authorization": f"Bearer {TEST_TOKEN}"},
-                    timeout=20,
-                )
-                connection_id = connect(http, sim)
-                http.close()
-            finally:
-                envoy.stop()
             async with grpc.aio.insecure_channel(first.target) as channel:
+                desk = Desk(channel, first, sim)
+                made = await desk.connect(
+                    "binance", desk.account("binance"), is_enabled=True, is_active=True
+                )
+                connection_id = made.id
                 trading = Trading(channel, sim)
                 stream = trading.stub.WatchPositions(
                     pb.WatchPositionsRequest(connection_id=connection_id), metadata=auth()
