@@ -12,10 +12,13 @@
     /proc. Reports the CPU share of one core, memory per engine (RSS growth / engines, from
     before the engines to the end), and the p99 of the engines' cycle durations.
 
-What the engines do per cycle today: the shared feed's prices close the current bar and the
-preset's indications are computed for all of the engine's symbols. Positions and strategies
-are not in the cycle yet, so these figures are a floor for the finished engine. Timings are
-reported, never asserted.
+What the engines do per cycle: the shared feed's prices close the current bar, the preset's
+indications are computed for all of the engine's symbols, and the pseudo book manages and opens
+positions for all six parameter sets (entry/strategy) on every symbol — each fill stored and
+streamed at once, open positions re-marked and their running state stored every 5 s. The
+simulator's random walk makes the entries fire, so positions open and close during the run;
+the report gives how many. (No live trading: live orders are exchange-bound, not CPU-bound.)
+Timings are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -132,7 +135,11 @@ async def engines_run(count: int, symbols: int, seconds: float) -> dict[str, flo
             )
             mine = [e for e in listed.engines if e.state in ("running", "paused")]
             p99s = sorted(e.metrics.cycle_p99_ms for e in mine)
+            strategy_p99s = sorted(e.metrics.strategy_p99_ms for e in mine)
             cycles = sum(e.metrics.cycles for e in mine)
+            progression = await engines.GetEngineProgression(
+                epb.GetEngineProgressionRequest(), metadata=AUTH
+            )
         return {
             "ready_seconds": ready,
             "cpu_share": (cpu1 - cpu0) / (wall1 - wall0),
@@ -142,6 +149,12 @@ async def engines_run(count: int, symbols: int, seconds: float) -> dict[str, flo
             "cycle_p99_median_ms": p99s[len(p99s) // 2] if p99s else 0.0,
             "cycles": float(cycles),
             "engines": float(len(mine)),
+            "strategy_p99_max_ms": strategy_p99s[-1] if strategy_p99s else 0.0,
+            "trades": float(progression.trades),
+            "open_positions": float(progression.open_pseudo_positions),
+            "closed_positions": float(
+                sum(e.trading.closed_pseudo_positions for e in progression.engines)
+            ),
         }
     finally:
         server.stop()
@@ -174,7 +187,12 @@ def main() -> None:
     print(f"    cycle p99 (worst)      {figures['cycle_p99_max_ms']:.2f} ms (target <= 100 ms)")
     print(f"    cycle p99 (median)     {figures['cycle_p99_median_ms']:.2f} ms")
     print(f"    memory per engine      {figures['rss_per_engine_mb']:.2f} MB (target <= 5 MB)")
+    print(f"    strategy cycle p99     {figures['strategy_p99_max_ms']:.2f} ms (worst engine)")
     print(f"    server RSS             {figures['rss_mb']:.0f} MB; cycles {int(figures['cycles'])}")
+    print(
+        f"    pseudo positions       {int(figures['open_positions'])} open, "
+        f"{int(figures['closed_positions'])} closed, {int(figures['trades'])} fills"
+    )
 
 
 if __name__ == "__main__":

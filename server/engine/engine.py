@@ -47,7 +47,7 @@ from server.engine.status import (
     Timing,
     TradingMetrics,
 )
-from server.engine.store import PositionStore
+from server.engine.store import PositionStore, PositionWriter
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError
 from server.exchange.model import Ticker
@@ -139,6 +139,8 @@ class Engine:
         self._closed_before = {"pseudo": 0, "live": 0}
         self._marked_at = 0.0
         self._saved: dict[Any, Any] = {}  # position id -> state last stored
+        self._writer = PositionWriter(parts.store, parts.publish_position)
+        self._optimal: tuple[str, ...] = ()
         self.status = EngineStatus(connection_id, updated_at=datetime.now(UTC))
 
     # -- commands (idempotent) ----------------------------------------------------------------
@@ -177,7 +179,7 @@ class Engine:
             await self._close_positions()
         if self.desk is not None:
             await self.desk.stop()
-        await self._flush(force=True)
+        await self.flush()
         self._set(state=EngineState.STOPPED, desired=desired, retry_at=None, error="")
 
     def held(self, position_id: Any) -> PositionView | None:
@@ -261,6 +263,7 @@ class Engine:
             access=self._parts.access,
             store=store,
             publish=self._parts.publish_position,
+            changed=self._live_changed,
             retry_seconds=self._parts.live_retry_seconds,
         )
         self.desk.restore([p for p in positions if p.mode == "live"])
@@ -290,11 +293,11 @@ class Engine:
                     self._realtime.add(started)
                     self._publish_metrics(stale=True)
                     continue
-                await self._cycle(target, bars, round_, started)
+                self._cycle(target, bars, round_, started)
         finally:
             subscription.close()
 
-    async def _cycle(self, target: Target, bars: Bars, round_: PriceRound, started: float) -> None:
+    def _cycle(self, target: Target, bars: Bars, round_: PriceRound, started: float) -> None:
         prices = round_.prices
         book, desk = self.book, self.desk
         assert book is not None and desk is not None
@@ -306,23 +309,26 @@ class Engine:
 
         strategy_started = time.perf_counter()
         self._prices.update({symbol: ticker.last for symbol, ticker in prices.items()})
-        optimal = book.optimal(preset.optimal)
+        optimal = self._optimal = book.optimal(preset.optimal)
         signals = _with_optimal(signals, optimal)
         fills = book.step(self._prices, signals, opening=self.status.state is EngineState.RUNNING)
         desk.follow(fills, optimal, self._allowance(target))
         self._strategy.add(strategy_started)
         if fills:
-            await self._parts.store.save([f.position for f in fills])
-            for fill in fills:
-                self._saved[fill.position.id] = fill.position.state
-                self._parts.publish_position(fill.position)
-        await self._flush()
+            self._writer.put([f.position for f in fills], announce=True)
+            self._saved.update({f.position.id: f.position.state for f in fills})
+        self._mark()
         self._realtime.add(started)
         self._publish_metrics(stale=False, signals=signals, optimal=optimal)
 
-    async def _flush(self, *, force: bool = False) -> None:
+    async def flush(self) -> None:
+        """Wait until every position change so far is stored (and announced)."""
+        self._mark(force=True)
+        await self._writer.flush()
+
+    def _mark(self, *, force: bool = False) -> None:
         """Every ``mark_seconds``: stream open positions re-marked at the last prices, and store
-        those whose running state (best price, trailing stop) changed since stored."""
+        (behind the cycle) those whose running state (best price, trailing stop) changed."""
         now = time.monotonic()
         if self.book is None or (not force and now - self._marked_at < self._parts.mark_seconds):
             return
@@ -336,7 +342,7 @@ class Engine:
                     marked.append(live)
         changed = [p for p in self.book.open.values() if self._saved.get(p.id) != p.state]
         if changed:
-            await self._parts.store.save(changed)
+            self._writer.put(changed, announce=False)
             self._saved.update({p.id: p.state for p in changed})
         for position in marked:
             self._parts.publish_position(position)
@@ -353,9 +359,7 @@ class Engine:
             tickers = await self._parts.access.call(target, lambda a: a.tickers(symbols))
             self._prices.update({s: t.last for s, t in tickers.items()})
         fills = self.book.close_all(self._prices, Reason.ENGINE_STOP)
-        await self._parts.store.save([f.position for f in fills])
-        for fill in fills:
-            self._parts.publish_position(fill.position)
+        self._writer.put([f.position for f in fills], announce=True)
         if target.credentials is not None and self.desk.positions:
             if not self.desk.running:
                 await self.desk.start(target)
@@ -429,6 +433,11 @@ class Engine:
             optimal_sets=optimal,
             last_live_error=desk.last_error,
         )
+
+    def _live_changed(self) -> None:
+        """A live order's outcome is known: its counts and positions go out at once."""
+        if self.book is not None and self.desk is not None:
+            self._set(trading=self._trading(self._optimal))
 
     def _allowance_on(self) -> bool:
         view = self._connection()

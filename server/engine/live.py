@@ -82,12 +82,14 @@ class LiveDesk:
         access: ExchangeAccess,
         store: PositionStore,
         publish: Callable[[PositionView], None],
+        changed: Callable[[], None] = lambda: None,
         retry_seconds: float = 0.5,
     ) -> None:
         self.connection_id = connection_id
         self._access = access
         self._store = store
         self._publish = publish
+        self._changed = changed  # told after every order's outcome
         self._retry_seconds = retry_seconds
         self.positions: dict[uuid.UUID, PositionView] = {}  # by the pseudo position followed
         self._reserved = Decimal(0)  # notional of opens and adds queued, not yet filled
@@ -367,11 +369,13 @@ class LiveDesk:
         self.failed_orders += 1
         self.last_error = reason
         await self._store.update_order(order.id, status="failed", error=reason[:300])
+        self._changed()
         return None, True
 
     async def _save(self, position: PositionView) -> None:
         await self._store.save([position])
         self._publish(position)
+        self._changed()
 
     # -- reconciliation -----------------------------------------------------------------------
 

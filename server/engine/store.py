@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from server.engine.book import Mode, PositionView, Status
@@ -16,6 +19,7 @@ from server.engine.strategies import Position, Side
 from server.storage.database import Database
 
 MAX_PAGE = 1000
+log = logging.getLogger("cts.engine.store")
 
 
 def view_of(record: PositionRecord) -> PositionView:
@@ -89,19 +93,109 @@ def _new_record(view: PositionView) -> PositionRecord:
     )
 
 
+def _row(record: PositionRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in PositionRecord.model_fields}
+
+
+def _changes(view: PositionView) -> dict[str, Any]:
+    """The columns a position's life changes, with its id (for a bulk update)."""
+    state = view.state
+    return {
+        "id": view.id,
+        "status": view.status.value,
+        "quantity": state.quantity,
+        "average_price": state.average_price,
+        "entry_price": state.entry_price,
+        "order_value": state.order_value,
+        "best_price": state.best_price,
+        "adds": state.adds,
+        "trailing_armed": state.trailing_armed,
+        "fees": view.fees,
+        "exit_price": view.exit_price,
+        "realized_pnl": view.realized_pnl,
+        "close_reason": view.close_reason,
+        "closed_at": view.closed_at,
+        "updated_at": datetime.now(UTC),
+    }
+
+
+class PositionWriter:
+    """Writes one engine's positions behind its cycle, in order, coalesced.
+
+    ``put`` never waits: the positions join the pending set (a later state of the same position
+    replaces the earlier one) and one task writes whatever is pending in one transaction, again
+    and again until nothing is. A cycle so never waits for the database. Every change put with
+    ``announce`` (each one, in order, also those a later state replaced in storage) is handed to
+    ``stored`` once the write that covers it is done, so a stream never shows a position that
+    storage does not hold. ``flush`` waits until everything put so far is stored.
+    """
+
+    def __init__(self, store: PositionStore, stored: Callable[[PositionView], None]) -> None:
+        self._store = store
+        self._stored = stored
+        self._pending: dict[uuid.UUID, PositionView] = {}
+        self._announcements: list[PositionView] = []
+        self._task: asyncio.Task[None] | None = None
+        self.failures = 0
+
+    def put(self, views: Sequence[PositionView], *, announce: bool) -> None:
+        for view in views:
+            self._pending[view.id] = view
+        if announce:
+            self._announcements.extend(views)
+        if self._pending and (self._task is None or self._task.done()):
+            self._task = asyncio.ensure_future(self._drain())
+
+    async def flush(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        if self._pending:  # the last write failed: try once more, in the caller's task
+            await self._write()
+
+    async def _drain(self) -> None:
+        while self._pending:
+            try:
+                await self._write()
+            except Exception:
+                self.failures += 1
+                log.exception("storing positions failed; kept for the next write")
+                return
+
+    async def _write(self) -> None:
+        batch, self._pending = self._pending, {}
+        announced, self._announcements = self._announcements, []
+        try:
+            await self._store.save(list(batch.values()))
+        except BaseException:
+            self._pending = {**batch, **self._pending}
+            self._announcements = announced + self._announcements
+            raise
+        for view in announced:
+            self._stored(view)
+
+
 class PositionStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def save(self, views: Sequence[PositionView]) -> None:
-        """Insert or update positions, in one transaction."""
+        """Insert or update positions, in one transaction (bulk statements: one lookup of the
+        ids, one multi-row insert, one multi-row update by primary key)."""
         if not views:
             return
+        latest = {view.id: view for view in views}  # the last state of each wins
 
         def work(session: Session) -> None:
-            for view in views:
-                record = session.get(PositionRecord, view.id)
-                session.add(_new_record(view) if record is None else _fill_record(record, view))
+            ids = list(latest)
+            existing = set(
+                session.exec(select(PositionRecord.id).where(col(PositionRecord.id).in_(ids)))
+            )
+            fresh = [_row(_new_record(v)) for i, v in latest.items() if i not in existing]
+            changed = [_changes(v) for i, v in latest.items() if i in existing]
+            if fresh:
+                session.execute(insert(PositionRecord), fresh)
+            if changed:
+                session.execute(update(PositionRecord), changed)
 
         await self._db.write(work)
 

@@ -223,6 +223,7 @@ async def test_a_scripted_price_path_makes_exactly_the_expected_pseudo_trades(
     symbol = await bench.running(engine)
 
     await bench.prices(symbol, PATH)
+    await engine.flush()
 
     store = PositionStore(bench.book.db)
     stored = await store.find(connection_id=connection_id, status=None, mode=None, limit=100)
@@ -258,6 +259,7 @@ async def test_pause_manages_open_positions_and_opens_nothing(bench: Bench) -> N
     engine.run(Desired.PAUSED)
 
     await bench.prices(symbol, ["104", "103.4", "102"])  # trailing stop at 103.4; no re-open
+    await engine.flush()
 
     store = PositionStore(bench.book.db)
     stored = await store.find(connection_id=engine.connection_id, status=None, mode=None, limit=9)

@@ -1,23 +1,39 @@
 """The Live trading page with NiceGUI's simulated user, against a real server running engines on
-connections to a real exchange simulator."""
+connections to a real exchange simulator.
+
+Every simulated asset is held flat at 100 before an engine loads (flat history: no signal fires,
+no position opens by chance). A test that wants a position moves one asset to 102: with the
+default preset and flat history, the trend entry then fires long on that symbol (Direction
+``0.15 * 2 / 102`` = 0.29 % > 0.2 %, Active), and the only set, trend/trailing, opens one pseudo
+position at ``102 * 1.0005 = 102.051`` that neither its stop-loss nor its take-profit closes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
+from cts.engine.v1 import engine_pb2 as epb
+from cts.engine.v1 import engine_pb2_grpc
 from nicegui import ui
+from nicegui.elements.mixins.disableable_element import DisableableElement
 from nicegui.testing.user import User
 
+from server.simulator.instruments import ASSETS
 from tests.conftest import auth
+from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 from tests.webui.conftest import Stub, simulated
 from tests.webui.test_dashboard import sign_in
+from webui.components.status import money
 
 # `should_see` tries every 0.1 s; an engine walks its stages against the simulator first.
 WAIT = 200
+EngineStub = engine_pb2_grpc.EngineServiceStub
 
 
 @pytest.fixture
@@ -30,7 +46,31 @@ def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
         "engine_history_bars": 60,
         "engine_cycle_seconds": 0.2,
         "engine_retry_seconds": 0.5,
+        "engine_sets": "trend/trailing",
+        "engine_mark_seconds": 0.5,
     }
+
+
+def hold_prices(sim: SimulatorThread, price: str, bases: list[str] | None = None) -> None:
+    """Hold the simulator's assets (all, or ``bases``) at ``price`` from now on."""
+
+    def hold() -> None:
+        for base in bases or [asset.code for asset in ASSETS]:
+            sim.simulator.prices.set_price(base, price)
+
+    sim.call(hold)
+
+
+@pytest.fixture(autouse=True)
+def flat_market(sim: SimulatorThread) -> None:
+    hold_prices(sim, "100")
+
+
+@pytest.fixture
+async def engines(dashboard_server: ServerThread) -> AsyncIterator[EngineStub]:
+    """EngineService of the dashboard's server, to check what the page shows."""
+    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
+        yield EngineStub(channel)
 
 
 async def open_page(user: User) -> None:
@@ -69,8 +109,58 @@ async def state_is(user: User, state: str, retries: int = WAIT) -> None:
 
 def enabled(user: User, command: str) -> bool:
     button = user.find(marker=f"engine-{command}").elements.pop()
-    assert isinstance(button, ui.button)
+    assert isinstance(button, DisableableElement)
     return button.enabled
+
+
+async def until(check: Callable[[], bool], what: str, retries: int = WAIT) -> None:
+    """Wait until ``check()`` holds for what the page shows (kept live by the streams)."""
+    for _ in range(retries):
+        if check():
+            return
+        await asyncio.sleep(0.1)  # as `should_see` retries
+    raise AssertionError(f"never saw {what}")
+
+
+def chart_series(user: User) -> list[list[list[Any]]]:
+    chart = user.find(marker="pnl-chart").elements.pop()
+    assert isinstance(chart, ui.echart)
+    return [list(series["data"]) for series in chart.options["series"]]
+
+
+async def positions_of(engines: EngineStub, connection_id: str) -> list[epb.Position]:
+    listed = await engines.ListPositions(
+        epb.ListPositionsRequest(connection_id=connection_id), metadata=auth()
+    )
+    return list(listed.positions)
+
+
+async def running_with_signals(
+    user: User, stub: Stub, sim: SimulatorThread, engines: EngineStub, name: str
+) -> tuple[pb.Connection, list[str]]:
+    """A simulated connection whose engine runs, picked on the page once its signals show;
+    the connection and the engine's symbols."""
+    made = await simulated(stub, sim, name, is_enabled=True, is_active=True)
+    await open_page(user)
+    await pick(user, name)
+    await state_is(user, "running")
+    status = await engines.GetEngineStatus(
+        epb.GetEngineStatusRequest(connection_id=made.id), metadata=auth()
+    )
+    assert len(status.symbols) == 3
+    for symbol in status.symbols:  # one row per symbol, from the engine stream
+        await user.should_see(marker="signals-table", content=symbol, retries=WAIT)
+    return made, list(status.symbols)
+
+
+async def position_opens(user: User, sim: SimulatorThread, symbol: str) -> None:
+    """Move ``symbol`` to 102 and wait for its pseudo position on the page."""
+    hold_prices(sim, "102", [symbol.split("/")[0]])
+    await user.should_see(
+        marker="positions-pseudo-open",
+        content=[symbol, "trend/trailing", "long", "102.051"],
+        retries=WAIT,
+    )
 
 
 async def test_an_engine_runs_live_and_obeys_its_buttons(
@@ -188,3 +278,88 @@ async def test_a_failing_engine_shows_its_error_and_next_retry(
     await state_is(user, "stopped")
     with user.scope(marker="engine-panel"):
         await user.should_not_see(marker="engine-error", retries=WAIT)
+
+
+async def test_signals_a_pseudo_position_and_stop_and_close(
+    user: User, stub: Stub, sim: SimulatorThread, engines: EngineStub
+) -> None:
+    made, symbols = await running_with_signals(user, stub, sim, engines, "Sim trader")
+    # Flat market: no side anywhere, nothing active, nothing open.
+    await user.should_see(marker="signals-table", content="none · 0.00 %")
+    await user.should_not_see(marker="signals-table", content="long")
+    await user.should_see(marker="summary-open-pseudo", content="0")
+    await user.should_see(marker="summary-live-trading", content="live trading off")
+    symbol = symbols[0]
+
+    await position_opens(user, sim, symbol)
+    await user.should_see(marker="signals-table", content="long · 0.29 %", retries=WAIT)
+    await user.should_not_see(marker="positions-live-open", content=symbol)
+    await user.should_not_see(marker="positions-live-closed", content=symbol)
+    await user.should_see(marker="positions-tab-pseudo", content="1 open · 0 closed")
+    await user.should_see(marker="positions-tab-live", content="0 open · 0 closed")
+    await user.should_see(marker="summary-open-pseudo", content="1", retries=WAIT)
+    await user.should_see(marker="summary-trades", content="1", retries=WAIT)
+    assert chart_series(user) == [[], []]
+    (opened,) = await positions_of(engines, made.id)
+    assert (opened.mode, opened.status, opened.symbol) == ("pseudo", "open", symbol)
+
+    # Stop and close: asked first; cancelled, nothing happens.
+    user.find(marker="engine-stop-close").click()
+    await user.should_see("Stop Sim trader and close its positions?")
+    await user.should_see("Open now: 1 pseudo and 0 live.")
+    user.find(marker="confirm-cancel").click()
+    await user.should_not_see(marker="confirm-dialog")
+    await state_is(user, "running")
+
+    user.find(marker="engine-stop-close").click()
+    await user.should_see(marker="confirm-dialog")
+    user.find(marker="confirm-ok").click()
+    await user.should_see("Sim trader: engine stopped, its positions closed", retries=WAIT)
+    await state_is(user, "stopped")
+    (closed,) = await positions_of(engines, made.id)
+    assert (closed.id, closed.status, closed.close_reason) == (opened.id, "closed", "engine_stop")
+    # Closed at the last price moved against the sell by the slippage: 102 * 0.9995.
+    assert closed.exit_price == "101.949"
+    await user.should_see(
+        marker="positions-pseudo-closed",
+        content=[symbol, "Engine stop", "101.949", money(closed.realized_pnl)],
+        retries=WAIT,
+    )
+    await user.should_not_see(marker="positions-pseudo-open", content=symbol)
+    await user.should_not_see(marker="positions-live-closed", content=symbol)
+    await user.should_see(marker="positions-tab-pseudo", content="0 open · 1 closed")
+    # The chart: one pseudo point at the closing time, the running total of realised PnL.
+    point = [closed.closed_at.ToMilliseconds(), float(closed.realized_pnl)]
+    await until(lambda: chart_series(user) == [[point], []], f"the chart at {point}")
+
+
+async def test_stop_keeps_positions_open_and_a_stopped_engine_can_still_close_them(
+    user: User, stub: Stub, sim: SimulatorThread, engines: EngineStub
+) -> None:
+    made, symbols = await running_with_signals(user, stub, sim, engines, "Sim keeper")
+    await position_opens(user, sim, symbols[1])
+
+    user.find(marker="engine-stop").click()  # the face of the button: plain stop
+    await user.should_see("Sim keeper: engine stopped", retries=WAIT)
+    await state_is(user, "stopped")
+    assert [p.status for p in await positions_of(engines, made.id)] == ["open"]
+    await user.should_see(marker="positions-pseudo-open", content=symbols[1])
+    # Stopped with an open position: only "Stop and close" is left to do.
+    assert (enabled(user, "stop"), enabled(user, "stop-keep"), enabled(user, "stop-close")) == (
+        True,
+        False,
+        True,
+    )
+
+    user.find(marker="engine-stop-close").click()
+    await user.should_see("Open now: 1 pseudo and 0 live.")
+    user.find(marker="confirm-ok").click()
+    await user.should_see("Sim keeper: engine stopped, its positions closed", retries=WAIT)
+    await user.should_see(
+        marker="positions-pseudo-closed", content=[symbols[1], "Engine stop"], retries=WAIT
+    )
+    await user.should_not_see(marker="positions-pseudo-open", content=symbols[1])
+    assert [(p.status, p.close_reason) for p in await positions_of(engines, made.id)] == [
+        ("closed", "engine_stop")
+    ]
+    await until(lambda: not enabled(user, "stop"), "Stop disabled with nothing left to close")
