@@ -4,7 +4,9 @@ A :class:`ConnectionFeed` holds the connections one token may see. It runs one
 ``WatchConnections`` stream for all the browser tabs of that token, resumes after the last
 revision when the stream breaks, and re-emits every update on a NiceGUI :class:`Event` that
 pages subscribe to. Connection health and rate-limit usage arrive on it too (the ``health`` field).
-An :class:`EngineFeed` does the same for the engines, with ``WatchEngines``.
+An :class:`EngineFeed` does the same for the engines, with ``WatchEngines``, and a
+:class:`PositionFeed` for one connection's positions, with ``WatchPositions`` (the server filters
+by the connection, so each connection gets its own snapshot of recent closed positions).
 
 A :class:`TestRunWatch` follows the connection tests that one action (a test, a batch test)
 starts, for as long as that action runs. Nothing here polls.
@@ -197,6 +199,73 @@ class EngineFeed(StreamFeed):
                 self.updated.emit(EngineUpdate(UpdateKind.UPSERT, engine))
 
 
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    kind: UpdateKind
+    position: engine_pb.Position | None = None
+
+
+class PositionFeed(StreamFeed):
+    """One connection's positions, from ``WatchPositions`` filtered by the server: the open ones
+    (re-marked every few seconds) and the recently closed ones, pseudo and live, each fill as it
+    happens. At most :attr:`closed_kept` closed positions are held: the oldest closed go first.
+    """
+
+    name = "position-feed"
+    closed_kept = 1000
+
+    def __init__(self, backend: Backend, token: str, connection_id: str) -> None:
+        super().__init__(backend, token)
+        self.connection_id = connection_id
+        self.positions: dict[str, engine_pb.Position] = {}
+        self.synced = False  # a snapshot has arrived
+        self.updated: Event[PositionUpdate] = Event()
+
+    def select(self, mode: str, status: str) -> list[engine_pb.Position]:
+        """The positions of a mode (pseudo, live) and status (open, closed): open ones newest
+        opened first, closed ones newest closed first."""
+        chosen = [p for p in self.positions.values() if p.mode == mode and p.status == status]
+        if status == "closed":
+            chosen.sort(key=lambda p: (p.closed_at.ToNanoseconds(), p.id), reverse=True)
+        else:
+            chosen.sort(key=lambda p: (p.opened_at.ToNanoseconds(), p.id), reverse=True)
+        return chosen
+
+    def _watch(self) -> AsyncIterator[engine_pb.WatchPositionsResponse]:
+        return self._backend.engines.WatchPositions(  # type: ignore[no-any-return]
+            engine_pb.WatchPositionsRequest(
+                connection_id=self.connection_id, resume_revision=self.revision
+            ),
+            metadata=auth_metadata(self._token),
+            wait_for_ready=True,
+        )
+
+    def _apply(self, message: engine_pb.WatchPositionsResponse) -> None:
+        event = message.WhichOneof("event")
+        if event == "snapshot":
+            self.positions = {p.id: p for p in message.snapshot.positions}
+            self.synced = True
+            self._trim()
+            self.updated.emit(PositionUpdate(UpdateKind.RESET))
+        elif event == "change":
+            position = message.change.position
+            if message.change.type == stream_pb2.CHANGE_TYPE_REMOVED:
+                self.positions.pop(position.id, None)
+                self.updated.emit(PositionUpdate(UpdateKind.REMOVE, position))
+            else:
+                self.positions[position.id] = position
+                if position.status == "closed":
+                    self._trim()
+                self.updated.emit(PositionUpdate(UpdateKind.UPSERT, position))
+
+    def _trim(self) -> None:
+        closed = [p for p in self.positions.values() if p.status == "closed"]
+        if len(closed) > self.closed_kept:
+            closed.sort(key=lambda p: (p.closed_at.ToNanoseconds(), p.id))
+            for position in closed[: len(closed) - self.closed_kept]:
+                del self.positions[position.id]
+
+
 class TestRunWatch:
     """The connection tests that start after :meth:`open`, from one ``WatchConnectionTests``.
 
@@ -289,12 +358,14 @@ class TestRunWatch:
 
 
 class Feeds:
-    """One :class:`ConnectionFeed` and one :class:`EngineFeed` per token in use."""
+    """One :class:`ConnectionFeed` and one :class:`EngineFeed` per token in use, and one
+    :class:`PositionFeed` per token and connection looked at."""
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self._connections: dict[str, ConnectionFeed] = {}
         self._engines: dict[str, EngineFeed] = {}
+        self._positions: dict[tuple[str, str], PositionFeed] = {}
 
     def connections(self, token: str) -> ConnectionFeed:
         feed = self._connections.get(token)
@@ -308,9 +379,22 @@ class Feeds:
             feed = self._engines[token] = EngineFeed(self._backend, token)
         return feed
 
+    def positions(self, token: str, connection_id: str) -> PositionFeed:
+        feed = self._positions.get((token, connection_id))
+        if feed is None:
+            feed = self._positions[(token, connection_id)] = PositionFeed(
+                self._backend, token, connection_id
+            )
+        return feed
+
     async def close(self) -> None:
-        feeds: list[StreamFeed] = [*self._connections.values(), *self._engines.values()]
+        feeds: list[StreamFeed] = [
+            *self._connections.values(),
+            *self._engines.values(),
+            *self._positions.values(),
+        ]
         for feed in feeds:
             await feed.close()
         self._connections.clear()
         self._engines.clear()
+        self._positions.clear()

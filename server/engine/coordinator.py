@@ -235,7 +235,8 @@ class Coordinator:
     def watch_positions(
         self, *, connection_id: str | None, resume_revision: int = 0
     ) -> AsyncIterator[StreamItem[PositionView]]:
-        """Open positions (with marks) and the last day's closed ones, then every change."""
+        """Open positions (with marks) and the 200 most recently opened closed ones (pseudo and
+        live together), then every change."""
         wanted = (
             str(parse_connection_id(connection_id, field="connection_id"))
             if connection_id

@@ -180,7 +180,10 @@ class Engine:
         if self.desk is not None:
             await self.desk.stop()
         await self.flush()
-        self._set(state=EngineState.STOPPED, desired=desired, retry_at=None, error="")
+        final: dict[str, Any] = {}
+        if self.book is not None and self.desk is not None:
+            final["trading"] = self._trading(self._optimal)  # after any closing
+        self._set(state=EngineState.STOPPED, desired=desired, retry_at=None, error="", **final)
 
     def held(self, position_id: Any) -> PositionView | None:
         """An open position of this engine as it holds it now (with its last mark)."""
@@ -231,6 +234,8 @@ class Engine:
             stages=(),
             retry_at=None,
             metrics=CycleMetrics(),
+            trading=TradingMetrics(),
+            signals=MappingProxyType({}),
         )
 
         def progress(stages: tuple[StageProgress, ...]) -> None:

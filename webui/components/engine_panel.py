@@ -4,11 +4,17 @@ commands, the loading stages with their progress, its symbols and its cycle metr
 :meth:`EnginePanel.update` is called with every status the engine stream delivers (a running
 engine's metrics change every cycle), so everything is updated in place. The commands' replies
 are not shown: the stream brings the same change.
+
+Stop is a split button: its face stops the engine and leaves the positions open (the engine
+manages them again when it runs); its menu offers that and "Stop and close positions", which
+closes every open position first (the page asks for confirmation). Closing also works on a
+stopped engine that still has open positions, so the menu stays available while there are any.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from cts.connection.v1 import connection_pb2 as cpb
 from cts.engine.v1 import engine_pb2 as pb
@@ -23,25 +29,41 @@ from webui.components.status import (
     words,
 )
 
-Command = Callable[[str], Awaitable[None]]  # "start", "pause", "resume" or "stop"
+Command = Callable[[str], Awaitable[None]]  # "start", "pause", "resume", "stop", "stop_close"
 COMMANDS = (
     ("start", "Start", "play_arrow", "positive"),
     ("pause", "Pause", "pause", "orange"),
     ("resume", "Resume", "play_circle", "primary"),
-    ("stop", "Stop", "stop", "negative"),
+)
+STOP_CHOICES = (  # command, marker, label, caption
+    (
+        "stop",
+        "engine-stop-keep",
+        "Stop",
+        "Open positions stay open; the engine manages them when it runs again",
+    ),
+    (
+        "stop_close",
+        "engine-stop-close",
+        "Stop and close positions…",
+        "Close every open position first: pseudo at the last prices, live by market orders",
+    ),
 )
 FINISHED = ("done", "skipped")
 
 
-def allowed(status: pb.EngineStatus) -> dict[str, bool]:
-    """The commands that change something for an engine in this state (the server has the last
-    word: Start on a connection that is not enabled and active is refused with its reason)."""
+def allowed(status: pb.EngineStatus, open_positions: int = 0) -> dict[str, bool]:
+    """The commands that change something for an engine in this state and with this many open
+    positions (the server has the last word: Start on a connection that is not enabled and
+    active is refused with its reason)."""
     state, desired = status.state, status.desired
+    stop = not (state == "stopped" and desired == "stopped")
     return {
         "start": state == "stopped" or desired == "stopped",
         "pause": desired == "running" and state in ("starting", "running", "error"),
         "resume": desired == "paused" and state != "stopped",
-        "stop": not (state == "stopped" and desired == "stopped"),
+        "stop": stop,
+        "stop_close": stop or open_positions > 0,
     }
 
 
@@ -96,7 +118,9 @@ class Metric:
 
 class EnginePanel:
     def __init__(self, on_command: Command) -> None:
+        self._on_command = on_command
         self._stages: dict[str, StageRow] = {}
+        self._allowed: dict[str, bool] = {}
         with ui.card().classes("w-full gap-3").mark("engine-panel") as self.card:
             with ui.row().classes("w-full items-center gap-3"):
                 self.name = ui.label().classes("text-lg font-semibold").mark("engine-name")
@@ -104,7 +128,7 @@ class EnginePanel:
                 self.desired = ui.label().classes("text-sm text-gray-600").mark("engine-desired")
                 self.since = ui.label().classes("text-sm text-gray-500").mark("engine-since")
             with ui.row().classes("w-full items-center gap-2"):
-                self.buttons = {
+                self.buttons: dict[str, Any] = {
                     name: ui.button(
                         label, icon=icon, on_click=lambda _, name=name: on_command(name)
                     )
@@ -112,6 +136,20 @@ class EnginePanel:
                     .mark(f"engine-{name}")
                     for name, label, icon, color in COMMANDS
                 }
+                self.stop = (
+                    ui.dropdown_button(
+                        "Stop", icon="stop", split=True, auto_close=True, on_click=self._stop
+                    )
+                    .props("outline color=negative")
+                    .mark("engine-stop")
+                )
+                with self.stop:
+                    for name, marker, label, caption in STOP_CHOICES:
+                        item = ui.item(on_click=lambda _, name=name: on_command(name))
+                        with item.mark(marker), ui.item_section():
+                            ui.item_label(label)
+                            ui.item_label(caption).props("caption")
+                        self.buttons[name] = item
             self.hint = ui.label().classes("text-sm text-orange-9").mark("engine-hint")
             self.error = (
                 ui.label().classes("w-full text-sm text-negative font-medium").mark("engine-error")
@@ -129,7 +167,16 @@ class EnginePanel:
                 ui.label("Symbols").classes("text-xs uppercase text-gray-500")
                 self.symbols = ui.label().classes("text-sm").mark("engine-symbols")
 
-    def update(self, connection: cpb.Connection, status: pb.EngineStatus) -> None:
+    async def _stop(self) -> None:
+        """The face of Stop: stop, or (the engine is stopped, positions are open) the choices."""
+        if self._allowed.get("stop"):
+            await self._on_command("stop")
+        else:
+            self.stop.open()
+
+    def update(
+        self, connection: cpb.Connection, status: pb.EngineStatus, open_positions: int = 0
+    ) -> None:
         self.name.set_text(connection.name)
         if self.state.text != status.state:
             self.state.set_text(status.state)
@@ -140,8 +187,10 @@ class EnginePanel:
             if status.HasField("started_at") and status.state in ("running", "paused")
             else ""
         )
-        for name, enabled in allowed(status).items():
+        self._allowed = allowed(status, open_positions)
+        for name, enabled in self._allowed.items():
             self.buttons[name].set_enabled(enabled)
+        self.stop.set_enabled(self._allowed["stop"] or self._allowed["stop_close"])
         self._hint(connection)
         self._error(status)
         self._show_stages(status.stages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from cts.connection.v1 import connection_pb2 as pb
 from google.protobuf import timestamp_pb2
@@ -102,3 +103,32 @@ def words(name: str) -> str:
 def duration(ms: float) -> str:
     """``340`` → ``340 ms``, ``2500`` → ``2.5 s``."""
     return f"{number(ms / 1000)} s" if ms >= 1000 else f"{number(ms)} ms"
+
+
+MONEY_PLACES = Decimal("0.0001")
+
+
+def money(text: str) -> str:
+    """A decimal string of the server (PnL, quote currency) as shown: rounded half-even to four
+    places, with its sign: ``"-0.071412345"`` → ``-0.0714``, ``"2.5"`` → ``+2.5000``; ``""``
+    (unknown) → ``—``. Decimal all the way: no float touches money."""
+    if not text:
+        return "—"
+    try:
+        value = Decimal(text).quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        return text
+    return f"{value:+f}" if value else f"{abs(value):f}"
+
+
+def percent(fraction: float) -> str:
+    """A signal strength (a fraction) as a percentage: ``0.00294`` → ``0.29 %``."""
+    return f"{fraction * 100:.2f} %"
+
+
+SIDES = {1: "long", -1: "short"}
+
+
+def side_word(side: int) -> str:
+    """A signal's side: +1 long, -1 short, 0 none."""
+    return SIDES.get(side, "none")

@@ -1,0 +1,71 @@
+"""Cumulative realised PnL of one connection's closed positions over their closing time, pseudo
+and live as two series.
+
+The sums are Decimal; only the chart's y values are floats. The curve covers the closed
+positions the position stream holds (its snapshot's recent ones, then every close since).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cts.engine.v1 import engine_pb2 as pb
+from nicegui import ui
+
+from webui.components.positions_panel import MODES
+from webui.feeds import PositionFeed
+
+
+def cumulative(closed: list[pb.Position]) -> list[list[Any]]:
+    """``[[closing time in ms, running total of realised PnL], ...]``, oldest close first."""
+    points: list[list[Any]] = []
+    total = Decimal(0)
+    for position in sorted(closed, key=lambda p: (p.closed_at.ToNanoseconds(), p.id)):
+        try:
+            total += Decimal(position.realized_pnl or 0)
+        except InvalidOperation:
+            continue
+        points.append([position.closed_at.ToMilliseconds(), float(total)])
+    return points
+
+
+def options() -> dict[str, Any]:
+    return {
+        "animation": False,
+        "grid": {"left": 56, "right": 24, "top": 48, "bottom": 32},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [label for _, label in MODES], "top": 0, "right": 0},
+        "xAxis": {"type": "time"},
+        "yAxis": {"type": "value", "name": "Realized PnL", "scale": True},
+        "series": [
+            {"name": label, "type": "line", "step": "end", "showSymbol": True, "data": []}
+            for _, label in MODES
+        ],
+    }
+
+
+class PnlChart:
+    def __init__(self) -> None:
+        with ui.card().classes("w-full gap-2").mark("pnl-card") as self.card:
+            ui.label("Realized PnL over time").classes("text-lg font-semibold")
+            self.chart = ui.echart(options()).classes("w-full h-64").mark("pnl-chart")
+            self.empty = ui.label("No closed positions yet").classes("text-sm text-gray-500")
+
+    def series(self) -> dict[str, list[list[Any]]]:
+        """Each mode's points as shown."""
+        return {
+            mode: list(series["data"])
+            for (mode, _), series in zip(MODES, self.chart.options["series"], strict=True)
+        }
+
+    def show(self, feed: PositionFeed | None) -> None:
+        wanted = {
+            mode: cumulative(feed.select(mode, "closed")) if feed else [] for mode, _ in MODES
+        }
+        if wanted == self.series():
+            return
+        for (mode, _), series in zip(MODES, self.chart.options["series"], strict=True):
+            series["data"] = wanted[mode]
+        self.chart.update()
+        self.empty.set_visibility(not any(wanted.values()))

@@ -1,0 +1,81 @@
+"""The latest signals of an engine's symbols, one row per symbol, from its status.
+
+Every status the engine stream delivers carries the signals of its last cycle (empty until the
+first cycle), so the table follows the engine without polling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cts.engine.v1 import engine_pb2 as pb
+from nicegui import ui
+
+from webui.components.data_table import DataTable, column
+from webui.components.status import moment, percent, side_word
+
+COLUMNS = [
+    column("symbol", "Symbol", sortable=True),
+    column("direction", "Direction"),
+    column("move", "Move"),
+    column("active", "Active"),
+    column("active_advanced", "Active advanced"),
+    column("optimal", "Optimal sets"),
+]
+SIDE_CLASSES = {1: "text-positive font-medium", -1: "text-negative font-medium", 0: "text-grey-7"}
+FLAG_CELL = """
+<q-td :props="props">
+  <q-icon :name="props.value == 'yes' ? 'check_circle' : 'radio_button_unchecked'"
+          :color="props.value == 'yes' ? 'positive' : 'grey-5'" size="xs" />
+  <span class="q-ml-xs">{{ props.value }}</span>
+</q-td>
+"""
+
+
+def side_cell(side: int, strength: float) -> str:
+    """``long · 0.29 %``: the side and its strength (strength is shown below the threshold too)."""
+    return f"{side_word(side)} · {percent(strength)}"
+
+
+def signal_row(signals: pb.SymbolSignals) -> dict[str, Any]:
+    return {
+        "symbol": signals.symbol,
+        "direction": side_cell(signals.direction, signals.direction_strength),
+        "direction_class": SIDE_CLASSES.get(signals.direction, ""),
+        "move": side_cell(signals.move, signals.move_strength),
+        "move_class": SIDE_CLASSES.get(signals.move, ""),
+        "active": "yes" if signals.active else "no",
+        "active_advanced": "yes" if signals.active_advanced else "no",
+        "optimal": ", ".join(signals.optimal) or "—",
+    }
+
+
+class SignalsTable:
+    def __init__(self) -> None:
+        with ui.card().classes("w-full gap-2").mark("signals-card") as self.card:
+            with ui.row().classes("w-full items-baseline gap-3"):
+                ui.label("Signals").classes("text-lg font-semibold")
+                self.as_of = ui.label().classes("text-sm text-gray-500").mark("signals-as-of")
+            self.table = (
+                DataTable(rows=[], columns=COLUMNS, row_key="symbol")
+                .props("dense flat hide-bottom")
+                .classes("w-full")
+                .mark("signals-table")
+            )
+            self.table.color("direction", "move")
+            for name in ("active", "active_advanced"):
+                self.table.add_slot(f"body-cell-{name}", FLAG_CELL)
+            self.empty = ui.label(
+                "No signals yet: they come with the engine's first cycle."
+            ).classes("text-sm text-gray-500")
+
+    def update(self, status: pb.EngineStatus) -> None:
+        self.table.show([signal_row(s) for s in status.signals])
+        self.table.set_visibility(bool(status.signals))
+        self.empty.set_visibility(not status.signals)
+        metrics = status.metrics
+        self.as_of.set_text(
+            f"as of the cycle at {moment(metrics.last_cycle_at)}"
+            if status.signals and metrics.HasField("last_cycle_at")
+            else ""
+        )
