@@ -31,7 +31,7 @@ from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
 from server.engine.model import EngineRecord
 from server.engine.status import Desired, EngineState, EngineStatus
-from server.engine.store import PositionStore
+from server.engine.store import MAX_PAGE, PositionStore
 from server.errors import FailedPrecondition, InvalidArgument
 from server.exchange.access import ExchangeAccess, Target
 from server.storage.database import Database
@@ -42,7 +42,6 @@ from server.streams.watch import StreamItem, watch
 log = logging.getLogger("cts.engine")
 E = TypeVar("E", bound=Enum)
 DEFAULT_PAGE = 100
-MAX_PAGE = 1000
 SNAPSHOT_CLOSED = 200  # closed positions in a WatchPositions snapshot (newest first)
 
 

@@ -317,7 +317,7 @@ class Engine:
         optimal = self._optimal = book.optimal(preset.optimal)
         signals = _with_optimal(signals, optimal)
         fills = book.step(self._prices, signals, opening=self.status.state is EngineState.RUNNING)
-        desk.follow(fills, optimal, self._allowance(target))
+        desk.follow(fills, optimal, self._allowance())
         self._strategy.add(strategy_started)
         if fills:
             self._writer.put([f.position for f in fills], announce=True)
@@ -381,12 +381,12 @@ class Engine:
         view = self._connection()
         return view.volume_factor if view else Decimal(1)
 
-    def _allowance(self, target: Target) -> Allowance:
+    def _allowance(self) -> Allowance:
         view = self._connection()
-        spot = MARKET_TYPE.get(target.api_type) == "spot"
         if view is None:
-            return Allowance(False, Decimal(0), Decimal(0), spot)
-        on = view.is_live_trade and target.credentials is not None
+            return Allowance(False, Decimal(0), Decimal(0), spot=False)
+        on = view.is_live_trade and view.has_credentials
+        spot = MARKET_TYPE.get(view.api_type) == "spot"
         return Allowance(on, view.max_position_notional, view.max_total_notional, spot)
 
     # -- status -------------------------------------------------------------------------------
@@ -434,7 +434,7 @@ class Engine:
             live_unrealized_pnl=sum(
                 (p.unrealized_pnl or Decimal(0) for p in live_open), Decimal(0)
             ),
-            live_trading=self._allowance_on(),
+            live_trading=self._allowance().on,
             optimal_sets=optimal,
             last_live_error=desk.last_error,
         )
@@ -443,10 +443,6 @@ class Engine:
         """A live order's outcome is known: its counts and positions go out at once."""
         if self.book is not None and self.desk is not None:
             self._set(trading=self._trading(self._optimal))
-
-    def _allowance_on(self) -> bool:
-        view = self._connection()
-        return bool(view and view.is_live_trade and view.has_credentials)
 
     def _set(self, **changes: Any) -> None:
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)

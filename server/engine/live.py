@@ -39,7 +39,7 @@ from functools import partial
 from server.engine.book import Fill, Mode, PositionView, Reason, Status, money
 from server.engine.model import OrderRecord
 from server.engine.store import PositionStore
-from server.engine.strategies import Position, Side
+from server.engine.strategies import Position
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.model import OrderInfo
@@ -445,4 +445,4 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["Allowance", "LiveDesk", "Side", "client_order_id"]
+__all__ = ["Allowance", "LiveDesk", "client_order_id"]

@@ -68,19 +68,17 @@ class StageProgress:
 
 # What an engine computes per symbol; each has its parameters in the preset (presets.py).
 INDICATIONS = ("direction", "move", "active", "active_advanced", "optimal")
-STRATEGIES = ("trailing", "block", "dca")
 
 
 @dataclass(frozen=True, slots=True)
 class LoadPlan:
     """What to load: how many symbols, which bars, and the preset's indications and
-    strategies (their names; one of each per symbol)."""
+    parameter sets (entry/strategy; one of each per symbol)."""
 
     symbols: int
     timeframe: str
     bars: int
     indications: Sequence[str] = INDICATIONS
-    strategies: Sequence[str] = STRATEGIES
     # The parameter sets whose pseudo positions run (entry/strategy; see server.engine.book).
     sets: tuple[str, ...] = SET_IDS
     # Pseudo fills are this fraction worse than the last price.

@@ -51,57 +51,18 @@ def view_of(record: PositionRecord) -> PositionView:
     )
 
 
-def _fill_record(record: PositionRecord, view: PositionView) -> PositionRecord:
-    state = view.state
-    record.status = view.status.value
-    record.quantity = state.quantity
-    record.average_price = state.average_price
-    record.entry_price = state.entry_price
-    record.order_value = state.order_value
-    record.best_price = state.best_price
-    record.adds = state.adds
-    record.trailing_armed = state.trailing_armed
-    record.fees = view.fees
-    record.exit_price = view.exit_price
-    record.realized_pnl = view.realized_pnl
-    record.close_reason = view.close_reason
-    record.closed_at = view.closed_at
-    record.updated_at = datetime.now(UTC)
-    return record
-
-
-def _new_record(view: PositionView) -> PositionRecord:
-    return _fill_record(
-        PositionRecord(
-            id=view.id,
-            connection_id=uuid.UUID(view.connection_id),
-            mode=view.mode.value,
-            set_id=view.set_id,
-            symbol=view.symbol,
-            side="long" if view.side > 0 else "short",
-            status=view.status.value,
-            quantity=view.state.quantity,
-            average_price=view.state.average_price,
-            entry_price=view.state.entry_price,
-            order_value=view.state.order_value,
-            best_price=view.state.best_price,
-            fees=view.fees,
-            follows=view.follows,
-            opened_at=view.opened_at,
-        ),
-        view,
-    )
-
-
-def _row(record: PositionRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in PositionRecord.model_fields}
-
-
-def _changes(view: PositionView) -> dict[str, Any]:
-    """The columns a position's life changes, with its id (for a bulk update)."""
+def _row(view: PositionView) -> dict[str, Any]:
+    """Every column of a position's row."""
     state = view.state
     return {
         "id": view.id,
+        "connection_id": uuid.UUID(view.connection_id),
+        "mode": view.mode.value,
+        "set_id": view.set_id,
+        "symbol": view.symbol,
+        "side": "long" if view.side > 0 else "short",
+        "follows": view.follows,
+        "opened_at": view.opened_at,
         "status": view.status.value,
         "quantity": state.quantity,
         "average_price": state.average_price,
@@ -117,6 +78,15 @@ def _changes(view: PositionView) -> dict[str, Any]:
         "closed_at": view.closed_at,
         "updated_at": datetime.now(UTC),
     }
+
+
+# Set once, when a position opens; a bulk update leaves them alone.
+FIXED = frozenset({"connection_id", "mode", "set_id", "symbol", "side", "follows", "opened_at"})
+
+
+def _changes(view: PositionView) -> dict[str, Any]:
+    """The columns a position's life changes, with its id (for a bulk update by id)."""
+    return {name: value for name, value in _row(view).items() if name not in FIXED}
 
 
 class PositionWriter:
@@ -190,7 +160,7 @@ class PositionStore:
             existing = set(
                 session.exec(select(PositionRecord.id).where(col(PositionRecord.id).in_(ids)))
             )
-            fresh = [_row(_new_record(v)) for i, v in latest.items() if i not in existing]
+            fresh = [_row(v) for i, v in latest.items() if i not in existing]
             changed = [_changes(v) for i, v in latest.items() if i in existing]
             if fresh:
                 session.execute(insert(PositionRecord), fresh)
