@@ -127,7 +127,7 @@ class CtsServer:
             interval_seconds=settings.health_check_interval_seconds,
             concurrency=settings.test_concurrency,
         )
-        access.on_circuit_change = monitor.circuit_changed
+        access.on_circuit_change.add(monitor.circuit_changed)
         tester = ConnectionTester(
             connections,
             access,
@@ -163,9 +163,13 @@ class CtsServer:
             heartbeat_seconds=settings.stream_heartbeat_seconds,
             retry_base_seconds=settings.engine_retry_seconds,
             mark_seconds=settings.engine_mark_seconds,
+            stale_seconds=settings.engine_stale_seconds,
+            stop_seconds=settings.shutdown_grace_seconds,
             enabled=settings.engines,
             feed_stats=lambda: list(feeds.stats().values()),
         )
+        monitor.stale_since = coordinator.stale_since
+        coordinator.on_stale_change.add(monitor.stale_changed)
         self._coordinator, self._feeds = coordinator, feeds
         engine_pb2_grpc.add_EngineServiceServicer_to_server(
             EngineServicer(coordinator, EngineDryRun(connections, access, settings.engine_plan())),
@@ -187,15 +191,22 @@ class CtsServer:
         log.info("gRPC server listening on %s:%d", settings.host, self.port)
 
     async def stop(self, grace: float | None = None) -> None:
-        """Graceful stop: NOT_SERVING, streams end, in-flight calls finish, storage closes."""
+        """Graceful stop within ``grace`` seconds (``CTS_SHUTDOWN_GRACE_SECONDS``), whatever the
+        exchanges do: NOT_SERVING; engines stop, a live order still waiting on an exchange when
+        their time is up is abandoned and stays pending (resolved at the next start, as after a
+        crash); streams end with OK; in-flight calls get the rest of the grace; storage closes."""
         if self._stopped.is_set():
             return
         self._stopped.set()
+        loop = asyncio.get_running_loop()
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        deadline = loop.time() + grace
         await self._health.enter_graceful_shutdown()
         if self._monitor is not None:
             await self._monitor.stop()
         if self._coordinator is not None:
-            await self._coordinator.stop()
+            # Engines get most of the grace; streams and calls in flight keep the rest.
+            await self._coordinator.stop(deadline - min(1.0, grace / 2))
         if self._feeds is not None:
             await self._feeds.close()
         self.engine_topic.close()
@@ -203,9 +214,7 @@ class CtsServer:
         self.connection_topic.close()
         self.test_topic.close()
         if self._server is not None:
-            await self._server.stop(
-                self.settings.shutdown_grace_seconds if grace is None else grace
-            )
+            await self._server.stop(max(0.0, deadline - loop.time()))
         if self._access is not None:
             await self._access.close()
         if self._db is not None:

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     engine_slippage: Decimal = Field(
         default=Decimal("0.0005"), ge=0, lt=1, description="Pseudo fills' slippage (fraction)."
     )
+    engine_stale_cycles: int = Field(
+        default=3,
+        ge=1,
+        description="An engine without fresh prices for this many cycles is stale: it opens "
+        "nothing, its exits wait for fresh prices, its connection's health is degraded.",
+    )
     engine_mark_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -115,6 +121,10 @@ class Settings(BaseSettings):
         default=True,
         description="`cts up` runs the simulator and creates the demo connection on it.",
     )
+
+    @property
+    def engine_stale_seconds(self) -> float:
+        return self.engine_stale_cycles * self.engine_cycle_seconds
 
     def engine_plan(self) -> LoadPlan:
         """What every engine (and the dry run) loads."""

@@ -1,4 +1,5 @@
-"""Connection health: what checks and exchange calls say about each connection's account."""
+"""Connection health: what checks, exchange calls and the engine's market data say about each
+connection."""
 
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ class ConnectionHealth:
     circuit_state: str
     check_count: int
     last_error: str
+    exchange_circuit_state: str = CircuitState.CLOSED.value
+    stale_since: datetime | None = None  # the connection's engine trades on prices this old
+    reasons: tuple[str, ...] = ()  # why it is not healthy, in words
 
 
 @dataclass
@@ -67,20 +71,55 @@ class CheckRecord:
             self.consecutive_failures += 1
 
 
-def assess(checks: CheckRecord, account: AccountHealth) -> ConnectionHealth:
-    """One connection's health from its checks and its account's call statistics."""
+def assess(
+    checks: CheckRecord,
+    account: AccountHealth,
+    *,
+    exchange: str = "",
+    exchange_circuit: CircuitState = CircuitState.CLOSED,
+    stale_since: datetime | None = None,
+) -> ConnectionHealth:
+    """One connection's health (a pure function of its inputs).
+
+    Inputs: the connection's checks (health checks and tests), its account's call statistics
+    and circuit, the circuit of its exchange's public account (market data; open means the
+    exchange is down for everyone on it, whoever's key they use), and since when its engine's
+    prices are stale (None: fresh, or no engine).
+
+    - ``down``: its account's circuit or the exchange's is open, or its last three checks failed;
+    - ``degraded``: its last check failed, either circuit is half-open (probing), a limit is at
+      least 80 % full, the account is paused after a 429, or its engine's prices are stale;
+    - ``unknown``: never checked or called, and nothing above applies;
+    - ``healthy``: otherwise.
+    """
     usage = account.usage
-    if checks.count == 0 and account.successes + account.errors == 0:
-        status = HealthStatus.UNKNOWN
-    elif account.circuit is CircuitState.OPEN or checks.consecutive_failures >= 3:
+    down: list[str] = []
+    degraded: list[str] = []
+    name = exchange or "the exchange"
+    if account.circuit is CircuitState.OPEN:
+        down.append("calls paused after repeated failures (circuit open)")
+    if exchange_circuit is CircuitState.OPEN:
+        down.append(f"{name} is unreachable: its market data fails (circuit open)")
+    if checks.consecutive_failures >= 3:
+        down.append(f"the last {checks.consecutive_failures} checks failed")
+    elif checks.consecutive_failures > 0:
+        degraded.append(f"the last check failed ({checks.last_result})")
+    if account.circuit is CircuitState.HALF_OPEN:
+        degraded.append("probing the exchange after failures (circuit half-open)")
+    if exchange_circuit is CircuitState.HALF_OPEN:
+        degraded.append(f"probing {name}'s market data after failures (circuit half-open)")
+    if usage.fraction() >= BUSY_FRACTION:
+        degraded.append("rate limits nearly full")
+    if usage.paused_for > 0:
+        degraded.append("paused after a rate-limit answer")
+    if stale_since is not None:
+        degraded.append(f"engine prices stale since {stale_since.isoformat(timespec='seconds')}")
+    if down:
         status = HealthStatus.DOWN
-    elif (
-        checks.consecutive_failures > 0
-        or account.circuit is CircuitState.HALF_OPEN
-        or usage.fraction() >= BUSY_FRACTION
-        or usage.paused_for > 0
-    ):
+    elif degraded:
         status = HealthStatus.DEGRADED
+    elif checks.count == 0 and account.successes + account.errors == 0:
+        status = HealthStatus.UNKNOWN
     else:
         status = HealthStatus.HEALTHY
     return ConnectionHealth(
@@ -103,4 +142,7 @@ def assess(checks: CheckRecord, account: AccountHealth) -> ConnectionHealth:
         circuit_state=account.circuit.value,
         check_count=checks.count,
         last_error=account.last_error,
+        exchange_circuit_state=exchange_circuit.value,
+        stale_since=stale_since,
+        reasons=tuple(down + degraded),
     )

@@ -2,10 +2,16 @@
 
 Every ``interval`` the enabled connections are checked (server time, and the balance when
 credentials are stored) through exchange access, so within each account's limits. A check, a
-connection test, or a change of an account's circuit state recomputes the connection's health
-and publishes it on the connection stream. The monitor also follows the connection stream: a
-deleted connection's exchange session is closed, and a connection that is switched on is
-checked at once.
+connection test, a change of any circuit on the connection's exchange, or its engine's prices
+turning stale or fresh again recomputes the connection's health and publishes it on the
+connection stream. The monitor also follows the connection stream: a deleted connection's
+exchange session is closed, and a connection that is switched on is checked at once.
+
+Recovery: when an account's circuit opens, the monitor checks one of its connections as soon as
+the cool-down has passed (that check is the circuit's probe), and again after every failed
+probe, until the circuit closes or the exchange answers something that is not an outage (bad
+credentials, say). So an account recovers by itself after an outage even when nothing else
+calls it; the exchange's public account (market data) is probed by the market feeds.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,11 +29,14 @@ from server.connections.service import Connections, connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
 from server.exchange.access import ExchangeAccess
 from server.exchange.breaker import CircuitState
-from server.exchange.errors import ExchangeError
+from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.streams.follow import follow
 from server.streams.topic import Change, Topic
 
 log = logging.getLogger("cts.health")
+
+# Check results after which a recovering circuit is probed again (the exchange still fails).
+_OUTAGE = frozenset(f.value for f in (*EXCHANGE_SIDE, ExchangeFailure.CIRCUIT_OPEN))
 
 
 class HealthMonitor:
@@ -47,6 +56,9 @@ class HealthMonitor:
         self._slots = asyncio.Semaphore(concurrency)
         self._checks: dict[uuid.UUID, CheckRecord] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._recovering: dict[str, asyncio.Event] = {}  # account id → told of circuit changes
+        #: Since when a connection's engine trades on stale prices (None: fresh or no engine).
+        self.stale_since: Callable[[uuid.UUID], datetime | None] = lambda _: None
 
     # -- what clients ask ---------------------------------------------------------------------
 
@@ -55,6 +67,9 @@ class HealthMonitor:
         return assess(
             self._checks.get(view.id, CheckRecord()),
             self._access.health_of_connection(str(view.id), view.exchange),
+            exchange=view.exchange,
+            exchange_circuit=self._access.exchange_circuit(view.exchange),
+            stale_since=self.stale_since(view.id),
         )
 
     async def report(
@@ -103,11 +118,60 @@ class HealthMonitor:
         }
 
     def circuit_changed(
-        self, _account_id: str, connection_ids: set[str], state: CircuitState
+        self, account_id: str, connection_ids: set[str], state: CircuitState
     ) -> None:
-        """Called by exchange access (synchronously) when an account's circuit changes."""
-        for connection_id in connection_ids:
-            self._spawn(self.publish(uuid.UUID(connection_id)))
+        """Told by exchange access (synchronously) when an account's circuit changes: every
+        connection on that exchange gets its health recomputed (the exchange's own circuit is
+        part of it), and an opened account is probed back to health."""
+        exchange = account_id.split(":", 1)[0]
+        self._spawn(self._publish_exchange(exchange))
+        event = self._recovering.get(account_id)
+        if event is not None:
+            event.set()
+        elif state is CircuitState.OPEN:
+            ids = sorted(_connection_ids(connection_ids))
+            if ids:
+                self._recovering[account_id] = asyncio.Event()
+                self._spawn(self._recover(account_id, exchange, ids[0]))
+
+    def stale_changed(self, connection_id: uuid.UUID) -> None:
+        """The connection's engine prices turned stale or fresh again."""
+        self._spawn(self._quiet_publish(connection_id))
+
+    async def _publish_exchange(self, exchange: str) -> None:
+        for view in await self._connections.all():
+            if view.exchange == exchange:
+                await self._quiet_publish(view.id)
+
+    async def _quiet_publish(self, connection_id: uuid.UUID) -> None:
+        with contextlib.suppress(Exception):  # deleted meanwhile
+            await self.publish(connection_id)
+
+    async def _recover(self, account_id: str, exchange: str, connection_id: uuid.UUID) -> None:
+        """Check ``connection_id`` whenever its account's circuit lets a probe through, until
+        the circuit closes or the exchange answers with something other than an outage."""
+        changed = self._recovering[account_id]
+        try:
+            while True:
+                account = self._access.health_of_account(account_id, exchange)
+                if account.circuit is CircuitState.CLOSED:
+                    return
+                if account.circuit is CircuitState.OPEN:
+                    await asyncio.sleep(account.circuit_retry_in)  # the circuit's cool-down
+                changed.clear()
+                try:
+                    result = await self.check(connection_id)
+                except Exception:  # the connection is gone: nothing to probe with
+                    return
+                if result == "ok" or result not in _OUTAGE:
+                    return
+                if result == ExchangeFailure.CIRCUIT_OPEN.value:
+                    # Another caller's probe is in flight: its outcome changes the circuit.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._access.config.breaker_cooldown_seconds):
+                            await changed.wait()
+        finally:
+            self._recovering.pop(account_id, None)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -151,3 +215,14 @@ class HealthMonitor:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _connection_ids(ids: set[str]) -> set[uuid.UUID]:
+    """The connections among an account's users (a market feed's id is no connection's)."""
+    found = set()
+    for value in ids:
+        try:
+            found.add(uuid.UUID(value))
+        except ValueError:
+            continue
+    return found

@@ -63,6 +63,9 @@ class Reason(StrEnum):
     ENGINE_STOP = "engine_stop"  # the engine was stopped with "close positions"
     CLOSED_ON_EXCHANGE = "closed_on_exchange"  # a live position gone at the exchange
     ORDER_FAILED = "order_failed"  # a live position whose opening order did not happen
+    # A live position whose pseudo position was no longer open at the engine's start (it closed
+    # while the close order could not go out, or was lost in a crash): closed then.
+    FOLLOWED_CLOSED = "followed_closed"
 
 
 def strategy_params(preset: Preset, strategy: str) -> StrategyParams:

@@ -34,6 +34,7 @@ from server.engine.status import Desired, EngineState, EngineStatus
 from server.engine.store import MAX_PAGE, PositionStore
 from server.errors import FailedPrecondition, InvalidArgument
 from server.exchange.access import ExchangeAccess, Target
+from server.listeners import Listeners
 from server.storage.database import Database
 from server.streams.follow import follow
 from server.streams.topic import Change, Topic
@@ -72,6 +73,8 @@ class Coordinator:
         retry_base_seconds: float = 2.0,
         mark_seconds: float = 5.0,
         live_retry_seconds: float = 0.5,
+        stale_seconds: float = 3.0,
+        stop_seconds: float = 5.0,
         enabled: bool = True,
         feed_stats: Callable[[], list[FeedStats]] = list,
     ) -> None:
@@ -92,7 +95,11 @@ class Coordinator:
             retry_base_seconds=retry_base_seconds,
             mark_seconds=mark_seconds,
             live_retry_seconds=live_retry_seconds,
+            stale_seconds=stale_seconds,
+            stop_seconds=stop_seconds,
         )
+        #: Told the connection id when an engine's prices turn stale or fresh again.
+        self.on_stale_change: Listeners[[uuid.UUID]] = Listeners("an engine's stale prices")
         self.enabled = enabled
         self._feed_stats = feed_stats
         self._wishes: dict[uuid.UUID, Desired] = {}
@@ -118,12 +125,19 @@ class Coordinator:
             await self._reconcile(view.id)
         self._follower = asyncio.ensure_future(self._follow())
 
-    async def stop(self) -> None:
+    async def stop(self, deadline: float | None = None) -> None:
+        """Stop every engine (server shutdown); live orders still in flight at ``deadline``
+        (``loop.time()``) are abandoned and stay pending until the next start."""
         if self._follower is not None:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
-        await asyncio.gather(*(engine.stop() for engine in self._engines.values()))
+        await asyncio.gather(
+            *(
+                engine.stop(engine.status.desired, deadline=deadline)
+                for engine in self._engines.values()
+            )
+        )
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -289,6 +303,11 @@ class Coordinator:
             feeds=tuple(self._feed_stats()),
         )
 
+    def stale_since(self, connection_id: uuid.UUID) -> datetime | None:
+        """Since when the connection's engine trades on stale prices (None: fresh or none)."""
+        status = self._statuses.get(connection_id)
+        return status.stale_since if status is not None else None
+
     def engine(self, connection_id: str) -> Engine | None:
         return self._engines.get(uuid.UUID(connection_id))
 
@@ -345,6 +364,8 @@ class Coordinator:
         previous = self._statuses.get(cid)
         self._statuses[cid] = status
         self._topic.publish(cid, status, previous=previous)
+        if (previous.stale_since if previous else None) != status.stale_since:
+            self.on_stale_change.tell(cid)
 
     def _forget(self, cid: uuid.UUID) -> None:
         self._wishes.pop(cid, None)

@@ -16,6 +16,16 @@ Pause keeps the cycle running (open positions stay managed) and opens nothing ne
 in loading or in a cycle — puts the engine in ``error`` with the reason; it retries with
 exponential back-off (2 s, 4 s, ... up to a minute) while its user still wants it running, and
 never touches any other engine.
+
+**Stale prices.** Only a round's own prices are acted on: a symbol the round did not price
+neither opens nor exits in that cycle, and a failed round (no prices) runs no strategy cycle at
+all. When no fresh round has arrived for ``stale_seconds`` (``CTS_ENGINE_STALE_CYCLES`` cycles),
+the engine is *stale*: its status says so (``stale_since``, with ``prices_at`` the time of its
+last fresh prices) while its state stays running or paused, the connection's health turns
+degraded, and nothing opens. Exits are not decided on old prices either: they wait for the
+first fresh round, which manages every open position at its fresh price — a stop passed during
+the outage closes there, beyond the stop if the market moved (a gap fill, as on an exchange
+reopening after a halt). The first fresh round clears the condition.
 """
 
 from __future__ import annotations
@@ -34,7 +44,8 @@ from typing import Any, Protocol
 
 from server.connections.view import ConnectionView
 from server.engine.book import Book, Fills, PositionView, Reason
-from server.engine.live import Allowance, LiveDesk
+from server.engine.exposure import Allowance
+from server.engine.live import LiveDesk
 from server.engine.loading import MARKET_TYPE, Loaded, Loading, LoadPlan, StageProgress
 from server.engine.presets import Preset, preset_for
 from server.engine.sets import entry_side
@@ -72,7 +83,9 @@ class PriceRound(Protocol):
 
 
 class PriceSubscription(Protocol):
-    async def next(self) -> PriceRound: ...
+    async def next(self, timeout: float | None = None) -> PriceRound:
+        """The next round; ``TimeoutError`` when none arrives within ``timeout`` seconds."""
+        ...
 
     def close(self) -> None: ...
 
@@ -95,6 +108,8 @@ class EngineParts:
     retry_max_seconds: float = 60.0
     mark_seconds: float = 5.0
     live_retry_seconds: float = 0.5
+    stale_seconds: float = 3.0  # no fresh prices for this long: the engine is stale
+    stop_seconds: float = 5.0  # how long a stop waits for live orders in flight
 
 
 class Timings:
@@ -161,12 +176,20 @@ class Engine:
             self._task = asyncio.ensure_future(self._main())
 
     async def stop(
-        self, desired: Desired = Desired.STOPPED, *, close_positions: bool = False
+        self,
+        desired: Desired = Desired.STOPPED,
+        *,
+        close_positions: bool = False,
+        deadline: float | None = None,
     ) -> None:
         """Stop; ``desired`` is what its user still wants (running, when the connection was
         switched off rather than the engine stopped). With ``close_positions``, every open
         pseudo position is closed at the last prices and every live one by a market order
-        before the engine stops."""
+        before the engine stops. Live orders get until ``deadline`` (``loop.time()``; default
+        ``stop_seconds`` from now): one still in flight then is abandoned and stays pending, to
+        be looked up at the next start (see :meth:`LiveDesk.stop`)."""
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + self._parts.stop_seconds
         running = self._task is not None and not self._task.done()
         if running:
             self._set(state=EngineState.STOPPING, desired=desired, retry_at=None)
@@ -176,14 +199,21 @@ class Engine:
                 await self._task
             self._task = None
         if close_positions:
-            await self._close_positions()
+            await self._close_positions(deadline)
         if self.desk is not None:
-            await self.desk.stop()
+            await self.desk.stop(deadline)
         await self.flush()
         final: dict[str, Any] = {}
         if self.book is not None and self.desk is not None:
             final["trading"] = self._trading(self._optimal)  # after any closing
-        self._set(state=EngineState.STOPPED, desired=desired, retry_at=None, error="", **final)
+        self._set(
+            state=EngineState.STOPPED,
+            desired=desired,
+            retry_at=None,
+            error="",
+            stale_since=None,
+            **final,
+        )
 
     def held(self, position_id: Any) -> PositionView | None:
         """An open position of this engine as it holds it now (with its last mark)."""
@@ -236,6 +266,8 @@ class Engine:
             metrics=CycleMetrics(),
             trading=TradingMetrics(),
             signals=MappingProxyType({}),
+            stale_since=None,
+            prices_at=None,
         )
 
         def progress(stages: tuple[StageProgress, ...]) -> None:
@@ -273,7 +305,7 @@ class Engine:
         )
         self.desk.restore([p for p in positions if p.mode == "live"])
         if target.credentials is not None:
-            await self.desk.start(target)
+            await self.desk.start(target, self._following())
 
     async def _cycles(self, target: Target, loaded: Loaded) -> None:
         bars = Bars.of(loaded, self._parts.plan.timeframe)
@@ -290,14 +322,27 @@ class Engine:
         held |= {p.symbol for p in self.desk.positions.values()}
         watched = loaded.symbols + tuple(sorted(held - set(loaded.symbols)))
         subscription = self._parts.subscribe(target, watched)
+        fresh_at = time.monotonic()  # loading just read the exchange: fresh until proven stale
         try:
             while True:
-                round_ = await subscription.next()
+                if self.status.stale_since is None:
+                    wait: float | None = max(0.0, fresh_at + self._parts.stale_seconds - _now())
+                else:
+                    wait = None  # stale already: the next round, whenever it comes
+                try:
+                    round_ = await subscription.next(timeout=wait)
+                except TimeoutError:  # no round at all (a round hangs): stale all the same
+                    self._set(stale_since=datetime.now(UTC))
+                    continue
                 started = time.perf_counter()
                 if not round_.ok:
                     self._realtime.add(started)
-                    self._publish_metrics(stale=True)
+                    turns_stale = self.status.stale_since is None and (
+                        _now() - fresh_at >= self._parts.stale_seconds
+                    )
+                    self._publish_metrics(stale=True, turns_stale=turns_stale)
                     continue
+                fresh_at = _now()
                 self._cycle(target, bars, round_, started)
         finally:
             subscription.close()
@@ -313,10 +358,12 @@ class Engine:
         self._indication.add(indication_started)
 
         strategy_started = time.perf_counter()
-        self._prices.update({symbol: ticker.last for symbol, ticker in prices.items()})
+        fresh = {symbol: ticker.last for symbol, ticker in prices.items()}
+        self._prices.update(fresh)
         optimal = self._optimal = book.optimal(preset.optimal)
         signals = _with_optimal(signals, optimal)
-        fills = book.step(self._prices, signals, opening=self.status.state is EngineState.RUNNING)
+        # Only this round's prices: a symbol it did not price neither opens nor exits now.
+        fills = book.step(fresh, signals, opening=self.status.state is EngineState.RUNNING)
         desk.follow(fills, optimal, self._allowance())
         self._strategy.add(strategy_started)
         if fills:
@@ -324,7 +371,12 @@ class Engine:
             self._saved.update({f.position.id: f.position.state for f in fills})
         self._mark()
         self._realtime.add(started)
-        self._publish_metrics(stale=False, signals=signals, optimal=optimal)
+        self._publish_metrics(
+            stale=False,
+            signals=signals,
+            optimal=optimal,
+            prices_at=datetime.fromtimestamp(round_.time, UTC),
+        )
 
     async def flush(self) -> None:
         """Wait until every position change so far is stored (and announced)."""
@@ -352,7 +404,7 @@ class Engine:
         for position in marked:
             self._parts.publish_position(position)
 
-    async def _close_positions(self) -> None:
+    async def _close_positions(self, deadline: float) -> None:
         """Close every open position now ("stop, close positions")."""
         target = await self._target()
         if self.book is None:  # never got going: the positions are only in storage
@@ -363,13 +415,20 @@ class Engine:
         if symbols:
             tickers = await self._parts.access.call(target, lambda a: a.tickers(symbols))
             self._prices.update({s: t.last for s, t in tickers.items()})
+        following = self._following()
         fills = self.book.close_all(self._prices, Reason.ENGINE_STOP)
         self._writer.put([f.position for f in fills], announce=True)
         if target.credentials is not None and self.desk.positions:
             if not self.desk.running:
-                await self.desk.start(target)
+                await self.desk.start(target, following)
             self.desk.close_all()
-            await self.desk.drain()
+            with contextlib.suppress(TimeoutError):  # the rest is abandoned by desk.stop
+                async with asyncio.timeout_at(deadline):
+                    await self.desk.drain()
+
+    def _following(self) -> set[Any]:
+        """The ids of the open pseudo positions (what live positions may follow)."""
+        return {p.id for p in self.book.open.values()} if self.book is not None else set()
 
     # -- what the engine reads of its connection ----------------------------------------------
 
@@ -395,9 +454,13 @@ class Engine:
         self,
         *,
         stale: bool,
+        turns_stale: bool = False,
         signals: Mapping[str, Signals] | None = None,
         optimal: tuple[str, ...] = (),
+        prices_at: datetime | None = None,
     ) -> None:
+        """Publish the cycle's metrics. ``stale``: the round had no prices; ``turns_stale``:
+        the engine turns stale now; ``prices_at``: fresh prices of that time (ends staleness)."""
         metrics = self.status.metrics
         changes: dict[str, Any] = {
             "metrics": CycleMetrics(
@@ -414,6 +477,11 @@ class Engine:
         if signals is not None:
             changes["signals"] = MappingProxyType(signals)
             changes["trading"] = self._trading(optimal)
+        if turns_stale:
+            changes["stale_since"] = datetime.now(UTC)
+        if prices_at is not None:
+            changes["prices_at"] = prices_at
+            changes["stale_since"] = None
         self._set(**changes)
 
     def _trading(self, optimal: tuple[str, ...]) -> TradingMetrics:
@@ -447,6 +515,10 @@ class Engine:
     def _set(self, **changes: Any) -> None:
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)
         self._parts.publish_status(self.status)
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 def _with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:

@@ -141,8 +141,10 @@ class FeedStats:
     overruns: int  # rounds that took longer than the interval (the next started at once)
     last_round_seconds: float
     last_round_at: float | None  # epoch seconds
-    last_error: str
+    last_error: str  # the failure kind of the last failed round
     unknown_symbols: frozenset[str] = field(default_factory=frozenset)
+    consecutive_failures: int = 0  # failed rounds since the last good one (0: prices flow)
+    last_success_at: float | None = None  # epoch seconds: when the last good round started
 
 
 class Subscription:
@@ -240,6 +242,8 @@ class MarketFeed:
         self._last_round_seconds = 0.0
         self._last_symbols = 0
         self._last_error = ""
+        self._consecutive_failures = 0
+        self._last_success_at: float | None = None
 
     # -- subscribers --------------------------------------------------------------------------
 
@@ -295,6 +299,8 @@ class MarketFeed:
             last_round_at=self._latest.time if self._latest is not None else None,
             last_error=self._last_error,
             unknown_symbols=frozenset(self._unknown),
+            consecutive_failures=self._consecutive_failures,
+            last_success_at=self._last_success_at,
         )
 
     async def close(self) -> None:
@@ -355,7 +361,11 @@ class MarketFeed:
         self._last_round_seconds = duration
         if error is not None:
             self._failures += 1
+            self._consecutive_failures += 1
             self._last_error = error.failure.value
+        else:
+            self._consecutive_failures = 0
+            self._last_success_at = started_at
         unknown = frozenset(wanted & self._unknown)
         self._publish(Tick(number, started_at, duration, prices, error, unknown))
 

@@ -1,16 +1,12 @@
 """Live positions: real orders that follow the pseudo positions of optimal sets.
 
 A live position *follows* one pseudo position: it opens when that pseudo position opens (real
-market order), adds when it adds, and closes when it closes. It opens only when all hold:
-- the connection's live-trade flag is on (switched on by a request that confirmed it) and the
-  connection has credentials;
-- the pseudo position's set is optimal at that moment;
-- no live position is open on the symbol (exchanges net one position per market);
-- on spot, the side is long (spot cannot sell what it does not hold);
-- the order's notional is within the connection's ``max_position_notional`` and all open live
-  positions plus it within ``max_total_notional`` (an add that would cross a limit is skipped).
-Switching live trading off opens nothing new; live positions already open keep following their
-pseudo positions to their exits (or close at once with "stop engine, close positions").
+market order), adds when it adds, and closes when it closes. It opens only when the pseudo
+position's set is optimal at that moment and the connection's exposure rule admits it
+(:mod:`server.engine.exposure`: live trading on with credentials, one live position per symbol
+and the notional limits, all counting orders in flight; long only on spot). Switching live
+trading off opens nothing new; live positions already open keep following their pseudo
+positions to their exits (or close at once with "stop engine, close positions").
 
 **No order is ever doubled.** Each order is stored (status ``pending``) with a fresh client
 order id *before* it is sent. When the answer is lost (unavailable, timeout, bad response) or
@@ -21,7 +17,9 @@ engine trades (reconciliation), and live positions of derivatives that the excha
 holds are closed as ``closed_on_exchange``.
 
 Orders run one at a time on a per-engine worker, so a slow exchange delays the live orders but
-never the engine's cycle.
+never the engine's cycle. Stopping the desk drops the queued orders (none was sent) and gives
+the order in hand until a deadline; past it the order is abandoned mid-flight and stays
+``pending`` in storage, to be looked up at the next start exactly as after a crash.
 """
 
 from __future__ import annotations
@@ -30,13 +28,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
 from server.engine.book import Fill, Mode, PositionView, Reason, Status, money
+from server.engine.exposure import Allowance, Exposure, Ticket
 from server.engine.model import OrderRecord
 from server.engine.store import PositionStore
 from server.engine.strategies import Position
@@ -60,13 +59,13 @@ FILL_CHECKS = 5
 
 
 @dataclass(frozen=True, slots=True)
-class Allowance:
-    """What the connection allows live trading right now."""
+class Job:
+    """One queued live order: open, add or close of the live position following ``followed``."""
 
-    on: bool
-    max_position: Decimal
-    max_total: Decimal
-    spot: bool
+    intent: str
+    followed: uuid.UUID
+    run: Callable[[], Awaitable[None]]
+    ticket: Ticket | None = None  # opens and adds: their reserved exposure
 
 
 def client_order_id() -> str:
@@ -84,6 +83,7 @@ class LiveDesk:
         publish: Callable[[PositionView], None],
         changed: Callable[[], None] = lambda: None,
         retry_seconds: float = 0.5,
+        retry_max_seconds: float = 2.0,
     ) -> None:
         self.connection_id = connection_id
         self._access = access
@@ -91,15 +91,15 @@ class LiveDesk:
         self._publish = publish
         self._changed = changed  # told after every order's outcome
         self._retry_seconds = retry_seconds
+        self._retry_max_seconds = max(retry_seconds, retry_max_seconds)
         self.positions: dict[uuid.UUID, PositionView] = {}  # by the pseudo position followed
-        self._reserved = Decimal(0)  # notional of opens and adds queued, not yet filled
-        self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self.exposure = Exposure()
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._target: Target | None = None
         self.orders = 0
         self.closed = 0  # live positions closed since the desk started
         self.failed_orders = 0
-        self.skipped = 0  # opens and adds refused by a limit
         self.last_error = ""
 
     # -- life ---------------------------------------------------------------------------------
@@ -108,26 +108,60 @@ class LiveDesk:
         for position in positions:
             if position.follows is not None:
                 self.positions[position.follows] = position
+                self._hold(position)
 
-    async def start(self, target: Target) -> None:
-        """Reconcile with the exchange, then take orders."""
+    async def start(self, target: Target, following: Collection[uuid.UUID]) -> None:
+        """Reconcile with the exchange, then take orders. ``following``: the pseudo positions
+        open now; a live position following none of them is closed first."""
         self._target = target
         await self._reconcile(target)
+        for followed, live in list(self.positions.items()):
+            if followed not in following and live.state.quantity:
+                self._enqueue(
+                    Job("close", followed, partial(self._close, followed, Reason.FOLLOWED_CLOSED))
+                )
         self._worker = asyncio.ensure_future(self._work())
 
     @property
     def running(self) -> bool:
         return self._worker is not None
 
-    async def stop(self) -> None:
-        """Finish the order in hand (never abandon one mid-flight), drop the queued ones."""
+    @property
+    def skipped(self) -> int:
+        """Opens and adds refused by a notional limit."""
+        return self.exposure.refused
+
+    async def stop(self, deadline: float | None = None) -> None:
+        """Drop the queued opens and adds (none of them was sent), then finish the order in hand
+        and the queued closes (decisions already taken) — until ``deadline``
+        (``loop.time()``); past it the order in flight is abandoned and stays pending, and a
+        live position whose close did not go out is closed at the next start."""
         if self._worker is None:
             return
+        kept: list[Job] = []
         while not self._queue.empty():
-            self._queue.get_nowait()
+            job = self._queue.get_nowait()
             self._queue.task_done()
-        self._reserved = Decimal(0)
-        await self._queue.join()
+            if job.intent == "close":
+                kept.append(job)
+                continue
+            if job.ticket is not None:
+                self.exposure.settle(job.ticket)
+            if job.intent == "open" and job.followed not in self.positions:
+                self.exposure.release(job.followed)
+        for job in kept:
+            self._enqueue(job)
+        loop = asyncio.get_running_loop()
+        wait = None if deadline is None else max(0.0, deadline - loop.time())
+        try:
+            async with asyncio.timeout(wait):
+                await self._queue.join()
+        except TimeoutError:
+            log.warning(
+                "live orders of %s: shutting down with an order in flight; it stays pending "
+                "and is looked up at the next start",
+                self.connection_id,
+            )
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
@@ -137,63 +171,50 @@ class LiveDesk:
         """Wait until every queued order is done."""
         await self._queue.join()
 
-    @property
-    def open_notional(self) -> Decimal:
-        return sum((p.notional for p in self.positions.values()), Decimal(0))
-
     # -- following the pseudo book ------------------------------------------------------------
 
     def follow(self, fills: list[Fill], optimal: tuple[str, ...], allowance: Allowance) -> None:
         for fill in fills:
             pseudo = fill.position
-            live = self.positions.get(pseudo.id)
+            followed = pseudo.id
             notional = fill.quantity * fill.price
             if fill.kind == "close":
-                if live is not None:
-                    self._enqueue(
-                        partial(
-                            self._close,
-                            pseudo.id,
-                            Reason(pseudo.close_reason or Reason.ENGINE_STOP),
-                        )
-                    )
+                if self.exposure.holds(followed):
+                    reason = Reason(pseudo.close_reason or Reason.ENGINE_STOP)
+                    self._enqueue(Job("close", followed, partial(self._close, followed, reason)))
             elif fill.kind == "open":
-                if (
-                    allowance.on
-                    and pseudo.set_id in optimal
-                    and not any(p.symbol == pseudo.symbol for p in self.positions.values())
-                    and not (allowance.spot and pseudo.side < 0)
-                    and self._within(notional, notional, allowance)
-                ):
-                    self._reserved += notional
-                    self._enqueue(partial(self._open, pseudo, fill.quantity, notional))
-            elif (
-                live is not None
-                and allowance.on
-                and self._within(live.notional + notional, notional, allowance)
-            ):  # add
-                self._reserved += notional
-                self._enqueue(partial(self._add, pseudo, fill.quantity, notional))
+                if pseudo.set_id not in optimal:
+                    continue
+                ticket = self.exposure.admit_open(
+                    followed,
+                    pseudo.symbol,
+                    short=pseudo.side < 0,
+                    notional=notional,
+                    allowance=allowance,
+                )
+                if ticket is not None:
+                    run = partial(self._open, pseudo, fill.quantity, ticket)
+                    self._enqueue(Job("open", followed, run, ticket))
+            else:  # add
+                ticket = self.exposure.admit_add(followed, notional=notional, allowance=allowance)
+                if ticket is not None:
+                    run = partial(self._add, pseudo, fill.quantity, ticket)
+                    self._enqueue(Job("add", followed, run, ticket))
 
     def close_all(self) -> None:
         for followed in list(self.positions):
-            self._enqueue(partial(self._close, followed, Reason.ENGINE_STOP))
+            self._enqueue(
+                Job("close", followed, partial(self._close, followed, Reason.ENGINE_STOP))
+            )
 
-    def _within(self, position_notional: Decimal, added: Decimal, allowance: Allowance) -> bool:
-        total = self.open_notional + self._reserved + added
-        if position_notional <= allowance.max_position and total <= allowance.max_total:
-            return True
-        self.skipped += 1
-        return False
-
-    def _enqueue(self, job: Callable[[], Awaitable[None]]) -> None:
+    def _enqueue(self, job: Job) -> None:
         self._queue.put_nowait(job)
 
     async def _work(self) -> None:
         while True:
             job = await self._queue.get()
             try:
-                await job()
+                await job.run()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one order's failure never stops the desk
@@ -204,9 +225,9 @@ class LiveDesk:
 
     # -- orders -------------------------------------------------------------------------------
 
-    async def _open(self, pseudo: PositionView, amount: Decimal, notional: Decimal) -> None:
-        self._reserved -= notional
+    async def _open(self, pseudo: PositionView, amount: Decimal, ticket: Ticket) -> None:
         side = pseudo.side
+        notional = ticket.notional
         # Stored before the order (which refers to it): quantity 0 until the order fills.
         live = PositionView(
             id=uuid.uuid4(),
@@ -221,15 +242,15 @@ class LiveDesk:
         self.positions[pseudo.id] = live
         await self._store.save([live])
         info, known = await self._order(live, "buy" if side > 0 else "sell", amount, "open")
-        await self._settled(live, "open", info, known=known)
+        await self._settled(live, "open", info, known=known, ticket=ticket)
 
-    async def _add(self, pseudo: PositionView, amount: Decimal, notional: Decimal) -> None:
-        self._reserved -= notional
+    async def _add(self, pseudo: PositionView, amount: Decimal, ticket: Ticket) -> None:
         live = self.positions.get(pseudo.id)
         if live is None or not live.state.quantity:
+            self.exposure.settle(ticket)  # nothing to add to: no order
             return
         info, known = await self._order(live, "buy" if live.side > 0 else "sell", amount, "add")
-        await self._settled(live, "add", info, known=known)
+        await self._settled(live, "add", info, known=known, ticket=ticket)
 
     async def _close(self, followed: uuid.UUID, reason: Reason) -> None:
         live = self.positions.get(followed)
@@ -247,18 +268,22 @@ class LiveDesk:
         reason: Reason = Reason.ENGINE_STOP,
         *,
         known: bool = True,
+        ticket: Ticket | None = None,
     ) -> None:
         """Apply an order's outcome to its live position, store and publish it.
 
         ``info`` None with ``known``: the order did not happen (an open leaves nothing open; an
         add or close changes nothing). Not ``known``: the outcome is still unknown, the position
-        stays as it is until the order is looked up again.
+        stays as it is until the order is looked up again, and its ticket stays reserved.
         """
         followed = live.follows
         assert followed is not None
+        if ticket is not None and known:
+            self.exposure.settle(ticket)
         if info is None or not info.filled:
             if known and intent == "open":
                 self.positions.pop(followed, None)
+                self.exposure.release(followed)
                 await self._save(
                     replace(
                         live,
@@ -272,9 +297,11 @@ class LiveDesk:
         updated = applied(live, intent, info, reason)
         if updated.status is Status.CLOSED:
             self.positions.pop(followed, None)
+            self.exposure.release(followed)
             self.closed += 1
         else:
             self.positions[followed] = updated
+            self._hold(updated)
         await self._save(updated)
 
     async def _order(
@@ -300,13 +327,23 @@ class LiveDesk:
     async def _settle(
         self, target: Target, order: OrderRecord, *, send: bool
     ) -> tuple[OrderInfo | None, bool]:
-        """Send (or, with ``send`` False, only look up) until the outcome is known; the fill
-        (None: no order) and whether the outcome is known."""
+        """Learn the order's outcome: the fill (None: no order) and whether it is known.
+
+        With ``send``, the order is sent — again with the same client order id after an
+        uncertain failure that a lookup could not settle — up to ``MAX_ATTEMPTS`` times. From
+        then on (and from the start without ``send``) it is only looked up, with back-off, until
+        the exchange answers: found, its fill; not found, it never happened. An answer that is
+        neither (the key was revoked, say) leaves it pending, to be looked up at the next start.
+        The caller waits all along: no other order of the desk goes out before this one is known.
+        """
         reduce_only = order.intent == "close" and target.api_type != "spot"
         info: OrderInfo | None = None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempt = 0
+        while info is None:
+            attempt += 1
+            sending = send and attempt <= MAX_ATTEMPTS
             try:
-                if send:
+                if sending:
                     info = await self._access.call(
                         target,
                         lambda a: a.create_order(
@@ -322,21 +359,24 @@ class LiveDesk:
                     info = await self._find(target, order)
                     if info is None:
                         return await self._fail(order, "not found at the exchange")
-                break
             except ExchangeError as exc:
-                if exc.failure not in UNCERTAIN and exc.failure is not ExchangeFailure.CIRCUIT_OPEN:
-                    return await self._fail(order, exc.message)
+                uncertain = exc.failure in UNCERTAIN
+                if not uncertain and exc.failure is not ExchangeFailure.CIRCUIT_OPEN:
+                    if sending:
+                        return await self._fail(order, exc.message)
+                    log.warning("order %s: cannot be looked up (%s)", order.id, exc.failure.value)
+                    return None, False  # stays pending: looked up again on the next start
                 self.last_error = exc.message
                 await self._store.update_order(order.id, attempts=attempt, error=exc.message[:300])
-                if exc.failure in UNCERTAIN:
+                if sending and uncertain:
                     with contextlib.suppress(ExchangeError):
                         info = await self._find(target, order)
                     if info is not None:
                         break
-                await asyncio.sleep(self._retry_seconds * 2 ** (attempt - 1))
-        if info is None:
-            log.warning("order %s: outcome unknown after %d attempts", order.id, MAX_ATTEMPTS)
-            return None, False  # stays pending: looked up again on the next start
+                if send and attempt == MAX_ATTEMPTS:
+                    log.warning("order %s: outcome unknown; looking it up until known", order.id)
+                delay = self._retry_seconds * 2 ** min(attempt - 1, 16)
+                await asyncio.sleep(min(delay, self._retry_max_seconds))  # the back-off
         info = await self._filled(target, order, info)
         await self._store.update_order(
             order.id,
@@ -401,6 +441,7 @@ class LiveDesk:
         for live in holding:
             if live.symbol not in held and live.follows is not None:
                 del self.positions[live.follows]
+                self.exposure.release(live.follows)
                 await self._save(
                     replace(
                         live,
@@ -409,6 +450,13 @@ class LiveDesk:
                         closed_at=_now(),
                     )
                 )
+
+    def _hold(self, position: PositionView) -> None:
+        """Count a live position in the exposure: filled notional, or — while its opening order
+        is pending (quantity 0) — that order's value."""
+        assert position.follows is not None
+        notional = position.notional if position.state.quantity else position.state.order_value
+        self.exposure.hold(position.follows, position.symbol, notional)
 
 
 def applied(live: PositionView, intent: str, info: OrderInfo, reason: Reason) -> PositionView:
@@ -445,4 +493,4 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["Allowance", "LiveDesk", "client_order_id"]
+__all__ = ["LiveDesk", "client_order_id"]

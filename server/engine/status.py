@@ -93,6 +93,14 @@ class EngineStatus:
     metrics: CycleMetrics = field(default_factory=CycleMetrics)
     trading: TradingMetrics = field(default_factory=TradingMetrics)
     signals: Mapping[str, Signals] = field(default_factory=lambda: MappingProxyType({}))
+    # Set while the engine has had no fresh prices for its stale threshold: since when. The
+    # state stays running or paused; nothing opens and exits wait for fresh prices.
+    stale_since: datetime | None = None
+    prices_at: datetime | None = None  # when its last fresh prices were asked for
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_since is not None
 
     @property
     def stage(self) -> Stage | None:

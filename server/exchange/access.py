@@ -37,11 +37,17 @@ from server.exchange.ccxt_factory import (
 )
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.exchange.throttle import DEFAULT_LIMITS, RateLimits, Throttle, Usage
+from server.listeners import Listeners
 
 log = logging.getLogger("cts.exchange")
 
 T = TypeVar("T")
 RECENT_CALLS = 200
+
+
+def public_account_id(exchange: str) -> str:
+    """The account of calls without a key (market data): one per exchange."""
+    return f"{exchange}:public"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +75,7 @@ class Target:
     def account_id(self) -> str:
         """Exchange + hash of the key: the unit that limits, breaker and statistics belong to."""
         if self.credentials is None:
-            return f"{self.exchange}:public"
+            return public_account_id(self.exchange)
         digest = hashlib.sha256(self.credentials.api_key.encode()).hexdigest()[:16]
         return f"{self.exchange}:{digest}"
 
@@ -147,7 +153,9 @@ class ExchangeAccess:
     def __init__(self, config: AccessConfig) -> None:
         self.config = config
         #: Told (account id, its connection ids, new state) when an account's circuit changes.
-        self.on_circuit_change: Callable[[str, set[str], CircuitState], None] | None = None
+        self.on_circuit_change: Listeners[[str, set[str], CircuitState]] = Listeners(
+            "an exchange account's circuit"
+        )
         self._accounts: dict[str, Account] = {}
         self._account_of: dict[str, str] = {}  # connection id → account id
         self._adapters: dict[str, tuple[str, ExchangeAdapter]] = {}
@@ -197,6 +205,9 @@ class ExchangeAccess:
             started = time.perf_counter()
             try:
                 result = await operation(adapter)
+            except asyncio.CancelledError:  # abandoned (shutdown, a stopped engine): no outcome
+                account.breaker.abandon()
+                raise
             except TimeoutError:  # a request of the call had no answer in time (see _send)
                 error = ExchangeError(
                     ExchangeFailure.TIMEOUT,
@@ -205,6 +216,9 @@ class ExchangeAccess:
                 )
             except ExchangeError as exc:
                 error = exc
+            except Exception:  # a fault of ours, not an outcome of the exchange's
+                account.breaker.abandon()
+                raise
             else:
                 account.stats.record(True, time.perf_counter() - started)
                 account.throttle.succeeded()
@@ -227,6 +241,9 @@ class ExchangeAccess:
                 Throttle(
                     self.config.limits_for(target.exchange),
                     guard_seconds=self.config.throttle_guard_seconds,
+                    # Never paused longer than a circuit cool-down: once a 429 storm ends, the
+                    # account is back within the same bound as after an outage.
+                    max_backoff_seconds=self.config.breaker_cooldown_seconds,
                 ),
                 CircuitBreaker(
                     failure_threshold=self.config.breaker_threshold,
@@ -241,8 +258,11 @@ class ExchangeAccess:
 
     def health_of_connection(self, connection_id: str, exchange: str) -> AccountHealth:
         """The health of the account a connection last used (idle and closed if none yet)."""
-        account_id = self._account_of.get(connection_id)
-        account = self._accounts.get(account_id) if account_id else None
+        return self.health_of_account(self._account_of.get(connection_id, ""), exchange)
+
+    def health_of_account(self, account_id: str, exchange: str) -> AccountHealth:
+        """The health of one account (idle and closed if it was never used)."""
+        account = self._accounts.get(account_id)
         if account is None:
             idle = Usage(0, 0, 0, self.config.limits_for(exchange), 0.0)
             return AccountHealth(CircuitState.CLOSED, 0.0, 0, 0, 0.0, idle, "")
@@ -256,13 +276,19 @@ class ExchangeAccess:
             last_error=account.stats.last_error,
         )
 
+    def exchange_circuit(self, exchange: str) -> CircuitState:
+        """The circuit of the exchange's public account: the one its market data and every
+        unauthenticated call go through. Open, the exchange is down for everyone on it,
+        whoever's key they use (closed when the public account was never used)."""
+        account = self._accounts.get(public_account_id(exchange))
+        return account.breaker.state if account is not None else CircuitState.CLOSED
+
     def _circuit_changed(self, account_id: str, state: CircuitState) -> None:
         log.warning("circuit of %s is now %s", account_id.split(":")[0], state.value)
-        if self.on_circuit_change is not None:
-            account = self._accounts.get(account_id)
-            self.on_circuit_change(
-                account_id, set(account.connections) if account else set(), state
-            )
+        account = self._accounts.get(account_id)
+        self.on_circuit_change.tell(
+            account_id, set(account.connections) if account else set(), state
+        )
 
     async def _adapter(self, target: Target, throttle: Throttle) -> ExchangeAdapter:
         cached = self._adapters.get(target.connection_id)

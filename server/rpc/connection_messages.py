@@ -66,9 +66,13 @@ def health_message(connection_id: uuid.UUID | str, health: ConnectionHealth) -> 
         circuit_state=health.circuit_state,
         check_count=health.check_count,
         last_error=health.last_error,
+        exchange_circuit_state=health.exchange_circuit_state,
+        reasons=list(health.reasons),
     )
     if health.last_check_at is not None:
         message.last_check_at.CopyFrom(timestamp(health.last_check_at))
+    if health.stale_since is not None:
+        message.stale_since.CopyFrom(timestamp(health.stale_since))
     return message
 
 

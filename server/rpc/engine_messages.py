@@ -92,11 +92,14 @@ def status_message(status: EngineStatus) -> pb.EngineStatus:
             )
             for symbol, s in status.signals.items()
         ],
+        stale=status.stale,
     )
     for name, value in (
         ("retry_at", status.retry_at),
         ("started_at", status.started_at),
         ("updated_at", status.updated_at),
+        ("stale_since", status.stale_since),
+        ("prices_at", status.prices_at),
     ):
         if value is not None:
             getattr(message, name).CopyFrom(timestamp(value))
@@ -158,7 +161,12 @@ def coordinator_health_message(health: CoordinatorHealth) -> pb.CoordinatorHealt
             last_round_ms=round(feed.last_round_seconds * 1000, 3),
             last_error=feed.last_error,
             unknown_symbols=sorted(feed.unknown_symbols),
+            consecutive_failures=feed.consecutive_failures,
         )
         if feed.last_round_at is not None:
             item.last_round_at.CopyFrom(timestamp(datetime.fromtimestamp(feed.last_round_at, UTC)))
+        if feed.last_success_at is not None:
+            item.last_success_at.CopyFrom(
+                timestamp(datetime.fromtimestamp(feed.last_success_at, UTC))
+            )
     return message

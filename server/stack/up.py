@@ -1,8 +1,11 @@
 """``cts up``: the gRPC server, Envoy and the dashboard as one foreground stack.
 
 Children start in dependency order (the server first, until its health check says SERVING).
-Ctrl-C or SIGTERM stops them in reverse order, each given time to shut down gracefully. If any
-child dies on its own, the others are stopped and ``cts up`` exits with a non-zero status.
+Ctrl-C or SIGTERM stops the dashboard, then the server — while Envoy still relays, so that
+streams through it end cleanly — then Envoy and the simulator. The server is given its
+shutdown grace (``CTS_SHUTDOWN_GRACE_SECONDS``) plus a margin, the others a few seconds; only
+then is a child killed. If any child dies on its own, the others are stopped and ``cts up``
+exits with a non-zero status.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from server.settings import Settings
 from server.stack.envoy import envoy_command, write_config
 
-STOP_TIMEOUT_SECONDS = 10.0
+STOP_TIMEOUT_SECONDS = 10.0  # for a child other than the server
+SERVER_STOP_MARGIN_SECONDS = 5.0  # beyond the server's own grace
+STOP_ORDER = ("webui", "server", "envoy", "simulator")
 
 
 @dataclass
@@ -69,12 +74,18 @@ async def wait_for_http(url: str, child: Child, timeout: float = 60.0) -> None:
         delay = min(delay * 2, 0.5)
 
 
-async def _stop(children: list[Child]) -> None:
-    for child in reversed(children):
+async def _stop(children: list[Child], settings: Settings) -> None:
+    ordered = sorted(
+        children, key=lambda c: STOP_ORDER.index(c.name) if c.name in STOP_ORDER else -1
+    )
+    for child in ordered:
         if child.process.returncode is None:
             child.process.terminate()
+            timeout = STOP_TIMEOUT_SECONDS
+            if child.name == "server":
+                timeout = settings.shutdown_grace_seconds + SERVER_STOP_MARGIN_SECONDS
             try:
-                await asyncio.wait_for(child.process.wait(), STOP_TIMEOUT_SECONDS)
+                await asyncio.wait_for(child.process.wait(), timeout)
             except TimeoutError:
                 child.process.kill()
                 await child.process.wait()
@@ -151,7 +162,7 @@ async def _run(settings: Settings) -> int:
         return 0
     finally:
         with contextlib.suppress(ProcessLookupError):
-            await _stop(children)
+            await _stop(children, settings)
 
 
 def run_stack(settings: Settings) -> int:

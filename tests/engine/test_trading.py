@@ -1,9 +1,6 @@
 """An engine trading against the exchange simulator with unmodified ccxt, round by round.
 
-The market feed is the only part these tests drive themselves: :class:`SteppedFeed` hands the
-engine one round when the test says so (prices fetched from the simulator through exchange
-access, like the real feed) and reports when the engine has finished with it. Everything else —
-loading, signals, strategies, fills, storage, live orders — is the engine's own.
+The market feed is the only part these tests drive themselves (``tests/support/stepping.py``).
 
 Prices: every simulated asset is held flat at 100 before the engine loads, so its history is
 flat; the test then moves the traded symbol's price one round at a time. With the default
@@ -14,154 +11,17 @@ Direction fraction ``0.15 (p - 100) / p`` (long above 101.35), Active volatility
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
-from typing import Any
 
-import pytest
-
-from server.engine.book import Mode, PositionView, Status
-from server.engine.engine import Engine, EngineParts
-from server.engine.loading import LoadPlan
-from server.engine.status import Desired, EngineState, EngineStatus
+from server.engine.book import Mode, Status
+from server.engine.status import Desired, EngineState
 from server.engine.store import PositionStore
-from server.engine.strategies import Position, Side
-from server.exchange.access import AccessConfig, ExchangeAccess, Target
-from server.exchange.model import Ticker
-from server.simulator.instruments import ASSETS
-from server.simulator.ledger import Account
-from server.simulator.server import Simulator
-from tests.support.book import Book, open_book
+from server.engine.strategies import Side
+from tests.support.stepping import SLIPPAGE, Bench
 
 FEE = Decimal("0.001")  # Binance spot taker fee, as ccxt lists it
-SLIPPAGE = Decimal("0.0005")
 D = Decimal
-
-
-@dataclass(frozen=True)
-class Round:
-    prices: dict[str, Ticker]
-    time: float
-    ok: bool = True
-
-
-@dataclass
-class SteppedFeed:
-    """A market feed that runs a round only when the test calls :meth:`step`."""
-
-    access: ExchangeAccess
-    idle: asyncio.Event = field(default_factory=asyncio.Event)
-    rounds: asyncio.Queue[float] = field(default_factory=asyncio.Queue)
-    target: Target | None = None
-    symbols: tuple[str, ...] = ()
-
-    def subscribe(self, target: Target, symbols: tuple[str, ...]) -> SteppedFeed:
-        self.target, self.symbols = target, symbols
-        return self
-
-    async def next(self) -> Round:
-        self.idle.set()  # the engine is done with the previous round
-        at = await self.rounds.get()
-        assert self.target is not None
-        prices = await self.access.call(self.target, lambda a: a.tickers(list(self.symbols)))
-        return Round(prices, at)
-
-    def close(self) -> None:
-        pass
-
-    async def step(self, at: float) -> None:
-        """Run one round and wait until the engine has finished with it."""
-        async with asyncio.timeout(20):
-            await self.idle.wait()
-            self.idle.clear()
-            self.rounds.put_nowait(at)
-            await self.idle.wait()
-
-
-@dataclass
-class Bench:
-    sim: Simulator
-    book: Book
-    access: ExchangeAccess
-    feed: SteppedFeed
-    statuses: list[EngineStatus] = field(default_factory=list)
-    published: list[PositionView] = field(default_factory=list)
-
-    def engine(self, connection_id: str, sets: Sequence[str] = ("trend/trailing",)) -> Engine:
-        parts = EngineParts(
-            access=self.access,
-            plan=LoadPlan(symbols=1, timeframe="1h", bars=40, sets=tuple(sets), slippage=SLIPPAGE),
-            subscribe=self.feed.subscribe,
-            store=PositionStore(self.book.db),
-            publish_status=self.statuses.append,
-            publish_position=self.published.append,
-            mark_seconds=3600,
-            live_retry_seconds=0.01,
-        )
-        cid = uuid.UUID(connection_id)
-
-        async def target() -> Target:
-            return await self.book.connections.target(connection_id)
-
-        return Engine(
-            connection_id,
-            parts,
-            target=target,
-            connection=lambda: self.book.connections.cached(cid),
-        )
-
-    async def connect(self, account: Account, **extra: Any) -> str:
-        view = await self.book.connections.create(
-            {
-                "name": f"binance {account.api_key[-6:]}",
-                "exchange": "binance",
-                "api_type": "spot",
-                "api_key": account.api_key,
-                "api_secret": account.secret,
-                "is_simulated": True,
-                **extra,
-            }
-        )
-        return str(view.id)
-
-    async def running(self, engine: Engine) -> str:
-        """Start the engine and wait for its first request of a round; its symbol."""
-        engine.run(Desired.RUNNING)
-        async with asyncio.timeout(30):
-            await self.feed.idle.wait()
-        assert engine.status.state is EngineState.RUNNING, engine.status.error
-        (symbol,) = engine.status.symbols
-        return symbol
-
-    async def prices(self, symbol: str, path: Sequence[str]) -> None:
-        """Move the symbol's price along ``path``, one round per price, in one bar."""
-        base = symbol.split("/")[0]
-        for number, price in enumerate(path, start=1):
-            self.sim.prices.set_price(base, price)
-            await self.feed.step(self.bar_time + number)
-
-    @property
-    def bar_time(self) -> float:
-        """A moment inside the current hourly bar (rounds never start a new bar)."""
-        newest = max(c.open_time for c in self.sim.prices.candles("BTC", 3600, limit=1))
-        return newest / 1000 + 1
-
-
-@pytest.fixture
-async def bench(database_url: str) -> AsyncIterator[Bench]:
-    sim = Simulator(seed=3)
-    for asset in ASSETS:
-        sim.prices.set_price(asset.code, 100)
-    await sim.start()
-    book = await open_book(database_url)
-    access = ExchangeAccess(AccessConfig(simulator_url=sim.base_url, timeout_seconds=5))
-    yield Bench(sim, book, access, SteppedFeed(access))
-    await access.close()
-    book.close()
-    await sim.stop()
 
 
 def quantity(value: Decimal, price: Decimal) -> Decimal:
@@ -318,43 +178,13 @@ async def test_stop_with_close_positions_closes_them_at_the_last_price(bench: Be
 # -- live trading -------------------------------------------------------------------------------
 
 
-async def optimal_history(store: PositionStore, connection_id: str, symbol: str) -> None:
-    """Five winning closed pseudo positions of trend/trailing: the default preset's Optimal
-    (at least 5 positions, profit factor at least 1.2) marks that set optimal."""
-    state = Position(Side.LONG, D(1), D(100), D(100), D(100), D(100))
-    await store.save(
-        [
-            PositionView(
-                id=uuid.uuid4(),
-                connection_id=connection_id,
-                mode=Mode.PSEUDO,
-                set_id="trend/trailing",
-                symbol=symbol,
-                state=state,
-                fees=D(0),
-                status=Status.CLOSED,
-                exit_price=D(101),
-                realized_pnl=D(1),
-                close_reason="take_profit",
-            )
-            for _ in range(5)
-        ]
-    )
-
-
 async def test_live_trading_follows_the_optimal_set_and_never_doubles_an_order(
     bench: Bench,
 ) -> None:
-    account = bench.sim.open_account("binance", balances={"USDT": 10000})
-    connection_id = await bench.connect(account, volume_factor="5")  # 50 USDT per order
-    await bench.book.connections.set_live_trade(connection_id, True, confirmed=True)
-    probe = bench.engine(connection_id)
-    symbol = await bench.running(probe)
-    await probe.stop()
-    await optimal_history(PositionStore(bench.book.db), connection_id, symbol)
-    engine = bench.engine(connection_id, sets=("trend/trailing", "trend/dca"))
-    bench.feed.idle.clear()
-    await bench.running(engine)
+    account, engine, symbol = await bench.live_engine(
+        ("trend/trailing", "trend/dca"), ["trend/trailing"], volume_factor="5"
+    )  # 50 USDT per order
+    connection_id = engine.connection_id
     assert engine.desk is not None
     # The exchange carries out the next order but its answer is lost on the way back.
     bench.sim.faults.set({"lose_answers": 1}, api_key=account.api_key)
@@ -408,18 +238,13 @@ async def test_live_trading_follows_the_optimal_set_and_never_doubles_an_order(
 
 
 async def test_live_trading_respects_the_notional_limits(bench: Bench) -> None:
-    account = bench.sim.open_account("binance", balances={"USDT": 10000})
-    connection_id = await bench.connect(
-        account, volume_factor="5", max_position_notional="40", max_total_notional="40"
+    account, engine, symbol = await bench.live_engine(
+        ["trend/trailing"],
+        ["trend/trailing"],
+        volume_factor="5",
+        max_position_notional="40",
+        max_total_notional="40",
     )
-    await bench.book.connections.set_live_trade(connection_id, True, confirmed=True)
-    probe = bench.engine(connection_id)
-    symbol = await bench.running(probe)
-    await probe.stop()
-    await optimal_history(PositionStore(bench.book.db), connection_id, symbol)
-    engine = bench.engine(connection_id)
-    bench.feed.idle.clear()
-    await bench.running(engine)
 
     await bench.prices(symbol, ["102"])  # 50 USDT > 40: refused
     assert engine.desk is not None

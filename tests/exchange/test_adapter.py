@@ -22,14 +22,6 @@ SYMBOL = {"spot": "BTC/USDT", "perpetual_futures": "BTC/USDT:USDT"}
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(seed=21)
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
-
-
-@pytest.fixture
 async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
     exchange_access = ExchangeAccess(AccessConfig(simulator_url=sim.base_url, timeout_seconds=5))
     yield exchange_access

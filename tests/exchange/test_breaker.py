@@ -55,3 +55,48 @@ def test_neutral_outcomes_do_not_count() -> None:
         assert breaker.allow()
         breaker.record_neutral()
     assert breaker.state is CircuitState.CLOSED
+
+
+def test_a_failing_listener_cannot_stop_the_probe_or_corrupt_the_state() -> None:
+    """The defect: a listener raising inside the half-open change left the breaker probing for
+    ever, so allow() said no for ever."""
+    clock = Clock()
+    told: list[CircuitState] = []
+
+    def listener(state: CircuitState) -> None:
+        told.append(state)
+        raise ValueError("badly formed hexadecimal UUID string")
+
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_seconds=5, clock=clock)
+    breaker.on_change.add(listener)
+    breaker.record_failure()
+    assert breaker.state is CircuitState.OPEN
+    clock.now = 5
+    assert breaker.allow()  # the probe goes out although the listener raised
+    breaker.record_success()
+    assert breaker.state is CircuitState.CLOSED and breaker.allow()
+    assert told == [CircuitState.OPEN, CircuitState.HALF_OPEN, CircuitState.CLOSED]
+
+
+def test_an_abandoned_probe_lets_the_next_call_probe() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_seconds=5, clock=clock)
+    breaker.record_failure()
+    clock.now = 5
+    assert breaker.allow() and not breaker.allow()
+    breaker.abandon()  # the probe's call was cancelled: no outcome
+    assert breaker.allow()
+
+
+def test_a_probe_that_never_reports_stops_blocking_after_its_timeout() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(
+        failure_threshold=1, cooldown_seconds=5, probe_timeout_seconds=2, clock=clock
+    )
+    breaker.record_failure()
+    clock.now = 5
+    assert breaker.allow()
+    clock.now = 6.9
+    assert not breaker.allow()
+    clock.now = 7
+    assert breaker.allow()

@@ -174,7 +174,7 @@ class SymbolSignals(_message.Message):
     def __init__(self, symbol: _Optional[str] = ..., direction: _Optional[int] = ..., direction_strength: _Optional[float] = ..., move: _Optional[int] = ..., move_strength: _Optional[float] = ..., active: _Optional[bool] = ..., active_advanced: _Optional[bool] = ..., optimal: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class EngineStatus(_message.Message):
-    __slots__ = ("connection_id", "state", "desired", "stage", "stages", "error", "attempts", "retry_at", "started_at", "updated_at", "symbols", "metrics", "trading", "signals")
+    __slots__ = ("connection_id", "state", "desired", "stage", "stages", "error", "attempts", "retry_at", "started_at", "updated_at", "symbols", "metrics", "trading", "signals", "stale", "stale_since", "prices_at")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     DESIRED_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +189,9 @@ class EngineStatus(_message.Message):
     METRICS_FIELD_NUMBER: _ClassVar[int]
     TRADING_FIELD_NUMBER: _ClassVar[int]
     SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    STALE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    PRICES_AT_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     state: str
     desired: str
@@ -203,7 +206,10 @@ class EngineStatus(_message.Message):
     metrics: EngineMetrics
     trading: TradingMetrics
     signals: _containers.RepeatedCompositeFieldContainer[SymbolSignals]
-    def __init__(self, connection_id: _Optional[str] = ..., state: _Optional[str] = ..., desired: _Optional[str] = ..., stage: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[EngineStage, _Mapping]]] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., symbols: _Optional[_Iterable[str]] = ..., metrics: _Optional[_Union[EngineMetrics, _Mapping]] = ..., trading: _Optional[_Union[TradingMetrics, _Mapping]] = ..., signals: _Optional[_Iterable[_Union[SymbolSignals, _Mapping]]] = ...) -> None: ...
+    stale: bool
+    stale_since: _timestamp_pb2.Timestamp
+    prices_at: _timestamp_pb2.Timestamp
+    def __init__(self, connection_id: _Optional[str] = ..., state: _Optional[str] = ..., desired: _Optional[str] = ..., stage: _Optional[str] = ..., stages: _Optional[_Iterable[_Union[EngineStage, _Mapping]]] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., symbols: _Optional[_Iterable[str]] = ..., metrics: _Optional[_Union[EngineMetrics, _Mapping]] = ..., trading: _Optional[_Union[TradingMetrics, _Mapping]] = ..., signals: _Optional[_Iterable[_Union[SymbolSignals, _Mapping]]] = ..., stale: _Optional[bool] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., prices_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class EngineStatusSnapshot(_message.Message):
     __slots__ = ("engines", "reason")
@@ -240,7 +246,7 @@ class GetCoordinatorHealthRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class MarketFeedHealth(_message.Message):
-    __slots__ = ("exchange", "api_type", "testnet", "simulated", "running", "subscribers", "symbols", "rounds", "failures", "overruns", "last_round_ms", "last_round_at", "last_error", "unknown_symbols")
+    __slots__ = ("exchange", "api_type", "testnet", "simulated", "running", "subscribers", "symbols", "rounds", "failures", "overruns", "last_round_ms", "last_round_at", "last_error", "unknown_symbols", "consecutive_failures", "last_success_at")
     EXCHANGE_FIELD_NUMBER: _ClassVar[int]
     API_TYPE_FIELD_NUMBER: _ClassVar[int]
     TESTNET_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +261,8 @@ class MarketFeedHealth(_message.Message):
     LAST_ROUND_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    LAST_SUCCESS_AT_FIELD_NUMBER: _ClassVar[int]
     exchange: str
     api_type: str
     testnet: bool
@@ -269,7 +277,9 @@ class MarketFeedHealth(_message.Message):
     last_round_at: _timestamp_pb2.Timestamp
     last_error: str
     unknown_symbols: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., testnet: _Optional[bool] = ..., simulated: _Optional[bool] = ..., running: _Optional[bool] = ..., subscribers: _Optional[int] = ..., symbols: _Optional[int] = ..., rounds: _Optional[int] = ..., failures: _Optional[int] = ..., overruns: _Optional[int] = ..., last_round_ms: _Optional[float] = ..., last_round_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., unknown_symbols: _Optional[_Iterable[str]] = ...) -> None: ...
+    consecutive_failures: int
+    last_success_at: _timestamp_pb2.Timestamp
+    def __init__(self, exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., testnet: _Optional[bool] = ..., simulated: _Optional[bool] = ..., running: _Optional[bool] = ..., subscribers: _Optional[int] = ..., symbols: _Optional[int] = ..., rounds: _Optional[int] = ..., failures: _Optional[int] = ..., overruns: _Optional[int] = ..., last_round_ms: _Optional[float] = ..., last_round_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., unknown_symbols: _Optional[_Iterable[str]] = ..., consecutive_failures: _Optional[int] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CoordinatorHealth(_message.Message):
     __slots__ = ("enabled", "started_at", "engines", "engines_by_state", "engines_in_error", "reconciliations", "feeds")
