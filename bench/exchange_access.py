@@ -124,6 +124,7 @@ class Server:
         extra_env: dict[str, str] | None = None,
     ) -> None:
         data = Path(tempfile.mkdtemp(prefix="cts-bench-exchange-"))
+        self.data = data
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
         env.update(

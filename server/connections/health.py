@@ -86,9 +86,12 @@ def assess(
     exchange is down for everyone on it, whoever's key they use), and since when its engine's
     prices are stale (None: fresh, or no engine).
 
-    - ``down``: its account's circuit or the exchange's is open, or its last three checks failed;
-    - ``degraded``: its last check failed, either circuit is half-open (probing), a limit is at
-      least 80 % full, the account is paused after a 429, or its engine's prices are stale;
+    - ``down``: its account's circuit or the exchange's is open or half-open (a half-open
+      circuit is still failing as far as anyone knows: it is probing, and only a successful
+      probe closes it — so health does not flap at every cool-down), or its last three checks
+      failed;
+    - ``degraded``: its last check failed, a limit is at least 80 % full, the account is paused
+      after a 429, or its engine's prices are stale;
     - ``unknown``: never checked or called, and nothing above applies;
     - ``healthy``: otherwise.
     """
@@ -96,24 +99,22 @@ def assess(
     down: list[str] = []
     degraded: list[str] = []
     name = exchange or "the exchange"
-    if account.circuit is CircuitState.OPEN:
-        down.append("calls paused after repeated failures (circuit open)")
-    if exchange_circuit is CircuitState.OPEN:
-        down.append(f"{name} is unreachable: its market data fails (circuit open)")
+    if account.circuit is not CircuitState.CLOSED:
+        down.append(f"calls paused after repeated failures (circuit {_words(account.circuit)})")
+    if exchange_circuit is not CircuitState.CLOSED:
+        down.append(
+            f"{name} is unreachable: its market data fails (circuit {_words(exchange_circuit)})"
+        )
     if checks.consecutive_failures >= 3:
         down.append(f"the last {checks.consecutive_failures} checks failed")
     elif checks.consecutive_failures > 0:
         degraded.append(f"the last check failed ({checks.last_result})")
-    if account.circuit is CircuitState.HALF_OPEN:
-        degraded.append("probing the exchange after failures (circuit half-open)")
-    if exchange_circuit is CircuitState.HALF_OPEN:
-        degraded.append(f"probing {name}'s market data after failures (circuit half-open)")
     if usage.fraction() >= BUSY_FRACTION:
         degraded.append("rate limits nearly full")
     if usage.paused_for > 0:
         degraded.append("paused after a rate-limit answer")
     if stale_since is not None:
-        degraded.append(f"engine prices stale since {stale_since.isoformat(timespec='seconds')}")
+        degraded.append(f"engine prices stale since {stale_since:%Y-%m-%d %H:%M:%S} UTC")
     if down:
         status = HealthStatus.DOWN
     elif degraded:
@@ -146,3 +147,7 @@ def assess(
         stale_since=stale_since,
         reasons=tuple(down + degraded),
     )
+
+
+def _words(state: CircuitState) -> str:
+    return "open" if state is CircuitState.OPEN else "half-open, probing"

@@ -55,6 +55,7 @@ UNCERTAIN = frozenset(
     }
 )
 MAX_ATTEMPTS = 5
+CLOCK_DRIFT_SECONDS = 2.0  # beyond an exchange's receive window before "not found" is final
 FILL_CHECKS = 5
 
 
@@ -357,7 +358,7 @@ class LiveDesk:
                     )
                 else:
                     info = await self._find(target, order)
-                    if info is None:
+                    if info is None and not await self._may_still_arrive(target, order):
                         return await self._fail(order, "not found at the exchange")
             except ExchangeError as exc:
                 uncertain = exc.failure in UNCERTAIN
@@ -375,6 +376,7 @@ class LiveDesk:
                         break
                 if send and attempt == MAX_ATTEMPTS:
                     log.warning("order %s: outcome unknown; looking it up until known", order.id)
+            if info is None:
                 delay = self._retry_seconds * 2 ** min(attempt - 1, 16)
                 await asyncio.sleep(min(delay, self._retry_max_seconds))  # the back-off
         info = await self._filled(target, order, info)
@@ -387,6 +389,15 @@ class LiveDesk:
             fee=info.fee,
         )
         return info, True
+
+    async def _may_still_arrive(self, target: Target, order: OrderRecord) -> bool:
+        """Could the order, not found at the exchange, still reach it? Until it is older than
+        the exchange's receive window (plus clock drift), its request may be under way."""
+        window = await self._access.receive_window(target) + CLOCK_DRIFT_SECONDS
+        created = order.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        return (_now() - created).total_seconds() < window
 
     async def _find(self, target: Target, order: OrderRecord) -> OrderInfo | None:
         return await self._access.call(

@@ -256,6 +256,11 @@ class ExchangeAccess:
         self._account_of[target.connection_id] = key
         return account
 
+    async def receive_window(self, target: Target) -> float:
+        """How old a signed request of the target's may be on arrival and still be carried
+        out (see :attr:`ExchangeAdapter.receive_window_seconds`)."""
+        return (await self._adapter(target, self.account(target).throttle)).receive_window_seconds
+
     def health_of_connection(self, connection_id: str, exchange: str) -> AccountHealth:
         """The health of the account a connection last used (idle and closed if none yet)."""
         return self.health_of_account(self._account_of.get(connection_id, ""), exchange)

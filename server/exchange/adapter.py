@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
 
+from server.exchange.ccxt_factory import OKX_REQUEST_WINDOW_SECONDS
 from server.exchange.errors import ExchangeError, ExchangeFailure, translate
 from server.exchange.model import (
     AssetBalance,
@@ -66,6 +67,12 @@ class ExchangeAdapter(Protocol):
     async def positions(self, symbols: Sequence[str] | None = None) -> list[PositionInfo]: ...
     async def close(self) -> None: ...
 
+    @property
+    def receive_window_seconds(self) -> float:
+        """How old a signed request may be when it reaches the exchange and still be carried
+        out: an order not found once it is older than this (plus clock drift) never will be."""
+        ...
+
 
 def decimal(value: Any) -> Decimal | None:
     """An exchange number as a Decimal (ccxt parses to float or str; neither is kept)."""
@@ -84,6 +91,12 @@ def _required(value: Any, what: str, exchange: str) -> Decimal:
             ExchangeFailure.BAD_RESPONSE, f"{exchange}: no {what} in the answer", exchange=exchange
         )
     return number
+
+
+# Exchanges whose requests carry no ``recvWindow`` option: how old a signed request may be on
+# arrival. OKX: the ``expTime`` CTS adds (see ccxt_factory). Others: a conservative minute.
+RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS}
+DEFAULT_RECEIVE_WINDOW_SECONDS = 60.0
 
 
 class MarketCache:
@@ -134,6 +147,13 @@ class CcxtAdapter:
     @property
     def last_response_headers(self) -> dict[str, str]:
         return dict(self._ccxt.last_response_headers or {})
+
+    @property
+    def receive_window_seconds(self) -> float:
+        window = (self._ccxt.options or {}).get("recvWindow")  # Binance, Bybit: sent with each
+        if window:
+            return float(window) / 1000
+        return RECEIVE_WINDOW_SECONDS.get(self.exchange, DEFAULT_RECEIVE_WINDOW_SECONDS)
 
     async def _call(self, action: Callable[[], Awaitable[T]], *, needs_markets: bool = True) -> T:
         try:

@@ -16,6 +16,7 @@ simulator's base URL, keeping its path, so that unmodified ccxt talks to it as t
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -99,6 +100,29 @@ class HttpPool:
         await self.session.close()
 
 
+# How long an OKX order request stays valid: OKX signs no window into its requests, so CTS sends
+# the ``expTime`` header with every trade request (placing, cancelling, amending orders; the
+# exchange refuses the request after that moment). An order not found at the exchange once this
+# has passed can no longer arrive there. Reads keep OKX's own 30-s timestamp tolerance.
+OKX_REQUEST_WINDOW_SECONDS = 10.0
+_OKX_TRADE_PATH = "/api/v5/trade/"
+
+
+def expire_signed_requests(instance: Any, window_seconds: float) -> None:
+    """Give every OKX trade request of ``instance`` an ``expTime`` ``window_seconds`` ahead."""
+    fetch = instance.fetch
+
+    async def fetch_until(
+        url: str, method: str = "GET", headers: Any = None, body: Any = None
+    ) -> Any:
+        if method == "POST" and _OKX_TRADE_PATH in url and headers and "expTime" not in headers:
+            deadline = int((time.time() + window_seconds) * 1000)
+            headers = {**headers, "expTime": str(deadline)}
+        return await fetch(url, method, headers, body)
+
+    instance.fetch = fetch_until
+
+
 def gate_requests(instance: Any, gate: Callable[[], AbstractAsyncContextManager[None]]) -> None:
     """Send each of ``instance``'s HTTP requests inside ``gate()``, in place of ccxt's limiter.
 
@@ -159,4 +183,6 @@ def create_ccxt(
     elif testnet:
         instance.set_sandbox_mode(True)
     instance.timeout_on_exit = 0
+    if exchange == "okx":
+        expire_signed_requests(instance, OKX_REQUEST_WINDOW_SECONDS)
     return instance

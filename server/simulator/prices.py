@@ -1,10 +1,35 @@
-"""Prices of the simulated markets: a seeded random walk per asset, or a scripted path.
+"""Prices of the simulated markets: a seeded, mean-reverting random walk per asset, or a script.
 
-The walk is defined on whole seconds counted from the simulator's origin (its start, rounded
-down): the log-price moves by one normally distributed step per second. Steps are drawn in
-chunks of an hour from a generator keyed by (seed, asset, chunk), so the path is the same for
-the same seed, can be read at any second in the past or future in any order, and costs nothing
-for seconds nobody asks about. Spot and perp markets of an asset share its price.
+A simulated price is a function of (seed, asset, wall-clock time) only, never of when the
+simulator started: two simulators with the same seed quote the same price at the same second,
+and a restarted simulator continues the markets where they were (a restart is not a market
+event). Spot and perp markets of an asset share its price.
+
+The log of an asset's price relative to its ``start_price`` (its *level*) is defined on whole
+Unix seconds, floored, in two layers:
+
+* **Hourly anchors.** At each whole hour ``h`` (Unix time ``3600 h``) the level is an anchor
+  ``A(h)`` of a stationary AR(1) process, ``A(h) = phi A(h-1) + c e(h)``, written as its
+  moving average truncated to 6,000 hours: ``A(h) = c * sum(phi**i * e(h-i), i < 6000)``. The
+  ``e`` are standard normal draws made 1,000 hours at a time by a generator keyed by (seed,
+  asset, block), so an anchor anywhere in time costs one dot product. The anchors have a
+  stationary standard deviation of 0.4 around 0 (the price keeps to a band around its start
+  price forever, two-thirds of the time within a factor 1.5 of it, and drifts neither to 0 nor
+  to infinity), and ``phi`` is chosen so that an hour's change of the anchors has the variance
+  of 3,600 one-second steps: ``2 * 0.4**2 * (1 - phi) = 3600 * volatility**2``. At the default
+  volatility ``1 - phi`` is 1/356: a departure from the start price decays over about two
+  weeks. (``1 - phi`` is kept between 1/800 and 1/2; for a volatility below 3.3e-4 or above
+  6.7e-3 the band narrows or widens in proportion instead.)
+* **A Brownian bridge inside each hour.** Second ``j`` (0 to 3599) of hour ``h`` has the level
+  ``A(h) + j/3600 (A(h+1) - A(h)) + W(j) - j/3600 W(3600)``, where ``W`` is the running sum of
+  3,600 normal steps of standard deviation ``volatility`` from a generator keyed by (seed,
+  asset, hour). The path passes through every anchor, so it is continuous: the step into a new
+  hour is drawn like any other, and every one-second log-return has standard deviation
+  ``volatility``.
+
+The price is ``start_price * exp(level)`` rounded onto the asset's price tick (at least one
+tick). Draws, anchors and hours are made on demand and cached, so reading any time, past or
+future and in any order, costs at most one hour of steps and two anchors.
 
 A scripted path replaces the walk of one asset with given prices, one per step from a start
 time (the last price holds afterwards); tests use it to make markets do exactly what they need.
@@ -24,7 +49,11 @@ import numpy as np
 
 from server.simulator.instruments import ASSET_BY_CODE
 
-CHUNK = 3600  # steps (seconds) per generated chunk
+HOUR = 3600  # seconds per hour: the steps of one bridge, drawn together
+LEVEL_STD = 0.4  # stationary standard deviation of the hourly anchors (log-price)
+ANCHOR_WINDOW = 6000  # hours of draws summed into one anchor
+ANCHOR_BLOCK = 1000  # hours of anchor draws made by one generator
+REVERSION = (1 / 800, 1 / 2)  # bounds of 1 - phi, per hour (phi**6000 <= 6e-4 at the slowest)
 CANDLE_SAMPLES = 60  # price points examined per candle for its high and low
 
 
@@ -56,15 +85,14 @@ class PriceBook:
         *,
         volatility: float = 5e-4,
         clock: Callable[[], float] = time.time,
-        origin: float | None = None,
     ) -> None:
         """``volatility`` is the standard deviation of one second's log-return."""
+        if not volatility >= 0:
+            raise ValueError(f"volatility must be at least 0, not {volatility!r}")
         self.seed = seed
         self.volatility = volatility
         self.clock = clock
-        self.origin = math.floor(clock() if origin is None else origin)
         self._scripts: dict[str, Script] = {}
-        self._chunk_start: dict[tuple[str, int], float] = {}
 
     # -- control ------------------------------------------------------------------------------
 
@@ -101,9 +129,7 @@ class PriceBook:
         script = self._scripts.get(base)
         if script is not None:
             return script.at(t)
-        asset = self._asset(base)
-        raw = float(asset.start_price) * math.exp(self._level(base, self._index(t)))
-        return _on_grid(raw, asset.price_tick)
+        return Decimal(int(self._ticks(base, np.array([t]))[0])) * self._tick(base)
 
     def candles(
         self, base: str, interval_seconds: int, *, since: float | None = None, limit: int = 100
@@ -149,38 +175,6 @@ class PriceBook:
         except KeyError:
             raise KeyError(f"no simulated asset {base!r}") from None
 
-    def _index(self, t: float) -> int:
-        return math.floor(t - self.origin)
-
-    def _level(self, base: str, index: int) -> float:
-        chunk, offset = divmod(index, CHUNK)
-        return self._start_of(base, chunk) + float(
-            _cumulative(self.seed, base, chunk, self.volatility)[offset]
-        )
-
-    def _start_of(self, base: str, chunk: int) -> float:
-        """The log-level just before chunk ``chunk`` (0 before chunk 0), walked from 0."""
-        key = (base, chunk)
-        cached = self._chunk_start.get(key)
-        if cached is not None:
-            return cached
-        direction = 1 if chunk > 0 else -1
-        current, level = 0, 0.0
-        # Start from the cached chunk nearest to ``chunk`` on the way from 0.
-        for candidate in range(chunk, 0, -direction):
-            if (base, candidate) in self._chunk_start:
-                current, level = candidate, self._chunk_start[(base, candidate)]
-                break
-        while current != chunk:
-            if direction > 0:
-                level += _chunk_sum(self.seed, base, current, self.volatility)
-                current += 1
-            else:
-                current -= 1
-                level -= _chunk_sum(self.seed, base, current, self.volatility)
-            self._chunk_start[(base, current)] = level
-        return level
-
     def _tick(self, base: str) -> Decimal:
         return self._asset(base).price_tick  # type: ignore[no-any-return]
 
@@ -191,36 +185,62 @@ class PriceBook:
         if script is not None:
             return np.array([int(script.at(float(t)) / tick) for t in times], dtype=np.int64)
         asset = self._asset(base)
-        indices = np.floor(times - self.origin).astype(np.int64)
-        chunks, offsets = np.divmod(indices, CHUNK)
-        levels = np.empty(len(indices))
-        for chunk in np.unique(chunks):
-            mask = chunks == chunk
-            cumulative = _cumulative(self.seed, base, int(chunk), self.volatility)
-            levels[mask] = self._start_of(base, int(chunk)) + cumulative[offsets[mask]]
+        hours, offsets = np.divmod(np.floor(times).astype(np.int64), HOUR)
+        levels = np.empty(len(times))
+        for hour in np.unique(hours):
+            mask = hours == hour
+            levels[mask] = _hour_levels(self.seed, base, int(hour), self.volatility)[offsets[mask]]
         raw = float(asset.start_price) * np.exp(levels)
         return np.maximum(1, np.rint(raw / float(tick))).astype(np.int64)
 
 
-def _on_grid(price: float, tick: Decimal) -> Decimal:
-    steps = max(1, round(price / float(tick)))
-    return Decimal(steps) * tick
-
-
-def _rng(seed: int, base: str, chunk: int, salt: str = "") -> np.random.Generator:
-    digest = hashlib.sha256(f"{seed}:{base}:{chunk}:{salt}".encode()).digest()
+def _rng(seed: int, base: str, index: int, salt: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}:{base}:{index}:{salt}".encode()).digest()
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
+@lru_cache(maxsize=16)
+def _anchor_weights(volatility: float) -> np.ndarray:
+    """``c * phi**i`` for the draws of hours ``h - 5999 .. h`` (oldest first)."""
+    hourly_variance = HOUR * volatility**2
+    reversion = min(max(hourly_variance / (2 * LEVEL_STD**2), REVERSION[0]), REVERSION[1])
+    phi = 1.0 - reversion
+    stationary_variance = hourly_variance / (2 * reversion)  # LEVEL_STD**2 within the bounds
+    scale = math.sqrt(stationary_variance * (1.0 - phi * phi))
+    weights = scale * phi ** np.arange(ANCHOR_WINDOW - 1, -1, -1, dtype=float)
+    weights.flags.writeable = False
+    return weights
+
+
 @lru_cache(maxsize=512)
-def _cumulative(seed: int, base: str, chunk: int, volatility: float) -> np.ndarray:
-    steps = _rng(seed, base, chunk).normal(0.0, volatility, CHUNK)
-    return np.cumsum(steps)
+def _anchor_draws(seed: int, base: str, block: int) -> np.ndarray:
+    """The standard normal draws of hours ``1000 block .. 1000 block + 999``."""
+    draws = _rng(seed, base, block, "anchors").standard_normal(ANCHOR_BLOCK)
+    draws.flags.writeable = False
+    return draws
 
 
-@lru_cache(maxsize=65536)
-def _chunk_sum(seed: int, base: str, chunk: int, volatility: float) -> float:
-    return float(_cumulative(seed, base, chunk, volatility)[-1])
+@lru_cache(maxsize=8192)
+def _anchor(seed: int, base: str, hour: int, volatility: float) -> float:
+    """The level at the start of ``hour`` (Unix time ``3600 hour``)."""
+    first = hour - ANCHOR_WINDOW + 1
+    blocks = range(first // ANCHOR_BLOCK, hour // ANCHOR_BLOCK + 1)
+    draws = np.concatenate([_anchor_draws(seed, base, block) for block in blocks])
+    skip = first - blocks[0] * ANCHOR_BLOCK
+    return float(np.dot(_anchor_weights(volatility), draws[skip : skip + ANCHOR_WINDOW]))
+
+
+@lru_cache(maxsize=1024)
+def _hour_levels(seed: int, base: str, hour: int, volatility: float) -> np.ndarray:
+    """The levels of the 3,600 seconds of ``hour``: a Brownian bridge between its anchors."""
+    start = _anchor(seed, base, hour, volatility)
+    end = _anchor(seed, base, hour + 1, volatility)
+    walk = np.zeros(HOUR + 1)
+    np.cumsum(_rng(seed, base, hour, "seconds").normal(0.0, volatility, HOUR), out=walk[1:])
+    fraction = np.arange(HOUR) / HOUR
+    levels: np.ndarray = start + fraction * (end - start) + (walk[:-1] - fraction * walk[-1])
+    levels.flags.writeable = False
+    return levels
 
 
 def _volume(seed: int, base: str, start: int, interval: int) -> Decimal:

@@ -103,6 +103,7 @@ class Simulator:
         self.limits = {d.name: limits or Limits() for d in self.dialects}
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
+        self._answered = asyncio.Event()  # set (and replaced) whenever a request is recorded
         self.base_url = ""
 
     # -- control ------------------------------------------------------------------------------
@@ -205,7 +206,21 @@ class Simulator:
                 received, dialect.name, request.method, request.path, api_key, response.status
             )
         )
+        answered, self._answered = self._answered, asyncio.Event()
+        answered.set()
         return response
+
+    async def answered(self, accept: Callable[[RequestRecord], bool]) -> RequestRecord:
+        """The first request recorded from now on (answered, or carried out for a client that
+        went away) that ``accept`` accepts; waits for it (use a timeout)."""
+        seen = len(self.requests)
+        while True:
+            recent = list(self.requests)[seen:] if seen <= len(self.requests) else []
+            for record in recent:
+                if accept(record):
+                    return record
+            seen = len(self.requests)
+            await self._answered.wait()
 
     async def _answer(
         self,
@@ -216,6 +231,10 @@ class Simulator:
         received: float,
     ) -> web.StreamResponse:
         faults = self.faults.effective(dialect.name, api_key)
+        if request.body_exists:
+            # Received in full before any delay: a client that goes away after sending (killed,
+            # timed out) has still placed its order, as on a real exchange.
+            await request.read()
         if faults.latency_ms > 0:
             # Half on the way in, half on the way out (see _middleware): the exchange's clock is
             # read in the middle of the round trip, as on a real network.

@@ -3,6 +3,7 @@ a state-changing request is carried out and then its answer is lost (the exchang
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -181,3 +182,27 @@ async def test_a_cancel_whose_answer_is_lost_still_cancels(
     assert account.orders[resting["id"]].status is OrderStatus.CANCELED
     assert (sim.requests[-1].method, sim.requests[-1].status) == ("DELETE", 503)
     assert (await client.fetch_order(resting["id"], "BTC/USDT"))["status"] == "canceled"
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), CASES)
+async def test_an_order_whose_client_goes_away_on_the_way_is_still_carried_out(
+    sim: Simulator, connect: Connect, exchange: str, api_type: str
+) -> None:
+    """A request received in full is carried out even if its client is killed or gives up
+    while the exchange is still working on it (the latency fault): what crash tests rely on."""
+    account = sim.open_account(exchange)
+    client = connect(exchange, api_type, account)
+    await buy(client, api_type, "warm1")  # ccxt's one-time calls before a first order are done
+    sim.faults.set({"latency_ms": 1000}, api_key=account.api_key)  # 0.5 s before it is handled
+    placed = asyncio.ensure_future(
+        sim.answered(lambda r: r.method == "POST" and r.api_key == account.api_key)
+    )
+    sending = asyncio.ensure_future(buy(client, api_type, "gone1"))
+    await asyncio.sleep(0.25)  # the fault's own pace: sent, and the exchange still at work
+    sending.cancel()  # the client goes away before any answer
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    async with asyncio.timeout(10):
+        await placed
+    [order] = with_client_id(account, "gone1")
+    assert (order.status, order.filled) == (OrderStatus.FILLED, BTC)

@@ -1,4 +1,5 @@
-"""Every connection's engine as one row of a compact table: name, state, stage, cycles.
+"""Every connection's engine as one row of a compact table: name, state (and "stale" while its
+prices are), stage, cycles.
 
 Rows follow the connection stream (added, renamed, removed) and the engine stream (state,
 stage, cycles); clicking a name picks that connection for the panel above.
@@ -15,7 +16,7 @@ from nicegui import ui
 from webui.components.status import engine_color, words
 
 Pick = Callable[[str], None]
-COLUMNS = "grid-template-columns: minmax(10rem, 2fr) 6rem minmax(8rem, 1fr) 5rem"
+COLUMNS = "grid-template-columns: minmax(10rem, 2fr) 9rem minmax(8rem, 1fr) 5rem"
 
 
 class OverviewRow:
@@ -31,8 +32,10 @@ class OverviewRow:
                 .on("click", lambda: on_pick(connection.id))
                 .mark("overview-name")
             )
-            with ui.element("div"):
+            with ui.row().classes("gap-1 items-center no-wrap"):
                 self.state = ui.badge().mark("overview-state")
+                self.stale = ui.badge("stale", color="orange").mark("overview-stale")
+                self.stale.tooltip("No fresh prices: nothing opens, exits wait for fresh prices")
             self.stage = ui.label().classes("text-gray-700").mark("overview-stage")
             self.cycles = ui.label().classes("text-right").mark("overview-cycles")
 
@@ -41,6 +44,7 @@ class OverviewRow:
         if self.state.text != status.state:
             self.state.set_text(status.state)
             self.state.props(f"color={engine_color(status.state)}")
+        self.stale.set_visibility(status.stale)
         self.stage.set_text(words(status.stage) if status.stage else "—")
         self.cycles.set_text(str(status.metrics.cycles))
 

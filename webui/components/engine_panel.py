@@ -1,5 +1,6 @@
-"""One connection's engine: its state and its user's wish, the error and the next retry, the
-commands, the loading stages with their progress, its symbols and its cycle metrics.
+"""One connection's engine: its state and its user's wish, the error and the next retry, whether
+its prices are stale, the commands, the loading stages with their progress, its symbols and its
+cycle metrics.
 
 :meth:`EnginePanel.update` is called with every status the engine stream delivers (a running
 engine's metrics change every cycle), so everything is updated in place. The commands' replies
@@ -9,6 +10,10 @@ Stop is a split button: its face stops the engine and leaves the positions open 
 manages them again when it runs); its menu offers that and "Stop and close positions", which
 closes every open position first (the page asks for confirmation). Closing also works on a
 stopped engine that still has open positions, so the menu stays available while there are any.
+
+A *stale* engine (no fresh prices for its threshold, ``CTS_ENGINE_STALE_CYCLES`` cycles) keeps
+its state, running or paused; a "Stale prices" badge next to the state and a line under the
+commands say since when, until a status with fresh prices takes them away.
 """
 
 from __future__ import annotations
@@ -65,6 +70,19 @@ def allowed(status: pb.EngineStatus, open_positions: int = 0) -> dict[str, bool]
         "stop": stop,
         "stop_close": stop or open_positions > 0,
     }
+
+
+def stale_warning(status: pb.EngineStatus) -> str:
+    """What the panel says of a stale engine; empty while its prices are fresh."""
+    if not status.stale:
+        return ""
+    if status.HasField("prices_at"):
+        text = f"No fresh prices since {moment(status.prices_at)}"
+    else:
+        text = "No fresh prices yet"
+    if status.HasField("stale_since"):
+        text += f" (stale since {moment(status.stale_since)})"
+    return f"{text}: nothing opens, and exits wait for fresh prices."
 
 
 class StageRow:
@@ -125,6 +143,13 @@ class EnginePanel:
             with ui.row().classes("w-full items-center gap-3"):
                 self.name = ui.label().classes("text-lg font-semibold").mark("engine-name")
                 self.state = ui.badge().classes("text-sm").mark("engine-state")
+                self.stale_badge = (
+                    ui.badge("Stale prices", color="orange").classes("text-sm").mark("engine-stale")
+                )
+                self.stale_badge.tooltip(
+                    "No fresh prices for the engine's stale threshold (CTS_ENGINE_STALE_CYCLES "
+                    "cycles): its state stays as it is, but nothing opens"
+                )
                 self.desired = ui.label().classes("text-sm text-gray-600").mark("engine-desired")
                 self.since = ui.label().classes("text-sm text-gray-500").mark("engine-since")
             with ui.row().classes("w-full items-center gap-2"):
@@ -151,6 +176,13 @@ class EnginePanel:
                             ui.item_label(caption).props("caption")
                         self.buttons[name] = item
             self.hint = ui.label().classes("text-sm text-orange-9").mark("engine-hint")
+            with ui.row().classes("w-full items-center gap-2 no-wrap") as self.stale_line:
+                ui.icon("warning", color="orange").classes("text-lg")
+                self.stale_text = (
+                    ui.label()
+                    .classes("text-sm text-orange-9 font-medium")
+                    .mark("engine-stale-text")
+                )
             self.error = (
                 ui.label().classes("w-full text-sm text-negative font-medium").mark("engine-error")
             )
@@ -163,6 +195,7 @@ class EnginePanel:
                 self.p99 = Metric("Cycle p99", "metric-p99")
                 self.stale = Metric("Stale cycles", "metric-stale")
                 self.last_cycle = Metric("Last cycle", "metric-last-cycle")
+                self.prices_at = Metric("Prices at", "metric-prices-at")
             with ui.column().classes("w-full gap-0"):
                 ui.label("Symbols").classes("text-xs uppercase text-gray-500")
                 self.symbols = ui.label().classes("text-sm").mark("engine-symbols")
@@ -192,6 +225,7 @@ class EnginePanel:
             self.buttons[name].set_enabled(enabled)
         self.stop.set_enabled(self._allowed["stop"] or self._allowed["stop_close"])
         self._hint(connection)
+        self._stale(status)
         self._error(status)
         self._show_stages(status.stages)
         self._metrics(status)
@@ -208,6 +242,12 @@ class EnginePanel:
             f"The connection is not {' and not '.join(missing)}: an engine runs only on an "
             "enabled and active connection (switch it on the Connections page)."
         )
+
+    def _stale(self, status: pb.EngineStatus) -> None:
+        warning = stale_warning(status)
+        self.stale_badge.set_visibility(bool(warning))
+        self.stale_line.set_visibility(bool(warning))
+        self.stale_text.set_text(warning)
 
     def _error(self, status: pb.EngineStatus) -> None:
         self.error.set_visibility(bool(status.error))
@@ -240,3 +280,9 @@ class EnginePanel:
         self.last_cycle.set(
             moment(metrics.last_cycle_at) if metrics.HasField("last_cycle_at") else "—"
         )
+        self.prices_at.set(moment(status.prices_at) if status.HasField("prices_at") else "—")
+        # The last fresh prices' time turns orange while they are all the engine has.
+        if status.stale:
+            self.prices_at.value.classes(add="text-orange-9")
+        else:
+            self.prices_at.value.classes(remove="text-orange-9")

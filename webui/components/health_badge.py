@@ -1,9 +1,14 @@
-"""A connection's health, rate-limit usage and last test, as one row of its card.
+"""A connection's health, rate-limit usage and last test, as one row of its card, with the
+reasons the server gives under it when the connection is not healthy.
 
 Everything comes from the ``Connection`` message the connection stream delivers: the server
 publishes a new one after each health check, test and circuit change, and :meth:`update` is
 called with it. The figures are as of that moment (the server does not send the rate-limit
 windows as they empty between checks).
+
+Two circuits show as badges when they are not closed: the account's own ("circuit open": its
+calls are paused after repeated failures) and the exchange's ("exchange circuit open": the
+exchange's public market data fails, so it is down for every connection on it).
 """
 
 from __future__ import annotations
@@ -21,26 +26,51 @@ from webui.components.status import (
 )
 
 BUSY = 0.8  # as the server's "degraded" threshold
+REASON_CLASSES = {"down": "text-negative", "degraded": "text-orange-9"}
+
+
+def circuit_text(state: str, whose: str = "") -> str:
+    """A circuit as its badge says it, ``""`` when closed or not reported:
+    ``("half_open", "exchange")`` → ``exchange circuit half-open``."""
+    if state in ("", "closed"):
+        return ""
+    return " ".join(filter(None, (whose, "circuit", state.replace("_", "-"))))
+
+
+def health_reasons(health: pb.ConnectionHealth) -> str:
+    """Why a connection is not healthy, as the caption under its badge: the server's reasons,
+    ``" · "`` between them; ``""`` when it is healthy (or says no reason)."""
+    if health.status == "healthy":
+        return ""
+    return " · ".join(health.reasons)
 
 
 class HealthRow:
     def __init__(self) -> None:
-        with ui.row().classes("w-full items-center gap-3 text-sm").mark("card-health"):
-            self.badge = ui.badge().mark("health-badge")
-            self.circuit = ui.badge().props("color=negative outline").mark("health-circuit")
-            self.figures = ui.label().classes("text-gray-700").mark("health-figures")
-            with ui.column().classes("gap-0 w-28") as self.bars:
-                self.second_bar = ui.linear_progress(show_value=False, size="4px").mark(
-                    "health-second-bar"
+        with ui.column().classes("w-full gap-0"):
+            with ui.row().classes("w-full items-center gap-3 text-sm").mark("card-health"):
+                self.badge = ui.badge().mark("health-badge")
+                self.circuit = ui.badge().props("color=negative outline").mark("health-circuit")
+                self.circuit.tooltip("This account's calls are paused after repeated failures")
+                self.exchange_circuit = ui.badge().props("outline").mark("health-exchange-circuit")
+                self.exchange_circuit.tooltip(
+                    "The exchange's market data fails: it is down for every connection on it, "
+                    "whatever key they use"
                 )
-                self.minute_bar = ui.linear_progress(show_value=False, size="4px").mark(
-                    "health-minute-bar"
-                )
-            self.rate = ui.label().classes("text-gray-700").mark("health-rate")
-            self.paused = ui.label().classes("text-negative font-medium").mark("health-paused")
-            self.checked = ui.label().classes("text-gray-500").mark("health-checked")
-            ui.space()
-            self.last_test = ui.label().classes("font-medium").mark("card-last-test")
+                self.figures = ui.label().classes("text-gray-700").mark("health-figures")
+                with ui.column().classes("gap-0 w-28") as self.bars:
+                    self.second_bar = ui.linear_progress(show_value=False, size="4px").mark(
+                        "health-second-bar"
+                    )
+                    self.minute_bar = ui.linear_progress(show_value=False, size="4px").mark(
+                        "health-minute-bar"
+                    )
+                self.rate = ui.label().classes("text-gray-700").mark("health-rate")
+                self.paused = ui.label().classes("text-negative font-medium").mark("health-paused")
+                self.checked = ui.label().classes("text-gray-500").mark("health-checked")
+                ui.space()
+                self.last_test = ui.label().classes("font-medium").mark("card-last-test")
+            self.reasons = ui.label().classes("text-sm").mark("health-reasons")
 
     def update(self, connection: pb.Connection) -> None:
         self._health(connection)
@@ -53,9 +83,19 @@ class HealthRow:
         status = health.status if known and health.status else "unknown"
         self.badge.set_text(status)
         self.badge.props(f"color={health_color(status)}")
-        circuit = health.circuit_state
-        self.circuit.set_visibility(known and circuit not in ("", "closed"))
-        self.circuit.set_text(f"circuit {circuit.replace('_', '-')}")
+        circuit = circuit_text(health.circuit_state) if known else ""
+        self.circuit.set_visibility(bool(circuit))
+        self.circuit.set_text(circuit)
+        exchange_circuit = circuit_text(health.exchange_circuit_state, "exchange")
+        self.exchange_circuit.set_visibility(bool(exchange_circuit))
+        self.exchange_circuit.set_text(exchange_circuit)
+        self.exchange_circuit.props(
+            f"color={'negative' if health.exchange_circuit_state == 'open' else 'orange'}"
+        )
+        reasons = health_reasons(health)
+        self.reasons.set_visibility(bool(reasons))
+        self.reasons.set_text(reasons)
+        self.reasons.classes(replace=f"text-sm {REASON_CLASSES.get(status, 'text-gray-700')}")
         for element in (self.figures, self.bars, self.rate, self.checked):
             element.set_visibility(known)
         if not known:

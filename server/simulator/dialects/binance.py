@@ -363,7 +363,7 @@ class BinanceDialect(Dialect):
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def serve(request: web.Request) -> web.StreamResponse:
             raw_query = request.rel_url.raw_query_string
-            raw_body = await request.text() if request.can_read_body else ""
+            raw_body = await request.text() if request.body_exists else ""
             params = dict(parse_qsl(raw_query, keep_blank_values=True))
             params.update(parse_qsl(raw_body, keep_blank_values=True))
             try:
