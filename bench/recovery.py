@@ -18,9 +18,10 @@ For each: per engine, the seconds from the lift to its first status carrying fre
 against the target cool-down + 2 cycles.
 
 (4) shutdown under a hung exchange — some connections trade live (their set made optimal by
-    stored history; every asset held at 100, then moved to 102 so the entries fire) while every
-    exchange hangs (never answers); once live orders are in flight, SIGTERM: the seconds until
-    the process has exited, against CTS_SHUTDOWN_GRACE_SECONDS (5 s).
+    stored history; every asset held at 100, then moved to 102 so the entries fire) while the
+    exchange hangs for their keys (takes their orders, never answers); once every one of them
+    has an order in flight, SIGTERM: the seconds until the process has exited, against
+    CTS_SHUTDOWN_GRACE_SECONDS (5 s).
 Timings are reported, never asserted.
 """
 
@@ -211,11 +212,14 @@ async def shutdown_run(count: int, live: int) -> None:
             engines = engine_pb2_grpc.EngineServiceStub(channel)
             ids: set[str] = set()
             live_ids: set[str] = set()
+            live_keys: list[str] = []
             db = Database(f"sqlite:///{server.data / 'cts.db'}", threads=1)
             for n in range(count):
                 exchange = EXCHANGES[n % 3]
-                cid = await connect(stub, exchange, simulator.account(exchange), n, active=False)
+                account = simulator.account(exchange)
+                cid = await connect(stub, exchange, account, n, active=False)
                 if n < live:
+                    live_keys.append(account["api_key"])
                     await stub.SetLiveTrade(
                         cpb.SetLiveTradeRequest(id=cid, is_live_trade=True, confirm=True),
                         metadata=AUTH,
@@ -229,7 +233,9 @@ async def shutdown_run(count: int, live: int) -> None:
                 ids.add(cid)
             db.close()
             await until_all(engines, ids, lambda s: s.state == "running", 300)
-            fault_everywhere(simulator, {"hang": True})
+            simulator.control("DELETE", "faults")
+            for key in live_keys:  # their orders go out and are never answered
+                simulator.control("POST", "faults", {"api_key": key, "hang": True})
             for asset in ASSETS:
                 simulator.control("POST", "prices", {"base": asset.code, "prices": ["102"]})
             await until_all(engines, live_ids, lambda s: s.trading.live_orders >= 1, 60)
@@ -238,7 +244,7 @@ async def shutdown_run(count: int, live: int) -> None:
         server.process.terminate()
         code = await asyncio.to_thread(server.process.wait, 120)
         elapsed = time.perf_counter() - started
-        print(f"\nshutdown: {count} engines, {live} trading live, every exchange hung")
+        print(f"\nshutdown: {count} engines, {live} with live orders on a hung exchange")
         print(
             f"    SIGTERM to exit                    {elapsed:6.2f} s   (exit code {code}; "
             f"target <= grace {GRACE:g} s)"

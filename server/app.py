@@ -162,6 +162,7 @@ class CtsServer:
             position_topic=self.position_topic,
             heartbeat_seconds=settings.stream_heartbeat_seconds,
             retry_base_seconds=settings.engine_retry_seconds,
+            retry_max_seconds=min(60.0, settings.circuit_cooldown_seconds),
             mark_seconds=settings.engine_mark_seconds,
             stale_seconds=settings.engine_stale_seconds,
             stop_seconds=settings.shutdown_grace_seconds,

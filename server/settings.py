@@ -84,7 +84,10 @@ class Settings(BaseSettings):
     )
     engine_cycle_seconds: float = Field(default=1.0, gt=0, description="Realtime cycle.")
     engine_retry_seconds: float = Field(
-        default=2.0, gt=0, description="First back-off of a failed engine (doubles, max 60 s)."
+        default=2.0,
+        gt=0,
+        description="First back-off of a failed engine (doubles, max 60 s or the circuit "
+        "cool-down if shorter).",
     )
     engine_symbols: int = Field(default=20, ge=1, le=500, description="Symbols per engine.")
     engine_timeframe: str = Field(default="1m", description="Bars of the realtime cycle.")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from server.connections.health import CheckRecord, ConnectionHealth, assess
+from server.connections.health import BUSY_FRACTION, CheckRecord, ConnectionHealth, assess
 from server.connections.service import Connections, connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
 from server.exchange.access import ExchangeAccess
@@ -37,6 +37,9 @@ log = logging.getLogger("cts.health")
 
 # Check results after which a recovering circuit is probed again (the exchange still fails).
 _OUTAGE = frozenset(f.value for f in (*EXCHANGE_SIDE, ExchangeFailure.CIRCUIT_OPEN))
+# Check results that say nothing against the key (the exchange, the way to it or the clocks
+# failed): the connection is checked again by itself until a check passes.
+_RECHECK = _OUTAGE | {ExchangeFailure.RATE_LIMITED.value, ExchangeFailure.CLOCK_SKEW.value}
 
 
 class HealthMonitor:
@@ -57,6 +60,9 @@ class HealthMonitor:
         self._checks: dict[uuid.UUID, CheckRecord] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._recovering: dict[str, asyncio.Event] = {}  # account id → told of circuit changes
+        self._rechecking: set[uuid.UUID] = set()  # connections to be checked again
+        self._republishing: set[uuid.UUID] = set()  # health to be published again
+        self._started = False
         #: Since when a connection's engine trades on stale prices (None: fresh or no engine).
         self.stale_since: Callable[[uuid.UUID], datetime | None] = lambda _: None
 
@@ -88,10 +94,43 @@ class HealthMonitor:
         """Count a check (a health check or a test) and publish the new health."""
         self._checks.setdefault(connection_id, CheckRecord()).record(datetime.now(UTC), result)
         await self.publish(connection_id)
+        if self._started and result in _RECHECK and connection_id not in self._rechecking:
+            self._rechecking.add(connection_id)
+            self._spawn(self._recheck(connection_id))
 
     async def publish(self, connection_id: uuid.UUID) -> None:
         view = await self._connections.get(str(connection_id))
         await self._connections.record_health(connection_id, self.health_of(view))
+        usage = self._access.health_of_connection(str(view.id), view.exchange).usage
+        if (usage.paused_for > 0 or usage.fraction() >= BUSY_FRACTION) and (
+            connection_id not in self._republishing
+        ):
+            # Time ends these conditions, not an event: publish again when it may have.
+            self._republishing.add(connection_id)
+            self._spawn(self._republish(connection_id, max(usage.paused_for, 1.0)))
+
+    async def _republish(self, connection_id: uuid.UUID, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)  # until the pause or the full window may be over
+        finally:
+            self._republishing.discard(connection_id)
+        await self._quiet_publish(connection_id)
+
+    async def _recheck(self, connection_id: uuid.UUID) -> None:
+        """Check the connection again every circuit cool-down (as a circuit probes) until a
+        check passes or fails for the key's own reasons: back to healthy within a cool-down
+        of the fault's end."""
+        try:
+            while True:
+                await asyncio.sleep(self._access.config.breaker_cooldown_seconds)
+                try:
+                    result = await self.check(connection_id)
+                except Exception:  # the connection is gone
+                    return
+                if result not in _RECHECK:
+                    return
+        finally:
+            self._rechecking.discard(connection_id)
 
     async def check(self, connection_id: uuid.UUID) -> str:
         """One health check: "ok" or the kind of failure."""
@@ -176,6 +215,7 @@ class HealthMonitor:
     # -- running ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._started = True
         self._spawn(self._periodic())
         self._spawn(self._follow_connections())
 

@@ -14,8 +14,9 @@ runs its realtime cycle on every round of its exchange's shared market feed:
 
 Pause keeps the cycle running (open positions stay managed) and opens nothing new. A failure —
 in loading or in a cycle — puts the engine in ``error`` with the reason; it retries with
-exponential back-off (2 s, 4 s, ... up to a minute) while its user still wants it running, and
-never touches any other engine.
+exponential back-off (2 s, 4 s, ... up to a minute, or the circuit cool-down if shorter, so an
+engine that failed during an exchange outage is back within that bound of its end) while its
+user still wants it running, and never touches any other engine.
 
 **Stale prices.** Only a round's own prices are acted on: a symbol the round did not price
 neither opens nor exits in that cycle, and a failed round (no prices) runs no strategy cycle at
@@ -294,7 +295,7 @@ class Engine:
         self.book.restore([p for p in positions if p.mode == "pseudo"], closed)
         self._saved = {p.id: p.state for p in positions}
         if self.desk is not None:
-            await self.desk.stop()
+            await self.desk.stop(asyncio.get_running_loop().time() + self._parts.stop_seconds)
         self.desk = LiveDesk(
             self.connection_id,
             access=self._parts.access,

@@ -54,7 +54,10 @@ UNCERTAIN = frozenset(
         ExchangeFailure.DUPLICATE_ORDER,
     }
 )
+# Lookups of an order known to exist that got no answer: repeated with back-off.
+UNANSWERED = UNCERTAIN | {ExchangeFailure.CIRCUIT_OPEN, ExchangeFailure.RATE_LIMITED}
 MAX_ATTEMPTS = 5
+CLOSE_RETRY_MAX_SECONDS = 30.0  # a close that did not happen is tried again, at most this apart
 CLOCK_DRIFT_SECONDS = 2.0  # beyond an exchange's receive window before "not found" is final
 FILL_CHECKS = 5
 
@@ -97,6 +100,7 @@ class LiveDesk:
         self.exposure = Exposure()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.Task[None]] = set()  # closes waiting for their next try
         self._target: Target | None = None
         self.orders = 0
         self.closed = 0  # live positions closed since the desk started
@@ -132,7 +136,7 @@ class LiveDesk:
         """Opens and adds refused by a notional limit."""
         return self.exposure.refused
 
-    async def stop(self, deadline: float | None = None) -> None:
+    async def stop(self, deadline: float) -> None:
         """Drop the queued opens and adds (none of them was sent), then finish the order in hand
         and the queued closes (decisions already taken) — until ``deadline``
         (``loop.time()``); past it the order in flight is abandoned and stays pending, and a
@@ -152,10 +156,8 @@ class LiveDesk:
                 self.exposure.release(job.followed)
         for job in kept:
             self._enqueue(job)
-        loop = asyncio.get_running_loop()
-        wait = None if deadline is None else max(0.0, deadline - loop.time())
         try:
-            async with asyncio.timeout(wait):
+            async with asyncio.timeout_at(deadline):
                 await self._queue.join()
         except TimeoutError:
             log.warning(
@@ -163,6 +165,8 @@ class LiveDesk:
                 "and is looked up at the next start",
                 self.connection_id,
             )
+        for retry in list(self._retries):  # their positions are closed at the next start
+            retry.cancel()
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
@@ -253,13 +257,25 @@ class LiveDesk:
         info, known = await self._order(live, "buy" if live.side > 0 else "sell", amount, "add")
         await self._settled(live, "add", info, known=known, ticket=ticket)
 
-    async def _close(self, followed: uuid.UUID, reason: Reason) -> None:
+    async def _close(self, followed: uuid.UUID, reason: Reason, retry: int = 0) -> None:
         live = self.positions.get(followed)
         if live is None or not live.state.quantity:
             return
         side = "sell" if live.side > 0 else "buy"
         info, known = await self._order(live, side, live.state.quantity, "close")
         await self._settled(live, "close", info, reason, known=known)
+        if known and (info is None or not info.filled) and followed in self.positions:
+            # The close did not happen (refused, or it never reached the exchange): the decision
+            # stands, and it is tried again after a back-off.
+            delay = min(self._retry_seconds * 2 ** min(retry, 16), CLOSE_RETRY_MAX_SECONDS)
+            again = Job("close", followed, partial(self._close, followed, reason, retry + 1))
+            task = asyncio.ensure_future(self._later(delay, again))
+            self._retries.add(task)
+            task.add_done_callback(self._retries.discard)
+
+    async def _later(self, delay: float, job: Job) -> None:
+        await asyncio.sleep(delay)  # the back-off of a close that did not happen
+        self._enqueue(job)
 
     async def _settled(
         self,
@@ -379,7 +395,12 @@ class LiveDesk:
             if info is None:
                 delay = self._retry_seconds * 2 ** min(attempt - 1, 16)
                 await asyncio.sleep(min(delay, self._retry_max_seconds))  # the back-off
-        info = await self._filled(target, order, info)
+        try:
+            info = await self._filled(target, order, info)
+        except ExchangeError as exc:  # the order exists; its fill cannot be learned now
+            log.warning("order %s: its fill cannot be looked up (%s)", order.id, exc.failure.value)
+            await self._store.update_order(order.id, error=exc.message[:300])
+            return None, False  # stays pending: looked up again on the next start
         await self._store.update_order(
             order.id,
             status="filled" if info.filled else "failed",
@@ -405,13 +426,24 @@ class LiveDesk:
         )
 
     async def _filled(self, target: Target, order: OrderRecord, info: OrderInfo) -> OrderInfo:
-        """Exchanges that only acknowledge (Bybit, OKX) are asked for the fill."""
-        checks = 0
+        """Exchanges that only acknowledge (Bybit, OKX) are asked for the fill. The order is
+        known to exist: a lookup that gets no answer (the exchange unwell, a circuit open, a
+        rate limit) is repeated with back-off, and only answers count as checks."""
+        checks = unanswered = 0
         while info.status == "open" or (info.status != "canceled" and not info.filled):
-            checks += 1
-            if checks > FILL_CHECKS:
+            if checks >= FILL_CHECKS:
                 break
-            found = await self._find(target, order)
+            try:
+                found = await self._find(target, order)
+            except ExchangeError as exc:
+                if exc.failure not in UNANSWERED:
+                    raise
+                unanswered += 1
+                self.last_error = exc.message
+                delay = self._retry_seconds * 2 ** min(unanswered - 1, 16)
+                await asyncio.sleep(min(delay, self._retry_max_seconds))  # the back-off
+                continue
+            checks += 1
             if found is not None:
                 info = found
         return info

@@ -26,7 +26,7 @@ class Faults:
     - ``latency_ms``: added to every response.
     - ``error_rate``: fraction of requests answered with a 5xx at random.
     - ``rate_limit_burst``: the next N requests are answered 429 (counts down).
-    - ``retry_after_seconds``: what those 429s ask the client to wait.
+    - ``retry_after_seconds``: what those 429s ask the client to wait (0: no ``Retry-After``).
     - ``down``: every request is answered 5xx (the exchange is down).
     - ``hang``: requests are never answered (the client's timeout must fire).
     - ``maintenance``: the exchange's maintenance answer.

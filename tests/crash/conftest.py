@@ -8,8 +8,7 @@ a symbol to 102 makes the engine open a pseudo position and follow it with a rea
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,14 @@ from server.simulator.instruments import ASSETS
 from server.simulator.ledger import Account
 from server.storage.database import Database
 from tests.conftest import TEST_TOKEN, auth
+from tests.support.invariants import Link, check
 from tests.support.server_process import ServerProcess
 from tests.support.simulator_thread import SimulatorThread
 from tests.support.stepping import optimal_history
 
 API_TYPES = {"binance": "spot", "bybit": "perpetual_futures", "okx": "perpetual_futures"}
 BALANCES: dict[str, Decimal | str | int] = {"USDT": Decimal(100000)}
+BALANCES_DECIMAL = {"USDT": Decimal(100000)}
 
 
 def engine_settings(database_url: str, simulator_url: str, **extra: str) -> dict[str, str]:
@@ -141,23 +142,13 @@ class LiveStack:
                 stream.cancel()
         raise AssertionError(f"the engine stream ended; log:\n{self.server.log()[-4000:]}")
 
-    async def violations(self) -> list[str]:
-        """What breaks the invariants, in words (placeholder: pending and doubled orders)."""
-        found: list[str] = []
-        db = Database(self.database_url, threads=1)
-        try:
-            store = PositionStore(db)
-            for connection_id, account in self.accounts.items():
-                pending = await store.pending_orders(connection_id)
-                found += [f"{connection_id}: order {o.client_order_id} pending" for o in pending]
-                ids = self.sim.call(
-                    lambda a=account: [o.client_order_id for o in a.orders.values()]
-                )
-                if len(ids) != len(set(ids)):
-                    found.append(f"{connection_id}: a client order id twice in the ledger")
-        finally:
-            db.close()
-        return found
+    def violations(self) -> list[str]:
+        """Every trading invariant that does not hold (tests/support/invariants.py)."""
+        links = [
+            Link(cid, a.exchange, a.api_key, API_TYPES[a.exchange], initial=BALANCES_DECIMAL)
+            for cid, a in self.accounts.items()
+        ]
+        return check(self.sim, self.database_url, links)
 
     async def stop_engine(self, connection_id: str) -> epb.EngineStatus:
         async with grpc.aio.insecure_channel(self.server.target) as channel:
@@ -187,21 +178,3 @@ def live_stack(
     yield make
     for stack in made:
         stack.server.stop()
-
-
-@pytest.fixture
-async def channel_to() -> AsyncIterator[Callable[[str], grpc.aio.Channel]]:
-    opened: list[grpc.aio.Channel] = []
-
-    def open_channel(target: str) -> grpc.aio.Channel:
-        channel = grpc.aio.insecure_channel(target)
-        opened.append(channel)
-        return channel
-
-    yield open_channel
-    for channel in opened:
-        await channel.close()
-
-
-def parse_id(value: str) -> uuid.UUID:
-    return uuid.UUID(value)

@@ -77,5 +77,6 @@ async def test_sigterm_with_a_live_order_on_a_hung_exchange_ends_within_the_grac
             lambda: list(stack.sim.simulator.ledgers["binance"].accounts[account.api_key].orders)
         )
         assert ledger == []  # nothing reached the exchange's books
+        assert stack.violations() == []
     finally:
         db.close()

@@ -11,6 +11,7 @@ asks the dialect for the exchange's own bodies for those cases.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -54,7 +55,8 @@ class Dialect(ABC):
 
     @abstractmethod
     def rate_limited(self, retry_after_seconds: float) -> web.Response:
-        """The exchange's answer to too many requests (HTTP 429 and its body and headers)."""
+        """The exchange's answer to too many requests (HTTP 429 and its body and headers);
+        ``retry_after_seconds`` 0 or less: without a ``Retry-After`` header."""
 
     @abstractmethod
     def unavailable(self) -> web.Response:
@@ -69,3 +71,8 @@ class Dialect(ABC):
         return web.json_response(
             {"error": f"no such endpoint: {request.method} {request.path}"}, status=404
         )
+
+
+def retry_after(seconds: float) -> dict[str, str]:
+    """The ``Retry-After`` header in whole seconds (at least 1), or none for 0 or less."""
+    return {"Retry-After": str(max(1, math.ceil(seconds)))} if seconds > 0 else {}

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from server.simulator.dialects.base import Dialect
+from server.simulator.dialects.base import Dialect, retry_after
 from server.simulator.instruments import QUOTE, Instrument, Kind
 from server.simulator.ledger import (
     ZERO,
@@ -283,8 +283,7 @@ class BinanceDialect(Dialect):
             "msg": f"Too many requests; current limit is {limit} requests per minute. Please use "
             "the websocket for live updates to avoid polling the API.",
         }
-        retry = max(1, math.ceil(retry_after_seconds))
-        return web.json_response(body, status=429, headers={"Retry-After": str(retry)})
+        return web.json_response(body, status=429, headers=retry_after(retry_after_seconds))
 
     def unavailable(self) -> web.Response:
         """Binance's edge when the backend is down: a 503 page, not a JSON error."""

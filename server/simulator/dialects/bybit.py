@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from server.simulator.dialects.base import Dialect
+from server.simulator.dialects.base import Dialect, retry_after
 from server.simulator.instruments import ASSET_BY_CODE, QUOTE, Instrument, Kind
 from server.simulator.ledger import (
     ZERO,
@@ -243,7 +243,7 @@ class BybitDialect(Dialect):
             "X-Bapi-Limit": str(limit),
             "X-Bapi-Limit-Status": "0",
             "X-Bapi-Limit-Reset-Timestamp": str(reset),
-            "Retry-After": str(max(1, math.ceil(retry_after_seconds))),
+            **retry_after(retry_after_seconds),
         }
         return self._envelope(10006, "Too many visits!", {}, status=429, headers=headers)
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from server.simulator.dialects.base import Dialect
+from server.simulator.dialects.base import Dialect, retry_after
 from server.simulator.instruments import ASSET_BY_CODE, QUOTE, Instrument, Kind
 from server.simulator.ledger import (
     ZERO,
@@ -312,8 +312,9 @@ class OkxDialect(Dialect):
         ]
 
     def rate_limited(self, retry_after_seconds: float) -> web.Response:
-        headers = {"Retry-After": str(max(1, math.ceil(retry_after_seconds)))}
-        return self._envelope("50011", "Too Many Requests", [], status=429, headers=headers)
+        return self._envelope(
+            "50011", "Too Many Requests", [], status=429, headers=retry_after(retry_after_seconds)
+        )
 
     def unavailable(self) -> web.Response:
         return self._envelope("50013", "Systems are busy. Please try again later.", [], status=503)
