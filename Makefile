@@ -48,6 +48,7 @@ bench: setup-dev
 	$(BIN)/python bench/api_latency.py
 	$(BIN)/python bench/exchange_access.py
 	$(BIN)/python bench/engines.py
+	$(BIN)/python bench/recovery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -40,6 +40,7 @@ from cts.engine.v1 import engine_pb2 as epb  # noqa: E402
 from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
 
 from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, say  # noqa: E402
+from bench.recovery import statuses_of  # noqa: E402
 from server.engine import indications  # noqa: E402
 from server.engine.presets import DEFAULT  # noqa: E402
 
@@ -110,15 +111,7 @@ async def engines_run(count: int, symbols: int, seconds: float) -> dict[str, flo
             stream = engines.WatchEngines(epb.WatchEnginesRequest(), metadata=AUTH)
             running: set[str] = set()
             async for message in stream:
-                event = message.WhichOneof("event")
-                statuses = (
-                    list(message.snapshot.engines)
-                    if event == "snapshot"
-                    else [message.change.engine]
-                    if event == "change"
-                    else []
-                )
-                for status in statuses:
+                for status in statuses_of(message):
                     if status.state == "running":
                         running.add(status.connection_id)
                 if len(running) >= count:

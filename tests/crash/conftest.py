@@ -7,7 +7,6 @@ a symbol to 102 makes the engine open a pseudo position and follow it with a rea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +25,7 @@ from server.simulator.ledger import Account
 from server.storage.database import Database
 from tests.conftest import TEST_TOKEN, auth
 from tests.support.invariants import Link, check
+from tests.support.rpc import engine_until
 from tests.support.server_process import ServerProcess
 from tests.support.simulator_thread import SimulatorThread
 from tests.support.stepping import optimal_history
@@ -121,26 +121,7 @@ class LiveStack:
         """The first status of the engine (snapshot or change) that ``wanted`` accepts."""
         async with grpc.aio.insecure_channel(self.server.target) as channel:
             stub = engine_pb2_grpc.EngineServiceStub(channel)
-            stream = stub.WatchEngines(
-                epb.WatchEnginesRequest(connection_id=connection_id), metadata=auth()
-            )
-            try:
-                async with asyncio.timeout(timeout):
-                    async for message in stream:
-                        event = message.WhichOneof("event")
-                        statuses = (
-                            list(message.snapshot.engines)
-                            if event == "snapshot"
-                            else [message.change.engine]
-                            if event == "change"
-                            else []
-                        )
-                        for status in statuses:
-                            if wanted(status):
-                                return status
-            finally:
-                stream.cancel()
-        raise AssertionError(f"the engine stream ended; log:\n{self.server.log()[-4000:]}")
+            return await engine_until(stub, connection_id, wanted, timeout)
 
     def violations(self) -> list[str]:
         """Every trading invariant that does not hold (tests/support/invariants.py)."""

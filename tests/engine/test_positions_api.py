@@ -20,6 +20,7 @@ from server.simulator.instruments import ASSETS
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.connections.conftest import Desk
 from tests.support.envoy_process import EnvoyProcess
+from tests.support.rpc import engine_until
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 
@@ -56,26 +57,7 @@ class Trading:
     async def engine_until(
         self, connection_id: str, wanted: Callable[[pb.EngineStatus], bool]
     ) -> pb.EngineStatus:
-        stream = self.stub.WatchEngines(
-            pb.WatchEnginesRequest(connection_id=connection_id), metadata=auth()
-        )
-        try:
-            async with asyncio.timeout(30):
-                async for message in stream:
-                    event = message.WhichOneof("event")
-                    statuses = (
-                        list(message.snapshot.engines)
-                        if event == "snapshot"
-                        else [message.change.engine]
-                        if event == "change"
-                        else []
-                    )
-                    for status in statuses:
-                        if wanted(status):
-                            return status
-        finally:
-            stream.cancel()
-        raise AssertionError("the engine stream ended")
+        return await engine_until(self.stub, connection_id, wanted)
 
 
 def connect(http: httpx.Client, sim: SimulatorThread) -> str:
