@@ -40,9 +40,9 @@ from cts.engine.v1 import engine_pb2 as epb  # noqa: E402
 from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
 
 from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, say  # noqa: E402
-from bench.recovery import statuses_of  # noqa: E402
 from server.engine import indications  # noqa: E402
 from server.engine.presets import DEFAULT  # noqa: E402
+from tests.support.rpc import engine_statuses  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -111,7 +111,7 @@ async def engines_run(count: int, symbols: int, seconds: float) -> dict[str, flo
             stream = engines.WatchEngines(epb.WatchEnginesRequest(), metadata=AUTH)
             running: set[str] = set()
             async for message in stream:
-                for status in statuses_of(message):
+                for status in engine_statuses(message):
                     if status.state == "running":
                         running.add(status.connection_id)
                 if len(running) >= count:

@@ -55,17 +55,9 @@ from bench.exchange_access import (  # noqa: E402
     wait_serving,
 )
 from server.simulator.instruments import ASSETS  # noqa: E402
+from tests.support.rpc import engine_statuses  # noqa: E402
 
 GRACE = 5.0
-
-
-def statuses_of(message: epb.WatchEnginesResponse) -> list[epb.EngineStatus]:
-    event = message.WhichOneof("event")
-    if event == "snapshot":
-        return list(message.snapshot.engines)
-    if event == "change":
-        return [message.change.engine]
-    return []
 
 
 async def until_all(
@@ -78,7 +70,7 @@ async def until_all(
         async with asyncio.timeout(timeout):
             async for message in stream:
                 now = time.time()
-                for status in statuses_of(message):
+                for status in engine_statuses(message):
                     cid = status.connection_id
                     if cid in ids and cid not in seen and accept(status):
                         seen[cid] = now

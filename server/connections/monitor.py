@@ -7,9 +7,10 @@ turning stale or fresh again recomputes the connection's health and publishes it
 connection stream. The monitor also follows the connection stream: a deleted connection's
 exchange session is closed, and a connection that is switched on is checked at once.
 
-Recovery: when an account's circuit opens, the monitor checks one of its connections as soon as
-the cool-down has passed (that check is the circuit's probe), and again after every failed
-probe, until the circuit closes or the exchange answers something that is not an outage (bad
+Recovery: when an account's circuit opens, and (while the monitor runs) after any check that
+failed for reasons that say nothing against the key (an outage, a rate limit, clock skew), the
+monitor checks the connection again every circuit cool-down — right after an opening, that
+check is the circuit's probe — until a check passes or fails for the key's own reasons (bad
 credentials, say). So an account recovers by itself after an outage even when nothing else
 calls it; the exchange's public account (market data) is probed by the market feeds.
 """
@@ -27,7 +28,7 @@ from typing import Any
 from server.connections.health import BUSY_FRACTION, CheckRecord, ConnectionHealth, assess
 from server.connections.service import Connections, connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
-from server.exchange.access import ExchangeAccess
+from server.exchange.access import AccountHealth, ExchangeAccess
 from server.exchange.breaker import CircuitState
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.streams.follow import follow
@@ -35,11 +36,17 @@ from server.streams.topic import Change, Topic
 
 log = logging.getLogger("cts.health")
 
-# Check results after which a recovering circuit is probed again (the exchange still fails).
-_OUTAGE = frozenset(f.value for f in (*EXCHANGE_SIDE, ExchangeFailure.CIRCUIT_OPEN))
 # Check results that say nothing against the key (the exchange, the way to it or the clocks
 # failed): the connection is checked again by itself until a check passes.
-_RECHECK = _OUTAGE | {ExchangeFailure.RATE_LIMITED.value, ExchangeFailure.CLOCK_SKEW.value}
+_RECHECK = frozenset(
+    f.value
+    for f in (
+        *EXCHANGE_SIDE,
+        ExchangeFailure.CIRCUIT_OPEN,
+        ExchangeFailure.RATE_LIMITED,
+        ExchangeFailure.CLOCK_SKEW,
+    )
+)
 
 
 class HealthMonitor:
@@ -59,7 +66,6 @@ class HealthMonitor:
         self._slots = asyncio.Semaphore(concurrency)
         self._checks: dict[uuid.UUID, CheckRecord] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._recovering: dict[str, asyncio.Event] = {}  # account id → told of circuit changes
         self._rechecking: set[uuid.UUID] = set()  # connections to be checked again
         self._republishing: set[uuid.UUID] = set()  # health to be published again
         self._started = False
@@ -70,9 +76,12 @@ class HealthMonitor:
 
     def health_of(self, view: ConnectionView) -> ConnectionHealth:
         """The connection's health now (computed fresh from checks and account statistics)."""
+        return self._assess(view, self._access.health_of_connection(str(view.id), view.exchange))
+
+    def _assess(self, view: ConnectionView, account: AccountHealth) -> ConnectionHealth:
         return assess(
             self._checks.get(view.id, CheckRecord()),
-            self._access.health_of_connection(str(view.id), view.exchange),
+            account,
             exchange=view.exchange,
             exchange_circuit=self._access.exchange_circuit(view.exchange),
             stale_since=self.stale_since(view.id),
@@ -94,14 +103,14 @@ class HealthMonitor:
         """Count a check (a health check or a test) and publish the new health."""
         self._checks.setdefault(connection_id, CheckRecord()).record(datetime.now(UTC), result)
         await self.publish(connection_id)
-        if self._started and result in _RECHECK and connection_id not in self._rechecking:
-            self._rechecking.add(connection_id)
-            self._spawn(self._recheck(connection_id))
+        if self._started and result in _RECHECK:
+            self._check_again(connection_id)
 
     async def publish(self, connection_id: uuid.UUID) -> None:
         view = await self._connections.get(str(connection_id))
-        await self._connections.record_health(connection_id, self.health_of(view))
-        usage = self._access.health_of_connection(str(view.id), view.exchange).usage
+        account = self._access.health_of_connection(str(view.id), view.exchange)
+        await self._connections.record_health(connection_id, self._assess(view, account))
+        usage = account.usage
         if (usage.paused_for > 0 or usage.fraction() >= BUSY_FRACTION) and (
             connection_id not in self._republishing
         ):
@@ -116,10 +125,15 @@ class HealthMonitor:
             self._republishing.discard(connection_id)
         await self._quiet_publish(connection_id)
 
+    def _check_again(self, connection_id: uuid.UUID) -> None:
+        if connection_id not in self._rechecking:
+            self._rechecking.add(connection_id)
+            self._spawn(self._recheck(connection_id))
+
     async def _recheck(self, connection_id: uuid.UUID) -> None:
-        """Check the connection again every circuit cool-down (as a circuit probes) until a
-        check passes or fails for the key's own reasons: back to healthy within a cool-down
-        of the fault's end."""
+        """Check the connection again every circuit cool-down (when an opened circuit lets its
+        probe through) until a check passes or fails for the key's own reasons: back to
+        healthy within a cool-down of the fault's end."""
         try:
             while True:
                 await asyncio.sleep(self._access.config.breaker_cooldown_seconds)
@@ -161,17 +175,12 @@ class HealthMonitor:
     ) -> None:
         """Told by exchange access (synchronously) when an account's circuit changes: every
         connection on that exchange gets its health recomputed (the exchange's own circuit is
-        part of it), and an opened account is probed back to health."""
-        exchange = account_id.split(":", 1)[0]
-        self._spawn(self._publish_exchange(exchange))
-        event = self._recovering.get(account_id)
-        if event is not None:
-            event.set()
-        elif state is CircuitState.OPEN:
-            ids = sorted(_connection_ids(connection_ids))
-            if ids:
-                self._recovering[account_id] = asyncio.Event()
-                self._spawn(self._recover(account_id, exchange, ids[0]))
+        part of it), and an opened account is probed back to health through one of its
+        connections (whether or not periodic checks run)."""
+        self._spawn(self._publish_exchange(account_id.split(":", 1)[0]))
+        ids = sorted(_connection_ids(connection_ids))
+        if state is CircuitState.OPEN and ids:
+            self._check_again(ids[0])
 
     def stale_changed(self, connection_id: uuid.UUID) -> None:
         """The connection's engine prices turned stale or fresh again."""
@@ -185,32 +194,6 @@ class HealthMonitor:
     async def _quiet_publish(self, connection_id: uuid.UUID) -> None:
         with contextlib.suppress(Exception):  # deleted meanwhile
             await self.publish(connection_id)
-
-    async def _recover(self, account_id: str, exchange: str, connection_id: uuid.UUID) -> None:
-        """Check ``connection_id`` whenever its account's circuit lets a probe through, until
-        the circuit closes or the exchange answers with something other than an outage."""
-        changed = self._recovering[account_id]
-        try:
-            while True:
-                account = self._access.health_of_account(account_id, exchange)
-                if account.circuit is CircuitState.CLOSED:
-                    return
-                if account.circuit is CircuitState.OPEN:
-                    await asyncio.sleep(account.circuit_retry_in)  # the circuit's cool-down
-                changed.clear()
-                try:
-                    result = await self.check(connection_id)
-                except Exception:  # the connection is gone: nothing to probe with
-                    return
-                if result == "ok" or result not in _OUTAGE:
-                    return
-                if result == ExchangeFailure.CIRCUIT_OPEN.value:
-                    # Another caller's probe is in flight: its outcome changes the circuit.
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._access.config.breaker_cooldown_seconds):
-                            await changed.wait()
-        finally:
-            self._recovering.pop(account_id, None)
 
     # -- running ------------------------------------------------------------------------------
 

@@ -190,7 +190,7 @@ class Engine:
         ``stop_seconds`` from now): one still in flight then is abandoned and stays pending, to
         be looked up at the next start (see :meth:`LiveDesk.stop`)."""
         if deadline is None:
-            deadline = asyncio.get_running_loop().time() + self._parts.stop_seconds
+            deadline = self._stop_deadline()
         running = self._task is not None and not self._task.done()
         if running:
             self._set(state=EngineState.STOPPING, desired=desired, retry_at=None)
@@ -295,7 +295,7 @@ class Engine:
         self.book.restore([p for p in positions if p.mode == "pseudo"], closed)
         self._saved = {p.id: p.state for p in positions}
         if self.desk is not None:
-            await self.desk.stop(asyncio.get_running_loop().time() + self._parts.stop_seconds)
+            await self.desk.stop(self._stop_deadline())
         self.desk = LiveDesk(
             self.connection_id,
             access=self._parts.access,
@@ -327,7 +327,9 @@ class Engine:
         try:
             while True:
                 if self.status.stale_since is None:
-                    wait: float | None = max(0.0, fresh_at + self._parts.stale_seconds - _now())
+                    wait: float | None = max(
+                        0.0, fresh_at + self._parts.stale_seconds - time.monotonic()
+                    )
                 else:
                     wait = None  # stale already: the next round, whenever it comes
                 try:
@@ -339,11 +341,11 @@ class Engine:
                 if not round_.ok:
                     self._realtime.add(started)
                     turns_stale = self.status.stale_since is None and (
-                        _now() - fresh_at >= self._parts.stale_seconds
+                        time.monotonic() - fresh_at >= self._parts.stale_seconds
                     )
                     self._publish_metrics(stale=True, turns_stale=turns_stale)
                     continue
-                fresh_at = _now()
+                fresh_at = time.monotonic()
                 self._cycle(target, bars, round_, started)
         finally:
             subscription.close()
@@ -426,6 +428,10 @@ class Engine:
             with contextlib.suppress(TimeoutError):  # the rest is abandoned by desk.stop
                 async with asyncio.timeout_at(deadline):
                     await self.desk.drain()
+
+    def _stop_deadline(self) -> float:
+        """Until when (``loop.time()``) a stopping desk waits for its live orders in flight."""
+        return asyncio.get_running_loop().time() + self._parts.stop_seconds
 
     def _following(self) -> set[Any]:
         """The ids of the open pseudo positions (what live positions may follow)."""
@@ -516,10 +522,6 @@ class Engine:
     def _set(self, **changes: Any) -> None:
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)
         self._parts.publish_status(self.status)
-
-
-def _now() -> float:
-    return time.monotonic()
 
 
 def _with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:

@@ -267,7 +267,7 @@ class LiveDesk:
         if known and (info is None or not info.filled) and followed in self.positions:
             # The close did not happen (refused, or it never reached the exchange): the decision
             # stands, and it is tried again after a back-off.
-            delay = min(self._retry_seconds * 2 ** min(retry, 16), CLOSE_RETRY_MAX_SECONDS)
+            delay = self._backoff(retry + 1, CLOSE_RETRY_MAX_SECONDS)
             again = Job("close", followed, partial(self._close, followed, reason, retry + 1))
             task = asyncio.ensure_future(self._later(delay, again))
             self._retries.add(task)
@@ -393,8 +393,7 @@ class LiveDesk:
                 if send and attempt == MAX_ATTEMPTS:
                     log.warning("order %s: outcome unknown; looking it up until known", order.id)
             if info is None:
-                delay = self._retry_seconds * 2 ** min(attempt - 1, 16)
-                await asyncio.sleep(min(delay, self._retry_max_seconds))  # the back-off
+                await asyncio.sleep(self._backoff(attempt))
         try:
             info = await self._filled(target, order, info)
         except ExchangeError as exc:  # the order exists; its fill cannot be learned now
@@ -410,6 +409,12 @@ class LiveDesk:
             fee=info.fee,
         )
         return info, True
+
+    def _backoff(self, attempt: int, longest: float | None = None) -> float:
+        """The wait before try ``attempt + 1``: ``retry_seconds`` doubling from the first, up
+        to ``longest`` (default ``retry_max_seconds``)."""
+        delay = self._retry_seconds * 2.0 ** min(attempt - 1, 16)
+        return min(delay, self._retry_max_seconds if longest is None else longest)
 
     async def _may_still_arrive(self, target: Target, order: OrderRecord) -> bool:
         """Could the order, not found at the exchange, still reach it? Until it is older than
@@ -440,8 +445,7 @@ class LiveDesk:
                     raise
                 unanswered += 1
                 self.last_error = exc.message
-                delay = self._retry_seconds * 2 ** min(unanswered - 1, 16)
-                await asyncio.sleep(min(delay, self._retry_max_seconds))  # the back-off
+                await asyncio.sleep(self._backoff(unanswered))
                 continue
             checks += 1
             if found is not None:
