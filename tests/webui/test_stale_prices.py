@@ -115,8 +115,11 @@ async def test_a_stale_engine_shows_the_warning_until_its_prices_are_fresh_again
         await user.should_not_see(marker="engine-stale", retries=WAIT)
         await user.should_not_see(marker="engine-stale-text")
         await user.should_see(marker="engine-state", content="running")
-        # Fresh prices again: their time moved on past the stale one.
-        await user.should_not_see(marker="metric-prices-at", content=moment(stale.prices_at))
+        # Fresh prices again: their time moved on past the stale one (the page shows whole
+        # seconds, and the first fresh round may fall in the same second: wait for the next).
+        await user.should_not_see(
+            marker="metric-prices-at", content=moment(stale.prices_at), retries=WAIT
+        )
     with user.scope(marker=f"engine-row-{made.id}"):
         await user.should_not_see(marker="overview-stale")
     fresh = await engine_status(engines, made.id)
