@@ -272,12 +272,16 @@ class BybitDialect(Dialect):
         status: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> web.Response:
+        if isinstance(result, dict) and "timeNano" in result:
+            now = int(result["timeNano"]) // 1_000_000  # the server time's own reading
+        else:
+            now = self.now_ms()
         body = {
             "retCode": code,
             "retMsg": message,
             "result": result,
             "retExtInfo": {},
-            "time": self.now_ms(),
+            "time": now,
         }
         return web.json_response(body, status=status, headers=headers)
 
