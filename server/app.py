@@ -34,6 +34,7 @@ from server.settings import Settings
 from server.storage.database import Database
 from server.storage.migrate import upgrade
 from server.streams.topic import Topic
+from server.vault.canary import ensure_canary
 from server.vault.cipher import CredentialCipher
 from server.vault.master_key import load_master_key
 
@@ -66,6 +67,7 @@ def prepare_storage(settings: Settings) -> tuple[Database, Bootstrap]:
 
     def bootstrap(session: Session) -> str | None:
         seed_predefined(session)
+        ensure_canary(session, cipher)
         if settings.demo and settings.simulator_url:
             seed_demo(session, lambda owner, value: cipher.seal(value, owner=owner))
         return ensure_admin_token(session, configured, settings.admin_token_file)

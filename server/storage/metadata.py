@@ -7,7 +7,18 @@ from sqlmodel import SQLModel
 from server.access.model import ApiToken
 from server.connections.model import ConnectionRecord
 from server.engine.model import EngineRecord, OrderRecord, PositionRecord
+from server.monitoring.model import LogEntryRecord
 from server.storage.seed_marks import SeedMark
+from server.vault.canary import CanaryRecord
 
-TABLES = (ApiToken, ConnectionRecord, EngineRecord, OrderRecord, PositionRecord, SeedMark)
+TABLES = (
+    ApiToken,
+    CanaryRecord,
+    ConnectionRecord,
+    EngineRecord,
+    LogEntryRecord,
+    OrderRecord,
+    PositionRecord,
+    SeedMark,
+)
 metadata = SQLModel.metadata
