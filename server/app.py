@@ -7,10 +7,12 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from cts.connection.v1 import connection_pb2, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2, engine_pb2_grpc
+from cts.monitoring.v1 import monitoring_pb2, monitoring_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
@@ -27,9 +29,16 @@ from server.engine.dry_run import EngineDryRun
 from server.engine.feed import MarketFeeds, MarketSource
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
+from server.monitoring.logs.capture import LogCapture
+from server.monitoring.logs.entry import LogEntry
+from server.monitoring.logs.journal import LogJournal
+from server.monitoring.logs.scrub import install_record_scrubbing
+from server.monitoring.service import Monitoring
+from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
+from server.rpc.monitoring_servicer import MonitoringServicer
 from server.settings import Settings
 from server.storage.database import Database
 from server.storage.migrate import upgrade
@@ -43,6 +52,7 @@ log = logging.getLogger("cts.server")
 SERVICE_NAMES = (
     connection_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,
     engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name,
+    monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"].full_name,
 )
 
 
@@ -106,6 +116,16 @@ class CtsServer:
             history_size=settings.stream_history_size,
             queue_size=settings.stream_queue_size,
         )
+        # Log batches; streams resume from storage, so little history is kept here.
+        self.log_topic: Topic[tuple[LogEntry, ...]] = Topic(
+            "logs", history_size=64, queue_size=settings.stream_queue_size
+        )
+        self.log_capture = LogCapture(settings.log_buffer_entries)
+        self.journal: LogJournal | None = None
+        self.status_topic: Topic[SystemStatus] = Topic(
+            "system_status", history_size=16, queue_size=settings.stream_queue_size
+        )
+        self._board: StatusBoard | None = None
         self._monitor: HealthMonitor | None = None
         self._coordinator: Coordinator | None = None
         self._feeds: MarketFeeds | None = None
@@ -114,8 +134,18 @@ class CtsServer:
 
     async def start(self) -> None:
         settings = self.settings
+        self._capture_logs()
         db, self.bootstrap = await asyncio.to_thread(prepare_storage, settings)
         self._db = db
+        self.journal = LogJournal(
+            db,
+            self.log_capture,
+            self.log_topic,
+            retention_days=settings.log_retention_days,
+            max_entries=settings.log_max_entries,
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+        )
+        await self.journal.start()
         cipher = CredentialCipher(load_master_key(settings.master_key, settings.resolved_data_dir))
         connections = Connections(
             db, cipher, self.connection_topic, heartbeat_seconds=settings.stream_heartbeat_seconds
@@ -178,6 +208,32 @@ class CtsServer:
             EngineServicer(coordinator, EngineDryRun(connections, access, settings.engine_plan())),
             server,
         )
+        journal = self.journal
+        board = StatusBoard(
+            StatusSources(
+                connections=connections.views,
+                engines=lambda: [coordinator.status(str(v.id)) for v in connections.views()],
+                usage=access.usage_by_exchange,
+                batch_tests_running=lambda: tester.batches_running,
+                topics=lambda: self.topics,
+                log_counts=journal.counts_last_hour,
+            ),
+            db,
+            self.status_topic,
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+        )
+        self._board = board
+        monitoring = Monitoring(
+            board,
+            journal,
+            connections=connections.views,
+            known_connection=connections.known,
+            engine_of=coordinator.status,
+            exchange_circuit=access.exchange_circuit,
+        )
+        monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
+            MonitoringServicer(monitoring), server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
@@ -187,6 +243,7 @@ class CtsServer:
         self._server = server
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        board.start()
         if settings.health_checks:
             monitor.start()
         if settings.engines:
@@ -212,17 +269,39 @@ class CtsServer:
             await self._coordinator.stop(deadline - min(1.0, grace / 2))
         if self._feeds is not None:
             await self._feeds.close()
-        self.engine_topic.close()
-        self.position_topic.close()
-        self.connection_topic.close()
-        self.test_topic.close()
+        if self._board is not None:
+            await self._board.stop()
+        for topic in self.topics:
+            topic.close()
         if self._server is not None:
             await self._server.stop(max(0.0, deadline - loop.time()))
         if self._access is not None:
             await self._access.close()
+        log.info("gRPC server stopped")
+        logging.getLogger().removeHandler(self.log_capture)
+        if self.journal is not None:
+            await self.journal.stop()
         if self._db is not None:
             await asyncio.to_thread(self._db.close)
-        log.info("gRPC server stopped")
+
+    @property
+    def topics(self) -> list[Topic[Any]]:
+        """Every stream's topic."""
+        return [
+            self.connection_topic,
+            self.test_topic,
+            self.engine_topic,
+            self.position_topic,
+            self.log_topic,
+            self.status_topic,
+        ]
+
+    def _capture_logs(self) -> None:
+        """Every record of the process becomes an entry of this server's log (buffered until
+        storage is ready); CTS's own loggers log at ``CTS_LOG_LEVEL`` and above."""
+        install_record_scrubbing()
+        logging.getLogger("cts").setLevel(self.settings.log_level.upper())
+        logging.getLogger().addHandler(self.log_capture)
 
 
 async def serve(settings: Settings) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -12,12 +11,9 @@ from server.settings import Settings
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from server.monitoring.logs.console import configure_console
+
+    configure_console(settings.log_level, settings.log_format)
 
 
 def _up(settings: Settings, _args: argparse.Namespace) -> int:

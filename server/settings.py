@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,7 +59,17 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
     shutdown_grace_seconds: float = Field(default=5.0, ge=0)
     db_threads: int = Field(default=4, ge=1, description="Worker threads for storage calls.")
-    log_level: str = Field(default="INFO")
+    log_level: str = Field(default="INFO", description="debug, info, warning or error.")
+    log_format: Literal["human", "json"] = Field(
+        default="human", description="stdout: readable lines, or one JSON object per line."
+    )
+    log_retention_days: float = Field(default=14, gt=0, description="Stored log entries' age.")
+    log_max_entries: int = Field(default=1_000_000, ge=1000, description="Stored log entries.")
+    log_buffer_entries: int = Field(
+        default=100_000,
+        ge=100,
+        description="Log entries waiting to be stored; beyond, debug entries are dropped first.",
+    )
 
     # Exchange access
     exchange_limits: dict[str, RateLimits] = Field(

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from server.access.model import ApiToken
 from server.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from server.monitoring.logs.scrub import remember_secrets
 from server.storage.database import Database
 from server.storage.types import utc_now
 from server.vault.master_key import write_private_file
@@ -44,7 +45,9 @@ class TokenInfo:
 
 
 def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    remember_secrets(token)
+    return token
 
 
 def hash_token(token: str) -> str:
@@ -151,4 +154,5 @@ class TokenVerifier:
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = (now + self._cache_seconds, principal)
+        remember_secrets(token)
         return principal

@@ -31,6 +31,8 @@ from server.connections.view import ConnectionFilter, ConnectionView
 from server.exchange.access import AccountHealth, ExchangeAccess
 from server.exchange.breaker import CircuitState
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
+from server.monitoring.logs.about import about
+from server.monitoring.logs.entry import Category
 from server.streams.follow import follow
 from server.streams.topic import Change, Topic
 
@@ -157,6 +159,13 @@ class HealthMonitor:
                 result = "ok"
             except ExchangeError as error:
                 result = error.failure.value
+                log.warning(
+                    "health check failed: %s",
+                    error.message,
+                    extra=about(str(connection_id), Category.HEALTH, failure=result),
+                )
+            else:
+                log.debug("health check passed", extra=about(str(connection_id), Category.HEALTH))
         await self.record_check(connection_id, result)
         return result
 

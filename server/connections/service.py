@@ -129,6 +129,13 @@ class Connections:
         """The connection's current view from the read model, if it exists."""
         return self._views.get(connection_id)
 
+    def known(self, connection_id: str, *, field: str = "connection_id") -> str:
+        """The canonical id of an existing connection (INVALID_ARGUMENT / NOT_FOUND)."""
+        cid = parse_connection_id(connection_id, field=field)
+        if cid not in self._views:
+            raise not_found(cid)
+        return str(cid)
+
     async def get(self, connection_id: str) -> ConnectionView:
         cid = parse_connection_id(connection_id)
         view = self._views.get(cid)
@@ -152,6 +159,10 @@ class Connections:
 
     async def all(self) -> builtins.list[ConnectionView]:
         return builtins.list(self._in_order())
+
+    def views(self) -> Sequence[ConnectionView]:
+        """Every connection now, in connection order (the read model; do not mutate)."""
+        return self._in_order()
 
     def _in_order(self) -> builtins.list[ConnectionView]:
         if self._ordered is None:

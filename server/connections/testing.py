@@ -19,6 +19,7 @@ stored on the connection and counted as a health check.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -34,11 +35,16 @@ from server.errors import FieldViolation, InvalidArgument, NotFound
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.model import AssetBalance, KeyPermissions
+from server.monitoring.logs.about import about
+from server.monitoring.logs.entry import Category
 from server.streams.topic import Topic
 from server.streams.watch import StreamItem, watch
 
 BATCH_LIMIT = 50
 USD_ASSETS = ("USDT",)
+
+log = logging.getLogger("cts.tests")
+LOG_LEVELS = {"INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR}
 
 
 class TestStatus(StrEnum):
@@ -117,10 +123,17 @@ class _Recorder:
     run: TestRun
     steps: list[TestStep] = field(default_factory=list)
 
-    def line(self, level: str, message: str) -> None:
+    def line(self, level: str, message: str, **context: object) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.run = replace(self.run, log=(*self.run.log, f"{stamp} {level:<5} {message}"))
         self.tester._publish(self.run)
+        log.log(
+            LOG_LEVELS[level],
+            "test %s: %s",
+            self.run.test_id[:8],
+            message,
+            extra=about(self.run.connection_id, Category.TEST, test_id=self.run.test_id, **context),
+        )
 
     def step(self, name: str, status: StepStatus, started: float, message: str) -> None:
         self.steps.append(
@@ -129,7 +142,7 @@ class _Recorder:
         level = {StepStatus.OK: "INFO", StepStatus.WARNING: "WARN", StepStatus.FAILED: "ERROR"}.get(
             status, "INFO"
         )
-        self.line(level, message)
+        self.line(level, message, step=name, outcome=status.value)
 
 
 class ConnectionTester:
@@ -155,6 +168,7 @@ class ConnectionTester:
         self._heartbeat_seconds = heartbeat_seconds
         self._runs: dict[str, TestRun] = {}
         self._batches: dict[str, BatchResult] = {}
+        self.batches_running = 0
 
     # -- single tests -------------------------------------------------------------------------
 
@@ -188,9 +202,13 @@ class ConnectionTester:
             error_message=outcome.error_message,
             simulated=view.is_simulated,
         )
+        failure = {"failure": result.error_reason} if result.error_reason else {}
         recorder.line(
             "INFO" if result.status is not TestStatus.FAILED else "ERROR",
             f"Test {result.status.value} in {result.duration_ms} ms",
+            status=result.status.value,
+            duration_ms=result.duration_ms,
+            **failure,
         )
         result = replace(result, log=recorder.run.log)
         await self._connections.record_test(
@@ -306,7 +324,11 @@ class ConnectionTester:
             async with self._slots:
                 return await self.test(connection_id, batch_id=batch_id)
 
-        results = await asyncio.gather(*(one(i) for i in ids))
+        self.batches_running += 1
+        try:
+            results = await asyncio.gather(*(one(i) for i in ids))
+        finally:
+            self.batches_running -= 1
         finished_at = datetime.now(UTC)
         succeeded = sum(1 for r in results if r.status is not TestStatus.FAILED)
         batch = BatchResult(

@@ -63,6 +63,8 @@ from server.engine.store import PositionStore, PositionWriter
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError
 from server.exchange.model import Ticker
+from server.monitoring.logs.about import about, concerning
+from server.monitoring.logs.entry import Category
 
 log = logging.getLogger("cts.engine")
 CYCLE_SAMPLES = 1000
@@ -231,6 +233,7 @@ class Engine:
     # -- the engine's life --------------------------------------------------------------------
 
     async def _main(self) -> None:
+        concerning(self.connection_id)  # whatever this task logs concerns this connection
         while True:
             try:
                 target = await self._target()
@@ -520,8 +523,22 @@ class Engine:
             self._set(trading=self._trading(self._optimal))
 
     def _set(self, **changes: Any) -> None:
+        before = self.status.state
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)
         self._parts.publish_status(self.status)
+        if self.status.state is not before:
+            _log_state(self.status)
+
+
+def _log_state(status: EngineStatus) -> None:
+    """Every change of an engine's state is an entry of its connection's log."""
+    state = status.state.value
+    where = about(status.connection_id, Category.ENGINE, state=state)
+    if status.state is EngineState.ERROR:
+        retry = f"; retrying at {status.retry_at:%H:%M:%S}" if status.retry_at else ""
+        log.error("engine error: %s%s", status.error, retry, extra=where)
+    else:
+        log.info("engine %s", state, extra=where)
 
 
 def _with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:

@@ -42,6 +42,8 @@ from server.engine.strategies import Position
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.model import OrderInfo
+from server.monitoring.logs.about import about
+from server.monitoring.logs.entry import Category
 
 log = logging.getLogger("cts.engine.live")
 
@@ -164,6 +166,7 @@ class LiveDesk:
                 "live orders of %s: shutting down with an order in flight; it stays pending "
                 "and is looked up at the next start",
                 self.connection_id,
+                extra=about(self.connection_id, Category.ORDER),
             )
         for retry in list(self._retries):  # their positions are closed at the next start
             retry.cancel()
@@ -224,7 +227,11 @@ class LiveDesk:
                 raise
             except Exception as exc:  # one order's failure never stops the desk
                 self.last_error = exc.message if isinstance(exc, ExchangeError) else repr(exc)
-                log.exception("live order failed for %s", self.connection_id)
+                log.exception(
+                    "live order failed for %s",
+                    self.connection_id,
+                    extra=about(self.connection_id, Category.ORDER),
+                )
             finally:
                 self._queue.task_done()
 
@@ -339,7 +346,28 @@ class LiveDesk:
         )
         await self._store.add_order(record)
         self.orders += 1
+        log.info(
+            "live order: %s %s %s %s (%s)",
+            side,
+            record.quantity,
+            record.symbol,
+            "market",
+            intent,
+            extra=self._about(record),
+        )
         return await self._settle(self._target, record, send=True)
+
+    def _about(self, order: OrderRecord, **context: object) -> dict[str, object]:
+        return about(
+            self.connection_id,
+            Category.ORDER,
+            order_id=order.id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            intent=order.intent,
+            **context,
+        )
 
     async def _settle(
         self, target: Target, order: OrderRecord, *, send: bool
@@ -381,7 +409,12 @@ class LiveDesk:
                 if not uncertain and exc.failure is not ExchangeFailure.CIRCUIT_OPEN:
                     if sending:
                         return await self._fail(order, exc.message)
-                    log.warning("order %s: cannot be looked up (%s)", order.id, exc.failure.value)
+                    log.warning(
+                        "order %s: cannot be looked up (%s)",
+                        order.id,
+                        exc.failure.value,
+                        extra=self._about(order, failure=exc.failure.value),
+                    )
                     return None, False  # stays pending: looked up again on the next start
                 self.last_error = exc.message
                 await self._store.update_order(order.id, attempts=attempt, error=exc.message[:300])
@@ -391,13 +424,22 @@ class LiveDesk:
                     if info is not None:
                         break
                 if send and attempt == MAX_ATTEMPTS:
-                    log.warning("order %s: outcome unknown; looking it up until known", order.id)
+                    log.warning(
+                        "order %s: outcome unknown; looking it up until known",
+                        order.id,
+                        extra=self._about(order, failure=exc.failure.value),
+                    )
             if info is None:
                 await asyncio.sleep(self._backoff(attempt))
         try:
             info = await self._filled(target, order, info)
         except ExchangeError as exc:  # the order exists; its fill cannot be learned now
-            log.warning("order %s: its fill cannot be looked up (%s)", order.id, exc.failure.value)
+            log.warning(
+                "order %s: its fill cannot be looked up (%s)",
+                order.id,
+                exc.failure.value,
+                extra=self._about(order, failure=exc.failure.value),
+            )
             await self._store.update_order(order.id, error=exc.message[:300])
             return None, False  # stays pending: looked up again on the next start
         await self._store.update_order(
@@ -408,6 +450,23 @@ class LiveDesk:
             average_price=info.average or info.price,
             fee=info.fee,
         )
+        if info.filled:
+            log.info(
+                "live order filled: %s %s %s at %s",
+                order.side,
+                info.filled,
+                order.symbol,
+                info.average or info.price,
+                extra=self._about(order, exchange_order_id=info.id, filled=info.filled),
+            )
+        else:
+            log.warning(
+                "live order not filled: %s %s (%s)",
+                order.side,
+                order.symbol,
+                info.status,
+                extra=self._about(order, exchange_order_id=info.id, status=info.status),
+            )
         return info, True
 
     def _backoff(self, attempt: int, longest: float | None = None) -> float:
@@ -453,6 +512,7 @@ class LiveDesk:
         return info
 
     async def _fail(self, order: OrderRecord, reason: str) -> tuple[None, bool]:
+        log.error("live order failed: %s", reason, extra=self._about(order))
         self.failed_orders += 1
         self.last_error = reason
         await self._store.update_order(order.id, status="failed", error=reason[:300])

@@ -38,6 +38,8 @@ from server.exchange.ccxt_factory import (
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.exchange.throttle import DEFAULT_LIMITS, RateLimits, Throttle, Usage
 from server.listeners import Listeners
+from server.monitoring.logs.about import about
+from server.monitoring.logs.entry import Category
 
 log = logging.getLogger("cts.exchange")
 
@@ -188,7 +190,12 @@ class ExchangeAccess:
                 return outcome
             if outcome.failure is ExchangeFailure.RATE_LIMITED:
                 pause = account.throttle.penalize(outcome.retry_after)
-                log.info("%s rate limited; pausing the account %.2f s", target.exchange, pause)
+                log.warning(
+                    "%s rate limited; pausing the account %.2f s",
+                    target.exchange,
+                    pause,
+                    extra=about(target.connection_id, Category.EXCHANGE, pause_seconds=pause),
+                )
                 if retry and attempts < self.config.max_retries:
                     attempts += 1
                     continue
@@ -281,6 +288,13 @@ class ExchangeAccess:
             last_error=account.stats.last_error,
         )
 
+    def usage_by_exchange(self) -> dict[str, list[Usage]]:
+        """How full every account's limits are now, per exchange."""
+        found: dict[str, list[Usage]] = {}
+        for account_id, account in self._accounts.items():
+            found.setdefault(account_id.split(":", 1)[0], []).append(account.throttle.usage())
+        return found
+
     def exchange_circuit(self, exchange: str) -> CircuitState:
         """The circuit of the exchange's public account: the one its market data and every
         unauthenticated call go through. Open, the exchange is down for everyone on it,
@@ -289,8 +303,18 @@ class ExchangeAccess:
         return account.breaker.state if account is not None else CircuitState.CLOSED
 
     def _circuit_changed(self, account_id: str, state: CircuitState) -> None:
-        log.warning("circuit of %s is now %s", account_id.split(":")[0], state.value)
         account = self._accounts.get(account_id)
+        exchange = account_id.split(":")[0]
+        level = logging.INFO if state is CircuitState.CLOSED else logging.WARNING
+        subjects: list[str | None] = [*sorted(account.connections if account else ())]
+        for connection_id in subjects or [None]:
+            log.log(
+                level,
+                "circuit of %s is now %s",
+                exchange,
+                state.value,
+                extra=about(connection_id, Category.EXCHANGE, circuit=state.value),
+            )
         self.on_circuit_change.tell(
             account_id, set(account.connections) if account else set(), state
         )

@@ -12,6 +12,8 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from server.monitoring.logs.scrub import remember_secrets
+
 FORMAT_V1 = b"v1"
 NONCE_BYTES = 12
 
@@ -27,6 +29,7 @@ class CredentialCipher:
         self._aead = AESGCM(key)
 
     def seal(self, plaintext: str, *, owner: str) -> bytes:
+        remember_secrets(plaintext)  # a credential: never to appear in a log
         nonce = os.urandom(NONCE_BYTES)
         return FORMAT_V1 + nonce + self._aead.encrypt(nonce, plaintext.encode(), owner.encode())
 
@@ -35,10 +38,12 @@ class CredentialCipher:
             raise SealedValueError(f"unknown sealed value format for {owner}")
         nonce = sealed[len(FORMAT_V1) : len(FORMAT_V1) + NONCE_BYTES]
         try:
-            return self._aead.decrypt(
+            plaintext = self._aead.decrypt(
                 nonce, sealed[len(FORMAT_V1) + NONCE_BYTES :], owner.encode()
             ).decode()
         except InvalidTag as exc:
             raise SealedValueError(
                 f"sealed value for {owner} does not open with this master key"
             ) from exc
+        remember_secrets(plaintext)
+        return plaintext

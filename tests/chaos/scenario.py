@@ -363,10 +363,23 @@ def grpc_multi_loop_artifact(record: LoggedError) -> bool:
     )
 
 
+def fault_outcome(record: LoggedError) -> bool:
+    """What the server logs at ERROR as the outcome of an exchange fault, by design (the log
+    tells the operator): a live order that failed, an engine in error. Never with a traceback:
+    a traceback is a bug."""
+    if record.exception:
+        return False
+    return (
+        record.logger == "cts.engine.live" and record.message.startswith("live order failed:")
+    ) or (record.logger == "cts.engine" and record.message.startswith("engine error:"))
+
+
 def no_unexplained_errors(
     records: ErrorLog, explained: Callable[[LoggedError], bool] = lambda _: False, context: str = ""
 ) -> None:
-    unexplained = records.unexplained(lambda r: grpc_multi_loop_artifact(r) or explained(r))
+    unexplained = records.unexplained(
+        lambda r: grpc_multi_loop_artifact(r) or fault_outcome(r) or explained(r)
+    )
     assert not unexplained, f"ERROR records without a matching fault ({context}):\n" + describe(
         unexplained
     )

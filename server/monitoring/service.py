@@ -1,0 +1,60 @@
+"""What the monitoring service offers, over the parts that know (no gRPC here)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from server.connections.view import ConnectionView
+from server.engine.status import EngineStatus
+from server.exchange.breaker import CircuitState
+from server.monitoring.logs.entry import Level
+from server.monitoring.logs.journal import LogJournal
+from server.monitoring.logs.store import LogFilter
+from server.monitoring.overview import (
+    RECENT_ERRORS,
+    ComprehensiveReport,
+    ConnectionStatus,
+    comprehensive,
+    connection_statuses,
+)
+from server.monitoring.status import StatusBoard, SystemStatus
+
+
+class Monitoring:
+    def __init__(
+        self,
+        board: StatusBoard,
+        journal: LogJournal,
+        *,
+        connections: Callable[[], Sequence[ConnectionView]],
+        known_connection: Callable[[str], str],
+        engine_of: Callable[[str], EngineStatus],
+        exchange_circuit: Callable[[str], CircuitState],
+    ) -> None:
+        self.board = board
+        self.journal = journal
+        self._connections = connections
+        self.known_connection = known_connection
+        self._engine_of = engine_of
+        self._exchange_circuit = exchange_circuit
+
+    def status(self) -> SystemStatus:
+        return self.board.current()
+
+    def watch_status(self) -> AsyncIterator[SystemStatus | None]:
+        return self.board.watch()
+
+    def connection_statuses(self) -> list[ConnectionStatus]:
+        """Every active connection (enabled and on the active list), in connection order."""
+        return connection_statuses(self._connections(), self._engine_of, active_only=True)
+
+    def connection_status(self, connection_id: str) -> ConnectionStatus:
+        """One connection, active or not (NOT_FOUND when unknown)."""
+        wanted = self.known_connection(connection_id)
+        (found,) = [v for v in self._connections() if str(v.id) == wanted]
+        return ConnectionStatus(found, self._engine_of(wanted))
+
+    async def comprehensive(self) -> ComprehensiveReport:
+        errors, _ = await self.journal.page(LogFilter(min_level=Level.ERROR), RECENT_ERRORS, "")
+        statuses = connection_statuses(self._connections(), self._engine_of, active_only=False)
+        return comprehensive(self.status(), statuses, errors, self._exchange_circuit)

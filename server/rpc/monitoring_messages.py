@@ -1,0 +1,130 @@
+"""Monitoring domain values → protobuf."""
+
+from __future__ import annotations
+
+from cts.monitoring.v1 import monitoring_pb2 as pb
+from cts.stream.v1 import stream_pb2
+
+from server.monitoring.logs.entry import LogEntry
+from server.monitoring.logs.journal import LogBatch, LogHeartbeat
+from server.monitoring.overview import ComprehensiveReport, ConnectionStatus
+from server.monitoring.status import SystemStatus
+from server.rpc.engine_messages import status_message
+from server.rpc.messages import timestamp
+
+
+def log_entry_message(entry: LogEntry) -> pb.LogEntry:
+    return pb.LogEntry(
+        id=entry.id,
+        time=timestamp(entry.time),
+        level=entry.level.word,
+        category=entry.category.value,
+        connection_id=entry.connection_id or "",
+        message=entry.message,
+        stack=entry.stack or "",
+        context=dict(entry.context),
+        source=entry.logger,
+    )
+
+
+def stream_logs_message(item: LogBatch | LogHeartbeat) -> pb.StreamLogsResponse:
+    if isinstance(item, LogHeartbeat):
+        return pb.StreamLogsResponse(heartbeat=stream_pb2.Heartbeat(), last_id=item.last_id)
+    return pb.StreamLogsResponse(
+        entries=[log_entry_message(e) for e in item.entries],
+        skipped=item.skipped,
+        last_id=item.entries[-1].id if item.entries else 0,
+    )
+
+
+def system_status_message(status: SystemStatus) -> pb.SystemStatus:
+    storage = status.storage
+    return pb.SystemStatus(
+        version=status.version,
+        started_at=timestamp(status.started_at),
+        uptime_seconds=round(status.uptime_seconds, 3),
+        storage=pb.StorageStatus(
+            kind=storage.kind,
+            reachable=storage.reachable,
+            latency_ms=storage.latency_ms,
+            checked_at=timestamp(storage.checked_at) if storage.checked_at else None,
+            error=storage.error,
+        ),
+        connections=status.connections,
+        connections_by_exchange=dict(status.connections_by_exchange),
+        connections_by_api_type=dict(status.connections_by_api_type),
+        enabled=status.enabled,
+        active=status.active,
+        live_trading=status.live_trading,
+        engines_by_state=dict(status.engines_by_state),
+        health_by_status=dict(status.health_by_status),
+        rate_usage=[
+            pb.ExchangeUsage(
+                exchange=u.exchange,
+                accounts=u.accounts,
+                busiest=u.busiest,
+                paused_accounts=u.paused_accounts,
+                in_flight=u.in_flight,
+            )
+            for u in status.rate_usage
+        ],
+        batch_tests_running=status.batch_tests_running,
+        stream_subscribers=dict(status.subscribers),
+        log_entries_last_hour=dict(status.log_entries_last_hour),
+        computed_at=timestamp(status.computed_at),
+    )
+
+
+def watch_status_message(status: SystemStatus | None) -> pb.WatchSystemStatusResponse:
+    if status is None:
+        return pb.WatchSystemStatusResponse(heartbeat=stream_pb2.Heartbeat())
+    return pb.WatchSystemStatusResponse(status=system_status_message(status))
+
+
+def connection_status_message(
+    status: ConnectionStatus, *, with_engine: bool = False
+) -> pb.ConnectionStatus:
+    view, engine = status.view, status.engine
+    stage = next((s for s in reversed(engine.stages) if s.state.value != "pending"), None)
+    return pb.ConnectionStatus(
+        connection_id=str(view.id),
+        name=view.name,
+        exchange=view.exchange,
+        api_type=view.api_type,
+        state=status.state,
+        is_live_trade=view.is_live_trade,
+        is_simulated=view.is_simulated,
+        health_status=status.health_status,
+        health_reasons=list(view.health.reasons) if view.health else [],
+        engine_state=engine.state.value,
+        engine_stage=stage.stage.value if stage else "",
+        stage_done=stage.done if stage else 0,
+        stage_total=stage.total if stage else 0,
+        stale=engine.stale,
+        open_pseudo=engine.trading.open_pseudo,
+        open_live=engine.trading.open_live,
+        last_error=status.last_error,
+        engine=status_message(engine) if with_engine else None,
+    )
+
+
+def comprehensive_message(report: ComprehensiveReport) -> pb.ComprehensiveReport:
+    return pb.ComprehensiveReport(
+        system=system_status_message(report.system),
+        exchanges=[
+            pb.ExchangeInUse(
+                exchange=e.exchange, connection_ids=list(e.connection_ids), circuit_state=e.circuit
+            )
+            for e in report.exchanges
+        ],
+        open_pseudo_positions=report.open_pseudo,
+        open_live_positions=report.open_live,
+        closed_pseudo_positions=report.closed_pseudo,
+        closed_live_positions=report.closed_live,
+        trades=report.trades,
+        live_orders=report.live_orders,
+        failed_orders=report.failed_orders,
+        recent_errors=[log_entry_message(e) for e in report.recent_errors],
+        connections=[connection_status_message(c) for c in report.connections],
+        generated_at=timestamp(report.generated_at),
+    )
