@@ -27,6 +27,7 @@ from server.engine.dry_run import EngineDryRun
 from server.engine.feed import MarketFeeds, MarketSource
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
+from server.monitoring.startup import StartupChecks
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
@@ -223,6 +224,18 @@ class CtsServer:
         if self._db is not None:
             await asyncio.to_thread(self._db.close)
         log.info("gRPC server stopped")
+
+    def startup_checks(self) -> StartupChecks:
+        """The start-up checks of this server, with its runtime state: the clock offsets its
+        checks and tests measured, and its engines in error."""
+        if self._db is None or self._monitor is None or self._coordinator is None:
+            raise RuntimeError("the server is not started")
+        return StartupChecks(
+            self.settings,
+            self._db,
+            clock_offsets=self._monitor.clock_offsets,
+            failed_engines=self._coordinator.failed_engines,
+        )
 
 
 async def serve(settings: Settings) -> None:
