@@ -162,7 +162,12 @@ def _report_table(report: StartupReport) -> str:
     def row(status: str, name: str, took: str, detail: str) -> str:
         head = f"{status:<6}  {name:<13}  {took:>7}  "
         return textwrap.fill(
-            detail, width, initial_indent=head, subsequent_indent=indent, break_on_hyphens=False
+            detail,
+            width,
+            initial_indent=head,
+            subsequent_indent=indent,
+            break_long_words=False,  # paths stay whole
+            break_on_hyphens=False,
         )
 
     lines = [f"{'STATUS':<6}  {'CHECK':<13}  {'TIME':>7}  DETAIL"]
