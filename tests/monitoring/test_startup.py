@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,9 @@ from server.storage.database import Database
 from server.storage.migrate import downgrade
 from tests.conftest import auth, make_settings
 from tests.connections.conftest import Desk
+from tests.support.cli import run_cts
 from tests.support.envoy_process import EnvoyProcess
 from tests.support.ports import free_port
-from tests.support.server_process import REPOSITORY
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 
@@ -322,17 +321,8 @@ async def engine_in_error(channel: grpc.aio.Channel, connection_id: str) -> None
 
 
 def cts(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
-    env.update(CTS_DATA_DIR=str(data_dir), CTS_ENVOY_ADMIN_PORT=str(free_port()))
-    env["COLUMNS"] = "400"  # the table wraps details at the terminal's width
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # Envoy's admin port: the test's own (free); the table wraps details at the terminal's width.
+    return run_cts(data_dir, *args, CTS_ENVOY_ADMIN_PORT=str(free_port()), COLUMNS="400")
 
 
 def test_cts_verify_exits_zero_unless_a_check_fails(tmp_path: Path) -> None:
