@@ -34,6 +34,7 @@ from server.monitoring.logs.entry import LogEntry
 from server.monitoring.logs.journal import LogJournal
 from server.monitoring.logs.scrub import install_record_scrubbing
 from server.monitoring.service import Monitoring
+from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
@@ -230,6 +231,7 @@ class CtsServer:
             known_connection=connections.known,
             engine_of=coordinator.status,
             exchange_circuit=access.exchange_circuit,
+            startup_checks=self.startup_checks,
         )
         monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
             MonitoringServicer(monitoring), server
@@ -302,6 +304,18 @@ class CtsServer:
         install_record_scrubbing()
         logging.getLogger("cts").setLevel(self.settings.log_level.upper())
         logging.getLogger().addHandler(self.log_capture)
+
+    def startup_checks(self) -> StartupChecks:
+        """The start-up checks of this server, with its runtime state: the clock offsets its
+        checks and tests measured, and its engines in error."""
+        if self._db is None or self._monitor is None or self._coordinator is None:
+            raise RuntimeError("the server is not started")
+        return StartupChecks(
+            self.settings,
+            self._db,
+            clock_offsets=self._monitor.clock_offsets,
+            failed_engines=self._coordinator.failed_engines,
+        )
 
 
 async def serve(settings: Settings) -> None:

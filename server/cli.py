@@ -6,8 +6,12 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.monitoring.startup import StartupReport
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -103,6 +107,78 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from server.monitoring.check import CheckStatus
+    from server.monitoring.startup import StartupChecks
+    from server.monitoring.storage_checks import database_for_checks
+
+    # In process, against the configured data folder and database: the runtime-only checks
+    # (clock offsets, engines) are skipped; a running server gives them to StartupChecks.
+    database = database_for_checks(settings)
+    try:
+        report = asyncio.run(StartupChecks(settings, database).run())
+    finally:
+        if database is not None:
+            database.close()
+    print(_report_json(report) if args.json else _report_table(report))
+    return 1 if report.status is CheckStatus.FAIL else 0
+
+
+def _report_json(report: StartupReport) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "status": report.status.value,
+            "checked_at": report.checked_at.isoformat().replace("+00:00", "Z"),
+            "duration_ms": report.duration_ms,
+            "checks": [
+                {
+                    "name": c.name,
+                    "status": c.status.value,
+                    "detail": c.detail,
+                    "duration_ms": c.duration_ms,
+                }
+                for c in report.checks
+            ],
+            "skipped": [{"name": s.name, "reason": s.reason} for s in report.skipped],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def _report_table(report: StartupReport) -> str:
+    import shutil
+    import textwrap
+
+    width = max(shutil.get_terminal_size((120, 24)).columns, 80)
+    indent = " " * 32
+
+    def row(status: str, name: str, took: str, detail: str) -> str:
+        head = f"{status:<6}  {name:<13}  {took:>7}  "
+        return textwrap.fill(
+            detail,
+            width,
+            initial_indent=head,
+            subsequent_indent=indent,
+            break_long_words=False,  # paths stay whole
+            break_on_hyphens=False,
+        )
+
+    lines = [f"{'STATUS':<6}  {'CHECK':<13}  {'TIME':>7}  DETAIL"]
+    lines += [
+        row(c.status.value.upper(), c.name, f"{c.duration_ms} ms", c.detail) for c in report.checks
+    ]
+    lines += [row("SKIP", s.name, "", s.reason) for s in report.skipped]
+    counts = ", ".join(
+        f"{sum(1 for c in report.checks if c.status is status)} {status.value}"
+        for status in type(report.status)
+    )
+    lines.append(f"\n{report.status.value.upper()} ({counts}) in {report.duration_ms} ms")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cts",
@@ -119,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "simulator", help="run the exchange simulator (Binance, Bybit, OKX dialects) only"
     ).set_defaults(run=_simulator)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check this installation (storage, schema, master key, data folder, disk, Envoy, "
+        "simulator); exit status 1 when a check fails",
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(run=_verify)
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)

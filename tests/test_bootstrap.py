@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import grpc
@@ -20,9 +18,8 @@ from server.access.tokens import ensure_admin_token, hash_token
 from server.app import prepare_storage
 from server.vault.master_key import MasterKeyError, load_master_key
 from tests.conftest import make_settings
+from tests.support.cli import run_cts
 from tests.support.server_thread import ServerThread
-
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 async def list_status(target: str, token: str) -> grpc.StatusCode:
@@ -104,35 +101,22 @@ def test_configured_master_key_wins_and_is_validated(tmp_path: Path) -> None:
         load_master_key(SecretStr("not base64 at all!!"), tmp_path)
 
 
-def _cts(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
-    env["CTS_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 async def test_token_command_creates_lists_and_revokes(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    created = _cts(data, "token", "create", "ci-bot")
+    created = run_cts(data, "token", "create", "ci-bot")
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("cts_")
     thread = ServerThread(make_settings(data, admin_token=None)).start()
     try:
         assert await list_status(thread.target, token) == grpc.StatusCode.OK
-        listed = _cts(data, "token", "list")
+        listed = run_cts(data, "token", "list")
         assert (
             "ci-bot" in listed.stdout and token not in listed.stdout and "active" in listed.stdout
         )
-        assert _cts(data, "token", "create", "ci-bot").returncode == 1  # names are unique
-        assert _cts(data, "token", "revoke", "ci-bot").returncode == 0
+        assert run_cts(data, "token", "create", "ci-bot").returncode == 1  # names are unique
+        assert run_cts(data, "token", "revoke", "ci-bot").returncode == 0
         assert await list_status(thread.target, token) == grpc.StatusCode.UNAUTHENTICATED
-        assert "revoked" in _cts(data, "token", "list").stdout
+        assert "revoked" in run_cts(data, "token", "list").stdout
     finally:
         thread.stop()

@@ -21,16 +21,17 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from server.connections.health import BUSY_FRACTION, CheckRecord, ConnectionHealth, assess
 from server.connections.service import Connections, connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
-from server.exchange.access import AccountHealth, ExchangeAccess
+from server.exchange.access import AccountHealth, ExchangeAccess, Target
 from server.exchange.breaker import CircuitState
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
+from server.exchange.model import ServerTime
 from server.monitoring.logs.about import about
 from server.monitoring.logs.entry import Category
 from server.streams.follow import follow
@@ -67,6 +68,7 @@ class HealthMonitor:
         self._interval = interval_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._checks: dict[uuid.UUID, CheckRecord] = {}
+        self._clock_offsets: dict[str, int] = {}  # exchange -> last measured offset (ms)
         self._tasks: set[asyncio.Task[None]] = set()
         self._rechecking: set[uuid.UUID] = set()  # connections to be checked again
         self._republishing: set[uuid.UUID] = set()  # health to be published again
@@ -98,6 +100,17 @@ class HealthMonitor:
             where = connection_filter(exchange=exchange, api_type=api_type)
             views = [v for v in await self._connections.all() if where.matches(v)]
         return [(view, self.health_of(view)) for view in views]
+
+    def clock_offsets(self) -> Mapping[str, int | None]:
+        """The last clock offset measured (ms, exchange minus CTS) of every exchange a check or a
+        test reached since the server started; the simulator's dialects are named apart
+        (``binance (simulator)``), since its clock is this machine's."""
+        return dict(self._clock_offsets)
+
+    def record_clock(self, target: Target, clock: ServerTime) -> None:
+        """Keep the exchange's clock offset as a check or a test just measured it."""
+        name = f"{target.exchange} (simulator)" if target.simulated else target.exchange
+        self._clock_offsets[name] = round(clock.drift_ms)
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -153,7 +166,8 @@ class HealthMonitor:
         async with self._slots:
             try:
                 target = await self._connections.target(str(connection_id))
-                await self._access.call(target, lambda a: a.server_time())
+                clock = await self._access.call(target, lambda a: a.server_time())
+                self.record_clock(target, clock)
                 if target.credentials is not None:
                     await self._access.call(target, lambda a: a.balances())
                 result = "ok"

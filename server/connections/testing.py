@@ -237,6 +237,7 @@ class ConnectionTester:
                 "server_time", StepStatus.FAILED, started, f"Server time: {error.message}"
             )
             return outcome.failed(error)
+        self._monitor.record_clock(target, clock)
         outcome.latency_ms = round(clock.latency_ms)
         outcome.drift_ms = round(clock.drift_ms)
         drift_note = f"latency {outcome.latency_ms} ms, clock drift {outcome.drift_ms:+d} ms"

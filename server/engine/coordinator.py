@@ -305,6 +305,16 @@ class Coordinator:
             feeds=tuple(self._feed_stats()),
         )
 
+    def failed_engines(self) -> list[tuple[str, str]]:
+        """The engines in error (each retried with back-off): its connection's name (its id
+        when unknown) and the error."""
+        failed = []
+        for cid, status in self._statuses.items():
+            if status.state is EngineState.ERROR:
+                view = self._connections.cached(cid)
+                failed.append((view.name if view is not None else str(cid), status.error))
+        return sorted(failed)
+
     def stale_since(self, connection_id: uuid.UUID) -> datetime | None:
         """Since when the connection's engine trades on stale prices (None: fresh or none)."""
         status = self._statuses.get(connection_id)

@@ -17,6 +17,7 @@ from server.monitoring.overview import (
     comprehensive,
     connection_statuses,
 )
+from server.monitoring.startup import StartupChecks, StartupReport
 from server.monitoring.status import StatusBoard, SystemStatus
 
 
@@ -30,6 +31,7 @@ class Monitoring:
         known_connection: Callable[[str], str],
         engine_of: Callable[[str], EngineStatus],
         exchange_circuit: Callable[[str], CircuitState],
+        startup_checks: Callable[[], StartupChecks],
     ) -> None:
         self.board = board
         self.journal = journal
@@ -37,6 +39,7 @@ class Monitoring:
         self.known_connection = known_connection
         self._engine_of = engine_of
         self._exchange_circuit = exchange_circuit
+        self._startup_checks = startup_checks
 
     def status(self) -> SystemStatus:
         return self.board.current()
@@ -58,3 +61,6 @@ class Monitoring:
         errors, _ = await self.journal.page(LogFilter(min_level=Level.ERROR), RECENT_ERRORS, "")
         statuses = connection_statuses(self._connections(), self._engine_of, active_only=False)
         return comprehensive(self.status(), statuses, errors, self._exchange_circuit)
+
+    async def verify_startup(self) -> StartupReport:
+        return await self._startup_checks().run()

@@ -8,6 +8,7 @@ from cts.stream.v1 import stream_pb2
 from server.monitoring.logs.entry import LogEntry
 from server.monitoring.logs.journal import LogBatch, LogHeartbeat
 from server.monitoring.overview import ComprehensiveReport, ConnectionStatus
+from server.monitoring.startup import StartupReport
 from server.monitoring.status import SystemStatus
 from server.rpc.engine_messages import status_message
 from server.rpc.messages import timestamp
@@ -127,4 +128,19 @@ def comprehensive_message(report: ComprehensiveReport) -> pb.ComprehensiveReport
         recent_errors=[log_entry_message(e) for e in report.recent_errors],
         connections=[connection_status_message(c) for c in report.connections],
         generated_at=timestamp(report.generated_at),
+    )
+
+
+def startup_report_message(report: StartupReport) -> pb.StartupReport:
+    return pb.StartupReport(
+        status=report.status.value,
+        checks=[
+            pb.StartupCheck(
+                name=c.name, status=c.status.value, detail=c.detail, duration_ms=c.duration_ms
+            )
+            for c in report.checks
+        ],
+        skipped=[pb.SkippedCheck(name=s.name, reason=s.reason) for s in report.skipped],
+        checked_at=timestamp(report.checked_at),
+        duration_ms=report.duration_ms,
     )

@@ -17,6 +17,7 @@ from server.rpc.monitoring_messages import (
     comprehensive_message,
     connection_status_message,
     log_entry_message,
+    startup_report_message,
     stream_logs_message,
     system_status_message,
     watch_status_message,
@@ -110,3 +111,8 @@ class MonitoringServicer(monitoring_pb2_grpc.MonitoringServiceServicer):  # type
         self, request: pb.GetComprehensiveReportRequest, context: grpc.aio.ServicerContext
     ) -> pb.ComprehensiveReport:
         return comprehensive_message(await self._monitoring.comprehensive())
+
+    async def VerifyStartup(
+        self, request: pb.VerifyStartupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StartupReport:
+        return startup_report_message(await self._monitoring.verify_startup())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from collections import Counter
 
 import grpc
@@ -124,3 +126,23 @@ async def test_the_comprehensive_report_holds_everything(desk: Desk) -> None:
     assert len(report.connections) == report.system.connections
     assert {failing.id} <= {c.connection_id for c in report.connections}
     assert report.open_pseudo_positions == 0 and report.trades == 0
+
+
+async def test_verify_startup_fails_on_a_replaced_key_and_an_open_data_folder(desk: Desk) -> None:
+    stub = Stub(desk.channel)
+    data = desk.server.settings.resolved_data_dir
+
+    async def verify() -> dict[str, mpb.StartupCheck]:
+        report = await stub.VerifyStartup(mpb.VerifyStartupRequest(), metadata=auth())
+        return {check.name: check for check in report.checks}
+
+    before = await verify()
+    assert before["master_key"].status == "pass" and before["data_folder"].status == "pass"
+    key = data / "master.key"
+    key.write_bytes(base64.urlsafe_b64encode(os.urandom(32)))  # another key, same mode
+    data.chmod(0o755)
+    after = await verify()
+    assert after["master_key"].status == "fail" and after["data_folder"].status == "fail"
+    report = await stub.VerifyStartup(mpb.VerifyStartupRequest(), metadata=auth())
+    assert report.status == "fail"
+    assert all(check.duration_ms >= 0 and check.detail for check in report.checks)

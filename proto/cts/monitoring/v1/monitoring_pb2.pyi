@@ -343,3 +343,41 @@ class ComprehensiveReport(_message.Message):
     connections: _containers.RepeatedCompositeFieldContainer[ConnectionStatus]
     generated_at: _timestamp_pb2.Timestamp
     def __init__(self, system: _Optional[_Union[SystemStatus, _Mapping]] = ..., exchanges: _Optional[_Iterable[_Union[ExchangeInUse, _Mapping]]] = ..., open_pseudo_positions: _Optional[int] = ..., open_live_positions: _Optional[int] = ..., closed_pseudo_positions: _Optional[int] = ..., closed_live_positions: _Optional[int] = ..., trades: _Optional[int] = ..., live_orders: _Optional[int] = ..., failed_orders: _Optional[int] = ..., recent_errors: _Optional[_Iterable[_Union[LogEntry, _Mapping]]] = ..., connections: _Optional[_Iterable[_Union[ConnectionStatus, _Mapping]]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class VerifyStartupRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StartupCheck(_message.Message):
+    __slots__ = ("name", "status", "detail", "duration_ms")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    status: str
+    detail: str
+    duration_ms: int
+    def __init__(self, name: _Optional[str] = ..., status: _Optional[str] = ..., detail: _Optional[str] = ..., duration_ms: _Optional[int] = ...) -> None: ...
+
+class SkippedCheck(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class StartupReport(_message.Message):
+    __slots__ = ("status", "checks", "skipped", "checked_at", "duration_ms")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_AT_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    checks: _containers.RepeatedCompositeFieldContainer[StartupCheck]
+    skipped: _containers.RepeatedCompositeFieldContainer[SkippedCheck]
+    checked_at: _timestamp_pb2.Timestamp
+    duration_ms: int
+    def __init__(self, status: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[StartupCheck, _Mapping]]] = ..., skipped: _Optional[_Iterable[_Union[SkippedCheck, _Mapping]]] = ..., checked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ...) -> None: ...

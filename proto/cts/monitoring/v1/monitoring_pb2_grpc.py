@@ -74,6 +74,11 @@ class MonitoringServiceStub:
                 request_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.GetComprehensiveReportRequest.SerializeToString,
                 response_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.ComprehensiveReport.FromString,
                 _registered_method=True)
+        self.VerifyStartup = channel.unary_unary(
+                '/cts.monitoring.v1.MonitoringService/VerifyStartup',
+                request_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.VerifyStartupRequest.SerializeToString,
+                response_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StartupReport.FromString,
+                _registered_method=True)
 
 
 class MonitoringServiceServicer:
@@ -148,6 +153,16 @@ class MonitoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyStartup(self, request, context):
+        """Runs the start-up checks now (the same as `cts verify`, with the running server's state):
+        storage, schema, master key and its canary, data folder modes, disk space, Envoy, the
+        simulator, clock offsets from the last checks (no exchange call) and engines in error.
+        Each check: pass, warn or fail, what it found and how long it took.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MonitoringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -190,6 +205,11 @@ def add_MonitoringServiceServicer_to_server(servicer, server):
                     servicer.GetComprehensiveReport,
                     request_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.GetComprehensiveReportRequest.FromString,
                     response_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.ComprehensiveReport.SerializeToString,
+            ),
+            'VerifyStartup': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyStartup,
+                    request_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.VerifyStartupRequest.FromString,
+                    response_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StartupReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -408,6 +428,33 @@ class MonitoringService:
             '/cts.monitoring.v1.MonitoringService/GetComprehensiveReport',
             cts_dot_monitoring_dot_v1_dot_monitoring__pb2.GetComprehensiveReportRequest.SerializeToString,
             cts_dot_monitoring_dot_v1_dot_monitoring__pb2.ComprehensiveReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyStartup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.monitoring.v1.MonitoringService/VerifyStartup',
+            cts_dot_monitoring_dot_v1_dot_monitoring__pb2.VerifyStartupRequest.SerializeToString,
+            cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StartupReport.FromString,
             options,
             channel_credentials,
             insecure,
