@@ -365,13 +365,15 @@ def grpc_multi_loop_artifact(record: LoggedError) -> bool:
 
 def fault_outcome(record: LoggedError) -> bool:
     """What the server logs at ERROR as the outcome of an exchange fault, by design (the log
-    tells the operator): a live order that failed, an engine in error. Never with a traceback:
-    a traceback is a bug."""
+    tells the operator): a live order that failed, an engine in error, a connection test that
+    failed. Never with a traceback: a traceback is a bug."""
     if record.exception:
         return False
     return (
-        record.logger == "cts.engine.live" and record.message.startswith("live order failed:")
-    ) or (record.logger == "cts.engine" and record.message.startswith("engine error:"))
+        (record.logger == "cts.engine.live" and record.message.startswith("live order failed:"))
+        or (record.logger == "cts.engine" and record.message.startswith("engine error:"))
+        or record.logger == "cts.tests"
+    )
 
 
 def no_unexplained_errors(
