@@ -1,0 +1,1 @@
+"""Monitoring: metrics, and how the server watches itself."""
