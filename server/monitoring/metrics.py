@@ -47,32 +47,33 @@ class CtsMetrics:
             ["exchange", "outcome"],
             registry=self.registry,
         )
-        self.exchange_request_seconds = Histogram(
+        self.exchange_request_seconds = self._histogram(
             "cts_exchange_request_seconds",
             "Duration of exchange calls (each attempt, its HTTP requests and their waits).",
-            ["exchange"],
-            buckets=EXCHANGE_SECONDS,
-            registry=self.registry,
+            EXCHANGE_SECONDS,
+            "exchange",
         )
-        self.rate_limit_wait_seconds = Histogram(
+        self.rate_limit_wait_seconds = self._histogram(
             "cts_rate_limit_wait_seconds",
             "How long each HTTP request to an exchange waited for its account's limits.",
-            ["exchange"],
-            buckets=WAIT_SECONDS,
-            registry=self.registry,
+            WAIT_SECONDS,
+            "exchange",
         )
-        self.engine_cycle_seconds = Histogram(
+        self.engine_cycle_seconds = self._histogram(
             "cts_engine_cycle_seconds",
             "Duration of engines' realtime cycles (indications and strategies).",
-            buckets=CYCLE_SECONDS,
-            registry=self.registry,
+            CYCLE_SECONDS,
         )
-        self.event_loop_lag_seconds = Histogram(
+        self.event_loop_lag_seconds = self._histogram(
             "cts_event_loop_lag_seconds",
             "How late the server's event loop woke from a 100 ms sleep.",
-            buckets=LAG_SECONDS,
-            registry=self.registry,
+            LAG_SECONDS,
         )
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: Sequence[float], *labels: str
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def follow(
         self,

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from server.rpc.wrapping import WrappingInterceptor
 
 LABELS = ("grpc_type", "grpc_service", "grpc_method")
 # go-grpc-prometheus's (Prometheus's default) buckets.
@@ -88,33 +90,38 @@ class MethodMetrics:
         self.seconds = metrics.seconds.labels(*self._labels)
         self._handled: dict[str, Counter] = {}
 
-    def finish(self, code: str, started: float) -> None:
-        handled = self._handled.get(code)
-        if handled is None:
-            handled = self._handled[code] = self._metrics.handled.labels(*self._labels, code)
-        handled.inc()
-        self.seconds.observe(time.perf_counter() - started)
+    def handled(self, code: str) -> Counter:
+        counter = self._handled.get(code)
+        if counter is None:
+            counter = self._handled[code] = self._metrics.handled.labels(*self._labels, code)
+        return counter
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class Measured:
+    """One call, from its start to its status (``with``, around the handler's work)."""
+
+    __slots__ = ("_context", "_m", "_started")
+
+    def __init__(self, m: MethodMetrics, context: grpc.aio.ServicerContext) -> None:
+        self._m, self._context = m, context
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._m.started.inc()
+        self._started = time.perf_counter()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        code = _failure(exc, self._context) if exc is not None else _code(self._context)
+        self._m.handled(code).inc()
+        self._m.seconds.observe(time.perf_counter() - self._started)
+
+
+class MetricsInterceptor(WrappingInterceptor):
     def __init__(self, registry: CollectorRegistry) -> None:
+        super().__init__()
         self._metrics = RpcMetrics(registry)
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
-        if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED, nothing is counted
-            return None
-        wrapped = self._wrapped.get(details.method)
-        if wrapped is None:
-            wrapped = self._wrapped[details.method] = self._wrap(details.method, handler)
-        return wrapped
-
-    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         kind = next(k for k in KINDS if getattr(handler, k) is not None)
         grpc_type, stream_in, stream_out = KINDS[kind]
         measured = MethodMetrics(self._metrics, grpc_type, method)
@@ -136,17 +143,8 @@ def _single(
     """A behavior that returns its response (or writes its responses itself)."""
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        m.started.inc()
-        request = _received(m, request, stream_in)
-        started, code = time.perf_counter(), UNKNOWN
-        try:
-            response = await behavior(request, context)
-            code = _code(context)
-        except BaseException as exc:
-            code = _failure(exc, context)
-            raise
-        finally:
-            m.finish(code, started)
+        with Measured(m, context):
+            response = await behavior(_received(m, request, stream_in), context)
         if counts_response:
             m.sent.inc()
         return response
@@ -160,19 +158,10 @@ def _streaming(
     """A behavior that yields its responses."""
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        m.started.inc()
-        request = _received(m, request, stream_in)
-        started, code = time.perf_counter(), UNKNOWN
-        try:
-            async for response in behavior(request, context):
+        with Measured(m, context):
+            async for response in behavior(_received(m, request, stream_in), context):
                 m.sent.inc()
                 yield response
-            code = _code(context)
-        except BaseException as exc:
-            code = _failure(exc, context)
-            raise
-        finally:
-            m.finish(code, started)
 
     return call
 

@@ -8,7 +8,7 @@ import hashlib
 import socket
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,23 +144,9 @@ async def test_metrics_parse_and_rpc_counters_move(
 
 
 @pytest.fixture
-def desk_server(tmp_path: Path, sim: SimulatorThread) -> Iterator[ServerThread]:
-    settings = make_settings(
-        tmp_path / "data",
-        simulator_url=sim.base_url,
-        demo=False,
-        circuit_failure_threshold=1,
-        circuit_cooldown_seconds=60,
-    )
-    thread = ServerThread(settings).start()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture
-async def desk(desk_server: ServerThread, sim: SimulatorThread) -> AsyncIterator[Desk]:
-    async with grpc.aio.insecure_channel(desk_server.target) as channel:
-        yield Desk(channel, desk_server, sim)
+def server_settings() -> dict[str, Any]:
+    """The connections' desk (their conftest), with a circuit that opens at the first failure."""
+    return {"circuit_failure_threshold": 1, "circuit_cooldown_seconds": 60}
 
 
 async def test_exchange_calls_are_counted_and_no_key_or_secret_is_scraped(desk: Desk) -> None:
