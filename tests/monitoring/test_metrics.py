@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import re
 import socket
 import time
 import urllib.request
@@ -48,6 +50,7 @@ NAMES = {  # every metric family the issue names (counters without their _total)
     "cts_log_entries_dropped",
 }
 SERVICE = "cts.connection.v1.ConnectionService"
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "cts-dashboard.json"
 UNKNOWN_ID = "5b0c6a43-0000-4000-8000-000000000009"
 
 
@@ -141,6 +144,17 @@ async def test_metrics_parse_and_rpc_counters_move(
     assert delta("grpc_server_handled_total", **watching, grpc_code="Canceled") == 1
     # The event loop's lag is sampled all along.
     await until(server, lambda s: s.value("cts_event_loop_lag_seconds_count") > 0)
+
+
+async def test_the_grafana_dashboard_asks_for_metrics_the_server_has(server: ServerThread) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    asked = {m for e in exprs for m in re.findall(r"\b((?:cts|grpc_server|process)_\w+)\b", e)}
+    scraped = await asyncio.to_thread(scrape, server)
+    names = {s.name for s in scraped.samples} | {
+        f"{f.name}{suffix}" for f in scraped.families.values() for suffix in ("_total", "_bucket")
+    }
+    assert asked and asked <= names, asked - names
 
 
 @pytest.fixture
