@@ -130,6 +130,7 @@ class Server:
         env.update(
             CTS_DATA_DIR=str(data),
             CTS_GRPC_PORT=str(self.port),
+            CTS_METRICS_PORT="0",
             CTS_ADMIN_TOKEN=TOKEN,
             CTS_LOG_LEVEL="WARNING",
             CTS_SIMULATOR_URL=simulator.url,

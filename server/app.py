@@ -29,16 +29,20 @@ from server.engine.dry_run import EngineDryRun
 from server.engine.feed import MarketFeeds, MarketSource
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
+from server.monitoring.exporter import MetricsExporter
 from server.monitoring.logs.capture import LogCapture
 from server.monitoring.logs.entry import LogEntry
 from server.monitoring.logs.journal import LogJournal
 from server.monitoring.logs.scrub import install_record_scrubbing
+from server.monitoring.loop_lag import LoopLag
+from server.monitoring.metrics import CtsMetrics
 from server.monitoring.service import Monitoring
 from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
+from server.rpc.metrics_interceptor import MetricsInterceptor
 from server.rpc.monitoring_servicer import MonitoringServicer
 from server.settings import Settings
 from server.storage.database import Database
@@ -88,11 +92,19 @@ def prepare_storage(settings: Settings) -> tuple[Database, Bootstrap]:
 
 
 class CtsServer:
-    """A running CTS server; ``port`` is the bound gRPC port (useful when asked for port 0)."""
+    """A running CTS server; ``port`` is the bound gRPC port (useful when asked for port 0),
+    ``metrics_port`` that of ``/metrics`` (0 while metrics are off)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.port: int = 0
+        self.metrics_port: int = 0
+        self.metrics = CtsMetrics() if settings.metrics else None
+        self._exporter = MetricsExporter(self.metrics.registry) if self.metrics else None
+        #: The event loop's lag: ``loop_lag.percentiles()`` gives p50 and p99 of the last minute.
+        self.loop_lag = LoopLag(
+            observe=self.metrics.event_loop_lag_seconds.observe if self.metrics else None
+        )
         self.bootstrap: Bootstrap | None = None
         self._db: Database | None = None
         self._server: grpc.aio.Server | None = None
@@ -174,7 +186,10 @@ class CtsServer:
         tokens = TokenVerifier(db, cache_seconds=settings.token_cache_seconds)
 
         server = grpc.aio.server(
-            interceptors=[RpcBoundary(tokens)],
+            interceptors=[
+                *([MetricsInterceptor(self.metrics.registry)] if self.metrics else []),
+                RpcBoundary(tokens),
+            ],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.so_reuseport", 0),
@@ -205,6 +220,8 @@ class CtsServer:
         monitor.stale_since = coordinator.stale_since
         coordinator.on_stale_change.add(monitor.stale_changed)
         self._coordinator, self._feeds = coordinator, feeds
+        if self.metrics is not None:
+            self.metrics.follow(access, coordinator, self.topics, log_counts=self.journal.counts)
         engine_pb2_grpc.add_EngineServiceServicer_to_server(
             EngineServicer(coordinator, EngineDryRun(connections, access, settings.engine_plan())),
             server,
@@ -241,6 +258,9 @@ class CtsServer:
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
         self.port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+        if self._exporter is not None:
+            self.metrics_port = self._exporter.start(settings.host, settings.metrics_port)
+        self.loop_lag.start()
         await server.start()
         self._server = server
         for name in ("", *SERVICE_NAMES):
@@ -279,6 +299,9 @@ class CtsServer:
             await self._server.stop(max(0.0, deadline - loop.time()))
         if self._access is not None:
             await self._access.close()
+        await self.loop_lag.stop()
+        if self._exporter is not None:
+            await self._exporter.stop()
         log.info("gRPC server stopped")
         logging.getLogger().removeHandler(self.log_capture)
         if self.journal is not None:

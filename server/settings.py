@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     )
     webui_port: int = Field(default=8081, ge=0, le=65535)
     envoy_admin_port: int = Field(default=9901, ge=0, le=65535)
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics on CTS_METRICS_PORT and count every RPC; false: "
+        "neither (the benchmark compares the two).",
+    )
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="Prometheus metrics (/metrics) on CTS_HOST, without a token; 0: any free port.",
+    )
 
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     stream_queue_size: int = Field(default=1024, ge=1, description="Per-subscriber buffer.")

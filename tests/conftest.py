@@ -37,6 +37,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "http_port": free_port(),
         "webui_port": free_port(),
         "envoy_admin_port": free_port(),
+        "metrics_port": 0,
         "admin_token": TEST_TOKEN,
         "stream_heartbeat_seconds": 15.0,
         "token_cache_seconds": 0.0,

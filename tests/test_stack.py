@@ -27,6 +27,9 @@ def test_cts_up_runs_the_stack_and_sigterm_stops_it_all(up: Up, tmp_path: Path) 
     http_port, webui_port = up.ports["CTS_HTTP_PORT"], up.ports["CTS_WEBUI_PORT"]
     assert f"http://127.0.0.1:{webui_port}" in banner
     assert f"http://127.0.0.1:{http_port}/api/settings/connections" in banner
+    metrics_url = f"http://127.0.0.1:{up.ports['CTS_METRICS_PORT']}/metrics"
+    assert metrics_url in banner
+    assert "grpc_server_started_total" in httpx.get(metrics_url, timeout=10).text
     token_file = tmp_path / "data" / "admin.token"
     assert str(token_file) in banner
     token = token_file.read_text().strip()

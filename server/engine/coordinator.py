@@ -86,6 +86,8 @@ class Coordinator:
         self._connection_topic = connection_topic
         self._heartbeat_seconds = heartbeat_seconds
         self.store = PositionStore(db)
+        #: Told the seconds of every realtime cycle of every engine.
+        self.on_cycle: Listeners[[float]] = Listeners("an engine's cycle")
         self._parts = EngineParts(
             access=access,
             plan=plan,
@@ -99,6 +101,7 @@ class Coordinator:
             live_retry_seconds=live_retry_seconds,
             stale_seconds=stale_seconds,
             stop_seconds=stop_seconds,
+            on_cycle=self.on_cycle,
         )
         #: Told the connection id when an engine's prices turn stale or fresh again.
         self.on_stale_change: Listeners[[uuid.UUID]] = Listeners("an engine's stale prices")
@@ -294,13 +297,13 @@ class Coordinator:
 
     def health(self) -> CoordinatorHealth:
         """The coordinator itself: is it on, since when, its engines by state, its feeds."""
-        counts = Counter(status.state.value for status in self._statuses.values())
+        by_state = self.engines_by_state()
         return CoordinatorHealth(
             enabled=self.enabled,
             started_at=self.started_at,
             engines=len(self._engines),
-            by_state=dict(sorted(counts.items())),
-            errors=counts.get(EngineState.ERROR.value, 0),
+            by_state=by_state,
+            errors=by_state.get(EngineState.ERROR.value, 0),
             reconciliations=self.reconciliations,
             feeds=tuple(self._feed_stats()),
         )
@@ -314,6 +317,19 @@ class Coordinator:
                 view = self._connections.cached(cid)
                 failed.append((view.name if view is not None else str(cid), status.error))
         return sorted(failed)
+
+    def engines_by_state(self) -> dict[str, int]:
+        """How many engines are in each state (connections without one count as stopped)."""
+        counts = Counter(status.state.value for status in self._statuses.values())
+        return dict(sorted(counts.items()))
+
+    def open_positions(self) -> dict[str, int]:
+        """Open positions of every engine by mode (pseudo, live), as their statuses last told."""
+        statuses = tuple(self._statuses.values())
+        return {
+            Mode.PSEUDO.value: sum(s.trading.open_pseudo for s in statuses),
+            Mode.LIVE.value: sum(s.trading.open_live for s in statuses),
+        }
 
     def stale_since(self, connection_id: uuid.UUID) -> datetime | None:
         """Since when the connection's engine trades on stale prices (None: fresh or none)."""

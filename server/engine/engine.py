@@ -37,7 +37,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
@@ -63,6 +63,7 @@ from server.engine.store import PositionStore, PositionWriter
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError
 from server.exchange.model import Ticker
+from server.listeners import Listeners
 from server.monitoring.logs.about import about, concerning
 from server.monitoring.logs.entry import Category
 
@@ -113,18 +114,24 @@ class EngineParts:
     live_retry_seconds: float = 0.5
     stale_seconds: float = 3.0  # no fresh prices for this long: the engine is stale
     stop_seconds: float = 5.0  # how long a stop waits for live orders in flight
+    #: Told the seconds of every realtime cycle of every engine (metrics).
+    on_cycle: Listeners[[float]] = field(default_factory=lambda: Listeners("an engine's cycle"))
 
 
 class Timings:
     """The last durations of one kind of cycle, and their percentiles."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe: Callable[[float], object] | None = None) -> None:
         self.count = 0
         self._samples: deque[float] = deque(maxlen=CYCLE_SAMPLES)
+        self._observe = observe  # told each duration in seconds
 
     def add(self, started: float) -> None:
+        seconds = time.perf_counter() - started
         self.count += 1
-        self._samples.append((time.perf_counter() - started) * 1000)
+        self._samples.append(seconds * 1000)
+        if self._observe is not None:
+            self._observe(seconds)
 
     def timing(self) -> Timing:
         if not self._samples:
@@ -148,7 +155,7 @@ class Engine:
         self._target = target
         self._connection = connection
         self._task: asyncio.Task[None] | None = None
-        self._realtime = Timings()
+        self._realtime = Timings(observe=parts.on_cycle.tell)
         self._indication = Timings()
         self._strategy = Timings()
         self.book: Book | None = None

@@ -6,7 +6,8 @@ the per-second and per-minute windows), a timeout on each request (the exchange'
 the time spent queueing), and the translation of failures. A
 rate-limit answer pauses the account (Retry-After, else exponential back-off) and the call is
 retried, up to ``max_retries`` times.
-Each account's calls are counted for health: response times, successes and errors.
+Each account's calls are counted for health: response times, successes and errors; and every
+attempt of a call, and every wait for the limits, is told to listeners (metrics), by exchange.
 
 An account is an exchange plus an API key: two connections with the same key share limits,
 breaker and statistics. Connections without a key share their exchange's public account.
@@ -45,6 +46,7 @@ log = logging.getLogger("cts.exchange")
 
 T = TypeVar("T")
 RECENT_CALLS = 200
+OK = "ok"  # the outcome of a call that succeeded (the others: ExchangeFailure values)
 
 
 def public_account_id(exchange: str) -> str:
@@ -158,6 +160,12 @@ class ExchangeAccess:
         self.on_circuit_change: Listeners[[str, set[str], CircuitState]] = Listeners(
             "an exchange account's circuit"
         )
+        #: Told (exchange, outcome, seconds) after every attempt of a call: outcome ``ok`` or the
+        #: :class:`ExchangeFailure`'s value; seconds None for a call refused by an open circuit.
+        self.on_attempt: Listeners[[str, str, float | None]] = Listeners("an exchange call")
+        #: Told (exchange, seconds) when an HTTP request gets its turn within its account's
+        #: limits: how long it waited (windows, a 429 pause, the queue ahead of it).
+        self.on_limit_wait: Listeners[[str, float]] = Listeners("a wait for exchange limits")
         self._accounts: dict[str, Account] = {}
         self._account_of: dict[str, str] = {}  # connection id → account id
         self._adapters: dict[str, tuple[str, ExchangeAdapter]] = {}
@@ -179,6 +187,7 @@ class ExchangeAccess:
         attempts = 0
         while True:
             if not account.breaker.allow():
+                self.on_attempt.tell(target.exchange, ExchangeFailure.CIRCUIT_OPEN.value, None)
                 raise ExchangeError(
                     ExchangeFailure.CIRCUIT_OPEN,
                     f"{target.exchange}: calls paused after repeated failures; "
@@ -227,11 +236,15 @@ class ExchangeAccess:
                 account.breaker.abandon()
                 raise
             else:
-                account.stats.record(True, time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                account.stats.record(True, seconds)
                 account.throttle.succeeded()
                 account.breaker.record_success()
+                self.on_attempt.tell(target.exchange, OK, seconds)
                 return result
-        account.stats.record(False, time.perf_counter() - started, error.failure.value)
+        seconds = time.perf_counter() - started
+        account.stats.record(False, seconds, error.failure.value)
+        self.on_attempt.tell(target.exchange, error.failure.value, seconds)
         if error.failure in EXCHANGE_SIDE:
             account.breaker.record_failure()
         else:
@@ -294,6 +307,15 @@ class ExchangeAccess:
         for account_id, account in self._accounts.items():
             found.setdefault(account_id.split(":", 1)[0], []).append(account.throttle.usage())
         return found
+
+    def open_circuits(self) -> dict[str, int]:
+        """How many accounts of each exchange have their circuit open or half-open (probing)."""
+        counts: dict[str, int] = {}
+        for account_id, account in tuple(self._accounts.items()):
+            if account.breaker.state is not CircuitState.CLOSED:
+                exchange = account_id.split(":")[0]
+                counts[exchange] = counts.get(exchange, 0) + 1
+        return counts
 
     def exchange_circuit(self, exchange: str) -> CircuitState:
         """The circuit of the exchange's public account: the one its market data and every
@@ -358,16 +380,19 @@ class ExchangeAccess:
                 f"{target.exchange} {target.api_type}: no exchange adapter yet",
                 exchange=target.exchange,
             ) from exc
-        gate_requests(instance, functools.partial(self._send, throttle))
+        gate_requests(instance, functools.partial(self._send, throttle, target.exchange))
         market_key = f"{target.exchange}|{target.api_type}|{target.testnet}|{base_url}"
         return CcxtAdapter(target.exchange, instance, self._markets, market_key)
 
     @asynccontextmanager
-    async def _send(self, throttle: Throttle) -> AsyncIterator[None]:
+    async def _send(self, throttle: Throttle, exchange: str) -> AsyncIterator[None]:
         """One HTTP request: its turn within the account's limits, then the timeout. Time spent
         queueing for the limits does not count against the timeout, only the exchange's."""
-        async with throttle.request(), asyncio.timeout(self.config.timeout_seconds):
-            yield
+        asked = time.perf_counter()
+        async with throttle.request():
+            self.on_limit_wait.tell(exchange, time.perf_counter() - asked)
+            async with asyncio.timeout(self.config.timeout_seconds):
+                yield
 
     def _pool(self) -> HttpPool:
         if self._http is None:

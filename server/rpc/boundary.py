@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -18,6 +18,7 @@ import grpc
 from server.access.tokens import Principal, TokenVerifier
 from server.errors import DomainError, Unauthenticated
 from server.rpc.errors import internal_status, status_of
+from server.rpc.wrapping import WrappingInterceptor
 
 log = logging.getLogger("cts.rpc")
 
@@ -45,26 +46,15 @@ def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
     )
 
 
-class RpcBoundary(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class RpcBoundary(WrappingInterceptor):
     def __init__(self, tokens: TokenVerifier) -> None:
+        super().__init__()
         self._tokens = tokens
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
-        method = details.method
-        if handler is None or method in UNAUTHENTICATED_METHODS:
-            return handler
-        wrapped = self._wrapped.get(method)
-        if wrapped is None:
-            wrapped = self._wrapped[method] = self._wrap(method, handler)
-        return wrapped
+    def covers(self, method: str) -> bool:
+        return method not in UNAUTHENTICATED_METHODS
 
-    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._guard(method, handler.unary_unary),

@@ -105,6 +105,11 @@ def _banner(settings: Settings) -> str:
             if settings.demo and settings.simulator_url
             else ""
         )
+        + (
+            f"  metrics          http://{host}:{settings.metrics_port}/metrics   (Prometheus)\n"
+            if settings.metrics
+            else ""
+        )
         + f"  admin API token  {settings.admin_token_file}"
         + ("  (CTS_ADMIN_TOKEN is set: that value is the token)" if settings.admin_token else "")
         + "\n"

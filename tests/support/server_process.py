@@ -35,6 +35,7 @@ class ServerProcess:
             {
                 "CTS_DATA_DIR": str(data_dir),
                 "CTS_GRPC_PORT": str(self.port),
+                "CTS_METRICS_PORT": "0",
                 "CTS_DEMO": "false",
                 "CTS_HEALTH_CHECKS": "false",
                 **settings,

@@ -20,8 +20,12 @@ T = TypeVar("T")
 
 
 class ServerThread:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, make: Callable[[Settings], CtsServer] = CtsServer
+    ) -> None:
+        """``make`` builds the server (a test may give it more than its settings)."""
         self.settings = settings
+        self._make = make
         self.server: CtsServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -57,7 +61,7 @@ class ServerThread:
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
         try:
-            self.server = CtsServer(self.settings)
+            self.server = self._make(self.settings)
             await self.server.start()
         except BaseException as exc:
             self._error = exc

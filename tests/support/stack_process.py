@@ -30,6 +30,7 @@ class Up:
             "CTS_HTTP_PORT": free_port(),
             "CTS_WEBUI_PORT": free_port(),
             "CTS_ENVOY_ADMIN_PORT": free_port(),
+            "CTS_METRICS_PORT": free_port(),
             "CTS_SIMULATOR_PORT": free_port(),
         }
         env = {
