@@ -28,7 +28,7 @@ from typing import Any
 from server.connections.health import BUSY_FRACTION, CheckRecord, ConnectionHealth, assess
 from server.connections.service import Connections, connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
-from server.exchange.access import AccountHealth, ExchangeAccess
+from server.exchange.access import AccountHealth, ExchangeAccess, public_account_id
 from server.exchange.breaker import CircuitState
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.streams.follow import follow
@@ -84,6 +84,7 @@ class HealthMonitor:
             account,
             exchange=view.exchange,
             exchange_circuit=self._access.exchange_circuit(view.exchange),
+            exchange_latest_failure=self._access.latest_failure(public_account_id(view.exchange)),
             stale_since=self.stale_since(view.id),
         )
 
