@@ -173,6 +173,7 @@ class CtsServer:
             concurrency=settings.test_concurrency,
         )
         access.on_circuit_change.add(monitor.circuit_changed)
+        access.on_call_counted.add(monitor.calls_counted)
         tester = ConnectionTester(
             connections,
             access,

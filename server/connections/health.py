@@ -3,12 +3,14 @@ connection."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from server.exchange.access import AccountHealth
 from server.exchange.breaker import CircuitState
+from server.monitoring.score import CHECK_WINDOW, HealthScore, ScoreInputs, health_score
 
 # Limits this full (0..1) make a connection "degraded".
 BUSY_FRACTION = 0.8
@@ -48,6 +50,7 @@ class ConnectionHealth:
     exchange_circuit_state: str = CircuitState.CLOSED.value
     stale_since: datetime | None = None  # the connection's engine trades on prices this old
     reasons: tuple[str, ...] = ()  # why it is not healthy, in words
+    score: HealthScore | None = None  # None: no data yet (see server.monitoring.score)
 
 
 @dataclass
@@ -59,11 +62,13 @@ class CheckRecord:
     consecutive_failures: int = 0
     last_at: datetime | None = None
     last_result: str = ""
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=CHECK_WINDOW))
 
     def record(self, at: datetime, result: str) -> None:
         self.count += 1
         self.last_at = at
         self.last_result = result
+        self.recent.append(result)
         if result == "ok":
             self.passed += 1
             self.consecutive_failures = 0
@@ -77,14 +82,16 @@ def assess(
     *,
     exchange: str = "",
     exchange_circuit: CircuitState = CircuitState.CLOSED,
+    exchange_latest_failure: str = "",
     stale_since: datetime | None = None,
 ) -> ConnectionHealth:
     """One connection's health (a pure function of its inputs).
 
     Inputs: the connection's checks (health checks and tests), its account's call statistics
     and circuit, the circuit of its exchange's public account (market data; open means the
-    exchange is down for everyone on it, whoever's key they use), and since when its engine's
-    prices are stale (None: fresh, or no engine).
+    exchange is down for everyone on it, whoever's key they use) and how that account's latest
+    call failed, and since when its engine's prices are stale (None: fresh, or no engine).
+    Its health score is :func:`server.monitoring.score.health_score` of the same inputs.
 
     - ``down``: its account's circuit or the exchange's is open or half-open (a half-open
       circuit is still failing as far as anyone knows: it is probing, and only a successful
@@ -146,6 +153,17 @@ def assess(
         exchange_circuit_state=exchange_circuit.value,
         stale_since=stale_since,
         reasons=tuple(down + degraded),
+        score=health_score(
+            ScoreInputs(
+                exchange,
+                usage,
+                calls=account.recent,
+                checks=tuple(checks.recent),
+                circuit=account.circuit,
+                exchange_circuit=exchange_circuit,
+                exchange_latest_failure=exchange_latest_failure,
+            )
+        ),
     )
 
 

@@ -2,10 +2,15 @@
 
 Every ``interval`` the enabled connections are checked (server time, and the balance when
 credentials are stored) through exchange access, so within each account's limits. A check, a
-connection test, a change of any circuit on the connection's exchange, or its engine's prices
-turning stale or fresh again recomputes the connection's health and publishes it on the
-connection stream. The monitor also follows the connection stream: a deleted connection's
-exchange session is closed, and a connection that is switched on is checked at once.
+connection test, a change of any circuit on the connection's exchange, the exchange's public
+calls turning to or from maintenance answers, or its engine's prices turning stale or fresh
+again recomputes the connection's health and publishes it on the connection stream. Between
+those, at most once a second per account (:mod:`server.connections.pushes`): after the
+account's calls, its connections whose health score or band changed; and when its rate-limit
+usage settles (a window runs empty, a 429 pause ends; every second while the limits are more
+than half full), its connections' health with the usage as it is then. The monitor also follows
+the connection stream: a deleted connection's exchange session is closed, and a connection that
+is switched on is checked at once.
 
 Recovery: when an account's circuit opens, and (while the monitor runs) after any check that
 failed for reasons that say nothing against the key (an outage, a rate limit, clock skew), the
@@ -25,19 +30,23 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from server.connections.health import BUSY_FRACTION, CheckRecord, ConnectionHealth, assess
+from server.connections.health import CheckRecord, ConnectionHealth, assess
+from server.connections.pushes import HealthPushes
 from server.connections.service import Connections, connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
-from server.exchange.access import AccountHealth, ExchangeAccess, Target
+from server.exchange.access import AccountHealth, ExchangeAccess, Target, public_account_id
 from server.exchange.breaker import CircuitState
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
 from server.exchange.model import ServerTime
 from server.monitoring.logs.about import about
 from server.monitoring.logs.entry import Category
+from server.monitoring.score import HALF_FULL
 from server.streams.follow import follow
 from server.streams.topic import Change, Topic
 
 log = logging.getLogger("cts.health")
+
+_MAINTENANCE = ExchangeFailure.MAINTENANCE.value
 
 # Check results that say nothing against the key (the exchange, the way to it or the clocks
 # failed): the connection is checked again by itself until a check passes.
@@ -71,8 +80,10 @@ class HealthMonitor:
         self._clock_offsets: dict[str, int] = {}  # exchange -> last measured offset (ms)
         self._tasks: set[asyncio.Task[None]] = set()
         self._rechecking: set[uuid.UUID] = set()  # connections to be checked again
-        self._republishing: set[uuid.UUID] = set()  # health to be published again
+        self._pushes = HealthPushes(self._push_account, self._spawn)
+        self._maintenance: dict[str, bool] = {}  # exchange → its latest public call said so
         self._started = False
+        self._stopped = False
         #: Since when a connection's engine trades on stale prices (None: fresh or no engine).
         self.stale_since: Callable[[uuid.UUID], datetime | None] = lambda _: None
 
@@ -88,6 +99,7 @@ class HealthMonitor:
             account,
             exchange=view.exchange,
             exchange_circuit=self._access.exchange_circuit(view.exchange),
+            exchange_latest_failure=self._access.latest_failure(public_account_id(view.exchange)),
             stale_since=self.stale_since(view.id),
         )
 
@@ -121,24 +133,39 @@ class HealthMonitor:
         if self._started and result in _RECHECK:
             self._check_again(connection_id)
 
-    async def publish(self, connection_id: uuid.UUID) -> None:
+    async def publish(self, connection_id: uuid.UUID, *, score_only: bool = False) -> None:
+        """Recompute the connection's health and publish it if it changed (``score_only``: only
+        if its score or band changed); then have it pushed again when its account's usage
+        settles."""
         view = await self._connections.get(str(connection_id))
         account = self._access.health_of_connection(str(view.id), view.exchange)
-        await self._connections.record_health(connection_id, self._assess(view, account))
-        usage = account.usage
-        if (usage.paused_for > 0 or usage.fraction() >= BUSY_FRACTION) and (
-            connection_id not in self._republishing
-        ):
-            # Time ends these conditions, not an event: publish again when it may have.
-            self._republishing.add(connection_id)
-            self._spawn(self._republish(connection_id, max(usage.paused_for, 1.0)))
+        health = self._assess(view, account)
+        if score_only and _score_of(view.health) == _score_of(health):
+            return
+        await self._connections.record_health(connection_id, health)
+        account_id = self._access.account_of(str(view.id))
+        # Time, not an event, ends a pause and empties the windows; while the limits are more
+        # than half full, every request leaving a window moves the score's headroom.
+        settles = 1.0 if account.usage.fraction() > HALF_FULL else account.settles_in
+        if account_id is not None and settles is not None:
+            self._pushes.ask(account_id, score_only=False, in_seconds=settles)
 
-    async def _republish(self, connection_id: uuid.UUID, delay: float) -> None:
-        try:
-            await asyncio.sleep(delay)  # until the pause or the full window may be over
-        finally:
-            self._republishing.discard(connection_id)
-        await self._quiet_publish(connection_id)
+    def calls_counted(self, account_id: str) -> None:
+        """Told by exchange access after each call of an account: its connections' scores are
+        recomputed (coalesced, at most once a second), and when the exchange's public calls
+        turn to or from maintenance answers, every connection on it."""
+        self._pushes.ask(account_id, score_only=True)
+        exchange = account_id.split(":", 1)[0]
+        if account_id == public_account_id(exchange):
+            maintenance = self._access.latest_failure(account_id) == _MAINTENANCE
+            if maintenance != self._maintenance.get(exchange, False):
+                self._maintenance[exchange] = maintenance
+                self._spawn(self._publish_exchange(exchange))
+
+    async def _push_account(self, account_id: str, score_only: bool) -> None:
+        for connection_id in sorted(_connection_ids(set(self._access.users_of(account_id)))):
+            with contextlib.suppress(Exception):  # deleted meanwhile
+                await self.publish(connection_id, score_only=score_only)
 
     def _check_again(self, connection_id: uuid.UUID) -> None:
         if connection_id not in self._rechecking:
@@ -226,6 +253,7 @@ class HealthMonitor:
         self._spawn(self._follow_connections())
 
     async def stop(self) -> None:
+        self._stopped = True
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -258,9 +286,17 @@ class HealthMonitor:
             await self.check(connection_id)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        if self._stopped:  # shutting down: nothing new starts
+            work.close()
+            return
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _score_of(health: ConnectionHealth | None) -> tuple[int, str] | None:
+    score = health.score if health is not None else None
+    return (score.value, score.band.value) if score is not None else None
 
 
 def _connection_ids(ids: set[str]) -> set[uuid.UUID]:

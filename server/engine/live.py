@@ -51,6 +51,7 @@ log = logging.getLogger("cts.engine.live")
 UNCERTAIN = frozenset(
     {
         ExchangeFailure.UNAVAILABLE,
+        ExchangeFailure.MAINTENANCE,
         ExchangeFailure.TIMEOUT,
         ExchangeFailure.BAD_RESPONSE,
         ExchangeFailure.DUPLICATE_ORDER,

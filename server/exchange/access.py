@@ -94,15 +94,28 @@ class Target:
         return "|".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """One call of an account: when it ended (epoch seconds), how long it took from getting its
+    in-flight place to its end (waits for the request windows and 429 pauses included), and
+    its failure's kind ("" when it succeeded)."""
+
+    at: float
+    seconds: float
+    failure: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failure
+
+
 @dataclass
 class CallStats:
-    """What the calls of one account did: counts and recent response times."""
+    """What the calls of one account did: counts and the most recent outcomes."""
 
     successes: int = 0
     errors: int = 0
-    recent: deque[tuple[float, bool, float]] = field(
-        default_factory=lambda: deque(maxlen=RECENT_CALLS)
-    )
+    recent: deque[CallOutcome] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     last_error: str = ""
 
     def record(self, ok: bool, seconds: float, error: str = "") -> None:
@@ -111,10 +124,11 @@ class CallStats:
         else:
             self.errors += 1
             self.last_error = error
-        self.recent.append((time.time(), ok, seconds))
+        failure = "" if ok else error or ExchangeFailure.OTHER.value
+        self.recent.append(CallOutcome(time.time(), seconds, failure))
 
     def average_ms(self) -> float:
-        times = [s for _, ok, s in self.recent if ok]
+        times = [c.seconds for c in self.recent if c.ok]
         return 1000 * sum(times) / len(times) if times else 0.0
 
 
@@ -137,6 +151,8 @@ class AccountHealth:
     average_ms: float
     usage: Usage
     last_error: str
+    recent: tuple[CallOutcome, ...] = ()  # the last calls' outcomes, oldest first
+    settles_in: float | None = None  # see Throttle.settles_in
 
 
 @dataclass(frozen=True)
@@ -166,6 +182,8 @@ class ExchangeAccess:
         #: Told (exchange, seconds) when an HTTP request gets its turn within its account's
         #: limits: how long it waited (windows, a 429 pause, the queue ahead of it).
         self.on_limit_wait: Listeners[[str, float]] = Listeners("a wait for exchange limits")
+        #: Told (account id) after each call's outcome is counted in the account's statistics.
+        self.on_call_counted: Listeners[[str]] = Listeners("an exchange account's calls")
         self._accounts: dict[str, Account] = {}
         self._account_of: dict[str, str] = {}  # connection id → account id
         self._adapters: dict[str, tuple[str, ExchangeAdapter]] = {}
@@ -195,6 +213,7 @@ class ExchangeAccess:
                     exchange=target.exchange,
                 )
             outcome = await self._attempt(account, adapter, operation, target)
+            self.on_call_counted.tell(target.account_id)
             if not isinstance(outcome, ExchangeError):
                 return outcome
             if outcome.failure is ExchangeFailure.RATE_LIMITED:
@@ -299,6 +318,8 @@ class ExchangeAccess:
             average_ms=account.stats.average_ms(),
             usage=account.throttle.usage(),
             last_error=account.stats.last_error,
+            recent=tuple(account.stats.recent),
+            settles_in=account.throttle.settles_in(),
         )
 
     def usage_by_exchange(self) -> dict[str, list[Usage]]:
@@ -316,6 +337,21 @@ class ExchangeAccess:
                 exchange = account_id.split(":")[0]
                 counts[exchange] = counts.get(exchange, 0) + 1
         return counts
+
+    def account_of(self, connection_id: str) -> str | None:
+        """The account the connection last used (None before its first call)."""
+        return self._account_of.get(connection_id)
+
+    def users_of(self, account_id: str) -> frozenset[str]:
+        """The ids of the account's users: connections, and market feeds (whose ids are not
+        connections')."""
+        account = self._accounts.get(account_id)
+        return frozenset(account.connections) if account is not None else frozenset()
+
+    def latest_failure(self, account_id: str) -> str:
+        """How the account's latest call failed: "" when it succeeded or there was none."""
+        account = self._accounts.get(account_id)
+        return account.stats.recent[-1].failure if account and account.stats.recent else ""
 
     def exchange_circuit(self, exchange: str) -> CircuitState:
         """The circuit of the exchange's public account: the one its market data and every

@@ -18,7 +18,8 @@ class ExchangeFailure(StrEnum):
     AUTHENTICATION = "authentication"  # key unknown, revoked, or wrong secret/passphrase
     PERMISSION = "permission"  # the key may not do this
     RATE_LIMITED = "rate_limited"
-    UNAVAILABLE = "unavailable"  # down, 5xx, maintenance, connection refused
+    UNAVAILABLE = "unavailable"  # down, 5xx, connection refused
+    MAINTENANCE = "maintenance"  # the exchange's own answer that it is under maintenance
     TIMEOUT = "timeout"
     CLOCK_SKEW = "clock_skew"  # timestamp outside the exchange's window (invalid nonce)
     BAD_SYMBOL = "bad_symbol"
@@ -34,7 +35,12 @@ class ExchangeFailure(StrEnum):
 
 # Failures that say the exchange (or the way to it) is unwell, as opposed to the request.
 EXCHANGE_SIDE = frozenset(
-    {ExchangeFailure.UNAVAILABLE, ExchangeFailure.TIMEOUT, ExchangeFailure.BAD_RESPONSE}
+    {
+        ExchangeFailure.UNAVAILABLE,
+        ExchangeFailure.MAINTENANCE,
+        ExchangeFailure.TIMEOUT,
+        ExchangeFailure.BAD_RESPONSE,
+    }
 )
 # Failures worth retrying after a pause (reads only; orders have their own rules).
 RETRYABLE = frozenset({ExchangeFailure.RATE_LIMITED})
@@ -42,6 +48,7 @@ RETRYABLE = frozenset({ExchangeFailure.RATE_LIMITED})
 _KINDS: dict[ExchangeFailure, ErrorKind] = {
     ExchangeFailure.RATE_LIMITED: ErrorKind.RESOURCE_EXHAUSTED,
     ExchangeFailure.UNAVAILABLE: ErrorKind.UNAVAILABLE,
+    ExchangeFailure.MAINTENANCE: ErrorKind.UNAVAILABLE,
     ExchangeFailure.CIRCUIT_OPEN: ErrorKind.UNAVAILABLE,
     ExchangeFailure.TIMEOUT: ErrorKind.DEADLINE_EXCEEDED,
     ExchangeFailure.DUPLICATE_ORDER: ErrorKind.ALREADY_EXISTS,
@@ -78,6 +85,7 @@ _TRANSLATION: tuple[tuple[type[Exception], ExchangeFailure], ...] = (
     (ccxt.RateLimitExceeded, ExchangeFailure.RATE_LIMITED),
     (ccxt.DDoSProtection, ExchangeFailure.RATE_LIMITED),
     (ccxt.RequestTimeout, ExchangeFailure.TIMEOUT),
+    (ccxt.OnMaintenance, ExchangeFailure.MAINTENANCE),
     (ccxt.ExchangeNotAvailable, ExchangeFailure.UNAVAILABLE),
     (ccxt.BadSymbol, ExchangeFailure.BAD_SYMBOL),
     (ccxt.InsufficientFunds, ExchangeFailure.INSUFFICIENT_FUNDS),
@@ -94,6 +102,7 @@ _DESCRIPTIONS: dict[ExchangeFailure, str] = {
     ExchangeFailure.PERMISSION: "the API key lacks the permission for this call",
     ExchangeFailure.RATE_LIMITED: "the exchange is rate limiting this account",
     ExchangeFailure.UNAVAILABLE: "the exchange is unavailable",
+    ExchangeFailure.MAINTENANCE: "the exchange is under maintenance",
     ExchangeFailure.TIMEOUT: "the exchange did not answer in time",
     ExchangeFailure.CLOCK_SKEW: "the exchange rejected the request timestamp (clock skew)",
     ExchangeFailure.BAD_SYMBOL: "the exchange does not know this symbol",
@@ -130,6 +139,9 @@ def translate(
 def _reread(error: Exception, exchange: str, failure: ExchangeFailure) -> ExchangeFailure:
     """``failure`` corrected by the exchange's own code (and message) in ccxt's text."""
     text = str(error)
+    if failure is ExchangeFailure.UNAVAILABLE and "maintenance" in text.lower():
+        # Bybit answers maintenance with an HTML page that ccxt raises as ExchangeNotAvailable.
+        return ExchangeFailure.MAINTENANCE
     for code in _CODE.findall(text):
         reread = _REREAD.get((exchange, failure, code))
         if reread is not None:

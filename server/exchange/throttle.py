@@ -28,6 +28,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+# How long after a request leaves a window the window is said to be empty (clock reads may be
+# that far apart).
+_AFTER = 0.001
+
 
 class RateLimits(BaseModel):
     """Limits of one account, configurable per exchange (``CTS_EXCHANGE_LIMITS``)."""
@@ -165,6 +169,19 @@ class Throttle:
 
     def succeeded(self) -> None:
         self._backoff = 0.0
+
+    def settles_in(self) -> float | None:
+        """Seconds until the usage changes by time alone and something ends: the 429 pause, or
+        the last second's or the last minute's window running empty (a moment after the last
+        request leaves it, so that :meth:`usage` no longer counts it then). None when nothing
+        of the kind is due: no pause, and the windows are empty or hold requests still under
+        way (their end is an event, not a time)."""
+        now = self._clock()
+        due = [self._paused_until - now] if self._paused_until > now else []
+        if self._open == 0 and self._finished:
+            last = self._finished[-1]
+            due += [last + span + _AFTER - now for span in (1.0, 60.0) if last > now - span]
+        return min(due) if due else None
 
     def usage(self) -> Usage:
         now = self._clock()

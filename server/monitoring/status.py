@@ -69,7 +69,7 @@ class SystemStatus:
     active: int
     live_trading: int
     engines_by_state: Mapping[str, int]
-    health_by_status: Mapping[str, int]
+    health_by_band: Mapping[str, int]
     rate_usage: tuple[ExchangeUsage, ...]
     batch_tests_running: int
     subscribers: Mapping[str, int]
@@ -108,6 +108,12 @@ def summarise_usage(usage: Mapping[str, Sequence[Usage]]) -> tuple[ExchangeUsage
         )
         for exchange, accounts in sorted(usage.items())
     )
+
+
+def band_of(view: ConnectionView) -> str:
+    """The band of the connection's health score, "unknown" without one."""
+    score = view.health.score if view.health is not None else None
+    return score.band.value if score is not None else "unknown"
 
 
 def _counted(values: Sequence[str]) -> dict[str, int]:
@@ -164,9 +170,7 @@ class StatusBoard:
             active=sum(1 for v in views if v.is_enabled and v.is_active),
             live_trading=sum(1 for v in views if v.is_live_trade),
             engines_by_state=_counted([e.state.value for e in engines]),
-            health_by_status=_counted(
-                [v.health.status.value if v.health else "unknown" for v in views if v.is_enabled]
-            ),
+            health_by_band=_counted([band_of(v) for v in views if v.is_enabled]),
             rate_usage=summarise_usage(s.usage()),
             batch_tests_running=s.batch_tests_running(),
             subscribers={t.name: t.subscriber_count for t in s.topics()},

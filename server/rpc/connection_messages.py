@@ -11,6 +11,7 @@ from server.connections.health import ConnectionHealth
 from server.connections.testing import BatchResult, TestResult, TestRun
 from server.connections.view import ConnectionView
 from server.exchange.model import KeyPermissions
+from server.monitoring.score import HealthScore
 from server.rpc.messages import decimal_text, stream_message, timestamp
 from server.streams.watch import StreamItem
 
@@ -73,7 +74,22 @@ def health_message(connection_id: uuid.UUID | str, health: ConnectionHealth) -> 
         message.last_check_at.CopyFrom(timestamp(health.last_check_at))
     if health.stale_since is not None:
         message.stale_since.CopyFrom(timestamp(health.stale_since))
+    if health.score is not None:
+        message.score.CopyFrom(score_message(health.score))
     return message
+
+
+def score_message(score: HealthScore) -> pb.HealthScore:
+    return pb.HealthScore(
+        value=score.value,
+        band=score.band.value,
+        gate=score.gate,
+        gate_reason=score.gate_reason,
+        components=[
+            pb.ScoreComponent(name=c.name, value=c.value, weight=c.weight, reason=c.reason)
+            for c in score.components
+        ],
+    )
 
 
 def connection_message(view: ConnectionView) -> pb.Connection:

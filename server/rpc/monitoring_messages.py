@@ -9,7 +9,7 @@ from server.monitoring.logs.entry import LogEntry
 from server.monitoring.logs.journal import LogBatch, LogHeartbeat
 from server.monitoring.overview import ComprehensiveReport, ConnectionStatus
 from server.monitoring.startup import StartupReport
-from server.monitoring.status import SystemStatus
+from server.monitoring.status import SystemStatus, band_of
 from server.rpc.engine_messages import status_message
 from server.rpc.messages import timestamp
 
@@ -58,7 +58,7 @@ def system_status_message(status: SystemStatus) -> pb.SystemStatus:
         active=status.active,
         live_trading=status.live_trading,
         engines_by_state=dict(status.engines_by_state),
-        health_by_status=dict(status.health_by_status),
+        health_by_band=dict(status.health_by_band),
         rate_usage=[
             pb.ExchangeUsage(
                 exchange=u.exchange,
@@ -86,6 +86,7 @@ def connection_status_message(
     status: ConnectionStatus, *, with_engine: bool = False
 ) -> pb.ConnectionStatus:
     view, engine = status.view, status.engine
+    score = view.health.score if view.health is not None else None
     stage = next((s for s in reversed(engine.stages) if s.state.value != "pending"), None)
     return pb.ConnectionStatus(
         connection_id=str(view.id),
@@ -106,6 +107,8 @@ def connection_status_message(
         open_live=engine.trading.open_live,
         last_error=status.last_error,
         engine=status_message(engine) if with_engine else None,
+        health_score=score.value if score is not None else None,
+        health_band=band_of(view),
     )
 
 

@@ -126,6 +126,14 @@ def test_health_is_the_literal_route_not_a_connection_id(rest: RestDesk) -> None
     assert [h["connection_id"] for h in only["connections"]] == [made["id"]]
     assert only["connections"][0]["status"] == "healthy"
     assert only["connections"][0]["rate_limit"]["per_second_limit"] == 20
+    # The health score, its band and its components (snake_case, zeros printed).
+    score = only["connections"][0]["score"]
+    assert [c["name"] for c in score["components"]] == ["errors", "latency", "headroom", "uptime"]
+    assert [c["weight"] for c in score["components"]] == [0.35, 0.25, 0.2, 0.2]
+    assert all(c["reason"] for c in score["components"]) and score["gate_reason"] == ""
+    weighted = sum(c["weight"] * c["value"] for c in score["components"])
+    assert abs(score["value"] - 100 * score["gate"] * weighted) <= 0.5 + 1e-9
+    assert score["gate"] == 1 and score["band"] == "operational"
     okx = rest.http.get(f"{BASE}/health", params={"exchange": "okx"}).json()
     assert made["id"] in {h["connection_id"] for h in okx["connections"]}
     spot = rest.http.get(f"{BASE}/health", params={"apiType": "spot"}).json()

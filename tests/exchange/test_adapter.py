@@ -134,6 +134,25 @@ async def test_exchange_refusals_become_cts_error_kinds(
     assert isinstance(poor.value.__cause__, Exception)  # raised from ccxt's exception
 
 
+@pytest.mark.parametrize("exchange", EXCHANGES)
+async def test_maintenance_is_its_own_kind_and_counts_against_the_circuit(
+    sim: Simulator, access: ExchangeAccess, exchange: str
+) -> None:
+    """The exchange's maintenance answer (Binance code 1, OKX 50001, Bybit's HTML page) is
+    ``maintenance``, not a plain outage, and opens the circuit like one."""
+    where = target(exchange, "spot", sim.open_account(exchange))
+    sim.faults.set({"maintenance": True}, exchange=exchange)
+    for _ in range(access.config.breaker_threshold):
+        with pytest.raises(ExchangeError) as answered:
+            await access.call(where, lambda a: a.server_time())
+        assert answered.value.failure is ExchangeFailure.MAINTENANCE
+        assert answered.value.kind is ErrorKind.UNAVAILABLE
+        assert str(answered.value) == f"{exchange}: the exchange is under maintenance"
+    with pytest.raises(ExchangeError) as paused:
+        await access.call(where, lambda a: a.server_time())
+    assert paused.value.failure is ExchangeFailure.CIRCUIT_OPEN
+
+
 @pytest.mark.parametrize("exchange", ["bybit", "okx"])
 async def test_a_read_only_key_placing_an_order_is_a_permission_failure(
     sim: Simulator, access: ExchangeAccess, exchange: str

@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from server.exchange.throttle import RateLimits, Throttle
 
 
@@ -128,3 +130,25 @@ async def test_a_429_pauses_the_account_for_retry_after_or_a_growing_back_off() 
     assert pauses[-1] == 30.0  # capped
     throttle.succeeded()
     assert throttle.penalize(None) == 0.5  # back to the start after a success
+
+
+async def test_settles_when_a_window_runs_empty_or_the_pause_ends() -> None:
+    """The moments the account's usage is pushed to clients between checks: the pause's end and
+    each window running empty after its last request (by time alone; a request under way ends
+    by an event)."""
+    virtual = VirtualTime()
+    throttle = Throttle(RateLimits(per_second=10, per_minute=100, concurrent=5), **virtual.hooks())
+    assert throttle.settles_in() is None  # nothing happened
+    async with throttle.slot():
+        assert throttle.settles_in() is None  # under way
+    assert throttle.settles_in() == pytest.approx(1.001)  # the last second empties
+    virtual.now += 1.001
+    assert throttle.usage().last_second == 0 and throttle.usage().last_minute == 1
+    assert throttle.settles_in() == pytest.approx(59.0)  # then the last minute
+    virtual.now += 59.0
+    assert throttle.usage().last_minute == 0 and throttle.settles_in() is None
+
+    assert throttle.penalize(2.5) == 2.5
+    assert throttle.settles_in() == pytest.approx(2.5)  # the pause ends
+    virtual.now += 2.5
+    assert throttle.usage().paused_for == 0 and throttle.settles_in() is None

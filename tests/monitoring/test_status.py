@@ -46,7 +46,7 @@ async def test_the_status_counts_the_connections_created(desk: Desk) -> None:
     assert (before.enabled, before.active, before.live_trading) == (0, 0, 0)
     assert (now.enabled, now.active, now.live_trading) == (3, 2, 1)
     assert dict(now.engines_by_state) == {"stopped": now.connections}  # engines off here
-    assert sum(now.health_by_status.values()) == 3  # the enabled ones
+    assert dict(now.health_by_band) == {"unknown": 3}  # the enabled ones: never checked
     assert now.storage.kind == "sqlite" and now.storage.reachable
     assert now.version and now.uptime_seconds >= 0
     assert {"connections", "engines", "logs", "system_status"} <= set(now.stream_subscribers)
@@ -84,6 +84,7 @@ async def test_connection_statuses_show_the_active_ones_with_health_and_errors(d
     row = listed.connections[0]
     assert (row.state, row.engine_state, row.exchange) == ("active", "stopped", "binance")
     assert row.health_status in {"degraded", "down"} and row.last_error
+    assert row.health_score == 0 and row.health_band == "major_outage"  # the key was rejected
     assert not row.HasField("engine")
     one = await stub.GetConnectionStatus(
         mpb.GetConnectionStatusRequest(connection_id=failing.id), metadata=auth()

@@ -9,7 +9,7 @@ from cts.engine.v1 import engine_pb2 as pb
 from google.protobuf import timestamp_pb2
 
 from webui.components.engine_panel import stale_warning
-from webui.components.health_badge import circuit_text, health_reasons
+from webui.components.health_badge import circuit_text, health_reasons, score_details, score_text
 
 
 def stamp(hour: int, minute: int, second: int) -> timestamp_pb2.Timestamp:
@@ -65,3 +65,26 @@ def test_reasons_are_shown_unless_the_connection_is_healthy() -> None:
     assert health_reasons(cpb.ConnectionHealth(status="healthy", reasons=reasons)) == ""
     assert health_reasons(cpb.ConnectionHealth(status="unknown")) == ""
     assert health_reasons(cpb.ConnectionHealth()) == ""
+
+
+def test_the_score_badge_says_value_and_band_and_its_tooltip_every_reason() -> None:
+    assert score_text(cpb.ConnectionHealth(status="unknown")) == ""  # no score yet
+    score = cpb.HealthScore(
+        value=35,
+        band="major_outage",
+        gate=0.5,
+        gate_reason="calls probing after repeated failures (circuit half-open)",
+        components=[
+            cpb.ScoreComponent(name="errors", value=0.4, weight=0.35, reason="3 errors (...)"),
+            cpb.ScoreComponent(name="uptime", value=1, weight=0.2, reason="no checks yet"),
+        ],
+    )
+    health = cpb.ConnectionHealth(status="down", score=score)
+    assert score_text(health) == "score 35 · major outage"
+    assert score_details(health) == (
+        "gate 0.5: calls probing after repeated failures (circuit half-open)\n"
+        "errors 0.40 × 35%: 3 errors (...)\n"
+        "uptime 1.00 × 20%: no checks yet"
+    )
+    score.gate = 1
+    assert score_details(cpb.ConnectionHealth(score=score)).startswith("errors 0.40")

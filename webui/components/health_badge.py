@@ -2,9 +2,12 @@
 reasons the server gives under it when the connection is not healthy.
 
 Everything comes from the ``Connection`` message the connection stream delivers: the server
-publishes a new one after each health check, test and circuit change, and :meth:`update` is
-called with it. The figures are as of that moment (the server does not send the rate-limit
-windows as they empty between checks).
+publishes a new one after each health check, test and circuit change, when the rate-limit
+windows empty or a 429 pause ends, and when the health score moves (at most once a second per
+account), and :meth:`update` is called with it.
+
+The health score (0-100) and its band show as a badge next to the status; its tooltip lists the
+gate and the components with their reasons.
 
 Two circuits show as badges when they are not closed: the account's own ("circuit open": its
 calls are paused after repeated failures) and the exchange's ("exchange circuit open": the
@@ -27,6 +30,12 @@ from webui.components.status import (
 
 BUSY = 0.8  # as the server's "degraded" threshold
 REASON_CLASSES = {"down": "text-negative", "degraded": "text-orange-9"}
+BAND_COLORS = {
+    "operational": "positive",
+    "degraded": "orange",
+    "partial_outage": "deep-orange",
+    "major_outage": "negative",
+}
 
 
 def circuit_text(state: str, whose: str = "") -> str:
@@ -45,11 +54,32 @@ def health_reasons(health: pb.ConnectionHealth) -> str:
     return " · ".join(health.reasons)
 
 
+def score_text(health: pb.ConnectionHealth) -> str:
+    """The score as its badge says it: ``score 87 · degraded``; ``""`` while there is none."""
+    if not health.HasField("score"):
+        return ""
+    return f"score {health.score.value} · {health.score.band.replace('_', ' ')}"
+
+
+def score_details(health: pb.ConnectionHealth) -> str:
+    """The score's tooltip: the gate when it is below 1, then each component with its value,
+    weight and reason, one a line."""
+    score = health.score
+    lines = [f"gate {number(score.gate)}: {score.gate_reason}"] if score.gate < 1 else []
+    lines += [
+        f"{c.name} {c.value:.2f} × {number(100 * c.weight)}%: {c.reason}" for c in score.components
+    ]
+    return "\n".join(lines)
+
+
 class HealthRow:
     def __init__(self) -> None:
         with ui.column().classes("w-full gap-0"):
             with ui.row().classes("w-full items-center gap-3 text-sm").mark("card-health"):
                 self.badge = ui.badge().mark("health-badge")
+                self.score = ui.badge().props("outline").mark("health-score")
+                with self.score:
+                    self.score_tooltip = ui.tooltip("").classes("whitespace-pre-line")
                 self.circuit = ui.badge().props("color=negative outline").mark("health-circuit")
                 self.circuit.tooltip("This account's calls are paused after repeated failures")
                 self.exchange_circuit = ui.badge().props("outline").mark("health-exchange-circuit")
@@ -83,6 +113,11 @@ class HealthRow:
         status = health.status if known and health.status else "unknown"
         self.badge.set_text(status)
         self.badge.props(f"color={health_color(status)}")
+        score = score_text(health)
+        self.score.set_visibility(bool(score))
+        self.score.set_text(score)
+        self.score.props(f"color={BAND_COLORS.get(health.score.band, 'grey')}")
+        self.score_tooltip.set_text(score_details(health))
         circuit = circuit_text(health.circuit_state) if known else ""
         self.circuit.set_visibility(bool(circuit))
         self.circuit.set_text(circuit)

@@ -116,7 +116,7 @@ class RateLimitUsage(_message.Message):
     def __init__(self, requests_last_second: _Optional[int] = ..., per_second_limit: _Optional[int] = ..., requests_last_minute: _Optional[int] = ..., per_minute_limit: _Optional[int] = ..., in_flight: _Optional[int] = ..., concurrent_limit: _Optional[int] = ..., paused_seconds: _Optional[float] = ...) -> None: ...
 
 class ConnectionHealth(_message.Message):
-    __slots__ = ("connection_id", "status", "last_check_at", "last_check_result", "average_response_ms", "success_count", "error_count", "uptime_percent", "rate_limit", "circuit_state", "check_count", "last_error", "exchange_circuit_state", "stale_since", "reasons")
+    __slots__ = ("connection_id", "status", "last_check_at", "last_check_result", "average_response_ms", "success_count", "error_count", "uptime_percent", "rate_limit", "circuit_state", "check_count", "last_error", "exchange_circuit_state", "stale_since", "reasons", "score")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     LAST_CHECK_AT_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +132,7 @@ class ConnectionHealth(_message.Message):
     EXCHANGE_CIRCUIT_STATE_FIELD_NUMBER: _ClassVar[int]
     STALE_SINCE_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     status: str
     last_check_at: _timestamp_pb2.Timestamp
@@ -147,7 +148,34 @@ class ConnectionHealth(_message.Message):
     exchange_circuit_state: str
     stale_since: _timestamp_pb2.Timestamp
     reasons: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, connection_id: _Optional[str] = ..., status: _Optional[str] = ..., last_check_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_check_result: _Optional[str] = ..., average_response_ms: _Optional[float] = ..., success_count: _Optional[int] = ..., error_count: _Optional[int] = ..., uptime_percent: _Optional[float] = ..., rate_limit: _Optional[_Union[RateLimitUsage, _Mapping]] = ..., circuit_state: _Optional[str] = ..., check_count: _Optional[int] = ..., last_error: _Optional[str] = ..., exchange_circuit_state: _Optional[str] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
+    score: HealthScore
+    def __init__(self, connection_id: _Optional[str] = ..., status: _Optional[str] = ..., last_check_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_check_result: _Optional[str] = ..., average_response_ms: _Optional[float] = ..., success_count: _Optional[int] = ..., error_count: _Optional[int] = ..., uptime_percent: _Optional[float] = ..., rate_limit: _Optional[_Union[RateLimitUsage, _Mapping]] = ..., circuit_state: _Optional[str] = ..., check_count: _Optional[int] = ..., last_error: _Optional[str] = ..., exchange_circuit_state: _Optional[str] = ..., stale_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., score: _Optional[_Union[HealthScore, _Mapping]] = ...) -> None: ...
+
+class HealthScore(_message.Message):
+    __slots__ = ("value", "band", "gate", "gate_reason", "components")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    BAND_FIELD_NUMBER: _ClassVar[int]
+    GATE_FIELD_NUMBER: _ClassVar[int]
+    GATE_REASON_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    value: int
+    band: str
+    gate: float
+    gate_reason: str
+    components: _containers.RepeatedCompositeFieldContainer[ScoreComponent]
+    def __init__(self, value: _Optional[int] = ..., band: _Optional[str] = ..., gate: _Optional[float] = ..., gate_reason: _Optional[str] = ..., components: _Optional[_Iterable[_Union[ScoreComponent, _Mapping]]] = ...) -> None: ...
+
+class ScoreComponent(_message.Message):
+    __slots__ = ("name", "value", "weight", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: float
+    weight: float
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[float] = ..., weight: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class TradingSettings(_message.Message):
     __slots__ = ("margin_type", "position_mode", "volume_factor", "leverage", "max_position_notional", "max_total_notional")

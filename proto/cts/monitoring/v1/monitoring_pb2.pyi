@@ -159,7 +159,7 @@ class ExchangeUsage(_message.Message):
     def __init__(self, exchange: _Optional[str] = ..., accounts: _Optional[int] = ..., busiest: _Optional[float] = ..., paused_accounts: _Optional[int] = ..., in_flight: _Optional[int] = ...) -> None: ...
 
 class SystemStatus(_message.Message):
-    __slots__ = ("version", "started_at", "uptime_seconds", "storage", "connections", "connections_by_exchange", "connections_by_api_type", "enabled", "active", "live_trading", "engines_by_state", "health_by_status", "rate_usage", "batch_tests_running", "stream_subscribers", "log_entries_last_hour", "computed_at")
+    __slots__ = ("version", "started_at", "uptime_seconds", "storage", "connections", "connections_by_exchange", "connections_by_api_type", "enabled", "active", "live_trading", "engines_by_state", "health_by_band", "rate_usage", "batch_tests_running", "stream_subscribers", "log_entries_last_hour", "computed_at")
     class ConnectionsByExchangeEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -181,7 +181,7 @@ class SystemStatus(_message.Message):
         key: str
         value: int
         def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
-    class HealthByStatusEntry(_message.Message):
+    class HealthByBandEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -213,7 +213,7 @@ class SystemStatus(_message.Message):
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     LIVE_TRADING_FIELD_NUMBER: _ClassVar[int]
     ENGINES_BY_STATE_FIELD_NUMBER: _ClassVar[int]
-    HEALTH_BY_STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_BY_BAND_FIELD_NUMBER: _ClassVar[int]
     RATE_USAGE_FIELD_NUMBER: _ClassVar[int]
     BATCH_TESTS_RUNNING_FIELD_NUMBER: _ClassVar[int]
     STREAM_SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
@@ -230,13 +230,13 @@ class SystemStatus(_message.Message):
     active: int
     live_trading: int
     engines_by_state: _containers.ScalarMap[str, int]
-    health_by_status: _containers.ScalarMap[str, int]
+    health_by_band: _containers.ScalarMap[str, int]
     rate_usage: _containers.RepeatedCompositeFieldContainer[ExchangeUsage]
     batch_tests_running: int
     stream_subscribers: _containers.ScalarMap[str, int]
     log_entries_last_hour: _containers.ScalarMap[str, int]
     computed_at: _timestamp_pb2.Timestamp
-    def __init__(self, version: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime_seconds: _Optional[float] = ..., storage: _Optional[_Union[StorageStatus, _Mapping]] = ..., connections: _Optional[int] = ..., connections_by_exchange: _Optional[_Mapping[str, int]] = ..., connections_by_api_type: _Optional[_Mapping[str, int]] = ..., enabled: _Optional[int] = ..., active: _Optional[int] = ..., live_trading: _Optional[int] = ..., engines_by_state: _Optional[_Mapping[str, int]] = ..., health_by_status: _Optional[_Mapping[str, int]] = ..., rate_usage: _Optional[_Iterable[_Union[ExchangeUsage, _Mapping]]] = ..., batch_tests_running: _Optional[int] = ..., stream_subscribers: _Optional[_Mapping[str, int]] = ..., log_entries_last_hour: _Optional[_Mapping[str, int]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime_seconds: _Optional[float] = ..., storage: _Optional[_Union[StorageStatus, _Mapping]] = ..., connections: _Optional[int] = ..., connections_by_exchange: _Optional[_Mapping[str, int]] = ..., connections_by_api_type: _Optional[_Mapping[str, int]] = ..., enabled: _Optional[int] = ..., active: _Optional[int] = ..., live_trading: _Optional[int] = ..., engines_by_state: _Optional[_Mapping[str, int]] = ..., health_by_band: _Optional[_Mapping[str, int]] = ..., rate_usage: _Optional[_Iterable[_Union[ExchangeUsage, _Mapping]]] = ..., batch_tests_running: _Optional[int] = ..., stream_subscribers: _Optional[_Mapping[str, int]] = ..., log_entries_last_hour: _Optional[_Mapping[str, int]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class WatchSystemStatusResponse(_message.Message):
     __slots__ = ("status", "heartbeat")
@@ -263,7 +263,7 @@ class GetConnectionStatusRequest(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
 
 class ConnectionStatus(_message.Message):
-    __slots__ = ("connection_id", "name", "exchange", "api_type", "state", "is_live_trade", "is_simulated", "health_status", "health_reasons", "engine_state", "engine_stage", "stage_done", "stage_total", "stale", "open_pseudo", "open_live", "last_error", "engine")
+    __slots__ = ("connection_id", "name", "exchange", "api_type", "state", "is_live_trade", "is_simulated", "health_status", "health_reasons", "engine_state", "engine_stage", "stage_done", "stage_total", "stale", "open_pseudo", "open_live", "last_error", "engine", "health_score", "health_band")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXCHANGE_FIELD_NUMBER: _ClassVar[int]
@@ -282,6 +282,8 @@ class ConnectionStatus(_message.Message):
     OPEN_LIVE_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_SCORE_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_BAND_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     name: str
     exchange: str
@@ -300,7 +302,9 @@ class ConnectionStatus(_message.Message):
     open_live: int
     last_error: str
     engine: _engine_pb2.EngineStatus
-    def __init__(self, connection_id: _Optional[str] = ..., name: _Optional[str] = ..., exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., state: _Optional[str] = ..., is_live_trade: _Optional[bool] = ..., is_simulated: _Optional[bool] = ..., health_status: _Optional[str] = ..., health_reasons: _Optional[_Iterable[str]] = ..., engine_state: _Optional[str] = ..., engine_stage: _Optional[str] = ..., stage_done: _Optional[int] = ..., stage_total: _Optional[int] = ..., stale: _Optional[bool] = ..., open_pseudo: _Optional[int] = ..., open_live: _Optional[int] = ..., last_error: _Optional[str] = ..., engine: _Optional[_Union[_engine_pb2.EngineStatus, _Mapping]] = ...) -> None: ...
+    health_score: int
+    health_band: str
+    def __init__(self, connection_id: _Optional[str] = ..., name: _Optional[str] = ..., exchange: _Optional[str] = ..., api_type: _Optional[str] = ..., state: _Optional[str] = ..., is_live_trade: _Optional[bool] = ..., is_simulated: _Optional[bool] = ..., health_status: _Optional[str] = ..., health_reasons: _Optional[_Iterable[str]] = ..., engine_state: _Optional[str] = ..., engine_stage: _Optional[str] = ..., stage_done: _Optional[int] = ..., stage_total: _Optional[int] = ..., stale: _Optional[bool] = ..., open_pseudo: _Optional[int] = ..., open_live: _Optional[int] = ..., last_error: _Optional[str] = ..., engine: _Optional[_Union[_engine_pb2.EngineStatus, _Mapping]] = ..., health_score: _Optional[int] = ..., health_band: _Optional[str] = ...) -> None: ...
 
 class GetComprehensiveReportRequest(_message.Message):
     __slots__ = ()
