@@ -283,6 +283,7 @@ class CcxtAdapter:
                 decimal(t.get("ask")),
                 t.get("timestamp"),
                 decimal(t.get("quoteVolume")),
+                decimal(t.get("percentage")),
             )
         return tickers
 

@@ -49,6 +49,7 @@ class Ticker:
     ask: Decimal | None
     timestamp_ms: int | None
     quote_volume: Decimal | None = None  # traded in the last 24 h, in the quote asset
+    change_percent: Decimal | None = None  # change of the last price over 24 h, in percent
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,11 @@ async def test_market_data_in_decimals(
     assert isinstance(btc.price_precision, Decimal) and btc.price_precision > 0
     ticker = tickers[symbol]
     assert isinstance(ticker.last, Decimal)
+    # The 24 h figures, from ccxt's unified ticker (percentage, quoteVolume; ccxt gives no
+    # quote volume for OKX's swaps, whose volumes are in contracts and base units).
+    assert isinstance(ticker.change_percent, Decimal)
+    if not (exchange == "okx" and api_type == "perpetual_futures"):
+        assert isinstance(ticker.quote_volume, Decimal) and ticker.quote_volume > 0
     if not (exchange == "binance" and api_type == "perpetual_futures"):
         # (Binance's USDⓈ-M 24 h ticker carries no bid and ask, on the real exchange too.)
         assert ticker.bid is not None and ticker.ask is not None and ticker.bid < ticker.ask
