@@ -7,7 +7,11 @@ symbols its subscribers want, in one ``fetch_tickers`` call through exchange acc
 public target (no credentials). So the calls count against the exchange's public account, its
 limits, circuit breaker and timeouts, like every other call CTS makes; N engines on one exchange
 cost one request per cycle instead of N. When the last subscriber leaves, the task stops (a
-round in flight is cancelled); the next subscriber starts it again.
+round in flight is cancelled); the next subscriber starts it again. Both are logged (info). Price
+watchers (``server.monitoring.prices``) subscribe like engines; a subscriber may also want
+*every* symbol the others want: it adds none of its own and its ticks are not narrowed. The
+feed's task runs in a logging context of its own: its entries concern the feed (their
+``subject``), not the connection of the engine that happened to start it.
 
 Scheduling is at a fixed rate: round k is due at ``first start + k * interval``, so the rounds do
 not drift with their own duration. A round that overruns its slot is followed at once by the next
@@ -37,6 +41,7 @@ round.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -47,6 +52,7 @@ from server.exchange.access import ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.model import Ticker
+from server.monitoring.logs.about import about
 
 log = logging.getLogger("cts.engine.feed")
 
@@ -150,11 +156,14 @@ class FeedStats:
 class Subscription:
     """One engine's view of a feed. Use as ``async with`` or call :meth:`close`."""
 
-    __slots__ = ("_closed", "_feed", "_last_round", "_min_round", "_symbols")
+    __slots__ = ("_closed", "_everything", "_feed", "_last_round", "_min_round", "_symbols")
 
-    def __init__(self, feed: MarketFeed, symbols: frozenset[str]) -> None:
+    def __init__(
+        self, feed: MarketFeed, symbols: frozenset[str], *, everything: bool = False
+    ) -> None:
         self._feed = feed
         self._symbols = symbols
+        self._everything = everything
         self._last_round = 0
         self._min_round = feed._rounds + 1
         self._closed = False
@@ -166,6 +175,11 @@ class Subscription:
     @property
     def symbols(self) -> frozenset[str]:
         return self._symbols
+
+    @property
+    def everything(self) -> bool:
+        """Whether it gets every symbol the feed prices (its own symbols are then none)."""
+        return self._everything
 
     @property
     def closed(self) -> bool:
@@ -192,7 +206,7 @@ class Subscription:
                 wanted = max(self._last_round + 1, self._min_round)
                 if latest is not None and latest.round >= wanted:
                     self._last_round = latest.round
-                    return latest.only(self._symbols)
+                    return latest if self._everything else latest.only(self._symbols)
                 await self._feed._published.wait()
 
     def close(self) -> None:
@@ -229,6 +243,7 @@ class MarketFeed:
         self.source = source
         self.interval_seconds = interval_seconds
         self._target = source.target
+        self._about = about(source.connection_id)  # the subject of the feed's log entries
         self._subscriptions: set[Subscription] = set()
         self._task: asyncio.Task[None] | None = None
         self._latest: Tick | None = None
@@ -247,25 +262,35 @@ class MarketFeed:
 
     # -- subscribers --------------------------------------------------------------------------
 
-    def subscribe(self, symbols: Iterable[str]) -> Subscription:
-        """A new subscriber wanting ``symbols``; starts the feed's task if it was idle."""
+    def subscribe(self, symbols: Iterable[str], *, everything: bool = False) -> Subscription:
+        """A new subscriber wanting ``symbols`` (with ``everything``: every symbol the other
+        subscribers want, and no ``symbols`` of its own); starts the feed's task if it was idle."""
         if self._closed:
             raise FeedClosed(f"market feed {self.source.connection_id} closed")
-        subscription = Subscription(self, frozenset(symbols))
+        wanted: frozenset[str] = frozenset() if everything else frozenset(symbols)
+        subscription = Subscription(self, wanted, everything=everything)
         self._subscriptions.add(subscription)
         if len(self._subscriptions) == 1:
             previous = self._task if self._task is not None and not self._task.done() else None
             self._task = asyncio.create_task(
-                self._run(previous), name=f"market feed {self.source.connection_id}"
+                self._run(previous),
+                name=f"market feed {self.source.connection_id}",
+                context=contextvars.Context(),
             )
             self._task.add_done_callback(self._ended)
+            log.info("market feed %s started", self.source.connection_id, extra=self._about)
         return subscription
 
     def _leave(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
         self._wake()  # its waiter, if any, sees it is closed (the others wait again)
-        if not self._subscriptions and self._task is not None:
+        if not self._subscriptions and self._task is not None and not self._task.done():
             self._task.cancel()
+            log.info(
+                "market feed %s stopped: no subscriber left",
+                self.source.connection_id,
+                extra=self._about,
+            )
 
     @property
     def subscribers(self) -> int:
@@ -351,7 +376,12 @@ class MarketFeed:
             except ExchangeError as exc:
                 error = exc
             except Exception:  # a bug rather than the exchange: reported alike, and logged
-                log.exception("market feed %s: round %d failed", self.source.connection_id, number)
+                log.exception(
+                    "market feed %s: round %d failed",
+                    self.source.connection_id,
+                    number,
+                    extra=self._about,
+                )
                 error = ExchangeError(
                     ExchangeFailure.OTHER,
                     f"{self.source.exchange}: the market data round failed",
@@ -390,6 +420,7 @@ class MarketFeed:
                 "market feed %s: the exchange does not list %s; leaving them out",
                 self.source.connection_id,
                 ", ".join(unknown),
+                extra=self._about,
             )
             self._unknown.update(unknown)
             known = [s for s in symbols if s in listed]
@@ -412,6 +443,7 @@ class MarketFeed:
                 "market feed %s stopped",
                 self.source.connection_id,
                 exc_info=task.exception(),
+                extra=self._about,
             )
 
 
@@ -439,11 +471,17 @@ class MarketFeeds:
             self._feeds[source] = feed
         return feed
 
-    def subscribe(self, source: MarketSource, symbols: Iterable[str]) -> Subscription:
-        return self.feed(source).subscribe(symbols)
+    def subscribe(
+        self, source: MarketSource, symbols: Iterable[str], *, everything: bool = False
+    ) -> Subscription:
+        return self.feed(source).subscribe(symbols, everything=everything)
 
     def stats(self) -> dict[MarketSource, FeedStats]:
         return {source: feed.stats() for source, feed in self._feeds.items()}
+
+    def running(self) -> list[MarketFeed]:
+        """The feeds whose rounds run now (they have subscribers)."""
+        return [feed for feed in self._feeds.values() if feed.running]
 
     async def close(self) -> None:
         """Stop every feed and release their exchange adapters (server shutdown)."""

@@ -285,3 +285,17 @@ async def next_where(subscription: Subscription, accept: Callable[[Tick], bool])
         if accept(tick):
             return tick
     raise AssertionError("no such tick in 20 rounds")
+
+
+async def test_a_subscriber_of_everything_gets_what_the_others_want_and_adds_nothing(
+    simulator: Simulator, feeds: MarketFeeds
+) -> None:
+    feed = feeds.feed(BYBIT_SPOT)
+    async with feed.subscribe(["BTC/USDT", "ETH/USDT"]) as engine:
+        watcher = feed.subscribe(["SOL/USDT"], everything=True)  # its own symbols are ignored
+        assert watcher.everything and watcher.symbols == frozenset()
+        tick = await watcher.next(WAIT)
+        assert set(tick.prices) == {"BTC/USDT", "ETH/USDT"} and feed.stats().symbols == 2
+        assert set((await engine.next(WAIT)).prices) == {"BTC/USDT", "ETH/USDT"}
+        watcher.close()
+    assert not feed.running
