@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 from cts.connection.v1 import connection_pb2, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2, engine_pb2_grpc
-from cts.monitoring.v1 import monitoring_pb2, monitoring_pb2_grpc
+from cts.monitoring.v1 import market_pb2, market_pb2_grpc, monitoring_pb2, monitoring_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
@@ -36,12 +36,14 @@ from server.monitoring.logs.journal import LogJournal
 from server.monitoring.logs.scrub import install_record_scrubbing
 from server.monitoring.loop_lag import LoopLag
 from server.monitoring.metrics import CtsMetrics
+from server.monitoring.prices import Prices
 from server.monitoring.service import Monitoring
 from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
+from server.rpc.market_servicer import MarketServicer
 from server.rpc.metrics_interceptor import MetricsInterceptor
 from server.rpc.monitoring_servicer import MonitoringServicer
 from server.settings import Settings
@@ -58,6 +60,7 @@ SERVICE_NAMES = (
     connection_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,
     engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name,
     monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"].full_name,
+    market_pb2.DESCRIPTOR.services_by_name["MarketService"].full_name,
 )
 
 
@@ -254,6 +257,12 @@ class CtsServer:
         monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
             MonitoringServicer(monitoring), server
         )
+        prices = Prices(
+            feeds,
+            simulator_configured=bool(settings.simulator_url),
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+        )
+        market_pb2_grpc.add_MarketServiceServicer_to_server(MarketServicer(prices), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

@@ -250,6 +250,7 @@ class MarketFeed:
         self._published = asyncio.Event()
         self._closed = False
         self._unknown: set[str] = set()
+        self._run_after = 0  # the rounds before the task's current run
         # Counters (for metrics).
         self._rounds = 0
         self._failures = 0
@@ -272,6 +273,7 @@ class MarketFeed:
         self._subscriptions.add(subscription)
         if len(self._subscriptions) == 1:
             previous = self._task if self._task is not None and not self._task.done() else None
+            self._run_after = self._rounds
             self._task = asyncio.create_task(
                 self._run(previous),
                 name=f"market feed {self.source.connection_id}",
@@ -304,6 +306,15 @@ class MarketFeed:
     def latest(self) -> Tick | None:
         """The latest round's tick, with every symbol the round fetched."""
         return self._latest
+
+    @property
+    def current(self) -> Tick | None:
+        """The latest tick while the feed runs, if a round of this run made it (None when
+        stopped: the prices of an earlier run are not current)."""
+        latest = self._latest
+        if not self.running or latest is None or latest.round <= self._run_after:
+            return None
+        return latest
 
     async def stopped(self) -> None:
         """Wait until the feed's current task has ended (at once when none runs). The task ends

@@ -67,6 +67,11 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
 }
 
 
+def has_market_data(exchange: str, api_type: str) -> bool:
+    """Whether CTS can fetch this market's data (it has an exchange adapter for it)."""
+    return (exchange, api_type) in DIALECTS
+
+
 class UnsupportedConnection(Exception):
     """No ccxt mapping for this exchange and API type."""
 

@@ -9,6 +9,7 @@ from cts.engine.v1 import engine_pb2 as pb
 
 from server.engine.coordinator import CoordinatorHealth
 from server.engine.dry_run import DryRunResult
+from server.engine.feed import FeedStats
 from server.engine.loading import StageProgress
 from server.engine.status import CycleMetrics, EngineStatus, TradingMetrics
 from server.rpc.messages import decimal_text, stream_message, timestamp
@@ -146,27 +147,31 @@ def coordinator_health_message(health: CoordinatorHealth) -> pb.CoordinatorHealt
     )
     if health.started_at is not None:
         message.started_at.CopyFrom(timestamp(health.started_at))
-    for feed in health.feeds:
-        item = message.feeds.add(
-            exchange=feed.source.exchange,
-            api_type=feed.source.api_type,
-            testnet=feed.source.testnet,
-            simulated=feed.source.simulated,
-            running=feed.running,
-            subscribers=feed.subscribers,
-            symbols=feed.symbols,
-            rounds=feed.rounds,
-            failures=feed.failures,
-            overruns=feed.overruns,
-            last_round_ms=round(feed.last_round_seconds * 1000, 3),
-            last_error=feed.last_error,
-            unknown_symbols=sorted(feed.unknown_symbols),
-            consecutive_failures=feed.consecutive_failures,
+    message.feeds.extend(feed_health_message(feed) for feed in health.feeds)
+    return message
+
+
+def feed_health_message(feed: FeedStats) -> pb.MarketFeedHealth:
+    message = pb.MarketFeedHealth(
+        exchange=feed.source.exchange,
+        api_type=feed.source.api_type,
+        testnet=feed.source.testnet,
+        simulated=feed.source.simulated,
+        running=feed.running,
+        subscribers=feed.subscribers,
+        symbols=feed.symbols,
+        rounds=feed.rounds,
+        failures=feed.failures,
+        overruns=feed.overruns,
+        last_round_ms=round(feed.last_round_seconds * 1000, 3),
+        last_error=feed.last_error,
+        unknown_symbols=sorted(feed.unknown_symbols),
+        consecutive_failures=feed.consecutive_failures,
+    )
+    if feed.last_round_at is not None:
+        message.last_round_at.CopyFrom(timestamp(datetime.fromtimestamp(feed.last_round_at, UTC)))
+    if feed.last_success_at is not None:
+        message.last_success_at.CopyFrom(
+            timestamp(datetime.fromtimestamp(feed.last_success_at, UTC))
         )
-        if feed.last_round_at is not None:
-            item.last_round_at.CopyFrom(timestamp(datetime.fromtimestamp(feed.last_round_at, UTC)))
-        if feed.last_success_at is not None:
-            item.last_success_at.CopyFrom(
-                timestamp(datetime.fromtimestamp(feed.last_success_at, UTC))
-            )
     return message

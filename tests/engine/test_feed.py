@@ -297,5 +297,7 @@ async def test_a_subscriber_of_everything_gets_what_the_others_want_and_adds_not
         tick = await watcher.next(WAIT)
         assert set(tick.prices) == {"BTC/USDT", "ETH/USDT"} and feed.stats().symbols == 2
         assert set((await engine.next(WAIT)).prices) == {"BTC/USDT", "ETH/USDT"}
+        assert feed.current is feed.latest
         watcher.close()
-    assert not feed.running
+    # Stopped: its last prices are no longer current.
+    assert not feed.running and feed.current is None and feed.latest is not None
