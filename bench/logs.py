@@ -38,6 +38,7 @@ from cts.monitoring.v1 import monitoring_pb2_grpc  # noqa: E402
 from server.app import CtsServer  # noqa: E402
 from server.monitoring.logs.about import about  # noqa: E402
 from server.monitoring.logs.entry import Category  # noqa: E402
+from server.monitoring.logs.store import LogFilter  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 TOKEN = "cts_bench_token_for_the_log_benchmark_0123456789"
@@ -86,7 +87,6 @@ async def load(rate: int, seconds: float, server: CtsServer) -> None:
     assert journal is not None
     log = logging.getLogger("cts.engine.bench")
     connection_id = str(uuid.uuid4())
-    stored_before = journal.stored
     dropped_before = sum(server.log_capture.dropped.values())
     stop, lags = asyncio.Event(), []
     sampler = asyncio.create_task(sample_lag(stop, lags))
@@ -95,7 +95,7 @@ async def load(rate: int, seconds: float, server: CtsServer) -> None:
     await sampler
     await journal.flush()
     dropped = sum(server.log_capture.dropped.values()) - dropped_before
-    stored = journal.stored - stored_before
+    stored = await journal.count(LogFilter(connection_id=connection_id))
     ms = [lag * 1000 for lag in lags]
     say(
         f"(a) {emitted} entries in {seconds:g} s ({emitted / seconds:,.0f}/s): event-loop lag "
