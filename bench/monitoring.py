@@ -30,6 +30,7 @@ from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
 from cts.monitoring.v1 import monitoring_pb2 as mpb  # noqa: E402
 from cts.monitoring.v1 import monitoring_pb2_grpc  # noqa: E402
 
+from bench.api_latency import percentiles  # noqa: E402
 from bench.exchange_access import (  # noqa: E402
     AUTH,
     EXCHANGES,
@@ -40,11 +41,6 @@ from bench.exchange_access import (  # noqa: E402
     wait_serving,
 )
 from bench.recovery import until_all  # noqa: E402
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run(connections: int, engines: int, calls: int) -> None:
@@ -98,16 +94,13 @@ async def run(connections: int, engines: int, calls: int) -> None:
                     if round_ >= 20:  # warm-up rounds are not counted
                         times[name].append((time.perf_counter() - started) * 1000)
             size = len((await rpcs["GetComprehensiveReport"]()).SerializeToString())
-        base50, base99 = (
-            percentile(times["GetConnection"], 0.5),
-            percentile(times["GetConnection"], 0.99),
-        )
+        base50, base99 = percentiles(times["GetConnection"])
         print(
             f"\n{connections} connections, {engines} engines running, {calls} calls each "
             f"(comprehensive report: {size / 1024:.0f} KiB)"
         )
         for name, samples in times.items():
-            p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+            p50, p99 = percentiles(samples)
             print(
                 f"  {name:<24} p50 {p50:7.2f} ms ({p50 / base50:6.2f}x)   "
                 f"p99 {p99:7.2f} ms ({p99 / base99:6.2f}x)"
