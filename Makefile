@@ -49,6 +49,8 @@ bench: setup-dev
 	$(BIN)/python bench/exchange_access.py
 	$(BIN)/python bench/engines.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/logs.py
+	$(BIN)/python bench/monitoring.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

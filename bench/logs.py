@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -35,9 +34,11 @@ import grpc  # noqa: E402
 from cts.monitoring.v1 import monitoring_pb2 as mpb  # noqa: E402
 from cts.monitoring.v1 import monitoring_pb2_grpc  # noqa: E402
 
+from bench.api_latency import percentiles  # noqa: E402
 from server.app import CtsServer  # noqa: E402
 from server.monitoring.logs.about import about  # noqa: E402
 from server.monitoring.logs.entry import Category  # noqa: E402
+from server.monitoring.logs.store import LogFilter  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 TOKEN = "cts_bench_token_for_the_log_benchmark_0123456789"
@@ -46,11 +47,6 @@ AUTH = (("authorization", f"Bearer {TOKEN}"),)
 
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 async def sample_lag(stop: asyncio.Event, lags: list[float]) -> None:
@@ -86,7 +82,6 @@ async def load(rate: int, seconds: float, server: CtsServer) -> None:
     assert journal is not None
     log = logging.getLogger("cts.engine.bench")
     connection_id = str(uuid.uuid4())
-    stored_before = journal.stored
     dropped_before = sum(server.log_capture.dropped.values())
     stop, lags = asyncio.Event(), []
     sampler = asyncio.create_task(sample_lag(stop, lags))
@@ -95,11 +90,12 @@ async def load(rate: int, seconds: float, server: CtsServer) -> None:
     await sampler
     await journal.flush()
     dropped = sum(server.log_capture.dropped.values()) - dropped_before
-    stored = journal.stored - stored_before
+    stored = await journal.count(LogFilter(connection_id=connection_id))
     ms = [lag * 1000 for lag in lags]
+    p50, p99 = percentiles(ms)
     say(
         f"(a) {emitted} entries in {seconds:g} s ({emitted / seconds:,.0f}/s): event-loop lag "
-        f"p50 {percentile(ms, 0.5):.2f} ms, p99 {percentile(ms, 0.99):.2f} ms, "
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
         f"max {max(ms):.1f} ms (target p99 <= 10 ms)"
     )
     say(
@@ -165,12 +161,8 @@ async def watch(target: str, watchers: int, seconds: float) -> None:
         await all_open.wait()
         print("ready", flush=True)
         await asyncio.gather(*tasks)
-    result = {
-        "count": len(latencies),
-        "p50": statistics.median(latencies) if latencies else 0.0,
-        "p99": percentile(latencies, 0.99),
-        "max": max(latencies, default=0.0),
-    }
+    p50, p99 = percentiles(latencies) if latencies else (0.0, 0.0)
+    result = {"count": len(latencies), "p50": p50, "p99": p99, "max": max(latencies, default=0.0)}
     print(json.dumps(result), flush=True)
 
 

@@ -40,6 +40,7 @@ from server.monitoring.prices import Prices
 from server.monitoring.service import Monitoring
 from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
+from server.monitoring.structure import StructureMeter
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
@@ -253,6 +254,12 @@ class CtsServer:
             engine_of=coordinator.status,
             exchange_circuit=access.exchange_circuit,
             startup_checks=self.startup_checks,
+            structure=StructureMeter(
+                db,
+                self.metrics.registry if self.metrics else None,
+                loop_lag=self.loop_lag.percentiles,
+                subscribers=lambda: {t.name: t.subscriber_count for t in self.topics},
+            ),
         )
         monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
             MonitoringServicer(monitoring), server

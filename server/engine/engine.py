@@ -530,11 +530,13 @@ class Engine:
             self._set(trading=self._trading(self._optimal))
 
     def _set(self, **changes: Any) -> None:
-        before = self.status.state
+        before = self.status
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)
         self._parts.publish_status(self.status)
-        if self.status.state is not before:
+        if self.status.state is not before.state:
             _log_state(self.status)
+        if self.status.stale != before.stale and "state" not in changes:  # not a (re)start
+            _log_staleness(self.status, before.stale_since)
 
 
 def _log_state(status: EngineStatus) -> None:
@@ -546,6 +548,15 @@ def _log_state(status: EngineStatus) -> None:
         log.error("engine error: %s%s", status.error, retry, extra=where)
     else:
         log.info("engine %s", state, extra=where)
+
+
+def _log_staleness(status: EngineStatus, stale_since: datetime | None) -> None:
+    where = about(status.connection_id, Category.ENGINE, stale=str(status.stale).lower())
+    if status.stale_since is not None:
+        log.warning("prices stale: no fresh market data; opening nothing", extra=where)
+    elif stale_since is not None:
+        seconds = (datetime.now(UTC) - stale_since).total_seconds()
+        log.info("prices fresh again after %.0f s stale", seconds, extra=where)
 
 
 def _with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:

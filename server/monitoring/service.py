@@ -19,6 +19,7 @@ from server.monitoring.overview import (
 )
 from server.monitoring.startup import StartupChecks, StartupReport
 from server.monitoring.status import StatusBoard, SystemStatus
+from server.monitoring.structure import StructureFigures, StructureMeter
 
 
 class Monitoring:
@@ -32,6 +33,7 @@ class Monitoring:
         engine_of: Callable[[str], EngineStatus],
         exchange_circuit: Callable[[str], CircuitState],
         startup_checks: Callable[[], StartupChecks],
+        structure: StructureMeter,
     ) -> None:
         self.board = board
         self.journal = journal
@@ -40,6 +42,7 @@ class Monitoring:
         self._engine_of = engine_of
         self._exchange_circuit = exchange_circuit
         self._startup_checks = startup_checks
+        self._structure = structure
 
     def status(self) -> SystemStatus:
         return self.board.current()
@@ -64,3 +67,6 @@ class Monitoring:
 
     async def verify_startup(self) -> StartupReport:
         return await self._startup_checks().run()
+
+    async def structure_metrics(self) -> StructureFigures:
+        return await self._structure.measure()

@@ -10,6 +10,7 @@ from server.monitoring.logs.journal import LogBatch, LogHeartbeat
 from server.monitoring.overview import ComprehensiveReport, ConnectionStatus
 from server.monitoring.startup import StartupReport
 from server.monitoring.status import SystemStatus, band_of
+from server.monitoring.structure import StructureFigures
 from server.rpc.engine_messages import status_message
 from server.rpc.messages import timestamp
 
@@ -146,4 +147,36 @@ def startup_report_message(report: StartupReport) -> pb.StartupReport:
         skipped=[pb.SkippedCheck(name=s.name, reason=s.reason) for s in report.skipped],
         checked_at=timestamp(report.checked_at),
         duration_ms=report.duration_ms,
+    )
+
+
+def structure_message(figures: StructureFigures) -> pb.StructureMetrics:
+    process = figures.process
+    return pb.StructureMetrics(
+        process=pb.ProcessMetrics(
+            cpu_percent=process.cpu_percent,
+            cpu_seconds=process.cpu_seconds,
+            rss_bytes=process.rss_bytes,
+            open_files=process.open_files,
+            threads=process.threads,
+        ),
+        event_loop_lag_p50_ms=figures.loop_lag_p50_ms,
+        event_loop_lag_p99_ms=figures.loop_lag_p99_ms,
+        storage=pb.StorageMetrics(
+            kind=figures.storage.kind,
+            size_bytes=figures.storage.size_bytes,
+            rows=dict(figures.storage.rows),
+        ),
+        rpcs=[
+            pb.RpcMetrics(
+                method=r.method, count=r.count, errors=r.errors, p50_ms=r.p50_ms, p99_ms=r.p99_ms
+            )
+            for r in figures.rpcs
+        ],
+        exchange_requests=[
+            pb.ExchangeRequests(exchange=exchange, outcome=outcome, count=count)
+            for (exchange, outcome), count in sorted(figures.exchange_requests.items())
+        ],
+        stream_subscribers=dict(figures.subscribers),
+        measured_at=timestamp(figures.measured_at),
     )

@@ -19,6 +19,7 @@ from server.rpc.monitoring_messages import (
     log_entry_message,
     startup_report_message,
     stream_logs_message,
+    structure_message,
     system_status_message,
     watch_status_message,
 )
@@ -116,3 +117,8 @@ class MonitoringServicer(monitoring_pb2_grpc.MonitoringServiceServicer):  # type
         self, request: pb.VerifyStartupRequest, context: grpc.aio.ServicerContext
     ) -> pb.StartupReport:
         return startup_report_message(await self._monitoring.verify_startup())
+
+    async def GetStructureMetrics(
+        self, request: pb.GetStructureMetricsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StructureMetrics:
+        return structure_message(await self._monitoring.structure_metrics())

@@ -40,7 +40,7 @@ async def write(stub: Stub, message: str, **fields: Any) -> mpb.LogEntry:
 def stored(desk: Desk) -> dict[str, list[tuple[Any, ...]]]:
     engine = create_engine(desk.server.settings.resolved_database_url)
     try:
-        return dump(engine)
+        return dump(engine, with_log=True)
     finally:
         engine.dispose()
 

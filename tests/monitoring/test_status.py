@@ -13,6 +13,7 @@ from cts.connection.v1 import connection_pb2 as cpb
 from cts.monitoring.v1 import monitoring_pb2 as mpb
 from cts.monitoring.v1 import monitoring_pb2_grpc
 
+from server.monitoring.structure import bucket_quantile
 from tests.conftest import auth
 from tests.connections.conftest import Desk
 from tests.support.logs import until_logged
@@ -147,3 +148,34 @@ async def test_verify_startup_fails_on_a_replaced_key_and_an_open_data_folder(de
     report = await stub.VerifyStartup(mpb.VerifyStartupRequest(), metadata=auth())
     assert report.status == "fail"
     assert all(check.duration_ms >= 0 and check.detail for check in report.checks)
+
+
+async def test_structure_metrics_count_rpcs_tables_and_exchange_calls(desk: Desk) -> None:
+    stub = Stub(desk.channel)
+    account = desk.account("bybit")
+    connection = await desk.connect("bybit", account)
+    await desk.test(connection.id)
+    for _ in range(3):
+        await desk.stub.ListConnections(cpb.ListConnectionsRequest(), metadata=auth())
+    figures = await stub.GetStructureMetrics(mpb.GetStructureMetricsRequest(), metadata=auth())
+    rpcs = {r.method: r for r in figures.rpcs}
+    listed = rpcs["/cts.connection.v1.ConnectionService/ListConnections"]
+    assert listed.count >= 3 and listed.errors == 0 and 0 < listed.p50_ms <= listed.p99_ms
+    assert figures.storage.kind == "sqlite" and figures.storage.size_bytes > 0
+    assert (
+        figures.storage.rows["connections"] == (await status(stub)).connections
+        and "log_entries" in figures.storage.rows
+    )
+    calls = {(e.exchange, e.outcome): e.count for e in figures.exchange_requests}
+    assert calls[("bybit", "ok")] >= 3  # server time, balance, permissions
+    assert figures.process.rss_bytes > 10_000_000 and figures.process.threads > 1
+    assert figures.event_loop_lag_p99_ms >= figures.event_loop_lag_p50_ms >= 0
+
+
+def test_quantiles_interpolate_inside_the_bucket() -> None:
+    buckets = [(0.1, 10.0), (0.2, 30.0), (0.5, 40.0), (float("inf"), 40.0)]
+    assert bucket_quantile(0.5, buckets) == pytest.approx(0.15)  # rank 20: half-way in (0.1, 0.2]
+    assert bucket_quantile(0.25, buckets) == pytest.approx(0.1)  # rank 10: the first bound
+    assert bucket_quantile(1.0, buckets) == pytest.approx(0.5)
+    assert bucket_quantile(0.5, [(0.1, 0.0), (float("inf"), 4.0)]) == 0.1  # beyond the bounds
+    assert bucket_quantile(0.5, []) == 0.0

@@ -481,14 +481,11 @@ class ErrorLog(logging.Handler):
         self.records: list[LoggedError] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        exc = record.exc_info[1] if record.exc_info else None
+        # Records are scrubbed of secrets when created: the exception survives only as its
+        # (scrubbed) text, whose last line is "Type: message".
+        exception = record.exc_text.rstrip().splitlines()[-1] if record.exc_text else ""
         self.records.append(
-            LoggedError(
-                record.name,
-                record.levelname,
-                record.getMessage(),
-                f"{type(exc).__name__}: {exc}" if exc is not None else "",
-            )
+            LoggedError(record.name, record.levelname, record.getMessage(), exception)
         )
 
     def unexplained(

@@ -249,6 +249,10 @@ class LogJournal:
         skipped = len(found) > CATCH_UP
         return LogBatch(tuple(reversed(found[:CATCH_UP])), skipped=skipped)
 
+    async def count(self, where: LogFilter) -> int:
+        """How many stored entries match."""
+        return await self._db.read(lambda s: store.count_entries(s, where))
+
     def counts_last_hour(self) -> dict[str, int]:
         """Entries stored per level over the last 60 minutes (by whole minutes)."""
         oldest = int(time.time() // 60) - 59

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlmodel import Session, col
@@ -92,17 +93,7 @@ def max_id(session: Session) -> int:
     return int(session.execute(select(func.max(_TABLE.c.id))).scalar() or 0)
 
 
-def find_entries(
-    session: Session,
-    where: LogFilter,
-    *,
-    limit: int,
-    before_id: int | None = None,
-    after_id: int | None = None,
-    newest_first: bool = True,
-) -> list[LogEntry]:
-    """Matching entries by id (newest first, or oldest first), at most ``limit``."""
-    query = select_records(LogEntryRecord)
+def _matching(query: Any, where: LogFilter) -> Any:
     if where.connection_id is not None:
         query = query.where(col(LogEntryRecord.connection_id) == uuid.UUID(where.connection_id))
     if where.min_level > Level.DEBUG:
@@ -115,12 +106,31 @@ def find_entries(
         query = query.where(col(LogEntryRecord.time) < where.until)
     if where.text:
         query = query.where(col(LogEntryRecord.message).icontains(where.text, autoescape=True))
+    return query
+
+
+def find_entries(
+    session: Session,
+    where: LogFilter,
+    *,
+    limit: int,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    newest_first: bool = True,
+) -> list[LogEntry]:
+    """Matching entries by id (newest first, or oldest first), at most ``limit``."""
+    query = _matching(select_records(LogEntryRecord), where)
     if before_id is not None:
         query = query.where(col(LogEntryRecord.id) < before_id)
     if after_id is not None:
         query = query.where(col(LogEntryRecord.id) > after_id)
     order = col(LogEntryRecord.id).desc() if newest_first else col(LogEntryRecord.id).asc()
     return [_entry(r) for r in session.exec(query.order_by(order).limit(limit))]
+
+
+def count_entries(session: Session, where: LogFilter) -> int:
+    query = _matching(select(func.count()).select_from(_TABLE), where)
+    return int(session.execute(query).scalar() or 0)
 
 
 def counts_by_level(session: Session, since: datetime, until: datetime) -> dict[str, int]:

@@ -385,3 +385,89 @@ class StartupReport(_message.Message):
     checked_at: _timestamp_pb2.Timestamp
     duration_ms: int
     def __init__(self, status: _Optional[str] = ..., checks: _Optional[_Iterable[_Union[StartupCheck, _Mapping]]] = ..., skipped: _Optional[_Iterable[_Union[SkippedCheck, _Mapping]]] = ..., checked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ...) -> None: ...
+
+class GetStructureMetricsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ProcessMetrics(_message.Message):
+    __slots__ = ("cpu_percent", "cpu_seconds", "rss_bytes", "open_files", "threads")
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CPU_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FILES_FIELD_NUMBER: _ClassVar[int]
+    THREADS_FIELD_NUMBER: _ClassVar[int]
+    cpu_percent: float
+    cpu_seconds: float
+    rss_bytes: float
+    open_files: int
+    threads: int
+    def __init__(self, cpu_percent: _Optional[float] = ..., cpu_seconds: _Optional[float] = ..., rss_bytes: _Optional[float] = ..., open_files: _Optional[int] = ..., threads: _Optional[int] = ...) -> None: ...
+
+class StorageMetrics(_message.Message):
+    __slots__ = ("kind", "size_bytes", "rows")
+    class RowsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    size_bytes: float
+    rows: _containers.ScalarMap[str, int]
+    def __init__(self, kind: _Optional[str] = ..., size_bytes: _Optional[float] = ..., rows: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class RpcMetrics(_message.Message):
+    __slots__ = ("method", "count", "errors", "p50_ms", "p99_ms")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    P50_MS_FIELD_NUMBER: _ClassVar[int]
+    P99_MS_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    count: float
+    errors: float
+    p50_ms: float
+    p99_ms: float
+    def __init__(self, method: _Optional[str] = ..., count: _Optional[float] = ..., errors: _Optional[float] = ..., p50_ms: _Optional[float] = ..., p99_ms: _Optional[float] = ...) -> None: ...
+
+class ExchangeRequests(_message.Message):
+    __slots__ = ("exchange", "outcome", "count")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    outcome: str
+    count: float
+    def __init__(self, exchange: _Optional[str] = ..., outcome: _Optional[str] = ..., count: _Optional[float] = ...) -> None: ...
+
+class StructureMetrics(_message.Message):
+    __slots__ = ("process", "event_loop_lag_p50_ms", "event_loop_lag_p99_ms", "storage", "rpcs", "exchange_requests", "stream_subscribers", "measured_at")
+    class StreamSubscribersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_LOOP_LAG_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_LOOP_LAG_P99_MS_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_FIELD_NUMBER: _ClassVar[int]
+    RPCS_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
+    MEASURED_AT_FIELD_NUMBER: _ClassVar[int]
+    process: ProcessMetrics
+    event_loop_lag_p50_ms: float
+    event_loop_lag_p99_ms: float
+    storage: StorageMetrics
+    rpcs: _containers.RepeatedCompositeFieldContainer[RpcMetrics]
+    exchange_requests: _containers.RepeatedCompositeFieldContainer[ExchangeRequests]
+    stream_subscribers: _containers.ScalarMap[str, int]
+    measured_at: _timestamp_pb2.Timestamp
+    def __init__(self, process: _Optional[_Union[ProcessMetrics, _Mapping]] = ..., event_loop_lag_p50_ms: _Optional[float] = ..., event_loop_lag_p99_ms: _Optional[float] = ..., storage: _Optional[_Union[StorageMetrics, _Mapping]] = ..., rpcs: _Optional[_Iterable[_Union[RpcMetrics, _Mapping]]] = ..., exchange_requests: _Optional[_Iterable[_Union[ExchangeRequests, _Mapping]]] = ..., stream_subscribers: _Optional[_Mapping[str, int]] = ..., measured_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -79,6 +79,11 @@ class MonitoringServiceStub:
                 request_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.VerifyStartupRequest.SerializeToString,
                 response_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StartupReport.FromString,
                 _registered_method=True)
+        self.GetStructureMetrics = channel.unary_unary(
+                '/cts.monitoring.v1.MonitoringService/GetStructureMetrics',
+                request_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.GetStructureMetricsRequest.SerializeToString,
+                response_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StructureMetrics.FromString,
+                _registered_method=True)
 
 
 class MonitoringServiceServicer:
@@ -163,6 +168,16 @@ class MonitoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStructureMetrics(self, request, context):
+        """The server's structure metrics as JSON numbers: process CPU and memory, event-loop lag over
+        the last minute, storage size and rows per table, RPC counts and latencies per method,
+        exchange calls by outcome, stream subscribers. (Prometheus text is served apart, on
+        CTS_METRICS_PORT.)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MonitoringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -210,6 +225,11 @@ def add_MonitoringServiceServicer_to_server(servicer, server):
                     servicer.VerifyStartup,
                     request_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.VerifyStartupRequest.FromString,
                     response_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StartupReport.SerializeToString,
+            ),
+            'GetStructureMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStructureMetrics,
+                    request_deserializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.GetStructureMetricsRequest.FromString,
+                    response_serializer=cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StructureMetrics.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -455,6 +475,33 @@ class MonitoringService:
             '/cts.monitoring.v1.MonitoringService/VerifyStartup',
             cts_dot_monitoring_dot_v1_dot_monitoring__pb2.VerifyStartupRequest.SerializeToString,
             cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StartupReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStructureMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.monitoring.v1.MonitoringService/GetStructureMetrics',
+            cts_dot_monitoring_dot_v1_dot_monitoring__pb2.GetStructureMetricsRequest.SerializeToString,
+            cts_dot_monitoring_dot_v1_dot_monitoring__pb2.StructureMetrics.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,5 +1,7 @@
-"""The log's REST face through the real Envoy: the connection logs route, POST /api/system/log,
-the SSE stream, errors that name the field, and Envoy's own access log."""
+"""Monitoring's REST face through the real Envoy: the log routes (connection logs, POST
+/api/system/log, the SSE stream), system status and its SSE stream, connection statuses, the
+comprehensive report, start-up checks, structure metrics; errors that name the field; Envoy's
+own access log."""
 
 from __future__ import annotations
 
@@ -171,3 +173,53 @@ def test_envoy_logs_the_real_method_and_status_and_never_the_query(stack: Stack)
     assert any(f"GET {CONNECTIONS} " in line and " 400 " in line for line in lines), text
     assert any("GET /api/no-such-route " in line and " 404 " in line for line in lines), text
     assert any("POST /api/system/log " in line for line in lines), text
+
+
+def test_the_status_routes_answer_with_counts_as_json_numbers(stack: Stack) -> None:
+    made = stack.http.post(
+        CONNECTIONS,
+        json={"name": "Counted", "exchange": "okx", "api_type": "spot", "is_enabled": True},
+    ).json()
+    status = stack.http.get("/api/system/status").json()
+    assert isinstance(status["connections"], int) and status["connections"] >= 1
+    assert isinstance(status["connections_by_exchange"]["okx"], int)
+    assert isinstance(status["uptime_seconds"], float | int) and status["storage"]["reachable"]
+    assert set(status["log_entries_last_hour"]) == {"debug", "info", "warning", "error"}
+
+    one = stack.http.get(f"/api/connections/status/{made['id']}")
+    assert one.status_code == 200, one.text
+    assert one.json()["state"] == "inactive" and one.json()["engine"]["state"] == "stopped"
+    listed = stack.http.get("/api/connections/status").json()
+    assert made["id"] not in [c["connection_id"] for c in listed.get("connections", [])]
+    missing = stack.http.get("/api/connections/status/4f8e2b1a-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
+
+    report = stack.http.get("/api/monitoring/comprehensive").json()
+    assert report["system"]["connections"] == status["connections"]
+    assert any(e["exchange"] == "okx" for e in report["exchanges"])
+    assert isinstance(report["trades"], int)
+
+    checks = stack.http.get("/api/system/verify-startup").json()
+    assert checks["status"] in {"pass", "warn", "fail"}
+    assert {c["name"] for c in checks["checks"]} >= {"storage", "schema", "master_key"}
+    assert all(isinstance(c["duration_ms"], int) for c in checks["checks"])
+
+    metrics = stack.http.get("/api/structure/metrics").json()
+    assert isinstance(metrics["process"]["rss_bytes"], float | int)
+    assert isinstance(metrics["storage"]["rows"]["connections"], int)
+    assert any(r["method"].endswith("/GetSystemStatus") for r in metrics["rpcs"])
+
+
+def test_the_system_status_streams_over_sse(stack: Stack) -> None:
+    with stack.http.stream("GET", "/v1/systemStatus:watch") as response:
+        assert response.status_code == 200
+        events = _events(response)
+        first = next(events)["status"]
+        stack.http.post(
+            CONNECTIONS, json={"name": "Streamed status", "exchange": "bybit", "api_type": "spot"}
+        )
+        for event in events:
+            if "status" in event and event["status"]["connections"] == first["connections"] + 1:
+                break
+        else:
+            raise AssertionError("the stream ended without the new connection")
