@@ -15,60 +15,81 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Iterable
 from typing import Any
+
+import ahocorasick
 
 MASK = "****"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words; no exchange issues them
-_SHAPES = (
-    r"(?i:(?<=bearer )[^\s'\",;]+)",  # authorization: Bearer <token>
-    r"\bcts_[A-Za-z0-9_\-]{16,}",  # a CTS API token
+REBUILD_AFTER = 32  # new values searched one by one until the automaton is rebuilt with them
+_SHAPES = re.compile(
+    r"(?i:(?<=bearer )[^\s'\",;]+)"  # authorization: Bearer <token>
+    r"|\bcts_[A-Za-z0-9_\-]{16,}"  # a CTS API token
 )
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """One regular expression matching any of ``words``, as a trie (fast for many words)."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def render(node: dict[str, Any]) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + render(child) for char, child in node.items() if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            body = "(?:" + body + ")?"
-        return body
-
-    return render(trie)
-
-
 class SecretScrubber:
-    """Known secret values, and the masking of them (thread-safe)."""
+    """Known secret values, and the masking of them (thread-safe).
+
+    The values are found with an Aho-Corasick automaton (pyahocorasick, in C: one pass over the
+    text whatever the number of values). Adding a value never rebuilds it at once: the newest
+    values are searched one by one until :data:`REBUILD_AFTER` of them have gathered, so that
+    registering thousands of credentials stays linear. Overlapping finds are masked together.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._secrets: set[str] = set()
-        self._pattern = re.compile("|".join(_SHAPES))
+        self._known: set[str] = set()
+        self._automaton: ahocorasick.Automaton | None = None
+        self._pending: tuple[str, ...] = ()
 
     def add(self, *values: str | None) -> None:
         """Register secret values (idempotent; short or empty values are ignored)."""
-        new = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH} - self._secrets
+        new = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH} - self._known
         if not new:
             return
         with self._lock:
-            self._secrets |= new
-            # Longest first inside the trie does not matter; the trie prefers longer matches.
-            alternatives = [_trie_pattern(self._secrets), *_SHAPES]
-            self._pattern = re.compile("|".join(alternatives))
+            new -= self._known
+            self._known |= new
+            pending = (*self._pending, *sorted(new))
+            if len(pending) < REBUILD_AFTER:
+                self._pending = pending
+                return
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_LENGTH)
+            for value in self._known:
+                automaton.add_word(value)
+            automaton.make_automaton()
+            self._automaton, self._pending = automaton, ()
 
     def scrub(self, text: str) -> str:
-        return self._pattern.sub(MASK, text)
+        if "cts_" in text or "bearer " in text.lower():  # (the shapes' regex is the slow part)
+            text = _SHAPES.sub(MASK, text)
+        automaton, pending = self._automaton, self._pending  # one consistent view
+        spans: list[tuple[int, int]] = []
+        if automaton is not None:
+            spans.extend((end + 1 - length, end + 1) for end, length in automaton.iter(text))
+        for value in pending:
+            at = text.find(value)
+            while at >= 0:
+                spans.append((at, at + len(value)))
+                at = text.find(value, at + 1)
+        return _masked(text, spans) if spans else text
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    parts: list[str] = []
+    done = 0
+    start, stop = -1, -1
+    for begin, end in sorted(spans):
+        if begin > stop:  # a new run of found values
+            if stop >= 0:
+                parts += [text[done:start], MASK]
+                done = stop
+            start, stop = begin, end
+        else:
+            stop = max(stop, end)
+    parts += [text[done:start], MASK, text[stop:]]
+    return "".join(parts)
 
 
 SECRETS = SecretScrubber()
