@@ -10,7 +10,11 @@ from nicegui import ui
 from webui import session
 from webui.feeds import StreamFeed
 
-NAVIGATION = (("Connections", "/connections"), ("Live trading", "/live-trading"))
+NAVIGATION = (
+    ("Connections", "/connections"),
+    ("Live trading", "/live-trading"),
+    ("Monitoring", "/monitoring"),
+)
 
 
 def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
