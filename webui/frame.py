@@ -14,6 +14,7 @@ NAVIGATION = (
     ("Connections", "/connections"),
     ("Live trading", "/live-trading"),
     ("Monitoring", "/monitoring"),
+    ("Logs", "/logs"),
 )
 
 
