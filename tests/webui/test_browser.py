@@ -139,3 +139,34 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     await expect(overview.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
     await page.screenshot(path=str(SCREENSHOTS / "dashboard-live-trading.png"), full_page=True)
     assert not errors, errors
+
+
+async def test_the_logs_page_shows_a_new_entry_live(
+    stack: Up, browser: Browser, tmp_path: Path
+) -> None:
+    token = (tmp_path / "data" / "admin.token").read_text().strip()
+    webui = f"http://127.0.0.1:{stack.ports['CTS_WEBUI_PORT']}"
+    write_log = f"http://127.0.0.1:{stack.ports['CTS_HTTP_PORT']}/api/system/log"
+    page: Page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    await page.goto(f"{webui}/logs")
+    await page.get_by_label("API token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{webui}/logs")
+    await expect(page.get_by_text("Following new entries live")).to_be_visible()
+    await expect(page.get_by_text("Time (UTC)")).to_be_visible()
+    marker = await page.evaluate("window.__cts_marker = Math.random()")
+
+    message = "Written over REST while the Logs page is open"
+    entry = {"level": "warning", "category": "system", "message": message}
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {token}"}) as client:
+        response = await client.post(write_log, json=entry, timeout=10)
+    assert response.status_code == 200, response.text
+    await expect(page.get_by_text(message)).to_be_visible()  # streamed in: no reload
+    line = page.locator(".contents").filter(has_text=message)
+    await expect(line.get_by_text("warning", exact=True)).to_be_visible()
+    assert await page.evaluate("window.__cts_marker") == marker
+    await page.screenshot(path=str(SCREENSHOTS / "dashboard-logs.png"), full_page=True)
+    assert not errors, errors
