@@ -47,7 +47,9 @@ class LogLine:
             .classes("contents")
             .mark(f"log-entry log-entry-{entry.id} log-{entry.level}") as self.row
         ):
-            ui.label(entry_time(entry.time)).classes("font-mono text-gray-600")
+            ui.label(entry_time(entry.time)).classes(
+                "font-mono text-xs text-gray-600 whitespace-nowrap"
+            )
             ui.label(entry.level).classes(LEVEL_CLASSES.get(entry.level, "")).mark("log-level")
             ui.label(entry.category).mark("log-category")
             ui.label(connection or "—").classes("truncate").mark("log-connection")
@@ -104,7 +106,7 @@ class LogView:
                     ui.label(heading)
             self.grid = (
                 ui.grid()
-                .classes("w-full gap-x-3 gap-y-1 text-sm items-start")
+                .classes("w-full gap-x-3 gap-y-1 text-sm items-baseline")
                 .style(COLUMNS)
                 .mark("log-lines")
             )

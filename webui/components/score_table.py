@@ -26,7 +26,7 @@ COLUMNS = [
     column("exchange", "Exchange", sortable=True),
     column("health", "Health", sortable=True),
     column("score", "Score", align="right", sortable=True),
-    column("band", "Band", sortable=True),
+    column("band", "Band", sortable=True, nowrap=True),
     column("gate", "Gate", align="right"),
     *(column(name, name.capitalize(), align="right", sortable=True) for name in COMPONENTS),
     column("rate", "Rate limits"),

@@ -22,9 +22,9 @@ from webui.components.status import duration, moment, words
 Verify = Callable[[], Awaitable[pb.StartupReport]]
 COLUMNS = [
     column("status", "Status"),
-    column("name", "Check"),
+    column("name", "Check", nowrap=True),
     column("detail", "What it found"),
-    column("duration", "Time", align="right"),
+    column("duration", "Time", align="right", nowrap=True),
 ]
 STATUS_CLASSES = {
     "pass": "text-positive font-medium",
