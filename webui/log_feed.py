@@ -20,6 +20,7 @@ from webui.backend import Backend, auth_metadata
 from webui.feeds import StreamFeed
 
 PAGE_SIZE = 100  # entries per page of older entries (the server's default)
+SCAN_PAGE_SIZE = 1000  # the server's largest page: for reading down to where a page was
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +154,14 @@ class LogPages:
     async def older(self, below_id: int) -> list[pb.LogEntry]:
         """At least a page of the entries older than ``below_id`` (fewer at the end)."""
         found: list[pb.LogEntry] = []
+        rescan = self._cursor is None  # read down past the newer entries in large pages
         while len(found) < self._page_size and self.more:
-            found += [e for e in await self._read() if e.id < below_id]
+            size = SCAN_PAGE_SIZE if rescan and not found else self._page_size
+            found += [e for e in await self._read(size) if e.id < below_id]
         return found
 
-    async def _read(self) -> list[pb.LogEntry]:
-        request = self.filters.list_request(self._page_size, self._cursor or "")
+    async def _read(self, size: int = 0) -> list[pb.LogEntry]:
+        request = self.filters.list_request(size or self._page_size, self._cursor or "")
         listed: pb.ListLogsResponse = await self._backend.call(
             self._backend.monitoring.ListLogs, request, self._token
         )
