@@ -33,6 +33,24 @@ def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
     return badge
 
 
+def signed_in() -> str | None:
+    """The page's token; None, on the way to the login page, when nobody is signed in (the
+    middleware redirects first: this is a second line)."""
+    token = session.current_token()
+    if token is None:
+        ui.navigate.to("/login")
+    return token
+
+
+def use(*feeds: StreamFeed) -> None:
+    """The page follows these shared feeds while it is open (a feed's stream runs while any
+    page uses it)."""
+    client = ui.context.client
+    for feed in feeds:
+        feed.attach()
+        client.on_delete(feed.detach)
+
+
 def sign_out() -> None:
     session.sign_out()
     ui.navigate.to("/login")

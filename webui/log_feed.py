@@ -11,7 +11,7 @@ everything it missed, as does a page whose stream broke. Nothing here polls.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from cts.monitoring.v1 import monitoring_pb2 as pb
 from nicegui import Event
@@ -33,24 +33,10 @@ class LogFilters:
     text: str = ""  # a part of the message, any case
 
     def list_request(self, page_size: int, page_token: str = "") -> pb.ListLogsRequest:
-        return pb.ListLogsRequest(
-            level=self.level,
-            category=self.category,
-            connection_id=self.connection_id,
-            text=self.text,
-            page_size=page_size,
-            page_token=page_token,
-        )
+        return pb.ListLogsRequest(**asdict(self), page_size=page_size, page_token=page_token)
 
     def stream_request(self, tail: int, resume_after_id: int) -> pb.StreamLogsRequest:
-        return pb.StreamLogsRequest(
-            level=self.level,
-            category=self.category,
-            connection_id=self.connection_id,
-            text=self.text,
-            tail=tail,
-            resume_after_id=resume_after_id,
-        )
+        return pb.StreamLogsRequest(**asdict(self), tail=tail, resume_after_id=resume_after_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,12 @@ from dataclasses import dataclass, replace
 from cts.monitoring.v1 import monitoring_pb2 as pb
 from nicegui import background_tasks, ui
 
-from webui import session
 from webui.backend import Backend, BackendError
 from webui.choices import LOG_CATEGORIES, LOG_LEVELS
 from webui.coalesce import Coalesced
 from webui.components.log_view import LogView
 from webui.feeds import Feeds
-from webui.frame import frame, token_rejected
+from webui.frame import frame, signed_in, token_rejected, use
 from webui.log_feed import LogArrival, LogFilters, LogPages, LogTail
 
 SHOWN = 500
@@ -40,14 +39,12 @@ class TailState:
 def register(backend: Backend, feeds: Feeds) -> None:
     @ui.page("/logs")
     def logs_page(connection: str = ANY, level: str = ANY) -> None:
-        token = session.current_token()
-        if token is None:  # the middleware redirects first; this is a second line
-            ui.navigate.to("/login")
+        token = signed_in()
+        if token is None:
             return
         client = ui.context.client
         connection_feed = feeds.connections(token)
-        connection_feed.attach()
-        client.on_delete(connection_feed.detach)
+        use(connection_feed)
         filters = LogFilters(level=level if level in LOG_LEVELS else ANY, connection_id=connection)
         tail = LogTail(backend, token, filters)
         pages = LogPages(backend, token, filters)

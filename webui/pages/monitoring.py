@@ -18,7 +18,6 @@ from __future__ import annotations
 from cts.monitoring.v1 import monitoring_pb2 as pb
 from nicegui import background_tasks, ui
 
-from webui import session
 from webui.backend import Backend
 from webui.coalesce import Coalesced
 from webui.components.log_view import LogView
@@ -26,7 +25,7 @@ from webui.components.score_table import ScoreTable
 from webui.components.startup_checks import StartupChecksPanel
 from webui.components.system_status import SystemStatusPanel
 from webui.feeds import Feeds
-from webui.frame import frame
+from webui.frame import frame, signed_in, use
 from webui.log_feed import LogArrival, LogFilters, LogTail
 
 RECENT_ERRORS = 20
@@ -36,16 +35,13 @@ REFRESH_SECONDS = 0.25
 def register(backend: Backend, feeds: Feeds) -> None:
     @ui.page("/monitoring")
     def monitoring_page() -> None:
-        token = session.current_token()
-        if token is None:  # the middleware redirects first; this is a second line
-            ui.navigate.to("/login")
+        token = signed_in()
+        if token is None:
             return
         client = ui.context.client
         status_feed = feeds.status(token)
         connection_feed = feeds.connections(token)
-        for feed in (status_feed, connection_feed):
-            feed.attach()
-            client.on_delete(feed.detach)
+        use(status_feed, connection_feed)
         errors = LogTail(backend, token, LogFilters(level="error"), tail=RECENT_ERRORS)
 
         def name_of(connection_id: str) -> str:
