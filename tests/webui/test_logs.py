@@ -185,3 +185,17 @@ async def test_a_stack_trace_opens_under_its_entry(user: User, monitoring: Monit
         await user.should_see(marker="log-stack", content="Traceback (most recent call last)")
         user.find(marker="log-stack-toggle").click()
         await user.should_not_see(marker="log-stack")
+
+
+async def test_an_unknown_connection_is_said_and_nothing_is_followed(
+    user: User, dashboard_server: ServerThread
+) -> None:
+    assert dashboard_server.server is not None
+    await sign_in(user)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    await user.open(f"/logs?connection={unknown}")
+    await user.should_see(
+        marker="log-tail-state", content=f"Stopped: connection '{unknown}' not found", retries=WAIT
+    )
+    await user.should_see(marker="log-empty", content="The log could not be read")
+    assert dashboard_server.server.log_topic.subscriber_count == 0
