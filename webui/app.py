@@ -14,7 +14,7 @@ from server.settings import Settings
 from webui import session
 from webui.backend import Backend
 from webui.feeds import Feeds
-from webui.pages import connections, live_trading, login
+from webui.pages import connections, live_trading, login, logs, monitoring
 
 OPEN_PATHS = ("/login", "/_nicegui", "/healthz", "/favicon.ico")
 
@@ -46,4 +46,6 @@ def build(settings: Settings) -> Backend:
     login.register(backend)
     connections.register(backend, feeds)
     live_trading.register(backend, feeds)
+    monitoring.register(backend, feeds)
+    logs.register(backend, feeds)
     return backend

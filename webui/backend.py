@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import grpc
 from cts.connection.v1 import connection_pb2_grpc
 from cts.engine.v1 import engine_pb2_grpc
+from cts.monitoring.v1 import monitoring_pb2_grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -71,11 +72,20 @@ class Backend:
         self._channel: grpc.aio.Channel | None = None
         self.connections: Any = None
         self.engines: Any = None
+        self.monitoring: Any = None
 
     async def open(self) -> None:
         self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
         self.connections = connection_pb2_grpc.ConnectionServiceStub(self._channel)
         self.engines = engine_pb2_grpc.EngineServiceStub(self._channel)
+        self.monitoring = monitoring_pb2_grpc.MonitoringServiceStub(self._channel)
+
+    def connected(self) -> bool:
+        """Whether the channel is connected to the server now."""
+        return (
+            self._channel is not None
+            and self._channel.get_state() == grpc.ChannelConnectivity.READY
+        )
 
     async def close(self) -> None:
         if self._channel is not None:

@@ -1,4 +1,4 @@
-"""The values the dashboard offers in its selects, from the connection vocabulary."""
+"""The values the dashboard offers in its selects, from the connection vocabulary and the log's."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from server.connections.vocabulary import (
     PositionMode,
     PresetType,
 )
+from server.monitoring.logs.entry import Category, Level
 
 EXCHANGE_LABELS = {
     Exchange.BYBIT: "Bybit",
@@ -37,3 +38,14 @@ CONNECTION_METHODS = labelled(ConnectionMethod)
 MARGIN_TYPES = labelled(MarginType)
 POSITION_MODES = labelled(PositionMode)
 PRESET_TYPES = labelled(PresetType)
+
+# The log's words (server.monitoring.logs.entry); "" leaves the filter open.
+LOG_LEVELS = {
+    "": "All levels",
+    **{
+        level.word: level.word.capitalize() + (" only" if level is Level.ERROR else " and above")
+        for level in Level
+        if level is not Level.DEBUG
+    },
+}
+LOG_CATEGORIES = {"": "All categories", **labelled(Category), Category.API.value: "API"}

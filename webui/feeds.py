@@ -8,6 +8,9 @@ An :class:`EngineFeed` does the same for the engines, with ``WatchEngines``, and
 :class:`PositionFeed` for one connection's positions, with ``WatchPositions`` (the server filters
 by the connection, so each connection gets its own snapshot of recent closed positions).
 
+A :class:`SystemStatusFeed` holds the system status, from ``WatchSystemStatus`` (the status,
+then each change, at most one a second).
+
 A :class:`TestRunWatch` follows the connection tests that one action (a test, a batch test)
 starts, for as long as that action runs. Nothing here polls.
 """
@@ -25,6 +28,7 @@ from typing import Any
 import grpc
 from cts.connection.v1 import connection_pb2 as pb
 from cts.engine.v1 import engine_pb2 as engine_pb
+from cts.monitoring.v1 import monitoring_pb2 as monitoring_pb
 from cts.stream.v1 import stream_pb2
 from nicegui import Event, background_tasks
 
@@ -34,6 +38,9 @@ log = logging.getLogger("cts.webui")
 
 RECONNECT_MIN_SECONDS = 0.2
 RECONNECT_MAX_SECONDS = 5.0
+# The server refused the request itself (a filter, an unknown connection): asking again with the
+# same request cannot help.
+REFUSED = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
 
 
 class UpdateKind(Enum):
@@ -52,7 +59,8 @@ class StreamFeed:
     """One ``Watch*`` stream shared by every page of a token: started with the first page that
     attaches, stopped with the last one, resumed after the last revision when it breaks.
 
-    A subclass opens its stream (:meth:`_watch`) and applies its messages (:meth:`_apply`).
+    A subclass opens its stream (:meth:`_watch`) and applies its messages (:meth:`_apply`),
+    noting where to resume.
     """
 
     name = "feed"
@@ -64,6 +72,7 @@ class StreamFeed:
         self.live = False
         self.live_changed: Event[bool] = Event()
         self.rejected: Event[[]] = Event()  # the server no longer accepts the token
+        self.refused: Event[BackendError] = Event()  # the server refused the request
         self._task: asyncio.Task[None] | None = None
         self._users = 0
 
@@ -94,12 +103,15 @@ class StreamFeed:
                 async for message in self._watch():
                     delay = RECONNECT_MIN_SECONDS
                     self._set_live(True)
-                    self.revision = message.revision
                     self._apply(message)
             except grpc.aio.AioRpcError as error:
                 if error.code() == grpc.StatusCode.UNAUTHENTICATED:
                     self._set_live(False)
                     self.rejected.emit()
+                    return
+                if error.code() in REFUSED:
+                    self._set_live(False)
+                    self.refused.emit(BackendError.of(error))
                     return
                 log.info("%s stream broke (%s); resuming", self.name, error.code().name)
             self._set_live(False)
@@ -140,6 +152,7 @@ class ConnectionFeed(StreamFeed):
         )
 
     def _apply(self, message: pb.WatchConnectionsResponse) -> None:
+        self.revision = message.revision
         event = message.WhichOneof("event")
         if event == "snapshot":
             self.connections = {c.id: c for c in message.snapshot.connections}
@@ -185,6 +198,7 @@ class EngineFeed(StreamFeed):
         )
 
     def _apply(self, message: engine_pb.WatchEnginesResponse) -> None:
+        self.revision = message.revision
         event = message.WhichOneof("event")
         if event == "snapshot":
             self.engines = {e.connection_id: e for e in message.snapshot.engines}
@@ -241,6 +255,7 @@ class PositionFeed(StreamFeed):
         )
 
     def _apply(self, message: engine_pb.WatchPositionsResponse) -> None:
+        self.revision = message.revision
         event = message.WhichOneof("event")
         if event == "snapshot":
             self.positions = {p.id: p for p in message.snapshot.positions}
@@ -264,6 +279,30 @@ class PositionFeed(StreamFeed):
             closed.sort(key=lambda p: (p.closed_at.ToNanoseconds(), p.id))
             for position in closed[: len(closed) - self.closed_kept]:
                 del self.positions[position.id]
+
+
+class SystemStatusFeed(StreamFeed):
+    """The system status, from ``WatchSystemStatus``: the status when the stream opens, then
+    each change (at most one a second; a reconnected stream starts with the status again)."""
+
+    name = "status-feed"
+
+    def __init__(self, backend: Backend, token: str) -> None:
+        super().__init__(backend, token)
+        self.status: monitoring_pb.SystemStatus | None = None
+        self.updated: Event[[]] = Event()
+
+    def _watch(self) -> AsyncIterator[monitoring_pb.WatchSystemStatusResponse]:
+        return self._backend.monitoring.WatchSystemStatus(  # type: ignore[no-any-return]
+            monitoring_pb.WatchSystemStatusRequest(),
+            metadata=auth_metadata(self._token),
+            wait_for_ready=True,
+        )
+
+    def _apply(self, message: monitoring_pb.WatchSystemStatusResponse) -> None:
+        if message.WhichOneof("event") == "status":
+            self.status = message.status
+            self.updated.emit()
 
 
 class TestRunWatch:
@@ -358,14 +397,15 @@ class TestRunWatch:
 
 
 class Feeds:
-    """One :class:`ConnectionFeed` and one :class:`EngineFeed` per token in use, and one
-    :class:`PositionFeed` per token and connection looked at."""
+    """One :class:`ConnectionFeed`, :class:`EngineFeed` and :class:`SystemStatusFeed` per token
+    in use, and one :class:`PositionFeed` per token and connection looked at."""
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self._connections: dict[str, ConnectionFeed] = {}
         self._engines: dict[str, EngineFeed] = {}
         self._positions: dict[tuple[str, str], PositionFeed] = {}
+        self._statuses: dict[str, SystemStatusFeed] = {}
 
     def connections(self, token: str) -> ConnectionFeed:
         feed = self._connections.get(token)
@@ -387,14 +427,22 @@ class Feeds:
             )
         return feed
 
+    def status(self, token: str) -> SystemStatusFeed:
+        feed = self._statuses.get(token)
+        if feed is None:
+            feed = self._statuses[token] = SystemStatusFeed(self._backend, token)
+        return feed
+
     async def close(self) -> None:
         feeds: list[StreamFeed] = [
             *self._connections.values(),
             *self._engines.values(),
             *self._positions.values(),
+            *self._statuses.values(),
         ]
         for feed in feeds:
             await feed.close()
         self._connections.clear()
         self._engines.clear()
         self._positions.clear()
+        self._statuses.clear()

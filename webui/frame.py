@@ -10,7 +10,12 @@ from nicegui import ui
 from webui import session
 from webui.feeds import StreamFeed
 
-NAVIGATION = (("Connections", "/connections"), ("Live trading", "/live-trading"))
+NAVIGATION = (
+    ("Connections", "/connections"),
+    ("Live trading", "/live-trading"),
+    ("Monitoring", "/monitoring"),
+    ("Logs", "/logs"),
+)
 
 
 def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
@@ -26,6 +31,24 @@ def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
     for feed in feeds:
         feed.live_changed.subscribe(show)
     return badge
+
+
+def signed_in() -> str | None:
+    """The page's token; None, on the way to the login page, when nobody is signed in (the
+    middleware redirects first: this is a second line)."""
+    token = session.current_token()
+    if token is None:
+        ui.navigate.to("/login")
+    return token
+
+
+def use(*feeds: StreamFeed) -> None:
+    """The page follows these shared feeds while it is open (a feed's stream runs while any
+    page uses it)."""
+    client = ui.context.client
+    for feed in feeds:
+        feed.attach()
+        client.on_delete(feed.detach)
 
 
 def sign_out() -> None:

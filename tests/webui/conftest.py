@@ -10,6 +10,8 @@ import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
 from cts.connection.v1 import connection_pb2_grpc
+from cts.monitoring.v1 import monitoring_pb2 as mpb
+from cts.monitoring.v1 import monitoring_pb2_grpc
 from nicegui.testing.general_fixtures import get_path_to_main_file
 from nicegui.testing.user import User
 from nicegui.testing.user_simulation import user_simulation
@@ -20,6 +22,7 @@ from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 
 Stub = connection_pb2_grpc.ConnectionServiceStub
+MonitoringStub = monitoring_pb2_grpc.MonitoringServiceStub
 
 
 @pytest.fixture
@@ -67,6 +70,31 @@ async def stub(dashboard_server: ServerThread) -> AsyncIterator[Stub]:
     """ConnectionService of the dashboard's server, for a test to change things behind it."""
     async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
         yield Stub(channel)
+
+
+@pytest.fixture
+async def monitoring(dashboard_server: ServerThread) -> AsyncIterator[MonitoringStub]:
+    """MonitoringService of the dashboard's server, to write log entries behind the pages."""
+    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
+        yield MonitoringStub(channel)
+
+
+async def write_log(
+    monitoring: MonitoringStub,
+    message: str,
+    *,
+    level: str = "info",
+    category: str = "system",
+    connection_id: str = "",
+) -> mpb.LogEntry:
+    """A log entry, stored and streamed before this returns."""
+    entry: mpb.LogEntry = await monitoring.WriteLog(
+        mpb.WriteLogRequest(
+            level=level, category=category, message=message, connection_id=connection_id
+        ),
+        metadata=auth(),
+    )
+    return entry
 
 
 async def simulated(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -53,20 +54,46 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_see_its_engine(
-    stack: Up, browser: Browser, tmp_path: Path
-) -> None:
-    token = (tmp_path / "data" / "admin.token").read_text().strip()
-    webui = f"http://127.0.0.1:{stack.ports['CTS_WEBUI_PORT']}"
-    rest = f"http://127.0.0.1:{stack.ports['CTS_HTTP_PORT']}/api/settings/connections"
-    page: Page = await browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+@dataclass
+class Tab:
+    """A browser tab on the stack's dashboard, with the admin token and the page's errors."""
 
-    await page.goto(f"{webui}/connections")
-    await expect(page).to_have_url(f"{webui}/login?redirect_to=/connections")
-    await page.get_by_label("API token").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
+    page: Page
+    token: str
+    ports: dict[str, int]
+    errors: list[str] = field(default_factory=list)
+
+    def url(self, port: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[port]}{path}"
+
+    async def sign_in(self, path: str) -> None:
+        """Open ``path``: the login page comes first and leads back to it."""
+        webui = self.url("CTS_WEBUI_PORT")
+        await self.page.goto(f"{webui}{path}")
+        await expect(self.page).to_have_url(f"{webui}/login?redirect_to={path}")
+        await self.page.get_by_label("API token").fill(self.token)
+        await self.page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+async def tab(stack: Up, browser: Browser, tmp_path: Path) -> Tab:
+    opened = Tab(
+        await browser.new_page(),
+        (tmp_path / "data" / "admin.token").read_text().strip(),
+        stack.ports,
+    )
+    opened.page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    return opened
+
+
+async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_see_its_engine(
+    tab: Tab,
+) -> None:
+    page, token = tab.page, tab.token
+    webui = tab.url("CTS_WEBUI_PORT")
+    rest = tab.url("CTS_HTTP_PORT", "/api/settings/connections")
+
+    await tab.sign_in("/connections")
     await expect(page.get_by_text("5 of 5 connections")).to_be_visible()
     await expect(page.get_by_text("Live", exact=True)).to_be_visible()
 
@@ -101,7 +128,7 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     # Test the demo connection. Its key's requests (the balance: after the server time) are
     # answered slowly until the first lines are on screen, so that the test is seen running:
     # its log arrives live, before its result.
-    faults = f"http://127.0.0.1:{stack.ports['CTS_SIMULATOR_PORT']}/__simulator/faults"
+    faults = tab.url("CTS_SIMULATOR_PORT", "/__simulator/faults")
     async with httpx.AsyncClient(timeout=10) as client:
         slow = {"api_key": DEMO_CONNECTION_ACCOUNT.api_key, "latency_ms": 2000}
         assert (await client.post(faults, json=slow)).status_code == 200
@@ -138,4 +165,27 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     overview = page.locator(".q-card").filter(has_text="All engines")
     await expect(overview.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
     await page.screenshot(path=str(SCREENSHOTS / "dashboard-live-trading.png"), full_page=True)
-    assert not errors, errors
+    assert not tab.errors, tab.errors
+
+
+async def test_the_logs_page_shows_a_new_entry_live(tab: Tab) -> None:
+    page = tab.page
+    await tab.sign_in("/logs")
+    await expect(page).to_have_url(tab.url("CTS_WEBUI_PORT", "/logs"))
+    await expect(page.get_by_text("Following new entries live")).to_be_visible()
+    await expect(page.get_by_text("Time (UTC)")).to_be_visible()
+    marker = await page.evaluate("window.__cts_marker = Math.random()")
+
+    message = "Written over REST while the Logs page is open"
+    entry = {"level": "warning", "category": "system", "message": message}
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {tab.token}"}) as client:
+        response = await client.post(
+            tab.url("CTS_HTTP_PORT", "/api/system/log"), json=entry, timeout=10
+        )
+    assert response.status_code == 200, response.text
+    await expect(page.get_by_text(message)).to_be_visible()  # streamed in: no reload
+    line = page.locator(".contents").filter(has_text=message)
+    await expect(line.get_by_text("warning", exact=True)).to_be_visible()
+    assert await page.evaluate("window.__cts_marker") == marker
+    await page.screenshot(path=str(SCREENSHOTS / "dashboard-logs.png"), full_page=True)
+    assert not tab.errors, tab.errors

@@ -1,9 +1,11 @@
 """One connection as a card: its state and health at a glance, the switches that change it,
-the Test button, and the checkbox that selects it for a batch test."""
+the Test button, the Logs button (the Logs page on this connection), and the checkbox that
+selects it for a batch test."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
@@ -14,6 +16,11 @@ from webui.components.health_badge import HealthRow
 Action = Callable[[pb.Connection], Awaitable[None]]
 Switch = Callable[[pb.Connection, bool], Awaitable[None]]
 Select = Callable[[pb.Connection, bool], None]
+
+
+def logs_path(connection_id: str) -> str:
+    """The Logs page on one connection's entries."""
+    return f"/logs?{urlencode({'connection': connection_id})}"
 
 
 class ConnectionCard:
@@ -69,6 +76,11 @@ class ConnectionCard:
                 ui.button(
                     "Test", icon="network_check", on_click=lambda: on_test(self.connection)
                 ).props("flat color=primary").mark("card-test")
+                ui.button(
+                    "Logs",
+                    icon="article",
+                    on_click=lambda: ui.navigate.to(logs_path(self.connection.id)),
+                ).props("flat").mark("card-logs")
                 ui.button("Edit", on_click=lambda: on_edit(self.connection)).props("flat").mark(
                     "card-edit"
                 )

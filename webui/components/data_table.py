@@ -14,8 +14,12 @@ COLORED_CELL = """
 """
 
 
-def column(name: str, label: str, *, align: str = "left", sortable: bool = False) -> dict[str, Any]:
-    return {"name": name, "label": label, "field": name, "align": align, "sortable": sortable}
+def column(
+    name: str, label: str, *, align: str = "left", sortable: bool = False, nowrap: bool = False
+) -> dict[str, Any]:
+    """A column; ``nowrap`` keeps its cells on one line in a table that wraps cells."""
+    made = {"name": name, "label": label, "field": name, "align": align, "sortable": sortable}
+    return {**made, "classes": "whitespace-nowrap"} if nowrap else made
 
 
 class DataTable(ui.table):  # type: ignore[misc]

@@ -9,7 +9,6 @@ from cts.connection.v1 import connection_pb2 as pb
 from google.protobuf import field_mask_pb2
 from nicegui import ui
 
-from webui import session
 from webui.backend import Backend, BackendError
 from webui.choices import API_TYPES, EXCHANGES
 from webui.components.batch_dialog import test_batch
@@ -18,7 +17,7 @@ from webui.components.connection_card import ConnectionCard
 from webui.components.connection_form import connection_dialog
 from webui.components.test_dialog import test_connection
 from webui.feeds import Feeds, FeedUpdate, UpdateKind
-from webui.frame import frame
+from webui.frame import frame, signed_in, use
 
 ANY = ""
 STATE_CHOICES = {ANY: "Any", "yes": "Yes", "no": "No"}
@@ -49,13 +48,11 @@ def register(backend: Backend, feeds: Feeds) -> None:
 
     @ui.page("/connections")
     def connections_page() -> None:
-        token = session.current_token()
-        if token is None:  # the middleware redirects first; this is a second line
-            ui.navigate.to("/login")
+        token = signed_in()
+        if token is None:
             return
         feed = feeds.connections(token)
-        feed.attach()
-        ui.context.client.on_delete(feed.detach)
+        use(feed)
         filters = ConnectionFilters()
         cards: dict[str, ConnectionCard] = {}
         selected: set[str] = set()  # connection ids ticked for a batch test

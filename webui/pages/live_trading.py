@@ -22,7 +22,6 @@ import asyncio
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import app, ui
 
-from webui import session
 from webui.backend import CALL_TIMEOUT_SECONDS, Backend, BackendError
 from webui.components.confirm import confirm
 from webui.components.engine_overview import EngineOverview
@@ -39,7 +38,7 @@ from webui.feeds import (
     PositionUpdate,
     UpdateKind,
 )
-from webui.frame import frame
+from webui.frame import frame, signed_in, use
 
 PICKED_KEY = "live_trading_connection"  # the connection last picked, per browser
 RPCS = {
@@ -57,16 +56,13 @@ REFRESH_SECONDS = 0.1
 def register(backend: Backend, feeds: Feeds) -> None:
     @ui.page("/live-trading")
     def live_trading_page() -> None:
-        token = session.current_token()
-        if token is None:  # the middleware redirects first; this is a second line
-            ui.navigate.to("/login")
+        token = signed_in()
+        if token is None:
             return
         client = ui.context.client
         connection_feed = feeds.connections(token)
         engine_feed = feeds.engines(token)
-        for feed in (connection_feed, engine_feed):
-            feed.attach()
-            client.on_delete(feed.detach)
+        use(connection_feed, engine_feed)
         picked: str | None = app.storage.user.get(PICKED_KEY)
         options: dict[str, str] = {}
         position_feed: PositionFeed | None = None
