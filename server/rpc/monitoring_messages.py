@@ -35,7 +35,7 @@ def stream_logs_message(item: LogBatch | LogHeartbeat) -> pb.StreamLogsResponse:
     return pb.StreamLogsResponse(
         entries=[log_entry_message(e) for e in item.entries],
         skipped=item.skipped,
-        last_id=item.entries[-1].id if item.entries else 0,
+        last_id=item.last_id,
     )
 
 

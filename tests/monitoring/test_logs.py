@@ -3,6 +3,7 @@ StreamLogs, WriteLog, bad input, and secrets that never reach an entry."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -271,3 +272,17 @@ async def test_a_planted_secret_reaches_no_entry_stdout_or_response(
         assert planted not in text
     lines = [json.loads(line) for line in stdout.getvalue().splitlines()]
     assert any(line.get("connection_id") == connection.id for line in lines)
+
+
+async def test_a_stream_says_at_once_that_it_is_open_even_with_nothing_to_show(
+    desk: Desk,
+) -> None:
+    stub = stub_of(desk)
+    stream = stub.StreamLogs(mpb.StreamLogsRequest(text="nothing matches this"), metadata=auth())
+    messages = aiter(stream)
+    async with asyncio.timeout(5):  # well before the first heartbeat (15 s)
+        first = await anext(messages)
+    assert list(first.entries) == [] and not first.HasField("heartbeat")
+    match = await write(stub, "now nothing matches this no more")
+    assert [e.id for e in (await anext(messages)).entries] == [match.id]
+    stream.cancel()

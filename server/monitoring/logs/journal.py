@@ -53,6 +53,8 @@ class LogBatch:
     entries: tuple[LogEntry, ...]
     # Set when a resumed stream missed more than it can be sent: older entries were skipped.
     skipped: bool = False
+    # What the stream has sent up to (the id to resume after).
+    last_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +201,9 @@ class LogJournal:
     async def stream(
         self, where: LogFilter, *, tail: int, after_id: int = 0
     ) -> AsyncIterator[LogBatch | LogHeartbeat]:
-        """The last ``tail`` matching entries (or, resuming, those after ``after_id``), then
-        every new matching entry as it is stored; heartbeats while idle; ends when the server
-        stops. ``tail`` 0 means :data:`DEFAULT_TAIL`."""
+        """The last ``tail`` matching entries (or, resuming, those after ``after_id``) — one
+        message, sent even when there are none — then every new matching entry as it is stored;
+        heartbeats while idle; ends when the server stops. ``tail`` 0 means :data:`DEFAULT_TAIL`."""
         if tail < 0:
             raise InvalidArgument.field("tail", "must not be negative")
         if after_id < 0:
@@ -215,9 +217,8 @@ class LogJournal:
             else:
                 newest = await self._db.read(lambda s: store.find_entries(s, where, limit=tail))
                 batch = LogBatch(tuple(reversed(newest)))
-            if batch.entries or batch.skipped:
-                last = max(last, batch.entries[-1].id if batch.entries else 0)
-                yield batch
+            last = max(last, batch.entries[-1].id if batch.entries else 0)
+            yield replace(batch, last_id=last)  # even when empty: the stream is open
             while True:
                 item = await subscription.next(timeout=self._heartbeat)
                 if item is None:
@@ -229,12 +230,12 @@ class LogJournal:
                     batch = await self._since(where, last)
                     if batch.entries or batch.skipped:
                         last = batch.entries[-1].id if batch.entries else last
-                        yield batch
+                        yield replace(batch, last_id=last)
                 else:
                     fresh = tuple(e for e in item.current if e.id > last and where.matches(e))
                     if fresh:
                         last = fresh[-1].id
-                        yield LogBatch(fresh)
+                        yield LogBatch(fresh, last_id=last)
         finally:
             subscription.close()
 

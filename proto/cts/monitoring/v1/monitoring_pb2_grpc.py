@@ -100,8 +100,8 @@ class MonitoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamLogs(self, request, context):
-        """The last `tail` matching entries (oldest first), then every new matching entry as it is
-        stored. A client that lost the stream asks again with `resume_after_id` (the id of the last
+        """The last `tail` matching entries (oldest first; the first message, sent even when there are
+        none), then every new matching entry as it is stored. A client that lost the stream asks again with `resume_after_id` (the id of the last
         entry it saw) and gets what it missed, then the live entries. Heartbeats while idle.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
