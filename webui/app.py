@@ -11,7 +11,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
 from server.settings import Settings
-from webui import session
+from webui import frame, session
 from webui.backend import Backend
 from webui.feeds import Feeds
 from webui.pages import connections, live_trading, login, logs, monitoring
@@ -34,6 +34,7 @@ def build(settings: Settings) -> Backend:
     """Register everything on NiceGUI's app. Call once per process (tests: once per app reset)."""
     backend = Backend(settings.grpc_target)
     feeds = Feeds(backend)
+    frame.configure(backend, feeds)
     app.on_startup(backend.open)
     app.on_shutdown(feeds.close)
     app.on_shutdown(backend.close)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import grpc
 from cts.connection.v1 import connection_pb2_grpc
 from cts.engine.v1 import engine_pb2_grpc
-from cts.monitoring.v1 import monitoring_pb2_grpc
+from cts.monitoring.v1 import market_pb2_grpc, monitoring_pb2_grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -73,12 +73,14 @@ class Backend:
         self.connections: Any = None
         self.engines: Any = None
         self.monitoring: Any = None
+        self.market: Any = None
 
     async def open(self) -> None:
         self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
         self.connections = connection_pb2_grpc.ConnectionServiceStub(self._channel)
         self.engines = engine_pb2_grpc.EngineServiceStub(self._channel)
         self.monitoring = monitoring_pb2_grpc.MonitoringServiceStub(self._channel)
+        self.market = market_pb2_grpc.MarketServiceStub(self._channel)
 
     def connected(self) -> bool:
         """Whether the channel is connected to the server now."""

@@ -11,6 +11,9 @@ by the connection, so each connection gets its own snapshot of recent closed pos
 A :class:`SystemStatusFeed` holds the system status, from ``WatchSystemStatus`` (the status,
 then each change, at most one a second).
 
+A :class:`PriceFeed` holds one market's prices, from ``WatchPrices`` (the prices, then each
+round's changes), for the price ticker of the page frame.
+
 A :class:`TestRunWatch` follows the connection tests that one action (a test, a batch test)
 starts, for as long as that action runs. Nothing here polls.
 """
@@ -28,6 +31,7 @@ from typing import Any
 import grpc
 from cts.connection.v1 import connection_pb2 as pb
 from cts.engine.v1 import engine_pb2 as engine_pb
+from cts.monitoring.v1 import market_pb2 as market_pb
 from cts.monitoring.v1 import monitoring_pb2 as monitoring_pb
 from cts.stream.v1 import stream_pb2
 from nicegui import Event, background_tasks
@@ -305,6 +309,48 @@ class SystemStatusFeed(StreamFeed):
             self.updated.emit()
 
 
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A market source the server runs a feed for."""
+
+    exchange: str
+    api_type: str
+    simulated: bool
+    testnet: bool
+
+
+class PriceFeed(StreamFeed):
+    """One market's prices, from ``WatchPrices`` without symbols: every symbol the server's
+    running feed of that market prices (a reconnected stream starts with the prices again)."""
+
+    name = "price-feed"
+
+    def __init__(self, backend: Backend, token: str, market: Market) -> None:
+        super().__init__(backend, token)
+        self.market = market
+        self.prices: dict[str, market_pb.Price] = {}
+        self.updated: Event[[]] = Event()
+
+    def _watch(self) -> AsyncIterator[market_pb.WatchPricesResponse]:
+        m = self.market
+        request = market_pb.WatchPricesRequest(
+            exchange=m.exchange, api_type=m.api_type, is_simulated=m.simulated, testnet=m.testnet
+        )
+        return self._backend.market.WatchPrices(  # type: ignore[no-any-return]
+            request, metadata=auth_metadata(self._token), wait_for_ready=True
+        )
+
+    def _apply(self, message: market_pb.WatchPricesResponse) -> None:
+        event = message.WhichOneof("event")
+        if event == "snapshot":
+            self.prices = {p.symbol: p for p in message.snapshot.prices}
+        elif event == "changes":
+            self.prices.update((p.symbol, p) for p in message.changes.prices)
+        else:
+            return
+        self.updated.emit()
+
+
 class TestRunWatch:
     """The connection tests that start after :meth:`open`, from one ``WatchConnectionTests``.
 
@@ -406,6 +452,7 @@ class Feeds:
         self._engines: dict[str, EngineFeed] = {}
         self._positions: dict[tuple[str, str], PositionFeed] = {}
         self._statuses: dict[str, SystemStatusFeed] = {}
+        self._prices: dict[tuple[str, Market], PriceFeed] = {}
 
     def connections(self, token: str) -> ConnectionFeed:
         feed = self._connections.get(token)
@@ -433,8 +480,15 @@ class Feeds:
             feed = self._statuses[token] = SystemStatusFeed(self._backend, token)
         return feed
 
+    def prices(self, token: str, market: Market) -> PriceFeed:
+        feed = self._prices.get((token, market))
+        if feed is None:
+            feed = self._prices[(token, market)] = PriceFeed(self._backend, token, market)
+        return feed
+
     async def close(self) -> None:
         feeds: list[StreamFeed] = [
+            *self._prices.values(),
             *self._connections.values(),
             *self._engines.values(),
             *self._positions.values(),
@@ -446,3 +500,4 @@ class Feeds:
         self._engines.clear()
         self._positions.clear()
         self._statuses.clear()
+        self._prices.clear()

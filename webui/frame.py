@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from nicegui import ui
 
 from webui import session
-from webui.feeds import StreamFeed
+from webui.backend import Backend
+from webui.components.price_ticker import price_ticker
+from webui.feeds import Feeds, StreamFeed
 
 NAVIGATION = (
     ("Connections", "/connections"),
@@ -16,6 +18,17 @@ NAVIGATION = (
     ("Monitoring", "/monitoring"),
     ("Logs", "/logs"),
 )
+
+
+class _Parts:
+    """What the frame's own live parts (the price ticker) need; set once by ``configure``."""
+
+    backend: Backend | None = None
+    feeds: Feeds | None = None
+
+
+def configure(backend: Backend, feeds: Feeds) -> None:
+    _Parts.backend, _Parts.feeds = backend, feeds
 
 
 def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
@@ -71,6 +84,9 @@ def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
         for label, path in NAVIGATION:
             ui.link(label, path).classes("text-white no-underline")
         ui.space()
+        token = session.current_token()
+        if token is not None and _Parts.backend is not None and _Parts.feeds is not None:
+            price_ticker(_Parts.backend, _Parts.feeds, token)
         live_badge(feeds)
         ui.button("Sign out", on_click=sign_out).props("flat color=white").mark("sign-out")
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
