@@ -42,6 +42,8 @@ def decode_page_token(token: str, where: ConnectionFilter) -> tuple[datetime, uu
         fingerprint = payload["f"]
     except (ValueError, KeyError, TypeError):
         raise InvalidArgument.field("page_token", "not a token returned by this list") from None
+    if position[0].tzinfo is None:  # edited by the client: this list never issues such a token
+        raise InvalidArgument.field("page_token", "not a token returned by this list")
     if fingerprint != _fingerprint(where):
         raise InvalidArgument.field("page_token", "was issued for different filters")
     return position

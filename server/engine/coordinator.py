@@ -454,6 +454,9 @@ def _cursor(token: str) -> tuple[datetime, uuid.UUID] | None:
         return None
     try:
         at, _, last = token.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(last)
+        opened, position = datetime.fromisoformat(at), uuid.UUID(last)
     except ValueError:
         raise InvalidArgument.field("page_token", "is not a token this server issued") from None
+    if opened.tzinfo is None:  # this server's tokens carry their zone
+        raise InvalidArgument.field("page_token", "is not a token this server issued")
+    return opened, position

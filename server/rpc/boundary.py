@@ -1,8 +1,10 @@
 """The interceptor every RPC passes through: authentication, then the error mapping.
 
 Authentication: ``authorization: Bearer <token>`` metadata on every RPC except the standard
-health service. Errors: :class:`~server.errors.DomainError` becomes its mapped status; any
-other exception becomes INTERNAL with a log reference (see :mod:`server.rpc.errors`).
+health and reflection services. A request that does not decode is INVALID_ARGUMENT naming the
+field, after authentication (:mod:`server.rpc.undecodable`). Errors:
+:class:`~server.errors.DomainError` becomes its mapped status; any other exception becomes
+INTERNAL with a log reference (see :mod:`server.rpc.errors`).
 """
 
 from __future__ import annotations
@@ -14,16 +16,26 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import Descriptor
 
 from server.access.tokens import Principal, TokenVerifier
 from server.errors import DomainError, Unauthenticated
 from server.rpc.errors import internal_status, status_of
+from server.rpc.undecodable import Undecodable, tolerant
 from server.rpc.wrapping import WrappingInterceptor
 
 log = logging.getLogger("cts.rpc")
 
+# Open without a token: health, and reflection (the schema is public — it is in the repository —
+# and reflection returns no data; reflection clients often cannot send headers on it).
 UNAUTHENTICATED_METHODS = frozenset(
-    {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"}
+    {
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    }
 )
 
 current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
@@ -55,27 +67,28 @@ class RpcBoundary(WrappingInterceptor):
         return method not in UNAUTHENTICATED_METHODS
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        decode = tolerant(handler.request_deserializer, request_descriptor(method))
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._guard(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=decode,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._guard(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=decode,
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._guard(method, handler.stream_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=decode,
                 response_serializer=handler.response_serializer,
             )
         return grpc.stream_stream_rpc_method_handler(
             self._guard(method, handler.stream_stream),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=decode,
             response_serializer=handler.response_serializer,
         )
 
@@ -87,6 +100,8 @@ class RpcBoundary(WrappingInterceptor):
             ) -> AsyncIterator[Any]:
                 try:
                     await self._authenticate(context)
+                    if isinstance(request, Undecodable):
+                        raise request.error()
                     async for response in behavior(request, context):
                         yield response
                 except Exception as exc:
@@ -97,6 +112,8 @@ class RpcBoundary(WrappingInterceptor):
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 await self._authenticate(context)
+                if isinstance(request, Undecodable):
+                    raise request.error()
                 return await behavior(request, context)
             except Exception as exc:
                 await _abort(method, context, exc)
@@ -106,6 +123,17 @@ class RpcBoundary(WrappingInterceptor):
     async def _authenticate(self, context: grpc.aio.ServicerContext) -> None:
         token = bearer_token(context.invocation_metadata())
         current_principal.set(await self._tokens.verify(token))
+
+
+def request_descriptor(method: str) -> Descriptor | None:
+    """The request message of ``/package.Service/Method`` from the default descriptor pool
+    (every CTS service is there once its stubs are imported)."""
+    service, _, name = method.lstrip("/").partition("/")
+    try:
+        found = descriptor_pool.Default().FindServiceByName(service).FindMethodByName(name)
+    except KeyError:
+        return None
+    return found.input_type if found is not None else None
 
 
 async def _abort(method: str, context: grpc.aio.ServicerContext, exc: Exception) -> None:
