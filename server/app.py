@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -92,7 +93,21 @@ def prepare_storage(settings: Settings) -> tuple[Database, Bootstrap]:
         return ensure_admin_token(session, configured, settings.admin_token_file)
 
     token = db.write_now(bootstrap)
+    keep_private(data_dir)
     return db, Bootstrap(generated_admin_token=token)
+
+
+def keep_private(data_dir: Path) -> None:
+    """The data folder and everything in it readable by its owner only, whatever the umask
+    (and whatever an earlier version left): the folder 0700, each file without group and other
+    permissions. SQLite creates its -wal and -shm files with the database file's mode."""
+    data_dir.chmod(0o700)
+    for path in data_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
 
 
 class CtsServer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -223,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything CTS writes (database, keys, tokens, logs, the dashboard's storage) is its
+    # owner's only, whatever the shell's umask.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     settings = Settings()
     _configure_logging(settings)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
 
+from server.app import prepare_storage
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.support.envoy_process import EnvoyProcess
 from tests.support.rpc import details
@@ -124,3 +128,49 @@ async def test_undecodable_grpc_requests_are_invalid_argument_after_authenticati
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in details(refused.value)[1], details(refused.value)
     assert not any(word in (refused.value.details() or "") for word in INTERNAL_WORDS)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "connection.api_key=Q-KEY-123456&connection.api_secret=Q-SECRET-654321",
+        "connection.apiSecret=Q-SECRET-654321",
+        "updateMask=name&connection.apiPassphrase=Q-PASS-777777",
+    ],
+)
+def test_credentials_in_a_query_string_are_refused_and_never_logged(
+    stack: Stack, query: str
+) -> None:
+    made = stack.http.post(
+        "/api/settings/connections",
+        json={"name": f"query {query[:20]}", "exchange": "bybit", "api_type": "spot"},
+    ).json()
+    response = stack.http.patch(f"/api/settings/connections/{made['id']}?{query}", content=b"")
+    plain(response)
+    assert response.status_code == 400 and response.headers["content-type"] == "application/json"
+    assert "request body" in response.json()["message"]
+    after = stack.http.get(f"/api/settings/connections/{made['id']}").json()
+    assert after["updated_at"] == made["updated_at"] and not after.get("api_key_hint")
+    log = (stack.server.settings.resolved_data_dir / "envoy.log").read_text()
+    assert "Q-SECRET" not in log and "Q-KEY" not in log and "Q-PASS" not in log
+
+
+def test_the_data_folder_and_its_files_are_the_owners_only(tmp_path: Path) -> None:
+    """Whatever the umask and whatever an earlier version left behind."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    left = data / "left-by-an-earlier-version.txt"
+    left.write_text("x")
+    left.chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        db, _ = prepare_storage(make_settings(data))
+        db.close()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"cts.db", "master.key", left.name}
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
