@@ -3,10 +3,12 @@ error, never a word about internal types, and nothing before authentication."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import stat
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,12 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from cts.connection.v1 import connection_pb2 as cpb
+from cts.connection.v1.connection_pb2_grpc import ConnectionServiceStub as ConnectionStub
 
+from server.access.tokens import create_token, revoke_token
 from server.app import prepare_storage
+from server.storage.database import Database
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.support.envoy_process import EnvoyProcess
 from tests.support.rpc import details
@@ -174,3 +180,41 @@ def test_the_data_folder_and_its_files_are_the_owners_only(tmp_path: Path) -> No
     assert {p.name for p in files} >= {"cts.db", "master.key", left.name}
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
+
+
+@pytest.mark.parametrize("via", ["grpc", "sse"])
+async def test_a_revoked_tokens_open_stream_ends_unauthenticated(stack: Stack, via: str) -> None:
+    """Within 1.5 token cache times (here the cache is off: the check runs every 0.5 s)."""
+    db = Database(stack.server.settings.resolved_database_url, threads=1)
+    name = f"watcher-{via}"
+    try:
+        token, _ = db.write_now(lambda s: create_token(s, name))
+        if via == "grpc":
+            async with grpc.aio.insecure_channel(stack.server.target) as channel:
+                watch = ConnectionStub(channel).WatchConnections(
+                    cpb.WatchConnectionsRequest(), metadata=(("authorization", f"Bearer {token}"),)
+                )
+                messages = aiter(watch)
+                assert (await anext(messages)).WhichOneof("event") == "snapshot"
+                db.write_now(lambda s: revoke_token(s, name))
+                with pytest.raises(grpc.aio.AioRpcError) as ended:
+                    async with asyncio.timeout(5):
+                        while True:
+                            await anext(messages)
+                assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        else:
+            headers = {"authorization": f"Bearer {token}"}
+            client = httpx.AsyncClient(base_url=stack.envoy.base_url, headers=headers, timeout=10)
+            async with client, client.stream("GET", "/v1/connections:watch") as response:
+                lines = aiter(response.aiter_lines())
+                while not (await anext(lines)).startswith("data:"):
+                    pass
+                db.write_now(lambda s: revoke_token(s, name))
+                revoked = time.monotonic()
+                # The stream ends (its UNAUTHENTICATED travels in HTTP/1.1 trailers) well before
+                # the next heartbeat (15 s) and the client's read timeout (10 s).
+                rest = [line async for line in lines]
+            assert time.monotonic() - revoked < 5, rest
+            assert not any(line.startswith("data:") for line in rest), rest
+    finally:
+        db.close()

@@ -129,7 +129,7 @@ class TokenVerifier:
 
     def __init__(self, db: Database, *, cache_seconds: float = 5.0) -> None:
         self._db = db
-        self._cache_seconds = cache_seconds
+        self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
@@ -153,6 +153,6 @@ class TokenVerifier:
             raise Unauthenticated("invalid or revoked token", reason="TOKEN_INVALID")
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (now + self._cache_seconds, principal)
+        self._cache[digest] = (now + self.cache_seconds, principal)
         remember_secrets(token)
         return principal

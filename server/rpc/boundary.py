@@ -9,9 +9,12 @@ INTERNAL with a log reference (see :mod:`server.rpc.errors`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -99,10 +102,10 @@ class RpcBoundary(WrappingInterceptor):
                 request: Any, context: grpc.aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 try:
-                    await self._authenticate(context)
+                    token = await self._authenticate(context)
                     if isinstance(request, Undecodable):
                         raise request.error()
-                    async for response in behavior(request, context):
+                    async for response in self._while_valid(token, behavior(request, context)):
                         yield response
                 except Exception as exc:
                     await _abort(method, context, exc)
@@ -120,9 +123,42 @@ class RpcBoundary(WrappingInterceptor):
 
         return unary
 
-    async def _authenticate(self, context: grpc.aio.ServicerContext) -> None:
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> str:
         token = bearer_token(context.invocation_metadata())
         current_principal.set(await self._tokens.verify(token))
+        return token
+
+    async def _while_valid(self, token: str, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The stream's messages while its token stays valid. The token is checked again every
+        half cache time (``CTS_TOKEN_CACHE_SECONDS`` / 2, at least 0.5 s), idle or not, so a
+        revoked or expired token's stream ends with UNAUTHENTICATED within 1.5 cache times."""
+        every = max(0.5, self._tokens.cache_seconds / 2)
+        iterator = aiter(stream)
+        pending: asyncio.Future[Any] | None = None
+        checked = time.monotonic()
+        try:
+            while True:
+                pending = asyncio.ensure_future(anext(iterator))
+                while not pending.done():
+                    wait = max(0.0, checked + every - time.monotonic())
+                    await asyncio.wait({pending}, timeout=wait)
+                    if time.monotonic() >= checked + every:
+                        await self._tokens.verify(token)  # Unauthenticated once revoked
+                        checked = time.monotonic()
+                try:
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                pending = None
+                yield item
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await pending
+            close = getattr(iterator, "aclose", None)
+            if close is not None:  # the stream's own clean-up (its subscription) runs now
+                await close()
 
 
 def request_descriptor(method: str) -> Descriptor | None:
