@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from nicegui import app
 
 TOKEN_KEY = "token"
@@ -21,7 +23,14 @@ def sign_out() -> None:
 
 
 def safe_redirect(target: str | None) -> str:
-    """Only same-site paths (no ``//host`` or ``http://``): no open redirect through the login."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """Only same-site relative paths: no open redirect through the login. Browsers read a
+    backslash as a slash (``/\\evil.example`` is ``//evil.example``, another host) and drop
+    tabs and newlines, so none of those pass either."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return "/"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return "/"
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return target
