@@ -218,3 +218,40 @@ async def test_a_revoked_tokens_open_stream_ends_unauthenticated(stack: Stack, v
             assert not any(line.startswith("data:") for line in rest), rest
     finally:
         db.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "\u202e\u200f\u2066"}, "name"),  # only bidi marks
+        ({"name": "ok", "api_key": "KEY-1234", "api_secret": "se\x00cret-value"}, "api_secret"),
+        ({"name": "ok", "api_key": "KEY\t1234", "api_secret": "secret-value"}, "api_key"),
+    ],
+)
+def test_names_and_credentials_that_cannot_be_right_are_refused(
+    stack: Stack, body: dict[str, str], field: str
+) -> None:
+    response = stack.http.post(
+        "/api/settings/connections", json={"exchange": "okx", "api_type": "spot", **body}
+    )
+    plain(response)
+    assert response.status_code == 400 and field in response.json()["message"], response.text
+    assert "se\\u0000cret" not in response.text and "secret-value" not in response.text
+
+
+def test_an_update_mask_with_output_only_fields_or_empty_paths_is_refused(stack: Stack) -> None:
+    made = stack.http.post(
+        "/api/settings/connections",
+        json={"name": "masked over REST", "exchange": "okx", "api_type": "spot"},
+    ).json()
+    for mask in ("name,,", "id", "created_at,name", "api_key_hint"):
+        response = stack.http.patch(
+            f"/api/settings/connections/{made['id']}",
+            params={"updateMask": mask},
+            json={"name": "renamed"},
+        )
+        plain(response)
+        assert response.status_code == 400 and "update_mask" in response.json()["message"], mask
+    assert stack.http.get(f"/api/settings/connections/{made['id']}").json()["name"] == (
+        "masked over REST"
+    )

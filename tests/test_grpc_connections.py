@@ -85,13 +85,23 @@ async def test_update_with_and_without_mask(connections_stub: Stub) -> None:
         pb.UpdateConnectionRequest(
             id=made.id,
             connection=pb.Connection(name="ignored: not in mask", leverage=9),
-            update_mask=field_mask_pb2.FieldMask(
-                paths=["leverage", "created_at"]
-            ),  # output-only: ignored
+            update_mask=field_mask_pb2.FieldMask(paths=["leverage"]),
         ),
         metadata=auth(),
     )
     assert (masked.name, masked.leverage) == ("Updatable", 9)
+    for wrong in (["leverage", "created_at"], ["id"], ["health"], ["name", "", ""]):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await connections_stub.UpdateConnection(
+                pb.UpdateConnectionRequest(
+                    id=made.id,
+                    connection=pb.Connection(leverage=5),
+                    update_mask=field_mask_pb2.FieldMask(paths=wrong),
+                ),
+                metadata=auth(),
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, wrong
+        assert "update_mask" in details(refused.value)[1], wrong
     reset = await connections_stub.UpdateConnection(
         pb.UpdateConnectionRequest(
             id=made.id, update_mask=field_mask_pb2.FieldMask(paths=["margin_type"])

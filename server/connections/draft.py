@@ -6,6 +6,7 @@ Validation never echoes input values (credentials must not reach error messages)
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
@@ -40,6 +41,11 @@ VolumeFactor = Annotated[Decimal, Field(gt=0, le=100, max_digits=20, decimal_pla
 Leverage = Annotated[int, Field(ge=1, le=125)]
 # Live-trading limits, in the quote currency (e.g. USDT).
 Notional = Annotated[Decimal, Field(gt=0, le=10**9, max_digits=20, decimal_places=8)]
+
+
+def _visible(char: str) -> bool:
+    """Not a space, a control, or a format mark (bidi overrides, zero-width joiners...)."""
+    return unicodedata.category(char) not in {"Zs", "Zl", "Zp", "Cc", "Cf"}
 
 
 def _no_control_characters(value: str, what: str) -> str:
@@ -85,7 +91,12 @@ class ConnectionDraft(TradingSettingsDraft):
     @field_validator("name", mode="before")
     @classmethod
     def _strip_name(cls, value: Any) -> Any:
-        return _no_control_characters(value.strip(), "name") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        name = _no_control_characters(value.strip(), "name")
+        if name and not any(_visible(ch) for ch in name):
+            raise ValueError("name must contain a visible character (not only format marks)")
+        return name
 
 
 class CredentialsPatch(BaseModel):
@@ -102,6 +113,15 @@ class CredentialsPatch(BaseModel):
     def _single_token(cls, value: str | None) -> str | None:
         if value is not None and any(ch.isspace() or ord(ch) < 32 for ch in value):
             raise ValueError("must not contain whitespace or control characters")
+        return value
+
+    @field_validator("api_secret")
+    @classmethod
+    def _no_controls(cls, value: str | None) -> str | None:
+        # HMAC secrets are printable; a control character is a paste gone wrong (PEM private
+        # keys, which need newlines, are not a credential CTS takes).
+        if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("must not contain control characters")
         return value
 
     @property

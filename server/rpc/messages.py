@@ -63,13 +63,21 @@ def masked_fields(
 ) -> dict[str, Any]:
     """The fields an ``update_mask`` names: their values, or None to reset those not sent.
 
-    Output-only fields in the mask are ignored (AIP-161); unknown fields are INVALID_ARGUMENT.
+    Unknown fields, output-only fields and empty paths (``name,,``) are INVALID_ARGUMENT: a
+    client that asks to change what cannot change has a bug worth hearing about (AIP-161 would
+    ignore output-only fields silently).
     """
-    violations = [
-        FieldViolation("update_mask", f"unknown or unsettable field '{path}'")
-        for path in paths
-        if path not in settable and path not in output_only
-    ]
+    violations = []
+    for path in paths:
+        if not path.strip():
+            problem = "has an empty field path"
+        elif path in output_only:
+            problem = f"names the output-only field '{path}', which cannot be changed"
+        elif path not in settable:
+            problem = f"names the unknown or unsettable field '{path}'"
+        else:
+            continue
+        violations.append(FieldViolation("update_mask", problem))
     if violations:
         raise InvalidArgument(violations)
     return {
