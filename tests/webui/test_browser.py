@@ -83,6 +83,15 @@ async def tab(stack: Up, browser: Browser, tmp_path: Path) -> Tab:
         stack.ports,
     )
     opened.page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    # What the Content-Security-Policy blocks is reported on the console: an error here too.
+    opened.page.on(
+        "console",
+        lambda message: (
+            opened.errors.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
     return opened
 
 
@@ -93,6 +102,10 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     webui = tab.url("CTS_WEBUI_PORT")
     rest = tab.url("CTS_HTTP_PORT", "/api/settings/connections")
 
+    login = await page.request.get(f"{webui}/login")
+    assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+    assert login.headers["x-content-type-options"] == "nosniff"
+    assert login.headers["referrer-policy"] == "no-referrer"
     await tab.sign_in("/connections")
     await expect(page.get_by_text("5 of 5 connections")).to_be_visible()
     await expect(page.get_by_text("Live", exact=True)).to_be_visible()
