@@ -71,7 +71,13 @@ class Simulator:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, CTS_SIMULATOR_PORT=str(self.port), CTS_LOG_LEVEL="WARNING")
+        self.data = Path(tempfile.mkdtemp(prefix="cts-bench-simulator-"))
+        env = dict(
+            os.environ,
+            CTS_SIMULATOR_PORT=str(self.port),
+            CTS_LOG_LEVEL="WARNING",
+            CTS_DATA_DIR=str(self.data),
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "simulator"],
             env=env,
@@ -92,7 +98,10 @@ class Simulator:
             f"{self.url}/__simulator/{path}",
             data=None if body is None else json.dumps(body).encode(),
             method=method,
-            headers={"content-type": "application/json"},
+            headers={
+                "content-type": "application/json",
+                "authorization": f"Bearer {(self.data / 'simulator.token').read_text().strip()}",
+            },
         )
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read())

@@ -1,13 +1,17 @@
 """The exchange simulator: one HTTP server that speaks the Binance, Bybit and OKX dialects.
 
 It is clearly a simulator: every response carries ``X-Simulator: CTS exchange simulator``, and
-its control API lives under ``/__simulator/``. Run it with ``cts simulator`` or start it in
-process (``await Simulator(...).start()``) in tests.
+its control API lives under ``/__simulator/``. The control API (all but ``health``) needs
+``authorization: Bearer <control token>`` and refuses cross-origin requests (any ``Origin``
+header) and bodies that are not JSON, so a web page cannot inject faults; its request log shows
+API keys masked as CTS shows them (the last four characters). Run it with ``cts simulator`` or
+start it in process (``await Simulator(...).start()``) in tests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import secrets
 import time
@@ -36,6 +40,13 @@ DEMO_BALANCES: dict[str, Decimal | str | int] = {
     "BTC": Decimal("0.25"),
     "ETH": Decimal(2),
 }
+
+
+def masked_key(api_key: str | None) -> str | None:
+    """A key as CTS shows it: its last four characters (keys of 12+ characters), else ****."""
+    if not api_key:
+        return api_key
+    return f"****{api_key[-4:]}" if len(api_key) >= 12 else "****"
 
 
 def all_dialects() -> list[type[Dialect]]:
@@ -92,7 +103,11 @@ class Simulator:
         clock: Callable[[], float] = time.time,
         dialects: Iterable[type[Dialect]] | None = None,
         limits: Limits | None = None,
+        control_token: str | None = None,
     ) -> None:
+        #: Guards the control API; a fresh random one unless given (``cts simulator`` keeps it
+        #: in ``$CTS_DATA_DIR/simulator.token``).
+        self.control_token = control_token or secrets.token_urlsafe(32)
         self.clock = clock
         self.prices = PriceBook(seed, volatility=volatility, clock=clock)
         self.faults = FaultBoard()
@@ -186,7 +201,8 @@ class Simulator:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
-            response = await handler(request)
+            refusal = self._control_refusal(request)
+            response = refusal if refusal is not None else await handler(request)
             response.headers[SIMULATOR_HEADER[0]] = SIMULATOR_HEADER[1]
             return response
         received = self.clock()
@@ -263,6 +279,29 @@ class Simulator:
 
     # -- the control API ----------------------------------------------------------------------
 
+    def _control_refusal(self, request: web.Request) -> web.Response | None:
+        """Why a control request is refused (None: it may go on). Health is open."""
+        if request.path == CONTROL_PREFIX + "health":
+            return None
+        if "Origin" in request.headers:
+            return web.json_response(
+                {"error": "cross-origin control requests are refused"}, status=403
+            )
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), self.control_token.encode()
+        ):
+            return web.json_response(
+                {"error": "the control API needs 'authorization: Bearer <control token>'"},
+                status=401,
+            )
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and request.content_type != "application/json"
+        ):
+            return web.json_response({"error": "control requests carry JSON"}, status=415)
+        return None
+
     def _control_routes(self) -> list[web.RouteDef]:
         p = CONTROL_PREFIX
         return [
@@ -335,4 +374,6 @@ class Simulator:
 
     async def _list_requests(self, request: web.Request) -> web.Response:
         since = float(request.query.get("since", 0))
-        return web.json_response([asdict(r) for r in self.requests_since(since)])
+        return web.json_response(
+            [{**asdict(r), "api_key": masked_key(r.api_key)} for r in self.requests_since(since)]
+        )

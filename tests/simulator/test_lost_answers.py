@@ -146,7 +146,8 @@ async def test_the_control_api_sets_lost_answers(sim: Simulator, connect: Connec
     client = connect("okx", "spot", account)
     await client.load_markets()
     url = f"{sim.base_url}/__simulator/faults"
-    async with aiohttp.ClientSession() as http:
+    control = {"authorization": f"Bearer {sim.control_token}"}
+    async with aiohttp.ClientSession(headers=control) as http:
         async with http.post(url, json={"api_key": account.api_key, "lose_answers": 1}) as r:
             assert (r.status, await r.json()) == (200, {"ok": True})
         async with http.post(url, json={"exchange": "okx", "lose_answer": 1}) as r:

@@ -61,6 +61,7 @@ class Tab:
     page: Page
     token: str
     ports: dict[str, int]
+    data: Path
     errors: list[str] = field(default_factory=list)
 
     def url(self, port: str, path: str = "") -> str:
@@ -81,6 +82,7 @@ async def tab(stack: Up, browser: Browser, tmp_path: Path) -> Tab:
         await browser.new_page(),
         (tmp_path / "data" / "admin.token").read_text().strip(),
         stack.ports,
+        tmp_path / "data",
     )
     opened.page.on("pageerror", lambda error: opened.errors.append(str(error)))
     # What the Content-Security-Policy blocks is reported on the console: an error here too.
@@ -142,7 +144,10 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     # answered slowly until the first lines are on screen, so that the test is seen running:
     # its log arrives live, before its result.
     faults = tab.url("CTS_SIMULATOR_PORT", "/__simulator/faults")
-    async with httpx.AsyncClient(timeout=10) as client:
+    control = (tab.data / "simulator.token").read_text().strip()
+    async with httpx.AsyncClient(
+        timeout=10, headers={"authorization": f"Bearer {control}"}
+    ) as client:
         slow = {"api_key": DEMO_CONNECTION_ACCOUNT.api_key, "latency_ms": 2000}
         assert (await client.post(faults, json=slow)).status_code == 200
         demo = page.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
