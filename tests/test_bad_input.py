@@ -21,6 +21,7 @@ from cts.connection.v1.connection_pb2_grpc import ConnectionServiceStub as Conne
 
 from server.access.tokens import create_token, revoke_token
 from server.app import prepare_storage
+from server.stack.envoy import admin_socket
 from server.storage.database import Database
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.support.envoy_process import EnvoyProcess
@@ -255,3 +256,22 @@ def test_an_update_mask_with_output_only_fields_or_empty_paths_is_refused(stack:
     assert stack.http.get(f"/api/settings/connections/{made['id']}").json()["name"] == (
         "masked over REST"
     )
+
+
+def test_envoys_admin_is_a_private_socket_and_only_its_read_only_pages_are_relayed(
+    stack: Stack,
+) -> None:
+    socket_path = admin_socket(stack.envoy.settings)
+    mode = socket_path.stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+    stats = f"http://127.0.0.1:{stack.envoy.settings.envoy_admin_port}"
+    assert httpx.get(f"{stats}/ready", timeout=5).text.strip() == "LIVE"
+    assert "envoy_server_live" in httpx.get(f"{stats}/stats/prometheus", timeout=5).text
+    for method, path in (
+        ("POST", "/logging?level=debug"),
+        ("GET", "/config_dump"),
+        ("POST", "/quitquitquit"),
+        ("POST", "/ready"),
+    ):
+        assert httpx.request(method, f"{stats}{path}", timeout=5).status_code == 404, path
+    assert stack.http.get("/api/settings/connections").status_code == 200  # still serving

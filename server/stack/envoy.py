@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,17 @@ def dashboard_origins(settings: Settings) -> list[str]:
 def render_config(settings: Settings) -> dict[str, Any]:
     """``envoy.yaml`` with ports, upstream, CORS origins and descriptor path from ``settings``."""
     config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
-    config["admin"]["address"]["socket_address"].update(
+    socket = str(admin_socket(settings))
+    config["admin"]["address"]["pipe"]["path"] = socket
+    resources = config["static_resources"]
+    stats = _find(resources["listeners"], "stats")
+    stats["address"]["socket_address"].update(
         address="127.0.0.1", port_value=settings.envoy_admin_port
     )
-    resources = config["static_resources"]
+    admin = _find(resources["clusters"], "envoy_admin")
+    admin["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["pipe"][
+        "path"
+    ] = socket
     listener = _find(resources["listeners"], "http")
     listener["address"]["socket_address"].update(
         address=settings.host, port_value=settings.http_port
@@ -58,6 +67,22 @@ def render_config(settings: Settings) -> dict[str, Any]:
         address=upstream_host, port_value=settings.grpc_port
     )
     return config
+
+
+SOCKET_PATH_MAX = 100  # a Unix socket's path must fit in 108 bytes
+
+
+def admin_socket(settings: Settings) -> Path:
+    """Envoy's admin socket: in the data folder (0700), or, when that path is too long for a
+    Unix socket, in a private folder of the system's temporary directory."""
+    path = settings.resolved_data_dir / "envoy-admin.sock"
+    if len(str(path).encode()) <= SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(str(settings.resolved_data_dir).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"cts-{digest}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    return folder / "envoy-admin.sock"
 
 
 def write_config(settings: Settings) -> Path:
