@@ -10,7 +10,6 @@ anyone watches, so changes are coalesced to at most one message a second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -25,6 +24,7 @@ from server.engine.status import EngineStatus
 from server.exchange.throttle import Usage
 from server.storage.database import Database
 from server.streams.topic import Closed, Overflow, Topic
+from server.tasks import cancel_and_wait
 
 STORAGE_PROBE_SECONDS = 5.0
 STORAGE_PROBE_TIMEOUT = 2.0
@@ -149,11 +149,7 @@ class StatusBoard:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
 
     def current(self) -> SystemStatus:
         s = self._sources

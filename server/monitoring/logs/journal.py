@@ -36,6 +36,7 @@ from server.monitoring.logs.scrub import scrub
 from server.monitoring.logs.store import LogFilter
 from server.storage.database import Database
 from server.streams.topic import Closed, Overflow, Topic
+from server.tasks import cancel_and_wait
 
 log = logging.getLogger("cts.logs")
 
@@ -113,11 +114,7 @@ class LogJournal:
 
     async def stop(self) -> None:
         """Flush what is buffered, then stop the background work."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self.capture.wake = lambda: None
         await self.flush()
         self._writer.shutdown(wait=True)

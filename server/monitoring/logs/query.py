@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
+from server import paging
 from server.errors import FieldViolation, InvalidArgument
 from server.monitoring.logs.entry import Category, Level
 from server.monitoring.logs.store import LogFilter
@@ -58,30 +58,23 @@ def log_filter(
 
 
 def page_size_of(requested: int) -> int:
-    if requested < 0:
-        raise InvalidArgument.field("page_size", "must not be negative")
-    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    return paging.page_size_of(requested, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 
 
 def encode_page_token(where: LogFilter, before_id: int) -> str:
-    payload = {"b": before_id, "f": where.fingerprint()}
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+    return paging.encode_page_token({"b": before_id}, where.fingerprint())
+
+
+def _before(payload: dict[str, Any]) -> int:
+    before = payload["b"]
+    if not isinstance(before, int) or isinstance(before, bool) or before <= 0:
+        raise ValueError("not an entry id")
+    return before
 
 
 def decode_page_token(token: str, where: LogFilter) -> int | None:
     """The id the page starts before, or None for the first page."""
-    if not token:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
-        before, fingerprint = payload["b"], payload["f"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidArgument.field("page_token", "not a token returned by this list") from None
-    if not isinstance(before, int) or isinstance(before, bool) or before <= 0:
-        raise InvalidArgument.field("page_token", "not a token returned by this list")
-    if fingerprint != where.fingerprint():
-        raise InvalidArgument.field("page_token", "was issued for different filters")
-    return before
+    return paging.decode_page_token(token, where.fingerprint(), _before)
 
 
 def new_entry(
