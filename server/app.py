@@ -266,6 +266,7 @@ class CtsServer:
             journal,
             connections=connections.views,
             known_connection=connections.known,
+            connection_view=connections.view,
             engine_of=coordinator.status,
             exchange_circuit=access.exchange_circuit,
             startup_checks=self.startup_checks,

@@ -129,12 +129,17 @@ class Connections:
         """The connection's current view from the read model, if it exists."""
         return self._views.get(connection_id)
 
+    def view(self, connection_id: str, *, field: str = "connection_id") -> ConnectionView:
+        """An existing connection's view now (INVALID_ARGUMENT / NOT_FOUND)."""
+        cid = parse_connection_id(connection_id, field=field)
+        view = self._views.get(cid)
+        if view is None:
+            raise not_found(cid)
+        return view
+
     def known(self, connection_id: str, *, field: str = "connection_id") -> str:
         """The canonical id of an existing connection (INVALID_ARGUMENT / NOT_FOUND)."""
-        cid = parse_connection_id(connection_id, field=field)
-        if cid not in self._views:
-            raise not_found(cid)
-        return str(cid)
+        return str(self.view(connection_id, field=field).id)
 
     async def get(self, connection_id: str) -> ConnectionView:
         cid = parse_connection_id(connection_id)

@@ -103,7 +103,12 @@ class EngineStatus:
         return self.stale_since is not None
 
     @property
+    def stage_progress(self) -> StageProgress | None:
+        """The progress of the stage being walked (or of the last one reached)."""
+        return next((s for s in reversed(self.stages) if s.state.value != "pending"), None)
+
+    @property
     def stage(self) -> Stage | None:
         """The stage being walked (or the last one reached)."""
-        reached = [s for s in self.stages if s.state.value != "pending"]
-        return reached[-1].stage if reached else None
+        progress = self.stage_progress
+        return progress.stage if progress is not None else None

@@ -30,6 +30,7 @@ class Monitoring:
         *,
         connections: Callable[[], Sequence[ConnectionView]],
         known_connection: Callable[[str], str],
+        connection_view: Callable[[str], ConnectionView],
         engine_of: Callable[[str], EngineStatus],
         exchange_circuit: Callable[[str], CircuitState],
         startup_checks: Callable[[], StartupChecks],
@@ -39,6 +40,7 @@ class Monitoring:
         self.journal = journal
         self._connections = connections
         self.known_connection = known_connection
+        self._view = connection_view
         self._engine_of = engine_of
         self._exchange_circuit = exchange_circuit
         self._startup_checks = startup_checks
@@ -56,9 +58,8 @@ class Monitoring:
 
     def connection_status(self, connection_id: str) -> ConnectionStatus:
         """One connection, active or not (NOT_FOUND when unknown)."""
-        wanted = self.known_connection(connection_id)
-        (found,) = [v for v in self._connections() if str(v.id) == wanted]
-        return ConnectionStatus(found, self._engine_of(wanted))
+        view = self._view(connection_id)
+        return ConnectionStatus(view, self._engine_of(str(view.id)))
 
     async def comprehensive(self) -> ComprehensiveReport:
         errors, _ = await self.journal.page(LogFilter(min_level=Level.ERROR), RECENT_ERRORS, "")

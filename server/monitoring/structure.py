@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,14 +64,20 @@ class StructureFigures:
     measured_at: datetime
 
 
-def _samples(registry: CollectorRegistry | None, name: str) -> Iterable[Sample]:
-    if registry is None:
-        return ()
-    return [s for family in registry.collect() for s in family.samples if s.name == name]
+Samples = Mapping[str, list[Sample]]
 
 
-def _value(registry: CollectorRegistry | None, name: str) -> float:
-    return next((s.value for s in _samples(registry, name)), 0.0)
+def collect(registry: CollectorRegistry | None) -> Samples:
+    """Every sample of the registry, by name (one collection of every collector)."""
+    found: dict[str, list[Sample]] = defaultdict(list)
+    for family in registry.collect() if registry is not None else ():
+        for sample in family.samples:
+            found[sample.name].append(sample)
+    return found
+
+
+def _value(samples: Samples, name: str) -> float:
+    return next((s.value for s in samples.get(name, ())), 0.0)
 
 
 def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
@@ -93,15 +99,15 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
     return lower
 
 
-def rpc_figures(registry: CollectorRegistry | None) -> tuple[RpcFigures, ...]:
+def rpc_figures(samples: Samples) -> tuple[RpcFigures, ...]:
     handled: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for sample in _samples(registry, "grpc_server_handled_total"):
+    for sample in samples.get("grpc_server_handled_total", ()):
         method = f"/{sample.labels['grpc_service']}/{sample.labels['grpc_method']}"
         handled[method][0] += int(sample.value)
         if sample.labels["grpc_code"] != "OK":
             handled[method][1] += int(sample.value)
     buckets: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for sample in _samples(registry, "grpc_server_handling_seconds_bucket"):
+    for sample in samples.get("grpc_server_handling_seconds_bucket", ()):
         method = f"/{sample.labels['grpc_service']}/{sample.labels['grpc_method']}"
         buckets[method].append((float(sample.labels["le"]), sample.value))
     figures = []
@@ -152,7 +158,7 @@ class StructureMeter:
         self._subscribers = subscribers
         self._last_cpu: tuple[float, float] | None = None  # (wall, cpu seconds)
 
-    def _process(self) -> ProcessFigures:
+    def _process(self, samples: Samples) -> ProcessFigures:
         times = os.times()
         cpu = times.user + times.system
         now = time.monotonic()
@@ -163,8 +169,8 @@ class StructureMeter:
         return ProcessFigures(
             cpu_percent=round(percent, 2),
             cpu_seconds=round(cpu, 3),
-            rss_bytes=_value(self._registry, "process_resident_memory_bytes"),
-            open_files=int(_value(self._registry, "process_open_fds")),
+            rss_bytes=_value(samples, "process_resident_memory_bytes"),
+            open_files=int(_value(samples, "process_open_fds")),
             threads=len(os.listdir("/proc/self/task")) if Path("/proc/self/task").exists() else 0,
         )
 
@@ -172,16 +178,17 @@ class StructureMeter:
         dialect = self._db.dialect
         rows, size = await self._db.read(lambda s: (_rows(s), _size(s, dialect)))
         p50, p99 = self._loop_lag()
+        samples = collect(self._registry)
         requests = {
             (s.labels["exchange"], s.labels["outcome"]): int(s.value)
-            for s in _samples(self._registry, "cts_exchange_requests_total")
+            for s in samples.get("cts_exchange_requests_total", ())
         }
         return StructureFigures(
-            process=self._process(),
+            process=self._process(samples),
             loop_lag_p50_ms=round(p50 * 1000, 3),
             loop_lag_p99_ms=round(p99 * 1000, 3),
             storage=StorageFigures(dialect, size, rows),
-            rpcs=rpc_figures(self._registry),
+            rpcs=rpc_figures(samples),
             exchange_requests=requests,
             subscribers=dict(self._subscribers()),
             measured_at=datetime.now(UTC),

@@ -88,7 +88,7 @@ def connection_status_message(
 ) -> pb.ConnectionStatus:
     view, engine = status.view, status.engine
     score = view.health.score if view.health is not None else None
-    stage = next((s for s in reversed(engine.stages) if s.state.value != "pending"), None)
+    stage = engine.stage_progress
     return pb.ConnectionStatus(
         connection_id=str(view.id),
         name=view.name,
