@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from cts.access.v1 import access_pb2, access_pb2_grpc
 from cts.connection.v1 import connection_pb2, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2, engine_pb2_grpc
 from cts.monitoring.v1 import market_pb2, market_pb2_grpc, monitoring_pb2, monitoring_pb2_grpc
@@ -18,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
 
+from server.access.audit import AuditTrail
 from server.access.tokens import TokenVerifier, ensure_admin_token
 from server.connections.monitor import HealthMonitor
 from server.connections.seeds import seed_demo, seed_predefined
@@ -42,6 +44,7 @@ from server.monitoring.service import Monitoring
 from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.monitoring.structure import StructureMeter
+from server.rpc.access_servicer import AccessServicer
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
@@ -63,6 +66,7 @@ SERVICE_NAMES = (
     engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name,
     monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"].full_name,
     market_pb2.DESCRIPTOR.services_by_name["MarketService"].full_name,
+    access_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
 )
 
 
@@ -204,11 +208,12 @@ class CtsServer:
         )
         self._access, self._monitor = access, monitor
         tokens = TokenVerifier(db, cache_seconds=settings.token_cache_seconds)
+        audit = AuditTrail(db)
 
         server = grpc.aio.server(
             interceptors=[
                 *([MetricsInterceptor(self.metrics.registry)] if self.metrics else []),
-                RpcBoundary(tokens),
+                RpcBoundary(tokens, audit),
             ],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -286,6 +291,7 @@ class CtsServer:
             heartbeat_seconds=settings.stream_heartbeat_seconds,
         )
         market_pb2_grpc.add_MarketServiceServicer_to_server(MarketServicer(prices), server)
+        access_pb2_grpc.add_AccessServiceServicer_to_server(AccessServicer(audit), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

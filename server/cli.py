@@ -63,26 +63,49 @@ def _webui(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
-    from server.access.tokens import create_token, list_tokens, revoke_token
+    import getpass
+
+    from server.access.audit import AuditTrail, Call
+    from server.access.roles import Role
+    from server.access.tokens import create_token, list_tokens, parse_duration, revoke_token
     from server.errors import DomainError
     from server.storage.database import Database
     from server.storage.migrate import upgrade
 
     db = Database(settings.resolved_database_url, threads=1)
+    who = f"cli:{getpass.getuser()}"
     try:
         upgrade(db.engine)
         if args.token_command == "create":
-            token, info = db.write_now(lambda s: create_token(s, args.name))
-            print(f"token '{info.name}' created; it is shown only now:\n{token}")
+            name = args.name_option or args.name
+            if not name:
+                print(
+                    "error: name the token: cts token create --name NAME --role ROLE",
+                    file=sys.stderr,
+                )
+                return 2
+            role = Role.parse(args.role)
+            expires_in = parse_duration(args.expires_in) if args.expires_in else None
+            token, info = db.write_now(lambda s: create_token(s, name, role, expires_in=expires_in))
+            AuditTrail(db).record_now(
+                who, Call("cts token create", "local", str(info.id), ("name", "role"))
+            )
+            expiry = f", expires {info.expires_at:%Y-%m-%d %H:%M} UTC" if info.expires_at else ""
+            print(
+                f"token '{info.name}' ({info.role.word}{expiry}) created; "
+                f"it is shown only now:\n{token}"
+            )
         elif args.token_command == "list":
             for info in db.read_now(list_tokens):
                 state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+                expiry = f"  expires {info.expires_at:%Y-%m-%d %H:%M}" if info.expires_at else ""
                 print(
-                    f"{info.name:<30} {info.prefix}…  "
-                    f"created {info.created_at:%Y-%m-%d %H:%M}  {state}"
+                    f"{info.name:<30} {info.role.word:<8} {info.prefix}…  "
+                    f"created {info.created_at:%Y-%m-%d %H:%M}  {state}{expiry}"
                 )
         else:
             info = db.write_now(lambda s: revoke_token(s, args.name))
+            AuditTrail(db).record_now(who, Call("cts token revoke", "local", str(info.id)))
             print(f"token '{info.name}' revoked")
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -208,7 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token (printed once)")
-    create.add_argument("name")
+    create.add_argument("name", nargs="?", help="the token's name (or --name)")
+    create.add_argument("--name", dest="name_option", help="the token's name")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=("viewer", "operator", "admin"),
+        help="viewer: read and watch; operator: also tests, engines, trading settings; "
+        "admin: everything",
+    )
+    create.add_argument("--expires-in", help="the token stops working after 30d, 12h, 45m, 90s")
     token_commands.add_parser("list", help="list tokens (never their values)")
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")

@@ -1,4 +1,5 @@
-"""Page sizes and opaque page tokens, for every list that pages (connections, logs).
+"""Page sizes, opaque page tokens and time filters, for every list that pages (connections,
+logs, the audit trail).
 
 A token is the position of the page's last item plus a fingerprint of the list's filters,
 base64-encoded JSON: opaque to clients, and refused when it was edited or issued for other
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from server.errors import InvalidArgument
@@ -46,3 +48,18 @@ def decode_page_token(
     if issued_for != fingerprint:
         raise InvalidArgument.field("page_token", "was issued for different filters")
     return position
+
+
+def time_bound(text: str, field: str) -> datetime | None:
+    """A list filter's RFC 3339 time (None when empty); a time without a zone is refused."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidArgument.field(
+            field, "must be an RFC 3339 time such as 2026-12-06T10:00:00Z"
+        ) from None
+    if value.tzinfo is None:
+        raise InvalidArgument.field(field, "must include a time zone (for example Z or +00:00)")
+    return value

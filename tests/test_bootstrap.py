@@ -103,7 +103,7 @@ def test_configured_master_key_wins_and_is_validated(tmp_path: Path) -> None:
 
 async def test_token_command_creates_lists_and_revokes(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    created = run_cts(data, "token", "create", "ci-bot")
+    created = run_cts(data, "token", "create", "--name", "ci-bot", "--role", "viewer")
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("cts_")
@@ -114,7 +114,9 @@ async def test_token_command_creates_lists_and_revokes(tmp_path: Path) -> None:
         assert (
             "ci-bot" in listed.stdout and token not in listed.stdout and "active" in listed.stdout
         )
-        assert run_cts(data, "token", "create", "ci-bot").returncode == 1  # names are unique
+        assert "viewer" in listed.stdout
+        again = run_cts(data, "token", "create", "ci-bot", "--role", "admin")
+        assert again.returncode == 1  # names are unique
         assert run_cts(data, "token", "revoke", "ci-bot").returncode == 0
         assert await list_status(thread.target, token) == grpc.StatusCode.UNAUTHENTICATED
         assert "revoked" in run_cts(data, "token", "list").stdout

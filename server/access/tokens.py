@@ -9,13 +9,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.access.model import ApiToken
+from server.access.roles import Role
 from server.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from server.monitoring.logs.scrub import remember_secrets
 from server.storage.database import Database
@@ -29,10 +30,12 @@ TOKEN_MAX_LENGTH = 512
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who made a request: the token's id and name."""
+    """Who made a request: the token's id, name, role and expiry."""
 
     token_id: uuid.UUID
     name: str
+    role: Role = Role.VIEWER
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class TokenInfo:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    role: Role
+    expires_at: datetime | None
 
 
 def new_token() -> str:
@@ -54,8 +59,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _insert(session: Session, name: str, token: str) -> ApiToken:
-    row = ApiToken(name=name, token_hash=hash_token(token), prefix=token[:8])
+def _insert(
+    session: Session, name: str, token: str, role: Role, expires_at: datetime | None = None
+) -> ApiToken:
+    row = ApiToken(
+        name=name,
+        token_hash=hash_token(token),
+        prefix=token[:8],
+        role=role.word,
+        expires_at=expires_at,
+    )
     session.add(row)
     try:
         session.flush()
@@ -66,13 +79,23 @@ def _insert(session: Session, name: str, token: str) -> ApiToken:
     return row
 
 
-def create_token(session: Session, name: str) -> tuple[str, TokenInfo]:
-    """A new token named ``name``; the plaintext is returned once and never stored."""
+def create_token(
+    session: Session,
+    name: str,
+    role: Role = Role.VIEWER,
+    *,
+    expires_in: timedelta | None = None,
+) -> tuple[str, TokenInfo]:
+    """A new token named ``name`` with ``role``, valid for ``expires_in`` (forever when None);
+    the plaintext is returned once and never stored."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidArgument.field("name", "1-100 characters")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise InvalidArgument.field("expires_in", "must be positive")
     token = new_token()
-    row = _insert(session, name, token)
+    expires_at = utc_now() + expires_in if expires_in is not None else None
+    row = _insert(session, name, token, role, expires_at)
     return token, _info(row)
 
 
@@ -103,17 +126,24 @@ def ensure_admin_token(session: Session, configured: str | None, token_file: Pat
         if not configured or len(configured) > TOKEN_MAX_LENGTH:
             raise InvalidArgument.field("CTS_ADMIN_TOKEN", f"1-{TOKEN_MAX_LENGTH} characters")
         if admin is None:
-            _insert(session, ADMIN_TOKEN_NAME, configured)
-        elif not hmac.compare_digest(admin.token_hash, hash_token(configured)) or admin.revoked_at:
+            _insert(session, ADMIN_TOKEN_NAME, configured, Role.ADMIN)
+        elif (
+            not hmac.compare_digest(admin.token_hash, hash_token(configured))
+            or admin.revoked_at
+            or admin.role != Role.ADMIN.word
+            or admin.expires_at is not None
+        ):
             admin.token_hash = hash_token(configured)
             admin.prefix = configured[:8]
             admin.revoked_at = None
+            admin.role = Role.ADMIN.word
+            admin.expires_at = None
             session.flush()
         return None
     if admin is not None:
         return None
     token = new_token()
-    _insert(session, ADMIN_TOKEN_NAME, token)
+    _insert(session, ADMIN_TOKEN_NAME, token, Role.ADMIN)
     if token_file.exists():
         token_file.unlink()
     write_private_file(token_file, token + "\n")
@@ -121,7 +151,24 @@ def ensure_admin_token(session: Session, configured: str | None, token_file: Pat
 
 
 def _info(row: ApiToken) -> TokenInfo:
-    return TokenInfo(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+    return TokenInfo(
+        row.id,
+        row.name,
+        row.prefix,
+        row.created_at,
+        row.revoked_at,
+        Role.parse(row.role),
+        row.expires_at,
+    )
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``45m`` or ``90s`` as a duration (for ``--expires-in``)."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise InvalidArgument.field("expires_in", "must be a number and a unit: 30d, 12h, 45m, 90s")
+    return timedelta(seconds=int(text[:-1]) * units[text[-1]])
 
 
 class TokenVerifier:
@@ -145,14 +192,21 @@ class TokenVerifier:
             row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
             if row is None or row.revoked_at is not None:
                 return None
-            return Principal(row.id, row.name)
+            return Principal(row.id, row.name, Role.parse(row.role), row.expires_at)
 
         principal = await self._db.read(work)
         if principal is None:
             self._cache.pop(digest, None)
             raise Unauthenticated("invalid or revoked token", reason="TOKEN_INVALID")
+        trusted_until = now + self.cache_seconds
+        if principal.expires_at is not None:
+            left = (principal.expires_at - utc_now()).total_seconds()
+            if left <= 0:
+                self._cache.pop(digest, None)
+                raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED")
+            trusted_until = min(trusted_until, now + left)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (now + self.cache_seconds, principal)
+        self._cache[digest] = (trusted_until, principal)
         remember_secrets(token)
         return principal

@@ -1,8 +1,11 @@
-"""The interceptor every RPC passes through: authentication, then the error mapping.
+"""The interceptor every RPC passes through: authentication, the role check, the audit trail,
+then the error mapping.
 
 Authentication: ``authorization: Bearer <token>`` metadata on every RPC except the standard
-health and reflection services. A request that does not decode is INVALID_ARGUMENT naming the
-field, after authentication (:mod:`server.rpc.undecodable`). Errors:
+health and reflection services. Then the token's role must allow the method
+(:mod:`server.rpc.permissions`), else PERMISSION_DENIED. A request that does not decode is
+INVALID_ARGUMENT naming the field, after both (:mod:`server.rpc.undecodable`). A call that
+changes something writes its audit entry before it answers, whatever the outcome. Errors:
 :class:`~server.errors.DomainError` becomes its mapped status; any other exception becomes
 INTERNAL with a log reference (see :mod:`server.rpc.errors`).
 """
@@ -22,9 +25,12 @@ import grpc
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor
 
+from server.access.audit import AuditTrail
 from server.access.tokens import Principal, TokenVerifier
-from server.errors import DomainError, Unauthenticated
+from server.errors import DomainError, PermissionDenied, Unauthenticated
+from server.rpc.audit_call import call_of
 from server.rpc.errors import internal_status, status_of
+from server.rpc.permissions import Rule, rule_of
 from server.rpc.undecodable import Undecodable, tolerant
 from server.rpc.wrapping import WrappingInterceptor
 
@@ -62,9 +68,10 @@ def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
 
 
 class RpcBoundary(WrappingInterceptor):
-    def __init__(self, tokens: TokenVerifier) -> None:
+    def __init__(self, tokens: TokenVerifier, audit: AuditTrail | None = None) -> None:
         super().__init__()
         self._tokens = tokens
+        self._audit = audit
 
     def covers(self, method: str) -> bool:
         return method not in UNAUTHENTICATED_METHODS
@@ -96,37 +103,69 @@ class RpcBoundary(WrappingInterceptor):
         )
 
     def _guard(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        rule = rule_of(method)
         if inspect.isasyncgenfunction(behavior):
 
             async def streaming(
                 request: Any, context: grpc.aio.ServicerContext
             ) -> AsyncIterator[Any]:
+                principal: Principal | None = None
+                outcome = "OK"
                 try:
-                    token = await self._authenticate(context)
-                    if isinstance(request, Undecodable):
-                        raise request.error()
+                    token, principal = await self._authenticate(context)
+                    _check(request, principal, rule)
                     async for response in self._while_valid(token, behavior(request, context)):
                         yield response
                 except Exception as exc:
+                    outcome = _outcome(exc, context)
                     await _abort(method, context, exc)
+                finally:
+                    if rule.changes and principal is not None:
+                        await self._record(method, principal, request, None, context, outcome)
 
             return streaming
 
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            principal: Principal | None = None
+            response: Any = None
+            outcome = "OK"
             try:
-                await self._authenticate(context)
-                if isinstance(request, Undecodable):
-                    raise request.error()
-                return await behavior(request, context)
+                _, principal = await self._authenticate(context)
+                _check(request, principal, rule)
+                response = await behavior(request, context)
+                return response
             except Exception as exc:
+                outcome = _outcome(exc, context)
                 await _abort(method, context, exc)
+            finally:
+                if rule.changes and principal is not None:
+                    await self._record(method, principal, request, response, context, outcome)
 
         return unary
 
-    async def _authenticate(self, context: grpc.aio.ServicerContext) -> str:
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> tuple[str, Principal]:
         token = bearer_token(context.invocation_metadata())
-        current_principal.set(await self._tokens.verify(token))
-        return token
+        principal = await self._tokens.verify(token)
+        current_principal.set(principal)
+        return token, principal
+
+    async def _record(
+        self,
+        method: str,
+        principal: Principal,
+        request: Any,
+        response: Any,
+        context: grpc.aio.ServicerContext,
+        outcome: str,
+    ) -> None:
+        if self._audit is None:
+            return
+        try:
+            await self._audit.record(
+                principal, call_of(method, request, response, context, outcome)
+            )
+        except Exception:  # the call's own answer stands; the failure is logged for the operator
+            log.exception("%s: the audit entry could not be written", method)
 
     async def _while_valid(self, token: str, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         """The stream's messages while its token stays valid. The token is checked again every
@@ -159,6 +198,27 @@ class RpcBoundary(WrappingInterceptor):
             close = getattr(iterator, "aclose", None)
             if close is not None:  # the stream's own clean-up (its subscription) runs now
                 await close()
+
+
+def _check(request: Any, principal: Principal, rule: Rule) -> None:
+    if not principal.role.allows(rule.role):
+        raise PermissionDenied(
+            f"this call needs the {rule.role.word} role; the token '{principal.name}' has the "
+            f"{principal.role.word} role",
+            reason="ROLE_NOT_ALLOWED",
+            metadata={"needed_role": rule.role.word, "role": principal.role.word},
+        )
+    if isinstance(request, Undecodable):
+        raise request.error()
+
+
+def _outcome(exc: Exception, context: grpc.aio.ServicerContext) -> str:
+    if isinstance(exc, DomainError):
+        return str(status_of(exc).code.name)
+    if isinstance(exc, grpc.aio.AbortError):  # a servicer's own abort
+        code: object = context.code()
+        return str(code.name) if isinstance(code, grpc.StatusCode) else "ABORTED"
+    return "INTERNAL"
 
 
 def request_descriptor(method: str) -> Descriptor | None:

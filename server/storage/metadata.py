@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from server.access.model import ApiToken
+from server.access.model import ApiToken, AuditEntryRecord
 from server.connections.model import ConnectionRecord
 from server.engine.model import EngineRecord, OrderRecord, PositionRecord
 from server.monitoring.model import LogEntryRecord
@@ -13,6 +13,7 @@ from server.vault.canary import CanaryRecord
 
 TABLES = (
     ApiToken,
+    AuditEntryRecord,
     CanaryRecord,
     ConnectionRecord,
     EngineRecord,

@@ -76,7 +76,7 @@ async def test_every_check_passes_on_a_freshly_prepared_installation(
     assert report.status is CheckStatus.PASS
     assert all(c.duration_ms >= 0 for c in report.checks)
     assert "answers (select 1 in" in check(report, "storage").detail
-    assert check(report, "schema").detail == "at revision 0005, the newest"
+    assert re.fullmatch(r"at revision \d{4}, the newest", check(report, "schema").detail)
     assert "opens the stored canary" in check(report, "master_key").detail
     assert "mode 0700: private to its owner" in check(report, "data_folder").detail
     assert "Envoy is ready" in check(report, "envoy").detail
@@ -186,9 +186,10 @@ async def test_the_schema_check_names_the_revisions_behind(
         report = await verify(settings, database)
         schema = check(report, "schema")
         assert schema.status is CheckStatus.FAIL
-        assert schema.detail == (
-            "at revision 0004; the newest is 0005: run `cts db upgrade` (the server also "
-            "migrates at its start)"
+        assert re.fullmatch(
+            r"at revision 0004; the newest is \d{4}: run `cts db upgrade` \(the server also "
+            r"migrates at its start\)",
+            schema.detail,
         )
         key = check(report, "master_key")
         assert (

@@ -8,14 +8,14 @@ from sqlalchemy import Engine, MetaData, select
 
 from server.storage.metadata import metadata
 
-# The server's log records what happened, a refused request included (the API notes each
-# refusal): it is not state a request changes.
-RECORDS_OF_EVENTS = frozenset({"log_entries"})
+# The server's log and the audit trail record what happened, a refused request included (each
+# refusal is noted): they are not state a request changes.
+RECORDS_OF_EVENTS = frozenset({"log_entries", "audit_entries"})
 
 
 def dump(engine: Engine, *, with_log: bool = False) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every CTS table (but the log, unless asked), in a stable order (sealed
-    credentials compared as bytes)."""
+    """Every row of every CTS table (but the log and the audit trail, unless asked), in a
+    stable order (sealed credentials compared as bytes)."""
     tables: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
         for table in metadata.sorted_tables:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from server import paging
@@ -20,20 +19,6 @@ MAX_CONTEXT_VALUE = 1024
 MAX_TEXT = 200
 
 
-def _time(text: str, field: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidArgument.field(
-            field, "must be an RFC 3339 time such as 2026-12-06T10:00:00Z"
-        ) from None
-    if value.tzinfo is None:
-        raise InvalidArgument.field(field, "must include a time zone (for example Z or +00:00)")
-    return value
-
-
 def log_filter(
     *,
     level: str = "",
@@ -43,7 +28,7 @@ def log_filter(
     text: str = "",
 ) -> LogFilter:
     """A filter from a request's words (the caller adds a connection it has checked)."""
-    start, end = _time(since, "since"), _time(until, "until")
+    start, end = paging.time_bound(since, "since"), paging.time_bound(until, "until")
     if start is not None and end is not None and end <= start:
         raise InvalidArgument.field("until", "must be after since")
     if len(text) > MAX_TEXT:
