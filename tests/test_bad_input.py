@@ -275,3 +275,48 @@ def test_envoys_admin_is_a_private_socket_and_only_its_read_only_pages_are_relay
     ):
         assert httpx.request(method, f"{stats}{path}", timeout=5).status_code == 404, path
     assert stack.http.get("/api/settings/connections").status_code == 200  # still serving
+
+
+PROTOBUF_WORDS = ("Proto field", "Root element", "TYPE_", "type.googleapis.com", "scalar field")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "words"),
+    [
+        ("POST", "/api/settings/connections", "[]", "request body: must be a JSON object"),
+        ("POST", "/api/settings/connections", '"text"', "connection: must be a JSON object"),
+        ("POST", "/api/settings/connections", '{"name": []}', "connection: a JSON array"),
+        ("POST", "/api/settings/connections", '{"name": {"a": 1}}', "connection.name: a JSON"),
+        ("POST", "/api/settings/connections", '{"leverage": "x"}', "connection.leverage: must be"),
+        ("POST", "/api/settings/connections", '{"volume_factor": 1.5e', "not valid JSON"),
+        ("POST", "/api/settings/connections/{id}/toggle", "[]", "request body: must be"),
+        (
+            "POST",
+            "/api/settings/connections/{id}/toggle",
+            '{"is_enabled": "x"}',
+            "is_enabled: must be true or false",
+        ),
+        ("POST", "/api/settings/connections/{id}/live-trade", "[1]", "request body: must be"),
+        ("POST", "/api/settings/connections/{id}/preset-type", "[]", "request body: must be"),
+        ("PATCH", "/api/settings/connections/{id}", "[]", "request body: must be"),
+        ("GET", "/v1/logs?pageSize=abc", None, "page_size: must be a whole number"),
+    ],
+)
+def test_envoys_own_400s_name_the_field_in_plain_words(
+    stack: Stack, method: str, path: str, body: str | None, words: str
+) -> None:
+    made = stack.http.post(
+        "/api/settings/connections",
+        json={"name": f"words {uuid.uuid4()}", "exchange": "okx", "api_type": "spot"},
+    ).json()
+    response = stack.http.request(
+        method,
+        path.replace("{id}", made["id"]),
+        content=body,
+        headers={"content-type": "application/json"} if body is not None else {},
+    )
+    text = plain(response)
+    assert response.status_code == 400, text
+    message = response.json()["message"]
+    assert words in message, message
+    assert not any(word in message for word in PROTOBUF_WORDS), message

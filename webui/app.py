@@ -14,7 +14,7 @@ from server.settings import Settings
 from webui import frame, session
 from webui.backend import Backend
 from webui.feeds import Feeds
-from webui.pages import connections, live_trading, login, logs, monitoring
+from webui.pages import audit, connections, live_trading, login, logs, monitoring
 
 OPEN_PATHS = ("/login", "/_nicegui", "/healthz", "/favicon.ico")
 
@@ -78,4 +78,5 @@ def build(settings: Settings) -> Backend:
     live_trading.register(backend, feeds)
     monitoring.register(backend, feeds)
     logs.register(backend, feeds)
+    audit.register(backend)
     return backend

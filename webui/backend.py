@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+from cts.access.v1 import access_pb2_grpc
 from cts.connection.v1 import connection_pb2_grpc
 from cts.engine.v1 import engine_pb2_grpc
 from cts.monitoring.v1 import market_pb2_grpc, monitoring_pb2_grpc
@@ -74,6 +75,7 @@ class Backend:
         self.engines: Any = None
         self.monitoring: Any = None
         self.market: Any = None
+        self.access: Any = None
 
     async def open(self) -> None:
         self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
@@ -81,6 +83,7 @@ class Backend:
         self.engines = engine_pb2_grpc.EngineServiceStub(self._channel)
         self.monitoring = monitoring_pb2_grpc.MonitoringServiceStub(self._channel)
         self.market = market_pb2_grpc.MarketServiceStub(self._channel)
+        self.access = access_pb2_grpc.AccessServiceStub(self._channel)
 
     def connected(self) -> bool:
         """Whether the channel is connected to the server now."""

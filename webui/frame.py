@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from server.access.roles import Role
 from webui import session
 from webui.backend import Backend
 from webui.components.price_ticker import price_ticker
@@ -18,6 +19,7 @@ NAVIGATION = (
     ("Monitoring", "/monitoring"),
     ("Logs", "/logs"),
 )
+ADMIN_NAVIGATION = (("Audit", "/audit"),)
 
 
 class _Parts:
@@ -81,7 +83,8 @@ def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
     ui.page_title(f"{title} · CTS")
     with ui.header().classes("items-center gap-4 bg-slate-800"):
         ui.label("CTS").classes("text-lg font-bold tracking-wide")
-        for label, path in NAVIGATION:
+        links = NAVIGATION + (ADMIN_NAVIGATION if session.allows(Role.ADMIN) else ())
+        for label, path in links:
             ui.link(label, path).classes("text-white no-underline")
         ui.space()
         token = session.current_token()

@@ -6,7 +6,11 @@ from urllib.parse import urlsplit
 
 from nicegui import app
 
+from server.access.roles import Role
+from server.errors import InvalidArgument
+
 TOKEN_KEY = "token"
+ROLE_KEY = "role"
 
 
 def current_token() -> str | None:
@@ -34,3 +38,19 @@ def safe_redirect(target: str | None) -> str:
     if target.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return target
+
+
+def remember_role(role: str) -> None:
+    """The signed-in token's role (a token's role never changes), to show only what it may do."""
+    app.storage.user[ROLE_KEY] = role
+
+
+def allows(needed: Role) -> bool:
+    """Whether the signed-in token's role may do what needs ``needed`` (the server checks
+    every call anyway: this only hides what would be refused)."""
+    word = app.storage.user.get(ROLE_KEY)
+    try:
+        role = Role.parse(word) if isinstance(word, str) else Role.VIEWER
+    except InvalidArgument:
+        role = Role.VIEWER
+    return role.allows(needed)

@@ -14,6 +14,7 @@ from server.settings import Settings
 REPOSITORY = Path(__file__).resolve().parents[2]
 ENVOY_CONFIG = REPOSITORY / "envoy.yaml"
 DESCRIPTOR = REPOSITORY / "proto" / "cts.pb"
+TRANSCODER_ERRORS = Path(__file__).with_name("transcoder_errors.lua")
 
 
 def envoy_binary() -> str:
@@ -55,6 +56,8 @@ def render_config(settings: Settings) -> dict[str, Any]:
     manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
     transcoder = _find(manager["http_filters"], "envoy.filters.http.grpc_json_transcoder")
     transcoder["typed_config"]["proto_descriptor"] = str(DESCRIPTOR)
+    words = _find(manager["http_filters"], "envoy.filters.http.lua")
+    words["typed_config"]["default_source_code"]["inline_string"] = TRANSCODER_ERRORS.read_text()
     host = _find(manager["route_config"]["virtual_hosts"], "cts")
     cors = host["typed_per_filter_config"]["envoy.filters.http.cors"]
     cors["allow_origin_string_match"] = [

@@ -38,7 +38,11 @@ class ConnectionCard:
         on_test: Action,
         on_select: Select,
         selected: bool = False,
+        may_operate: bool = True,
+        may_administer: bool = True,
     ) -> None:
+        """Actions the signed-in role may not take are not shown (``may_operate``: test,
+        enable, activate, select for a batch; ``may_administer``: live trading, edit, delete)."""
         self.connection = connection
         self._on_enabled = on_enabled
         self._on_active = on_active
@@ -52,7 +56,9 @@ class ConnectionCard:
                 ui.checkbox(
                     value=selected,
                     on_change=lambda e: on_select(self.connection, bool(e.value)),
-                ).props("dense").tooltip("Select for a batch test").mark("card-select")
+                ).props("dense").tooltip("Select for a batch test").mark(
+                    "card-select"
+                ).set_visibility(may_operate)
                 self.name = ui.label().classes("text-lg font-semibold").mark("card-name")
                 self.exchange = ui.badge().props("outline").mark("card-exchange")
                 self.api_type = ui.label().classes("text-sm text-gray-600").mark("card-api-type")
@@ -72,10 +78,13 @@ class ConnectionCard:
                 self.live_trade = ui.switch(
                     "Live trading", on_change=self._live_trade_changed
                 ).mark("card-live-trade")
+                self.enabled.set_enabled(may_operate)
+                self.active.set_enabled(may_operate)
+                self.live_trade.set_enabled(may_administer)
                 ui.space()
                 ui.button(
                     "Test", icon="network_check", on_click=lambda: on_test(self.connection)
-                ).props("flat color=primary").mark("card-test")
+                ).props("flat color=primary").mark("card-test").set_visibility(may_operate)
                 ui.button(
                     "Logs",
                     icon="article",
@@ -83,10 +92,10 @@ class ConnectionCard:
                 ).props("flat").mark("card-logs")
                 ui.button("Edit", on_click=lambda: on_edit(self.connection)).props("flat").mark(
                     "card-edit"
-                )
+                ).set_visibility(may_administer)
                 ui.button("Delete", on_click=lambda: on_delete(self.connection)).props(
                     "flat color=negative"
-                ).mark("card-delete")
+                ).mark("card-delete").set_visibility(may_administer)
         self.update(connection)
 
     def update(self, connection: pb.Connection) -> None:

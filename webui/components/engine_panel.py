@@ -135,7 +135,8 @@ class Metric:
 
 
 class EnginePanel:
-    def __init__(self, on_command: Command) -> None:
+    def __init__(self, on_command: Command, *, may_command: bool = True) -> None:
+        """Without ``may_command`` (a viewer's token) the command buttons are not shown."""
         self._on_command = on_command
         self._stages: dict[str, StageRow] = {}
         self._allowed: dict[str, bool] = {}
@@ -152,7 +153,7 @@ class EnginePanel:
                 )
                 self.desired = ui.label().classes("text-sm text-gray-600").mark("engine-desired")
                 self.since = ui.label().classes("text-sm text-gray-500").mark("engine-since")
-            with ui.row().classes("w-full items-center gap-2"):
+            with ui.row().classes("w-full items-center gap-2") as self.commands:
                 self.buttons: dict[str, Any] = {
                     name: ui.button(
                         label, icon=icon, on_click=lambda _, name=name: on_command(name)
@@ -175,6 +176,7 @@ class EnginePanel:
                             ui.item_label(label)
                             ui.item_label(caption).props("caption")
                         self.buttons[name] = item
+            self.commands.set_visibility(may_command)
             self.hint = ui.label().classes("text-sm text-orange-9").mark("engine-hint")
             with ui.row().classes("w-full items-center gap-2 no-wrap") as self.stale_line:
                 ui.icon("warning", color="orange").classes("text-lg")

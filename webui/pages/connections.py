@@ -9,6 +9,8 @@ from cts.connection.v1 import connection_pb2 as pb
 from google.protobuf import field_mask_pb2
 from nicegui import ui
 
+from server.access.roles import Role
+from webui import session
 from webui.backend import Backend, BackendError
 from webui.choices import API_TYPES, EXCHANGES
 from webui.components.batch_dialog import test_batch
@@ -53,6 +55,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
             return
         feed = feeds.connections(token)
         use(feed)
+        may_operate, may_administer = session.allows(Role.OPERATOR), session.allows(Role.ADMIN)
         filters = ConnectionFilters()
         cards: dict[str, ConnectionCard] = {}
         selected: set[str] = set()  # connection ids ticked for a batch test
@@ -169,6 +172,8 @@ def register(backend: Backend, feeds: Feeds) -> None:
                     on_test=run_test,
                     on_select=select,
                     selected=connection.id in selected,
+                    may_operate=may_operate,
+                    may_administer=may_administer,
                 )
 
         def show_count() -> None:
@@ -239,9 +244,10 @@ def register(backend: Backend, feeds: Feeds) -> None:
                     .props("outline")
                     .mark("batch-test")
                 )
+                batch_button.set_visibility(may_operate)
                 ui.button(
                     "Add connection", icon="add", on_click=lambda: connection_dialog(None, create)
-                ).mark("add-connection")
+                ).mark("add-connection").set_visibility(may_administer)
             count = ui.label().classes("text-sm text-gray-600").mark("connection-count")
             container = ui.column().classes("w-full gap-3").mark("connection-list")
         render_all()

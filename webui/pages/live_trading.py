@@ -22,6 +22,8 @@ import asyncio
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import app, ui
 
+from server.access.roles import Role
+from webui import session
 from webui.backend import CALL_TIMEOUT_SECONDS, Backend, BackendError
 from webui.components.confirm import confirm
 from webui.components.engine_overview import EngineOverview
@@ -223,7 +225,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
                 "text-gray-600"
             )
             with ui.column().classes("w-full gap-4 p-0") as details:
-                panel = EnginePanel(command)
+                panel = EnginePanel(command, may_command=session.allows(Role.OPERATOR))
                 summary = TradingSummary()
                 signals = SignalsTable()
                 positions = PositionsPanel()

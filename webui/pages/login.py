@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from cts.connection.v1 import connection_pb2 as pb
+from cts.access.v1 import access_pb2 as pb
 from nicegui import ui
 
 from webui import session
@@ -21,11 +21,7 @@ def register(backend: Backend) -> None:
                 ui.notify("Enter an API token", type="warning")
                 return
             try:
-                await backend.call(
-                    backend.connections.ListConnections,
-                    pb.ListConnectionsRequest(page_size=1),
-                    token,
-                )
+                caller = await backend.call(backend.access.GetCaller, pb.GetCallerRequest(), token)
             except BackendError as error:
                 text = (
                     "That token is not valid"
@@ -35,6 +31,7 @@ def register(backend: Backend) -> None:
                 ui.notify(text, type="negative")
                 return
             session.sign_in(token)
+            session.remember_role(caller.role)
             ui.navigate.to(session.safe_redirect(redirect_to))
 
         with ui.card().classes("absolute-center w-96").mark("login-card"):
@@ -45,5 +42,5 @@ def register(backend: Backend) -> None:
             ui.button("Sign in", on_click=submit).classes("w-full").mark("login-submit")
             ui.label(
                 "The admin token is in $CTS_DATA_DIR/admin.token; "
-                "`cts token create NAME` makes more."
+                "`cts token create --name NAME --role viewer|operator|admin` makes more."
             ).classes("text-xs text-gray-500")
