@@ -28,9 +28,24 @@ def _up(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    from server.app import serve
+    from sqlalchemy.exc import OperationalError
 
-    asyncio.run(serve(settings))
+    from server.app import serve
+    from server.monitoring.storage_checks import describe, reason
+    from server.vault.master_key import MasterKeyError
+
+    try:
+        asyncio.run(serve(settings))
+    except MasterKeyError as exc:
+        print(f"error: the server does not start: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        where = describe(settings.resolved_database_url)
+        print(
+            f"error: the server does not start: {where} does not answer: {reason(exc)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -68,7 +83,11 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     from server.storage.database import Database
     from server.storage.migrate import upgrade
 
-    db = Database(settings.resolved_database_url, threads=1)
+    db = Database(
+        settings.resolved_database_url,
+        threads=1,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
     try:
         upgrade(db.engine)
         if args.token_command == "create":
@@ -96,7 +115,11 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     from server.storage.database import Database
     from server.storage.migrate import new_revision, upgrade
 
-    db = Database(settings.resolved_database_url, threads=1)
+    db = Database(
+        settings.resolved_database_url,
+        threads=1,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
     try:
         if args.db_command == "upgrade":
             upgrade(db.engine)
