@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from server.settings import Settings
@@ -131,6 +132,46 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _vault(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    from sqlalchemy.exc import OperationalError
+
+    from server.monitoring.storage_checks import describe, reason
+    from server.storage.database import Database
+    from server.vault.master_key import MasterKeyError
+    from server.vault.rotation import rotate
+
+    def checkpoint(name: str) -> None:
+        if name == args.test_stop_at:  # tests kill the rotation here (SIGSTOP, then SIGKILL)
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    db = Database(
+        settings.resolved_database_url,
+        threads=1,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
+    try:
+        done = rotate(
+            db,
+            settings.resolved_data_dir,
+            settings.master_key,
+            new_key_file=args.new_key_file,
+            checkpoint=checkpoint,
+        )
+    except MasterKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        where = describe(settings.resolved_database_url)
+        print(f"error: {where} does not answer: {reason(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(done.report())
+    return 0
+
+
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
     from server.monitoring.check import CheckStatus
     from server.monitoring.startup import StartupChecks
@@ -236,6 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     token.set_defaults(run=_token)
+
+    vault = commands.add_parser("vault", help="the master key that encrypts credentials")
+    vault_commands = vault.add_subparsers(dest="vault_command", required=True)
+    rotate = vault_commands.add_parser(
+        "rotate",
+        help="re-encrypt every stored credential under a new master key (servers stopped); "
+        "never prints a key",
+    )
+    rotate.add_argument(
+        "--new-key-file",
+        type=Path,
+        metavar="FILE",
+        help="with CTS_MASTER_KEY only: write the new key to FILE (mode 0600, must not exist); "
+        "set CTS_MASTER_KEY to it afterwards",
+    )
+    rotate.add_argument("--test-stop-at", help=argparse.SUPPRESS)
+    vault.set_defaults(run=_vault)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
