@@ -57,7 +57,9 @@ from server.storage.migrate import upgrade
 from server.streams.topic import Topic
 from server.vault.canary import ensure_canary
 from server.vault.cipher import CredentialCipher
+from server.vault.lock import VaultLock
 from server.vault.master_key import load_master_key
+from server.vault.opening import open_vault
 
 log = logging.getLogger("cts.server")
 
@@ -81,13 +83,23 @@ def prepare_storage(settings: Settings) -> tuple[Database, Bootstrap]:
     """Create the data folder, migrate the schema, seed once, ensure the admin token.
 
     The demo connection is seeded (once) when a simulator is configured and the demo is on.
+    A master key that does not open the stored credentials (missing or replaced) is refused
+    with ``MasterKeyError``; an interrupted key rotation is finished or undone first.
     """
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = Database(settings.resolved_database_url, threads=settings.db_threads)
-    upgrade(db.engine)
+    db = Database(
+        settings.resolved_database_url,
+        threads=settings.db_threads,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
+    try:
+        upgrade(db.engine)
+        cipher = open_vault(db, settings.master_key, data_dir)
+    except BaseException:
+        db.close()
+        raise
     configured = settings.admin_token.get_secret_value() if settings.admin_token else None
-    cipher = CredentialCipher(load_master_key(settings.master_key, data_dir))
 
     def bootstrap(session: Session) -> str | None:
         seed_predefined(session)
@@ -166,12 +178,19 @@ class CtsServer:
         self._coordinator: Coordinator | None = None
         self._feeds: MarketFeeds | None = None
         self._access: ExchangeAccess | None = None
+        self._vault_lock: VaultLock | None = None
         self._stopped = asyncio.Event()
 
     async def start(self) -> None:
         settings = self.settings
         self._capture_logs()
-        db, self.bootstrap = await asyncio.to_thread(prepare_storage, settings)
+        # Held while the server runs: no key rotation meanwhile (see server.vault.rotation).
+        self._vault_lock = VaultLock.for_server(settings.resolved_data_dir)
+        try:
+            db, self.bootstrap = await asyncio.to_thread(prepare_storage, settings)
+        except BaseException:
+            self._release_vault()
+            raise
         self._db = db
         self.journal = LogJournal(
             db,
@@ -347,6 +366,12 @@ class CtsServer:
             await self.journal.stop()
         if self._db is not None:
             await asyncio.to_thread(self._db.close)
+        self._release_vault()
+
+    def _release_vault(self) -> None:
+        if self._vault_lock is not None:
+            self._vault_lock.release()
+            self._vault_lock = None
 
     @property
     def topics(self) -> list[Topic[Any]]:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from server.settings import Settings
@@ -28,9 +29,24 @@ def _up(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    from server.app import serve
+    from sqlalchemy.exc import OperationalError
 
-    asyncio.run(serve(settings))
+    from server.app import serve
+    from server.monitoring.storage_checks import describe, reason
+    from server.vault.master_key import MasterKeyError
+
+    try:
+        asyncio.run(serve(settings))
+    except MasterKeyError as exc:
+        print(f"error: the server does not start: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        where = describe(settings.resolved_database_url)
+        print(
+            f"error: the server does not start: {where} does not answer: {reason(exc)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -72,7 +88,11 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     from server.storage.database import Database
     from server.storage.migrate import upgrade
 
-    db = Database(settings.resolved_database_url, threads=1)
+    db = Database(
+        settings.resolved_database_url,
+        threads=1,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
     who = f"cli:{getpass.getuser()}"
     try:
         upgrade(db.engine)
@@ -119,7 +139,11 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     from server.storage.database import Database
     from server.storage.migrate import new_revision, upgrade
 
-    db = Database(settings.resolved_database_url, threads=1)
+    db = Database(
+        settings.resolved_database_url,
+        threads=1,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
     try:
         if args.db_command == "upgrade":
             upgrade(db.engine)
@@ -128,6 +152,46 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
             new_revision(db.engine, args.message)
     finally:
         db.close()
+    return 0
+
+
+def _vault(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    from sqlalchemy.exc import OperationalError
+
+    from server.monitoring.storage_checks import describe, reason
+    from server.storage.database import Database
+    from server.vault.master_key import MasterKeyError
+    from server.vault.rotation import rotate
+
+    def checkpoint(name: str) -> None:
+        if name == args.test_stop_at:  # tests kill the rotation here (SIGSTOP, then SIGKILL)
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    db = Database(
+        settings.resolved_database_url,
+        threads=1,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
+    try:
+        done = rotate(
+            db,
+            settings.resolved_data_dir,
+            settings.master_key,
+            new_key_file=args.new_key_file,
+            checkpoint=checkpoint,
+        )
+    except MasterKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        where = describe(settings.resolved_database_url)
+        print(f"error: {where} does not answer: {reason(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(done.report())
     return 0
 
 
@@ -245,6 +309,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     token.set_defaults(run=_token)
+
+    vault = commands.add_parser("vault", help="the master key that encrypts credentials")
+    vault_commands = vault.add_subparsers(dest="vault_command", required=True)
+    rotate = vault_commands.add_parser(
+        "rotate",
+        help="re-encrypt every stored credential under a new master key (servers stopped); "
+        "never prints a key",
+    )
+    rotate.add_argument(
+        "--new-key-file",
+        type=Path,
+        metavar="FILE",
+        help="with CTS_MASTER_KEY only: write the new key to FILE (mode 0600, must not exist); "
+        "set CTS_MASTER_KEY to it afterwards",
+    )
+    rotate.add_argument("--test-stop-at", help=argparse.SUPPRESS)
+    vault.set_defaults(run=_vault)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)

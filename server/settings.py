@@ -31,10 +31,17 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default SQLite at $CTS_DATA_DIR/cts.db. "
         "Example: postgresql+psycopg://user@127.0.0.1:5432/cts",
     )
+    database_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="PostgreSQL: give up connecting after this many seconds (libpq counts 1 as "
+        "2); a connect_timeout in CTS_DATABASE_URL wins.",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description="Base64 (url-safe) 32-byte key that encrypts credentials; "
-        "default: $CTS_DATA_DIR/master.key, created on first start with mode 0600.",
+        "default: $CTS_DATA_DIR/master.key, created on first start with mode 0600 "
+        "(`cts vault rotate` replaces it).",
     )
     admin_token: SecretStr | None = Field(
         default=None,

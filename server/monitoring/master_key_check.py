@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,7 +19,13 @@ from server.settings import Settings
 from server.storage.database import Database
 from server.vault.canary import MASTER_KEY_CANARY, CanaryRecord, canary_opens
 from server.vault.cipher import CredentialCipher
-from server.vault.master_key import KEY_FILE_NAME, MasterKeyError, decode_key
+from server.vault.master_key import (
+    KEY_FILE_NAME,
+    NEXT_KEY_FILE_NAME,
+    MasterKeyError,
+    decode_key,
+    read_key_file,
+)
 
 RESTORE = (
     "restore the key the credentials were sealed with (master.key from a backup, or CTS_MASTER_KEY)"
@@ -79,6 +86,9 @@ async def master_key(settings: Settings, database: Database | None) -> Finding:
         return Finding.warned(
             f"key read from {found.source}; whether it opens the stored credentials {unknown}"
         )
+    pending = settings.resolved_data_dir / NEXT_KEY_FILE_NAME
+    if settings.master_key is None and pending.exists():
+        return await _interrupted_rotation(database, pending)
     try:
         if found.key is None:
             sealed = await database.read(
@@ -103,6 +113,30 @@ async def master_key(settings: Settings, database: Database | None) -> Finding:
             f"the stored credentials were sealed with (replaced?); {RESTORE}"
         )
     return Finding.passed(f"key from {found.source} opens the stored canary")
+
+
+async def _interrupted_rotation(database: Database, pending: Path) -> Finding:
+    """``master.key.next`` exists: a key rotation was interrupted; the next start settles it."""
+    try:
+        key = read_key_file(pending)
+    except MasterKeyError:
+        key = None
+    committed = False
+    if key is not None:
+        cipher = CredentialCipher(key)
+        try:
+            committed = bool(await database.read(lambda session: canary_opens(session, cipher)))
+        except SQLAlchemyError as error:
+            return Finding.warned(
+                f"{pending} is left by an interrupted key rotation; whether it committed is "
+                f"unknown ({reason(error)})"
+            )
+    outcome = (
+        f"it committed: the next start renames {pending.name} over {KEY_FILE_NAME}"
+        if committed
+        else f"it did not commit: the next start removes {pending.name}"
+    )
+    return Finding.warned(f"{pending} is left by an interrupted key rotation; {outcome}")
 
 
 def _missing(source: str, *, canary_stored: bool) -> Finding:

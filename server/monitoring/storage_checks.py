@@ -32,7 +32,11 @@ def database_for_checks(settings: Settings) -> Database | None:
     path = sqlite_file(settings.resolved_database_url)
     if path is not None and not path.exists():
         return None
-    return Database(settings.resolved_database_url, threads=2)
+    return Database(
+        settings.resolved_database_url,
+        threads=2,
+        connect_timeout=settings.database_connect_timeout_seconds,
+    )
 
 
 def describe(database_url: str) -> str:

@@ -5,7 +5,8 @@ database threads with its own session; :meth:`Database.write` commits it, :meth:
 rolls it back. Sessions are never shared between tasks, and the event loop never blocks on I/O.
 
 SQLite (the default) runs in WAL mode; write units start with ``BEGIN IMMEDIATE`` so that two
-writers queue on SQLite's lock instead of failing half-way through a transaction.
+writers queue on SQLite's lock instead of failing half-way through a transaction. PostgreSQL
+connections give up after ``connect_timeout`` seconds (unless the URL sets its own).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 T = TypeVar("T")
+
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -47,7 +50,9 @@ def _prepare_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_database_engine(url: str | URL) -> Engine:
+def create_database_engine(
+    url: str | URL, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_SECONDS
+) -> Engine:
     """An engine for ``url`` with the project's defaults (no parameters in error messages)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -62,14 +67,23 @@ def create_database_engine(url: str | URL) -> Engine:
         )
         _prepare_sqlite(engine)
         return engine
-    return create_engine(parsed, hide_parameters=True, pool_pre_ping=True, pool_size=8)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}
+    return create_engine(
+        parsed, hide_parameters=True, pool_pre_ping=True, pool_size=8, connect_args=connect_args
+    )
 
 
 class Database:
     """Owns the engine and the worker threads that run units of work."""
 
-    def __init__(self, url: str | URL, *, threads: int = 4) -> None:
-        self.engine = create_database_engine(url)
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        threads: int = 4,
+        connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    ) -> None:
+        self.engine = create_database_engine(url, connect_timeout=connect_timeout)
         self._write_engine = self.engine.execution_options(cts_write=True)
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cts-db")
 

@@ -41,3 +41,17 @@ def canary_opens(session: Session, cipher: CredentialCipher) -> bool | None:
         return cipher.open(record.sealed, owner=_OWNER) == _VALUE
     except SealedValueError:
         return False
+
+
+def reseal_canary(session: Session, old: CredentialCipher, new: CredentialCipher) -> None:
+    """Seal the canary with ``new`` (in the caller's unit of work), after proving that ``old``
+    opens it; a database without a canary gets one. It then marks which key the database is
+    sealed with."""
+    record = session.get(CanaryRecord, MASTER_KEY_CANARY)
+    if record is None:
+        session.add(CanaryRecord(name=MASTER_KEY_CANARY, sealed=new.seal(_VALUE, owner=_OWNER)))
+        return
+    if old.open(record.sealed, owner=_OWNER) != _VALUE:
+        raise SealedValueError("the stored canary holds an unexpected value")
+    record.sealed = new.seal(_VALUE, owner=_OWNER)
+    session.add(record)
