@@ -1,10 +1,13 @@
-"""The interceptor every RPC passes through: authentication, then the error mapping.
+"""The interceptor every RPC passes through: abuse limits and authentication, then the error
+mapping.
 
 Authentication: ``authorization: Bearer <token>`` metadata on every RPC except the standard
 health and reflection services. A request that does not decode is INVALID_ARGUMENT naming the
 field, after authentication (:mod:`server.rpc.undecodable`). Errors:
 :class:`~server.errors.DomainError` becomes its mapped status; any other exception becomes
-INTERNAL with a log reference (see :mod:`server.rpc.errors`).
+INTERNAL with a log reference (see :mod:`server.rpc.errors`). Limits
+(:mod:`server.access.limits`): the client address's rate and failed-authentication slowdown
+before the token is checked, the token's rate after, and an open-stream place per stream.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import grpc
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor
 
+from server.access.limits import Limits
 from server.access.tokens import Principal, TokenVerifier
 from server.errors import DomainError, Unauthenticated
 from server.rpc.errors import internal_status, status_of
+from server.rpc.peer import ClientAddresses
 from server.rpc.undecodable import Undecodable, tolerant
 from server.rpc.wrapping import WrappingInterceptor
 
@@ -62,9 +67,17 @@ def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
 
 
 class RpcBoundary(WrappingInterceptor):
-    def __init__(self, tokens: TokenVerifier) -> None:
+    def __init__(
+        self,
+        tokens: TokenVerifier,
+        limits: Limits | None = None,
+        proxies: tuple[str, ...] = ("127.0.0.1", "::1"),
+    ) -> None:
+        """``proxies``: peers whose ``x-forwarded-for`` names the client (Envoy)."""
         super().__init__()
         self._tokens = tokens
+        self._limits = limits or Limits()
+        self._addresses = ClientAddresses(proxies)
 
     def covers(self, method: str) -> bool:
         return method not in UNAUTHENTICATED_METHODS
@@ -124,8 +137,18 @@ class RpcBoundary(WrappingInterceptor):
         return unary
 
     async def _authenticate(self, context: grpc.aio.ServicerContext) -> str:
-        token = bearer_token(context.invocation_metadata())
-        current_principal.set(await self._tokens.verify(token))
+        metadata = context.invocation_metadata()
+        address = self._addresses.of(context.peer(), metadata)
+        self._limits.admit_address(address)
+        token = bearer_token(metadata)
+        self._limits.admit_attempt(address, token)
+        try:
+            principal = await self._tokens.verify(token)
+        except Unauthenticated:
+            self._limits.failed(address)
+            raise
+        self._limits.admit_token(str(principal.token_id), token)
+        current_principal.set(principal)
         return token
 
     async def _while_valid(self, token: str, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -136,6 +159,8 @@ class RpcBoundary(WrappingInterceptor):
         iterator = aiter(stream)
         pending: asyncio.Future[Any] | None = None
         checked = time.monotonic()
+        principal = current_principal.get()
+        release = self._limits.open_stream(str(principal.token_id) if principal else "")
         try:
             while True:
                 pending = asyncio.ensure_future(anext(iterator))
@@ -152,6 +177,7 @@ class RpcBoundary(WrappingInterceptor):
                 pending = None
                 yield item
         finally:
+            release()  # the token's open-stream place
             if pending is not None and not pending.done():
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
