@@ -95,6 +95,12 @@ class Buckets:
         self._store(key, tokens - 1, now)
         return 0.0
 
+    def give_back(self, key: str) -> None:
+        """Return a token taken a moment ago."""
+        if not self.rate.unlimited and key in self._level:
+            tokens, now = self._now(key)
+            self._store(key, min(float(self.rate.burst), tokens + 1), now)
+
     def _store(self, key: str, tokens: float, now: float) -> None:
         self._level[key] = (tokens, now)
         self._level.move_to_end(key)
@@ -171,12 +177,14 @@ class Limits:
         """A token from ``address`` did not verify."""
         self._failures.take(address)
 
-    def admit_token(self, key: str, token: str) -> None:
+    def admit_token(self, key: str, token: str, address: str) -> None:
         """After ``token`` verified (``key``: the token's id, never the token): count the
-        request against the token's rate."""
+        request against the token's rate. A request the token's rate refuses is given back to
+        its address, so that a throttled client does not use up its neighbours' share."""
         self._vouched.add(_digest(token), self._clock())
         wait = self._tokens.take(key)
         if wait:
+            self._addresses.give_back(address)
             rate = self.config.token_rate
             self._refuse(
                 TOKEN_RATE,

@@ -147,7 +147,7 @@ class RpcBoundary(WrappingInterceptor):
         except Unauthenticated:
             self._limits.failed(address)
             raise
-        self._limits.admit_token(str(principal.token_id), token)
+        self._limits.admit_token(str(principal.token_id), token, address)
         current_principal.set(principal)
         return token
 

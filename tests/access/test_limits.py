@@ -81,17 +81,33 @@ def test_memory_is_bounded_by_dropping_the_least_recently_used_key(clock: Clock)
 
 def test_the_token_rate_refuses_with_the_wait_and_counts_the_refusal(clock: Clock) -> None:
     made, refused = limits(clock, token_rate=Rate(10, 2))
-    made.admit_token("token-1", GOOD)
-    made.admit_token("token-1", GOOD)
+    made.admit_token("token-1", GOOD, "10.0.0.1")
+    made.admit_token("token-1", GOOD, "10.0.0.1")
     with pytest.raises(RateLimited) as caught:
-        made.admit_token("token-1", GOOD)
+        made.admit_token("token-1", GOOD, "10.0.0.1")
     assert caught.value.retry_after == pytest.approx(0.1)
     assert caught.value.retry_seconds == 1
     assert caught.value.metadata["limit"] == TOKEN_RATE
     assert "at most 2 at once, then 10 per second" in caught.value.message
     assert GOOD not in caught.value.message
-    made.admit_token("token-2", GOOD)  # another token is not affected
+    made.admit_token("token-2", GOOD, "10.0.0.1")  # another token is not affected
     assert refused == [TOKEN_RATE]
+
+
+def test_a_request_the_token_rate_refuses_does_not_use_up_its_address(clock: Clock) -> None:
+    made, refused = limits(clock, token_rate=Rate(0.001, 1), address_rate=Rate(0.001, 3))
+    made.admit_address("10.0.0.1")
+    made.admit_token("noisy", GOOD, "10.0.0.1")
+    for _ in range(50):  # the noisy token, throttled
+        made.admit_address("10.0.0.1")
+        with pytest.raises(RateLimited):
+            made.admit_token("noisy", GOOD, "10.0.0.1")
+    for n in range(2):  # its neighbours still have the address's other two
+        made.admit_address("10.0.0.1")
+        made.admit_token(f"quiet {n}", GOOD, "10.0.0.1")
+    with pytest.raises(RateLimited):
+        made.admit_address("10.0.0.1")
+    assert refused == [TOKEN_RATE] * 50 + [ADDRESS_RATE]
 
 
 def test_the_address_rate_counts_every_request_of_an_address(clock: Clock) -> None:
@@ -110,7 +126,7 @@ def test_failed_authentication_locks_the_address_but_not_tokens_it_used_before(
     clock: Clock,
 ) -> None:
     made, refused = limits(clock, failed_auth=Rate(1, 3))
-    made.admit_token("token-1", GOOD)  # this address used a good token before
+    made.admit_token("token-1", GOOD, "10.0.0.1")  # this address used a good token before
     for _ in range(3):
         made.admit_attempt("10.0.0.1", GUESS)
         made.failed("10.0.0.1")
@@ -132,7 +148,7 @@ def test_failed_authentication_locks_the_address_but_not_tokens_it_used_before(
 
 def test_a_token_is_vouched_for_only_for_a_while(clock: Clock) -> None:
     made, _ = limits(clock, failed_auth=Rate(0.001, 1), vouched_seconds=60)
-    made.admit_token("token-1", GOOD)
+    made.admit_token("token-1", GOOD, "10.0.0.1")
     made.failed("10.0.0.1")
     made.admit_attempt("10.0.0.1", GOOD)
     clock.now += 61
