@@ -51,6 +51,7 @@ bench: setup-dev
 	$(BIN)/python bench/recovery.py
 	$(BIN)/python bench/logs.py
 	$(BIN)/python bench/monitoring.py
+	$(BIN)/python bench/throttled.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from cts.connection.v1 import connection_pb2 as pb  # noqa: E402
 from cts.connection.v1 import connection_pb2_grpc  # noqa: E402
 
+from bench.exchange_access import API_LIMITS  # noqa: E402
 from server.rpc.metrics_interceptor import MetricsInterceptor  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from tests.support.envoy_process import EnvoyProcess  # noqa: E402
@@ -263,6 +264,7 @@ def serve_cts(data: Path, grpc_port: int, **settings: str) -> subprocess.Popen[s
         CTS_ADMIN_TOKEN=TOKEN,
         CTS_LOG_LEVEL="WARNING",
         CTS_STREAM_QUEUE_SIZE="4096",
+        **API_LIMITS,
         **settings,
     )
     return start([sys.executable, "-m", "server.cli", "serve"], env=env)

@@ -176,6 +176,7 @@ async def run(rate: int, seconds: float, watchers: int) -> None:
             health_checks=False,
             demo=False,
             log_level="INFO",
+            max_streams_per_token=0,  # as many watchers as asked for
         )
         server = CtsServer(settings)
         await server.start()

@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
 
 from server.access.audit import AuditTrail
+from server.access.limits import Limits
 from server.access.tokens import TokenVerifier, ensure_admin_token
 from server.connections.monitor import HealthMonitor
 from server.connections.seeds import seed_demo, seed_predefined
@@ -228,11 +229,14 @@ class CtsServer:
         self._access, self._monitor = access, monitor
         tokens = TokenVerifier(db, cache_seconds=settings.token_cache_seconds)
         audit = AuditTrail(db)
+        limits = Limits(settings.abuse_limits())
+        if self.metrics is not None:
+            self.metrics.follow_limits(limits)
 
         server = grpc.aio.server(
             interceptors=[
                 *([MetricsInterceptor(self.metrics.registry)] if self.metrics else []),
-                RpcBoundary(tokens, audit),
+                RpcBoundary(tokens, audit, limits, tuple(settings.trusted_proxies)),
             ],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),

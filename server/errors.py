@@ -6,6 +6,7 @@ Messages must never contain credentials or tokens.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -101,6 +102,33 @@ class PermissionDenied(DomainError):
 class ResourceExhausted(DomainError):
     kind = ErrorKind.RESOURCE_EXHAUSTED
     reason = "RESOURCE_EXHAUSTED"
+
+
+class RateLimited(ResourceExhausted):
+    """Refused by a rate limit; ``retry_after``: seconds until a retry may succeed."""
+
+    reason = "RATE_LIMITED"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
+        self.retry_after = retry_after
+
+    @property
+    def retry_seconds(self) -> int:
+        """The wait in the whole seconds a client is told (``Retry-After``), at least 1."""
+        return retry_seconds(self.retry_after)
+
+
+def retry_seconds(wait: float) -> int:
+    """A wait in whole seconds, rounded up, at least 1."""
+    return max(1, math.ceil(wait))
 
 
 class Unavailable(DomainError):

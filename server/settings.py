@@ -6,12 +6,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.exchange.throttle import RateLimits
 
 if TYPE_CHECKING:
+    from server.access.limits import LimitsConfig
     from server.engine.loading import LoadPlan
     from server.exchange.access import AccessConfig
 
@@ -89,6 +90,41 @@ class Settings(BaseSettings):
         description="Log entries waiting to be stored; beyond, debug entries are dropped first.",
     )
 
+    # Abuse limits: refusals are RESOURCE_EXHAUSTED (HTTP 429) with a retry-after in seconds.
+    rate_limit_per_second: float = Field(
+        default=50, ge=0, description="Requests per second per token after its burst; 0: none."
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, description="Requests at once per token.")
+    address_rate_limit_per_second: float = Field(
+        default=100,
+        ge=0,
+        description="Requests per second per client address (with or without a token) after "
+        "its burst; 0: none.",
+    )
+    address_rate_limit_burst: int = Field(
+        default=200, ge=1, description="Requests at once per client address."
+    )
+    max_streams_per_token: int = Field(
+        default=50, ge=0, description="Open streams (Watch*, StreamLogs) per token; 0: no limit."
+    )
+    auth_failure_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications per client address before its further attempts "
+        "are refused (tokens it used successfully lately still pass).",
+    )
+    auth_failures_per_second: float = Field(
+        default=1.0,
+        ge=0,
+        description="Failed authentications allowed per second per address after the burst; "
+        "0: no slowdown.",
+    )
+    trusted_proxies: list[str] = Field(
+        default=["127.0.0.1", "::1"],
+        description="Addresses or networks (JSON list) whose x-forwarded-for names the client: "
+        "Envoy's. Anyone able to connect from them can claim any client address.",
+    )
+
     # Exchange access
     exchange_limits: dict[str, RateLimits] = Field(
         default_factory=dict,
@@ -152,6 +188,28 @@ class Settings(BaseSettings):
         default=True,
         description="`cts up` runs the simulator and creates the demo connection on it.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r}") from None
+        return value
+
+    def abuse_limits(self) -> LimitsConfig:
+        from server.access.limits import LimitsConfig, Rate
+
+        return LimitsConfig(
+            token_rate=Rate(self.rate_limit_per_second, self.rate_limit_burst),
+            address_rate=Rate(self.address_rate_limit_per_second, self.address_rate_limit_burst),
+            failed_auth=Rate(self.auth_failures_per_second, self.auth_failure_burst),
+            streams_per_token=self.max_streams_per_token,
+        )
 
     @property
     def engine_stale_seconds(self) -> float:

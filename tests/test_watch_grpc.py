@@ -167,7 +167,11 @@ async def test_idle_streams_get_heartbeats(tuned_server: ServerThread) -> None:
 SLOW_CLIENT = [("grpc.http2.lookahead_bytes", 1024), ("grpc.http2.bdp_probe", 0)]
 
 
-@pytest.mark.parametrize("tuned_server", [{"stream_queue_size": 4}], indirect=True)
+# 200 changes as fast as the server takes them: more than a token's default rate allows.
+BULK = {"rate_limit_per_second": 0, "address_rate_limit_per_second": 0}
+
+
+@pytest.mark.parametrize("tuned_server", [{"stream_queue_size": 4, **BULK}], indirect=True)
 async def test_a_subscriber_that_does_not_read_is_resynced_and_blocks_nobody(
     tuned_server: ServerThread,
 ) -> None:

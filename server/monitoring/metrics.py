@@ -15,11 +15,12 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from server.access.limits import KINDS, Limits
 from server.engine.coordinator import Coordinator
 from server.exchange.access import ExchangeAccess
 from server.monitoring.collector import LogCounts, LogsCollector, StateCollector
@@ -91,6 +92,21 @@ class CtsMetrics:
         loop = asyncio.get_running_loop()
         self.registry.register(StateCollector(loop, coordinator, access, topics))
         self.registry.register(LogsCollector(log_counts))
+
+    def follow_limits(self, limits: Limits) -> None:
+        """Count the API's refusals by limit (token_rate, address_rate, failed_auth, streams;
+        never a token or an address) and read its open streams at each scrape."""
+        refused = Counter(
+            "cts_api_refused",
+            "API requests refused by an abuse limit, by limit.",
+            ["limit"],
+            registry=self.registry,
+        )
+        counters = {kind: refused.labels(kind) for kind in KINDS}
+        limits.on_refused.append(lambda kind: counters[kind].inc())
+        Gauge(
+            "cts_api_open_streams", "Open API streams (all tokens).", registry=self.registry
+        ).set_function(lambda: limits.open_streams)
 
     def attempted(self, exchange: str, outcome: str, seconds: float | None) -> None:
         self.exchange_requests.labels(exchange, outcome).inc()

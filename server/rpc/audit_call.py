@@ -1,11 +1,8 @@
-"""What an audit entry says about a gRPC call: the client's address, the target's id and the
-names of the fields the request set (never their values)."""
+"""What an audit entry says about a gRPC call: the target's id and the names of the fields the
+request set (never their values)."""
 
 from __future__ import annotations
 
-import ipaddress
-
-import grpc
 from google.protobuf.message import Message
 
 from server.access.audit import Call
@@ -15,45 +12,18 @@ TARGET_FIELDS = ("id", "connection_id")
 NOT_CHANGES = frozenset({*TARGET_FIELDS, "update_mask"})
 
 
-def client_address(context: grpc.aio.ServicerContext) -> str:
-    """The peer's address; for a call relayed by a proxy on this machine (Envoy), the client
-    that proxy names first in ``x-forwarded-for``."""
-    peer = context.peer() or ""
-    kind, _, rest = peer.partition(":")
-    if kind == "ipv4":
-        address = rest.rsplit(":", 1)[0]
-    elif kind == "ipv6":
-        address = rest.rsplit(":", 1)[0].strip("[]")
-    else:
-        address = peer
-    if _loopback(address):
-        for key, value in context.invocation_metadata() or ():
-            if key == "x-forwarded-for" and isinstance(value, str):
-                forwarded = value.split(",")[0].strip()
-                if forwarded:
-                    return forwarded[:100]
-    return address[:100]
-
-
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def call_of(
     method: str,
     request: object,
     response: object,
-    context: grpc.aio.ServicerContext,
+    client_address: str,
     outcome: str,
 ) -> Call:
     target, fields = "", tuple[str, ...]()
     if isinstance(request, Message):
         target = _target(request) or (_target(response) if isinstance(response, Message) else "")
         fields = _changed_fields(request)
-    return Call(method.lstrip("/"), client_address(context), target, fields, outcome)
+    return Call(method.lstrip("/"), client_address, target, fields, outcome)
 
 
 def _target(message: Message) -> str:

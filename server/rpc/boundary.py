@@ -1,5 +1,5 @@
-"""The interceptor every RPC passes through: authentication, the role check, the audit trail,
-then the error mapping.
+"""The interceptor every RPC passes through: abuse limits, authentication, the role check, the
+audit trail, then the error mapping.
 
 Authentication: ``authorization: Bearer <token>`` metadata on every RPC except the standard
 health and reflection services. Then the token's role must allow the method
@@ -7,7 +7,9 @@ health and reflection services. Then the token's role must allow the method
 INVALID_ARGUMENT naming the field, after both (:mod:`server.rpc.undecodable`). A call that
 changes something writes its audit entry before it answers, whatever the outcome. Errors:
 :class:`~server.errors.DomainError` becomes its mapped status; any other exception becomes
-INTERNAL with a log reference (see :mod:`server.rpc.errors`).
+INTERNAL with a log reference (see :mod:`server.rpc.errors`). Limits
+(:mod:`server.access.limits`): the client address's rate and failed-authentication slowdown
+before the token is checked, the token's rate after, and an open-stream place per stream.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor
 
 from server.access.audit import AuditTrail
+from server.access.limits import Limits
 from server.access.tokens import Principal, TokenVerifier
 from server.errors import DomainError, PermissionDenied, Unauthenticated
 from server.rpc.audit_call import call_of
 from server.rpc.errors import internal_status, status_of
+from server.rpc.peer import ClientAddresses
 from server.rpc.permissions import Rule, rule_of
 from server.rpc.undecodable import Undecodable, tolerant
 from server.rpc.wrapping import WrappingInterceptor
@@ -68,10 +72,19 @@ def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
 
 
 class RpcBoundary(WrappingInterceptor):
-    def __init__(self, tokens: TokenVerifier, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        tokens: TokenVerifier,
+        audit: AuditTrail | None = None,
+        limits: Limits | None = None,
+        proxies: tuple[str, ...] = ("127.0.0.1", "::1"),
+    ) -> None:
+        """``proxies``: peers whose ``x-forwarded-for`` names the client (Envoy)."""
         super().__init__()
         self._tokens = tokens
         self._audit = audit
+        self._limits = limits or Limits()
+        self._addresses = ClientAddresses(proxies)
 
     def covers(self, method: str) -> bool:
         return method not in UNAUTHENTICATED_METHODS
@@ -110,9 +123,9 @@ class RpcBoundary(WrappingInterceptor):
                 request: Any, context: grpc.aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 principal: Principal | None = None
-                outcome = "OK"
+                address, outcome = "", "OK"
                 try:
-                    token, principal = await self._authenticate(context)
+                    token, principal, address = await self._authenticate(context)
                     _check(request, principal, rule)
                     async for response in self._while_valid(token, behavior(request, context)):
                         yield response
@@ -121,16 +134,16 @@ class RpcBoundary(WrappingInterceptor):
                     await _abort(method, context, exc)
                 finally:
                     if rule.changes and principal is not None:
-                        await self._record(method, principal, request, None, context, outcome)
+                        await self._record(method, principal, request, None, address, outcome)
 
             return streaming
 
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
             principal: Principal | None = None
             response: Any = None
-            outcome = "OK"
+            address, outcome = "", "OK"
             try:
-                _, principal = await self._authenticate(context)
+                _, principal, address = await self._authenticate(context)
                 _check(request, principal, rule)
                 response = await behavior(request, context)
                 return response
@@ -139,15 +152,25 @@ class RpcBoundary(WrappingInterceptor):
                 await _abort(method, context, exc)
             finally:
                 if rule.changes and principal is not None:
-                    await self._record(method, principal, request, response, context, outcome)
+                    await self._record(method, principal, request, response, address, outcome)
 
         return unary
 
-    async def _authenticate(self, context: grpc.aio.ServicerContext) -> tuple[str, Principal]:
-        token = bearer_token(context.invocation_metadata())
-        principal = await self._tokens.verify(token)
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> tuple[str, Principal, str]:
+        """The token, who it is, and the client's address, within the limits."""
+        metadata = context.invocation_metadata()
+        address = self._addresses.of(context.peer(), metadata)
+        self._limits.admit_address(address)
+        token = bearer_token(metadata)
+        self._limits.admit_attempt(address, token)
+        try:
+            principal = await self._tokens.verify(token)
+        except Unauthenticated:
+            self._limits.failed(address)
+            raise
+        self._limits.admit_token(str(principal.token_id), token, address)
         current_principal.set(principal)
-        return token, principal
+        return token, principal, address
 
     async def _record(
         self,
@@ -155,14 +178,14 @@ class RpcBoundary(WrappingInterceptor):
         principal: Principal,
         request: Any,
         response: Any,
-        context: grpc.aio.ServicerContext,
+        address: str,
         outcome: str,
     ) -> None:
         if self._audit is None:
             return
         try:
             await self._audit.record(
-                principal, call_of(method, request, response, context, outcome)
+                principal, call_of(method, request, response, address, outcome)
             )
         except Exception:  # the call's own answer stands; the failure is logged for the operator
             log.exception("%s: the audit entry could not be written", method)
@@ -175,6 +198,8 @@ class RpcBoundary(WrappingInterceptor):
         iterator = aiter(stream)
         pending: asyncio.Future[Any] | None = None
         checked = time.monotonic()
+        principal = current_principal.get()
+        release = self._limits.open_stream(str(principal.token_id) if principal else "")
         try:
             while True:
                 pending = asyncio.ensure_future(anext(iterator))
@@ -191,6 +216,7 @@ class RpcBoundary(WrappingInterceptor):
                 pending = None
                 yield item
         finally:
+            release()  # the token's open-stream place
             if pending is not None and not pending.done():
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

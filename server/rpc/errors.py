@@ -1,21 +1,24 @@
 """The one error mapping: domain errors to gRPC status with rich details.
 
 Every error carries a ``google.rpc.ErrorInfo`` (stable reason, domain "cts") and, for bad
-input, ``google.rpc.BadRequest`` field violations. Unexpected exceptions become INTERNAL with
+input, ``google.rpc.BadRequest`` field violations. A rate limit's refusal also carries a
+``google.rpc.RetryInfo`` and a ``retry-after`` trailer in whole seconds (Envoy passes it on as
+the HTTP ``Retry-After`` header of its 429). Unexpected exceptions become INTERNAL with
 an opaque reference; their text (which may hold anything) only goes to the server log.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import uuid
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from server.errors import DomainError, ErrorKind, InvalidArgument
+from server.errors import DomainError, ErrorKind, InvalidArgument, RateLimited
 
 log = logging.getLogger("cts.rpc")
 
@@ -63,8 +66,22 @@ def status_of(error: DomainError) -> grpc.Status:
                 )
             )
         )
+    trailers: tuple[tuple[str, str], ...] = ()
+    if isinstance(error, RateLimited):
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(max(1, round(error.retry_after * 1000)))
+        details.append(_packed(error_details_pb2.RetryInfo(retry_delay=delay)))
+        trailers = (("retry-after", str(error.retry_seconds)),)
     status = status_pb2.Status(code=code.value[0], message=error.message, details=details)
-    return rpc_status.to_status(status)
+    converted = rpc_status.to_status(status)
+    return _Status(converted.code, converted.details, converted.trailing_metadata + trailers)
+
+
+class _Status(
+    collections.namedtuple("_Status", ("code", "details", "trailing_metadata")),
+    grpc.Status,  # type: ignore[misc]
+):
+    pass
 
 
 def internal_status() -> tuple[grpc.Status, str]:
