@@ -71,6 +71,25 @@ def _simulator(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _cert(settings: Settings, args: argparse.Namespace) -> int:
+    from server.tls import TlsError, self_signed
+
+    hosts = [] if settings.host in ("0.0.0.0", "::") else [settings.host]  # noqa: S104
+    try:
+        files = self_signed(settings.resolved_data_dir, hosts, force=args.force)
+    except TlsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(
+        f"self-signed certificate {files.cert}\nprivate key (0600)      {files.key}\n"
+        "valid for localhost, 127.0.0.1, ::1"
+        + "".join(f", {host}" for host in hosts)
+        + ". To serve TLS, set:\n"
+        f"export CTS_TLS_CERT={files.cert}\nexport CTS_TLS_KEY={files.key}"
+    )
+    return 0
+
+
 def _webui(settings: Settings, _args: argparse.Namespace) -> int:
     from webui.main import run
 
@@ -267,6 +286,10 @@ def _report_table(report: StartupReport) -> str:
     return "\n".join(lines)
 
 
+# Commands that serve TLS when CTS_TLS_CERT / CTS_TLS_KEY are set: a bad pair stops them at once.
+TLS_COMMANDS = ("up", "envoy", "webui")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cts",
@@ -291,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(run=_verify)
+
+    cert = commands.add_parser("cert", help="TLS certificates")
+    cert_commands = cert.add_subparsers(dest="cert_command", required=True)
+    self_signed = cert_commands.add_parser(
+        "self-signed",
+        help="write a key and a self-signed certificate for localhost into the data folder "
+        "(mode 0600) and print the CTS_TLS_CERT / CTS_TLS_KEY lines",
+    )
+    self_signed.add_argument("--force", action="store_true", help="replace existing files")
+    cert.set_defaults(run=_cert)
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
@@ -343,6 +376,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     _configure_logging(settings)
+    if args.command in TLS_COMMANDS:
+        from server.tls import TlsError, tls_files
+
+        try:
+            tls_files(settings)
+        except TlsError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
     return int(args.run(settings, args))
 
 

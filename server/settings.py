@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     )
     webui_port: int = Field(default=8081, ge=0, le=65535)
     envoy_admin_port: int = Field(default=9901, ge=0, le=65535)
+    tls_cert: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) that puts TLS on Envoy's listener (REST and gRPC) "
+        "and the dashboard; needs CTS_TLS_KEY. `cts cert self-signed` makes a local pair.",
+    )
+    tls_key: Path | None = Field(
+        default=None,
+        description="Unencrypted PEM private key of CTS_TLS_CERT (mode 0600); needs CTS_TLS_CERT.",
+    )
     metrics: bool = Field(
         default=True,
         description="Serve Prometheus metrics on CTS_METRICS_PORT and count every RPC; false: "
@@ -210,6 +219,16 @@ class Settings(BaseSettings):
             failed_auth=Rate(self.auth_failures_per_second, self.auth_failure_burst),
             streams_per_token=self.max_streams_per_token,
         )
+
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def tls(self) -> bool:
+        """Both TLS files are set (``server.tls.tls_files`` checks them)."""
+        return self.tls_cert is not None and self.tls_key is not None
 
     @property
     def engine_stale_seconds(self) -> float:

@@ -16,7 +16,7 @@ from webui.backend import Backend
 from webui.feeds import Feeds
 from webui.pages import audit, connections, live_trading, login, logs, monitoring
 
-OPEN_PATHS = ("/login", "/_nicegui", "/healthz", "/favicon.ico")
+OPEN_PATHS = ("/login", session.LOGOUT_PATH, "/_nicegui", "/healthz", "/favicon.ico")
 
 
 class SignInRequired(BaseHTTPMiddleware):
@@ -25,6 +25,7 @@ class SignInRequired(BaseHTTPMiddleware):
     async def dispatch(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        session.settle()  # whatever the path: the first request after a sign-in
         if not request.url.path.startswith(OPEN_PATHS) and session.current_token() is None:
             return RedirectResponse(f"/login?redirect_to={request.url.path}")
         return await call_next(request)
@@ -72,6 +73,15 @@ def build(settings: Settings) -> Backend:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # The HTTP halves of sign-in and sign-out: their answers carry the new session cookie.
+    @app.get(session.COMPLETE_PATH)
+    def complete_sign_in(request: Request, ticket: str = "") -> RedirectResponse:
+        return RedirectResponse(session.complete_sign_in(request, ticket), status_code=303)
+
+    @app.get(session.LOGOUT_PATH)
+    def finish_sign_out(request: Request) -> RedirectResponse:
+        return RedirectResponse(session.finish_sign_out(request), status_code=303)
 
     login.register(backend)
     connections.register(backend, feeds)

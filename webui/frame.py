@@ -68,13 +68,13 @@ def use(*feeds: StreamFeed) -> None:
 
 def sign_out() -> None:
     session.sign_out()
-    ui.navigate.to("/login")
+    ui.navigate.to(session.LOGOUT_PATH)
 
 
 def token_rejected() -> None:
     session.sign_out()
     ui.notify("Your token is no longer accepted; sign in again", type="negative")
-    ui.navigate.to("/login")
+    ui.navigate.to(session.LOGOUT_PATH)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from server.settings import Settings
+from server.tls import tls_files
 
 SECRET_FILE = "webui.secret"
 
@@ -26,7 +27,8 @@ def storage_secret(data_dir: Path) -> str:
 
 
 def run(settings: Settings) -> None:
-    """Serve the dashboard in the foreground until SIGINT or SIGTERM."""
+    """Serve the dashboard in the foreground until SIGINT or SIGTERM; over HTTPS when
+    CTS_TLS_CERT / CTS_TLS_KEY are set (its gRPC calls stay plaintext on CTS_HOST)."""
     data_dir = settings.resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.umask(0o077)  # session storage (which holds signed-in tokens) is private to this user
@@ -43,6 +45,10 @@ def run(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    tls = tls_files(settings)
+    # The session cookie is HttpOnly (always, in Starlette), SameSite=Lax, and Secure over TLS.
+    cookie = {"same_site": "lax", "https_only": tls is not None}
+    ssl = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)} if tls else {}
     ui.run(
         host=settings.host,
         port=settings.webui_port,
@@ -50,7 +56,9 @@ def run(settings: Settings) -> None:
         reload=False,
         show=False,
         storage_secret=storage_secret(data_dir),
+        session_middleware_kwargs=cookie,
         show_welcome_message=False,
+        **ssl,
     )
 
 

@@ -29,7 +29,7 @@ DISK_WARN_BYTES = 1 * GIB
 DISK_FAIL_BYTES = 100 * MIB
 
 # What the server keeps in the data folder besides the database.
-PRIVATE_ENTRIES = (KEY_FILE_NAME, "admin.token", "webui.secret", "webui-storage")
+PRIVATE_ENTRIES = (KEY_FILE_NAME, "admin.token", "webui.secret", "webui-storage", "tls-key.pem")
 
 _OTHERS, _GROUP = 0o007, 0o070
 _OTHERS_ENTER, _GROUP_ENTER = 0o001, 0o010

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from server.settings import Settings
+from server.tls import TlsFiles, tls_files
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ENVOY_CONFIG = REPOSITORY / "envoy.yaml"
@@ -32,11 +33,35 @@ def _find(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 def dashboard_origins(settings: Settings) -> list[str]:
     hosts = {settings.host, "127.0.0.1", "localhost"}
-    return sorted(f"http://{host}:{settings.webui_port}" for host in hosts)
+    scheme = "https" if settings.tls else "http"
+    return sorted(f"{scheme}://{host}:{settings.webui_port}" for host in hosts)
+
+
+def downstream_tls(files: TlsFiles) -> dict[str, Any]:
+    """The public listener's TLS: the configured pair, HTTP/2 offered first (gRPC needs it)."""
+    return {
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+            "DownstreamTlsContext",
+            "common_tls_context": {
+                "alpn_protocols": ["h2", "http/1.1"],
+                "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
+                "tls_certificates": [
+                    {
+                        "certificate_chain": {"filename": str(files.cert)},
+                        "private_key": {"filename": str(files.key)},
+                    }
+                ],
+            },
+        },
+    }
 
 
 def render_config(settings: Settings) -> dict[str, Any]:
-    """``envoy.yaml`` with ports, upstream, CORS origins and descriptor path from ``settings``."""
+    """``envoy.yaml`` with ports, upstream, CORS origins, descriptor path and, when
+    ``CTS_TLS_CERT`` / ``CTS_TLS_KEY`` are set, TLS on the public listener from ``settings``.
+    Raises TlsError for an unusable TLS pair."""
     config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
     socket = str(admin_socket(settings))
     config["admin"]["address"]["pipe"]["path"] = socket
@@ -53,6 +78,9 @@ def render_config(settings: Settings) -> dict[str, Any]:
     listener["address"]["socket_address"].update(
         address=settings.host, port_value=settings.http_port
     )
+    files = tls_files(settings)
+    if files is not None:
+        listener["filter_chains"][0]["transport_socket"] = downstream_tls(files)
     manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
     transcoder = _find(manager["http_filters"], "envoy.filters.http.grpc_json_transcoder")
     transcoder["typed_config"]["proto_descriptor"] = str(DESCRIPTOR)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 import sys
 import urllib.request
 from dataclasses import dataclass
@@ -51,10 +52,21 @@ async def wait_for_server(settings: Settings, timeout: float = 60.0) -> None:
             raise RuntimeError(f"gRPC server reports {response.status}")
 
 
+def _readiness_context() -> ssl.SSLContext:
+    """For our own children's readiness on this machine only: the certificate may name
+    another host than 127.0.0.1, so it is not checked here (clients check it)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def answers(url: str) -> bool:
-    """True when ``url`` answers 200 within a second."""
+    """True when ``url`` answers 200 within a second (https: without checking the
+    certificate, see ``_readiness_context``)."""
+    context = _readiness_context() if url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=1, context=context) as response:  # noqa: S310 - local URL
             return bool(response.status == 200)
     except OSError:
         return False
@@ -93,12 +105,14 @@ async def _stop(children: list[Child], settings: Settings) -> None:
 
 def _banner(settings: Settings) -> str:
     host = settings.host
+    scheme = "https" if settings.tls else "http"
+    via_envoy = f"also via Envoy on {host}:{settings.http_port}" + (", TLS" if settings.tls else "")
     return (
         "\nCTS is running (Ctrl-C stops everything):\n"
-        f"  dashboard        http://{host}:{settings.webui_port}\n"
-        f"  REST (Envoy)     http://{host}:{settings.http_port}/api/settings/connections\n"
-        f"  gRPC (direct)    {host}:{settings.grpc_port}"
-        f"   (also via Envoy on {host}:{settings.http_port})\n"
+        f"  dashboard        {scheme}://{host}:{settings.webui_port}\n"
+        f"  REST (Envoy)     {scheme}://{host}:{settings.http_port}/api/settings/connections\n"
+        f"  gRPC (direct)    {host}:{settings.grpc_port}   ({via_envoy})\n"
+        + (f"  TLS certificate  {settings.tls_cert}\n" if settings.tls else "")
         + (
             f"  exchange sim.    {settings.simulator_url}   (demo connection "
             "'Demo — simulated exchange')\n"
@@ -149,7 +163,8 @@ async def _run(settings: Settings) -> int:
         webui = await _spawn("webui", python, "-m", "server.cli", "webui")
         children.append(webui)
         await wait_for_http(f"http://127.0.0.1:{settings.envoy_admin_port}/ready", envoy)
-        await wait_for_http(f"http://127.0.0.1:{settings.webui_port}/healthz", webui)
+        scheme = "https" if settings.tls else "http"
+        await wait_for_http(f"{scheme}://127.0.0.1:{settings.webui_port}/healthz", webui)
         print(_banner(settings), flush=True)
 
         waits = {asyncio.ensure_future(c.process.wait()): c for c in children}

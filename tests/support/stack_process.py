@@ -24,7 +24,7 @@ def listening(port: int) -> bool:
 
 
 class Up:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.ports = {
             "CTS_GRPC_PORT": free_port(),
             "CTS_HTTP_PORT": free_port(),
@@ -33,12 +33,14 @@ class Up:
             "CTS_METRICS_PORT": free_port(),
             "CTS_SIMULATOR_PORT": free_port(),
         }
+        extra = env or {}
         env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith("CTS_") and k != "PYTEST_CURRENT_TEST"
         }
         env.update({k: str(v) for k, v in self.ports.items()}, CTS_DATA_DIR=str(data_dir))
+        env.update(extra)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "up"],
             cwd=REPOSITORY,

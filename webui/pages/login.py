@@ -30,9 +30,8 @@ def register(backend: Backend) -> None:
                 )
                 ui.notify(text, type="negative")
                 return
-            session.sign_in(token)
-            session.remember_role(caller.role)
-            ui.navigate.to(session.safe_redirect(redirect_to))
+            # The HTTP route behind this path issues the new session id (see webui/session.py).
+            ui.navigate.to(session.begin_sign_in(token, redirect_to, caller.role))
 
         with ui.card().classes("absolute-center w-96").mark("login-card"):
             ui.label("CTS").classes("text-2xl font-bold")
