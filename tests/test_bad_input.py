@@ -320,3 +320,11 @@ def test_envoys_own_400s_name_the_field_in_plain_words(
     message = response.json()["message"]
     assert words in message, message
     assert not any(word in message for word in PROTOBUF_WORDS), message
+
+
+@pytest.mark.parametrize("name", ["+", "x!y", "a#b", "tick`"])
+def test_a_header_name_grpc_cannot_carry_is_a_400_naming_it(stack: Stack, name: str) -> None:
+    response = stack.http.get("/api/settings/connections", headers={name: "x"})
+    text = plain(response)
+    assert response.status_code == 400, text
+    assert f"header name '{name}'" in response.json()["message"]

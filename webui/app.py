@@ -11,12 +11,20 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
 from server.settings import Settings
-from webui import frame, session
+from webui import api_docs, frame, session
 from webui.backend import Backend
 from webui.feeds import Feeds
 from webui.pages import audit, connections, live_trading, login, logs, monitoring
 
-OPEN_PATHS = ("/login", session.LOGOUT_PATH, "/_nicegui", "/healthz", "/favicon.ico")
+# /api-docs is the public REST contract (it is in the repository) and holds no data.
+OPEN_PATHS = (
+    "/login",
+    session.LOGOUT_PATH,
+    "/_nicegui",
+    "/healthz",
+    "/favicon.ico",
+    api_docs.PATH,
+)
 
 
 class SignInRequired(BaseHTTPMiddleware):
@@ -83,6 +91,7 @@ def build(settings: Settings) -> Backend:
     def finish_sign_out(request: Request) -> RedirectResponse:
         return RedirectResponse(session.finish_sign_out(request), status_code=303)
 
+    api_docs.register(settings)
     login.register(backend)
     connections.register(backend, feeds)
     live_trading.register(backend, feeds)

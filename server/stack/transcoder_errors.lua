@@ -82,3 +82,18 @@ function envoy_on_response(handle)
   body:setBytes(rewritten)
   headers:replace("content-length", tostring(#rewritten))
 end
+
+-- HTTP allows header names that gRPC metadata does not ("+", "!", "#"...): passed on, the
+-- server's gRPC library would refuse the call with a 500 before any CTS code ran. Such a request
+-- is answered here with a 400 naming the header.
+function envoy_on_request(handle)
+  for name, _ in pairs(handle:headers()) do
+    if not name:match("^:?[%w%-_.]+$") then
+      handle:respond(
+        {[":status"] = "400", ["content-type"] = "application/json"},
+        '{"code":3,"message":"header name \'' .. name .. '\' is not allowed: use letters, ' ..
+          'digits, \'-\', \'_\' and \'.\'"}')
+      return
+    end
+  end
+end
