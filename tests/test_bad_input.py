@@ -143,6 +143,9 @@ async def test_undecodable_grpc_requests_are_invalid_argument_after_authenticati
         "connection.api_key=Q-KEY-123456&connection.api_secret=Q-SECRET-654321",
         "connection.apiSecret=Q-SECRET-654321",
         "updateMask=name&connection.apiPassphrase=Q-PASS-777777",
+        "connection.api%5Fkey=Q-KEY-123456",  # the name percent-encoded
+        "connection%2EapiSecret=Q-SECRET-654321",
+        "connection.API_KEY=Q-KEY-123456",
     ],
 )
 def test_credentials_in_a_query_string_are_refused_and_never_logged(
@@ -150,7 +153,7 @@ def test_credentials_in_a_query_string_are_refused_and_never_logged(
 ) -> None:
     made = stack.http.post(
         "/api/settings/connections",
-        json={"name": f"query {query[:20]}", "exchange": "bybit", "api_type": "spot"},
+        json={"name": f"query {uuid.uuid4()}", "exchange": "bybit", "api_type": "spot"},
     ).json()
     response = stack.http.patch(f"/api/settings/connections/{made['id']}?{query}", content=b"")
     plain(response)
@@ -245,14 +248,20 @@ def test_an_update_mask_with_output_only_fields_or_empty_paths_is_refused(stack:
         "/api/settings/connections",
         json={"name": "masked over REST", "exchange": "okx", "api_type": "spot"},
     ).json()
-    for mask in ("name,,", "id", "created_at,name", "api_key_hint"):
+    for query in (
+        "updateMask=name,,",
+        "updateMask=id",
+        "updateMask=created_at,name",
+        "update_mask=api_key_hint",
+        "updateMask=name%2C%2C",
+        "update%4Dask=,name",  # the name percent-encoded
+        "updateMask=",
+    ):
         response = stack.http.patch(
-            f"/api/settings/connections/{made['id']}",
-            params={"updateMask": mask},
-            json={"name": "renamed"},
+            f"/api/settings/connections/{made['id']}?{query}", json={"name": "renamed"}
         )
         plain(response)
-        assert response.status_code == 400 and "update_mask" in response.json()["message"], mask
+        assert response.status_code == 400 and "update_mask" in response.json()["message"], query
     assert stack.http.get(f"/api/settings/connections/{made['id']}").json()["name"] == (
         "masked over REST"
     )

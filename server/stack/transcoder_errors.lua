@@ -1,3 +1,6 @@
+-- Checks Envoy makes for CTS before the transcoder sees a request (at the end of this file), and
+-- the words of the transcoder's own errors.
+--
 -- Envoy's gRPC-JSON transcoder answers a body or query it cannot map to the request message with
 -- a 400 whose message is written for protobuf developers (": Root element must be a message.",
 -- "connection.leverage: invalid value \"abc\" for type TYPE_INT32"). This rewrites those
@@ -83,17 +86,53 @@ function envoy_on_response(handle)
   headers:replace("content-length", tostring(#rewritten))
 end
 
+local function unescape(text)
+  return (text:gsub("%%(%x%x)", function(hex) return string.char(tonumber(hex, 16)) end))
+end
+
+local CREDENTIALS = {apikey = true, apisecret = true, apipassphrase = true}
+
+local function refuse(handle, message)
+  handle:respond(
+    {[":status"] = "400", ["content-type"] = "application/json"},
+    '{"code":3,"message":"' .. message .. '"}')
+end
+
+-- The query string, read as the transcoder will read it (names percent-decoded): credentials
+-- only ever travel in a request body (a query string is kept by proxies, browsers and logs),
+-- and an update mask with an empty path (`name,,`) is a mistake the JSON mapping would drop.
+local function query_problem(path)
+  local query = path:match("%?(.*)$")
+  if query == nil then return nil end
+  for pair in query:gmatch("[^&]+") do
+    local key, value = pair:match("^([^=]*)=?(.*)$")
+    key = unescape(key)
+    local last = key:match("([^.]*)$"):lower():gsub("_", "")
+    if CREDENTIALS[last] then
+      return "api_key, api_secret and api_passphrase are accepted only in the request body, " ..
+        "never in the query string"
+    end
+    if key == "updateMask" or key == "update_mask" then
+      for part in (unescape(value) .. ","):gmatch("([^,]*),") do
+        if part == "" then return "invalid request: update_mask: has an empty field path" end
+      end
+    end
+  end
+  return nil
+end
+
 -- HTTP allows header names that gRPC metadata does not ("+", "!", "#"...): passed on, the
 -- server's gRPC library would refuse the call with a 500 before any CTS code ran. Such a request
 -- is answered here with a 400 naming the header.
 function envoy_on_request(handle)
-  for name, _ in pairs(handle:headers()) do
+  local headers = handle:headers()
+  for name, _ in pairs(headers) do
     if not name:match("^:?[%w%-_.]+$") then
-      handle:respond(
-        {[":status"] = "400", ["content-type"] = "application/json"},
-        '{"code":3,"message":"header name \'' .. name .. '\' is not allowed: use letters, ' ..
-          'digits, \'-\', \'_\' and \'.\'"}')
+      refuse(handle, "header name '" .. name .. "' is not allowed: use letters, digits, " ..
+        "'-', '_' and '.'")
       return
     end
   end
+  local problem = query_problem(headers:get(":path") or "")
+  if problem ~= nil then refuse(handle, problem) end
 end
