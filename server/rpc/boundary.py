@@ -30,7 +30,7 @@ from google.protobuf.descriptor import Descriptor
 from server.access.audit import AuditTrail
 from server.access.limits import Limits
 from server.access.tokens import Principal, TokenVerifier
-from server.errors import DomainError, PermissionDenied, Unauthenticated
+from server.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
 from server.rpc.audit_call import call_of
 from server.rpc.errors import internal_status, status_of
 from server.rpc.peer import ClientAddresses
@@ -263,7 +263,8 @@ async def _abort(method: str, context: grpc.aio.ServicerContext, exc: Exception)
         raise exc
     if isinstance(exc, DomainError):
         status = status_of(exc)
-        log.info("%s: %s %s", method, status.code.name, exc.reason)
+        if not isinstance(exc, RateLimited):  # counted in metrics; a line each would flood the log
+            log.info("%s: %s %s", method, status.code.name, exc.reason)
     else:
         status, reference = internal_status()
         log.error("%s failed (reference %s)", method, reference, exc_info=exc)
