@@ -52,6 +52,7 @@ bench: setup-dev
 	$(BIN)/python bench/logs.py
 	$(BIN)/python bench/monitoring.py
 	$(BIN)/python bench/throttled.py
+	$(BIN)/python bench/hardening.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
