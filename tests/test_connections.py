@@ -158,7 +158,7 @@ async def test_list_filters_paginates_and_counts(book: Book) -> None:
             await book.connections.create(
                 fields(
                     f"c{i}",
-                    exchange="okx" if i % 2 else "bybit",
+                    exchange="okx" if i % 2 else "binance",
                     api_type="spot" if i < 3 else "margin",
                     is_enabled=i % 3 == 0,
                     is_active=i == 6,
@@ -404,3 +404,32 @@ async def test_the_read_model_matches_storage_after_a_restart(
         assert [v.name for v in served] == ["r1"] and served[0].leverage == 7
     finally:
         restarted.close()
+
+
+@pytest.mark.parametrize(
+    ("exchange", "api_type", "words"),
+    [
+        ("okx", "options", "CTS supports okx as"),
+        ("bybit", "margin", "CTS supports bybit as"),
+        ("kraken", "margin", "CTS supports kraken as spot"),
+        ("orangex", "perpetual_futures", "CTS does not support orangex yet"),
+    ],
+)
+async def test_a_pair_cts_cannot_trade_is_refused_when_made_naming_what_is_supported(
+    book: Book, exchange: str, api_type: str, words: str
+) -> None:
+    before = dump(book.db.engine)
+    with pytest.raises(InvalidArgument) as caught:
+        await book.connections.create(fields("unsupported", exchange=exchange, api_type=api_type))
+    assert words in violations(caught.value)["api_type"]
+    assert caught.value.reason == "UNSUPPORTED_API_TYPE"
+    assert dump(book.db.engine) == before
+    made = await book.connections.create(fields("supported", exchange="okx", api_type="spot"))
+    with pytest.raises(InvalidArgument) as caught:
+        await book.connections.update(str(made.id), {"exchange": exchange, "api_type": api_type})
+    assert words in violations(caught.value)["api_type"]
+    # A predefined connection of a pair not supported yet can still be renamed.
+    predefined = [c for c in book.connections.views() if c.exchange == "orangex"]
+    for connection in predefined:
+        renamed = await book.connections.update(str(connection.id), {"name": "OrangeX (later)"})
+        assert renamed.name == "OrangeX (later)"

@@ -40,6 +40,7 @@ from server.connections.view import ConnectionFilter, ConnectionView
 from server.connections.vocabulary import ApiType, Exchange, PresetType
 from server.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument
 from server.exchange.access import Credentials, Target
+from server.exchange.ccxt_factory import supported_api_types
 from server.exchange.model import KeyPermissions
 from server.storage.database import Database
 from server.storage.types import utc_now
@@ -224,6 +225,7 @@ class Connections:
         draft = validate_model(
             ConnectionDraft, {k: v for k, v in fields.items() if k in DRAFT_FIELDS}
         )
+        _ensure_supported(draft)
         credentials = validate_model(
             CredentialsPatch, {k: v for k, v in fields.items() if k in CREDENTIAL_FIELDS}
         )
@@ -267,6 +269,8 @@ class Connections:
             draft = validate_model(
                 ConnectionDraft, {k: v for k, v in merged.items() if v is not None}
             )
+            if (draft.exchange, draft.api_type) != (record.exchange, record.api_type):
+                _ensure_supported(draft)
             if live_trade and not record.is_live_trade:
                 raise InvalidArgument.field(
                     "is_live_trade", LIVE_TRADE_HINT, reason="LIVE_TRADE_NOT_CONFIRMED"
@@ -513,3 +517,20 @@ def _ensure_name_free(repo: ConnectionRepository, name: str, own_id: uuid.UUID |
     existing = repo.id_with_name(name)
     if existing is not None and existing != own_id:
         raise _name_taken(name)
+
+
+def _ensure_supported(draft: ConnectionDraft) -> None:
+    """A connection of an exchange and API type CTS cannot trade is refused when it is made
+    (or changed to that pair), naming what is supported, never at test time."""
+    exchange, api_type = str(draft.exchange), str(draft.api_type)
+    supported = supported_api_types(exchange)
+    if api_type in supported:
+        return
+    what = (
+        f"CTS supports {exchange} as {', '.join(supported)}"
+        if supported
+        else f"CTS does not support {exchange} yet"
+    )
+    raise InvalidArgument.field(
+        "api_type", f"{exchange} {api_type} is not supported: {what}", reason="UNSUPPORTED_API_TYPE"
+    )

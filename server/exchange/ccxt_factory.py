@@ -67,6 +67,11 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
 }
 
 
+def supported_api_types(exchange: str) -> tuple[str, ...]:
+    """The API types CTS can trade on ``exchange`` (an adapter exists for each)."""
+    return tuple(api_type for (name, api_type) in DIALECTS if name == exchange)
+
+
 def has_market_data(exchange: str, api_type: str) -> bool:
     """Whether CTS can fetch this market's data (it has an exchange adapter for it)."""
     return (exchange, api_type) in DIALECTS
