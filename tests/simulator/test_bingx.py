@@ -12,7 +12,7 @@ import itertools
 import time
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import ccxt.async_support as ccxt
@@ -202,7 +202,8 @@ def signed_query(owner: Account, params: dict[str, Any], secret: str | None = No
     query = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
     key = (secret or owner.secret).encode()
     signature = hmac.new(key, query.encode(), hashlib.sha256).hexdigest()
-    return urlencode(sorted(params.items())) + f"&signature={signature}"
+    # Percent-encoded as ccxt sends it (a space is %20).
+    return urlencode(sorted(params.items()), quote_via=quote) + f"&signature={signature}"
 
 
 async def test_wire_envelope_signature_and_query_parameters(
@@ -227,7 +228,7 @@ async def test_wire_envelope_signature_and_query_parameters(
             "side": "BUY",
             "type": "LIMIT",
             "quantity": "0.001",
-            "price": "1000",
+            "price": "10000",
             "newClientOrderId": "wire test",
             "timestamp": now,
         }

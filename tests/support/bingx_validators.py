@@ -10,15 +10,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-# Modules, not their test_* functions, so that pytest does not collect ccxt's checks as tests.
-from ccxt.test.exchange.base import test_balance as balance_checks
-from ccxt.test.exchange.base import test_market as market_checks
-from ccxt.test.exchange.base import test_ohlcv as ohlcv_checks
-from ccxt.test.exchange.base import test_order as order_checks
-from ccxt.test.exchange.base import test_order_book as order_book_checks
-from ccxt.test.exchange.base import test_position as position_checks
-from ccxt.test.exchange.base import test_ticker as ticker_checks
-from ccxt.test.exchange.base import test_trade as trade_checks
+# Renamed, so that no test module importing them has pytest collect ccxt's checks as tests.
+from ccxt.test.exchange.base import test_balance as balance_check
+from ccxt.test.exchange.base import test_market as market_check
+from ccxt.test.exchange.base import test_ohlcv as ohlcv_check
+from ccxt.test.exchange.base import test_order as order_check
+from ccxt.test.exchange.base import test_order_book as order_book_check
+from ccxt.test.exchange.base import test_position as position_check
+from ccxt.test.exchange.base import test_ticker as ticker_check
+from ccxt.test.exchange.base import test_trade as trade_check
 
 Skip = Mapping[str, str]  # property → why it is skipped
 
@@ -32,44 +32,42 @@ def _now() -> int:
 
 
 def check_market(exchange: Any, market: dict[str, Any], skip: Skip | None = None) -> None:
-    market_checks.test_market(exchange, _skipped(skip), "loadMarkets", market)
+    market_check(exchange, _skipped(skip), "loadMarkets", market)
 
 
 def check_ticker(
     exchange: Any, ticker: dict[str, Any], symbol: str | None, skip: Skip | None = None
 ) -> None:
-    ticker_checks.test_ticker(exchange, _skipped(skip), "fetchTicker", ticker, symbol)
+    ticker_check(exchange, _skipped(skip), "fetchTicker", ticker, symbol)
 
 
 def check_ohlcv(exchange: Any, candle: list[Any], symbol: str, skip: Skip | None = None) -> None:
-    ohlcv_checks.test_ohlcv(exchange, _skipped(skip), "fetchOHLCV", candle, symbol, _now())
+    ohlcv_check(exchange, _skipped(skip), "fetchOHLCV", candle, symbol, _now())
 
 
 def check_order_book(
     exchange: Any, book: dict[str, Any], symbol: str, skip: Skip | None = None
 ) -> None:
-    order_book_checks.test_order_book(exchange, _skipped(skip), "fetchOrderBook", book, symbol)
+    order_book_check(exchange, _skipped(skip), "fetchOrderBook", book, symbol)
 
 
 def check_balance(exchange: Any, balance: dict[str, Any], skip: Skip | None = None) -> None:
-    balance_checks.test_balance(exchange, _skipped(skip), "fetchBalance", balance)
+    balance_check(exchange, _skipped(skip), "fetchBalance", balance)
 
 
 def check_order(
     exchange: Any, order: dict[str, Any], symbol: str | None, skip: Skip | None = None
 ) -> None:
-    order_checks.test_order(exchange, _skipped(skip), "fetchOrder", order, symbol, _now())
+    order_check(exchange, _skipped(skip), "fetchOrder", order, symbol, _now())
 
 
 def check_trade(
     exchange: Any, trade: dict[str, Any], symbol: str | None, skip: Skip | None = None
 ) -> None:
-    trade_checks.test_trade(exchange, _skipped(skip), "fetchMyTrades", trade, symbol, _now(), False)
+    trade_check(exchange, _skipped(skip), "fetchMyTrades", trade, symbol, _now(), False)
 
 
 def check_position(
     exchange: Any, position: dict[str, Any], symbol: str | None, skip: Skip | None = None
 ) -> None:
-    position_checks.test_position(
-        exchange, _skipped(skip), "fetchPositions", position, symbol, _now()
-    )
+    position_check(exchange, _skipped(skip), "fetchPositions", position, symbol, _now())

@@ -44,6 +44,8 @@ from server.simulator.ledger import (
 )
 
 TIME_IN_FORCE = ("GTC", "IOC", "FOK", "PostOnly")
+# Conditional, attached TP/SL and trailing orders: refused by the simulator.
+UNSUPPORTED = ("stopPrice", "stopLoss", "takeProfit", "priceRate", "activationPrice")
 SPOT_STATUS = {
     OrderStatus.OPEN: "PENDING",
     OrderStatus.FILLED: "FILLED",
@@ -85,6 +87,9 @@ class Orders:
             raise bad_parameter(kind, "side must be BUY or SELL")
         if order_type is None:
             raise bad_parameter(kind, "type must be MARKET or LIMIT in the simulator")
+        for name in UNSUPPORTED:
+            if params.text(name) not in (None, "0"):
+                raise bad_parameter(kind, f"{name} is not supported by the simulator")
         if kind is Kind.LINEAR and params.text("positionSide") not in (None, "BOTH"):
             raise bad_parameter(kind, "positionSide must be BOTH in one-way mode")
         time_in_force = params.text("timeInForce") or "GTC"
