@@ -263,6 +263,16 @@ class CcxtAdapter:
                 derivatives_trading="trade" in perm,
                 withdrawals="withdraw" in perm,
             )
+        if self.exchange == "bingx":
+            # 1 spot trading, 2 read, 3 perpetual futures trading, 5 withdrawals.
+            info = await self._ccxt.accountV1PrivateGetAccountApiPermissions()
+            granted = set((info.get("data") or {}).get("permissions") or [])
+            return KeyPermissions(
+                read=2 in granted,
+                spot_trading=1 in granted,
+                derivatives_trading=3 in granted,
+                withdrawals=5 in granted,
+            )
         # Other exchanges do not tell; an authenticated balance call proved reading works.
         return KeyPermissions(
             read=True, spot_trading=None, derivatives_trading=None, withdrawals=None
@@ -366,7 +376,10 @@ class CcxtAdapter:
           ones among the account's recent 500), then ``GET /v5/order/history`` for older ones.
           ccxt's own fetch_order needs an order id and warns about that window.
         - OKX: ``GET /api/v5/trade/order`` with ``clOrdId``, any state.
-        Unknown orders raise OrderNotFound (Binance -2013, OKX 51603) or come back empty.
+        - BingX: the order query (spot ``trade/query``, swap ``trade/order``) with
+          ``clientOrderID``, any status.
+        Unknown orders raise OrderNotFound (Binance -2013, OKX 51603, BingX 80016) or come back
+        empty.
         Only an order carrying exactly this client order id is taken.
         """
         if self.exchange == "binance":
@@ -382,6 +395,9 @@ class CcxtAdapter:
                 )
         elif self.exchange == "okx":
             candidates = [await self._ccxt.fetch_order("", symbol, {"clOrdId": client_order_id})]
+        elif self.exchange == "bingx":
+            by_client = {"clientOrderID": client_order_id}
+            candidates = [await self._ccxt.fetch_order("", symbol, by_client)]
         else:
             raise ExchangeError(
                 ExchangeFailure.UNSUPPORTED,

@@ -62,8 +62,10 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("okx", "margin"): Dialect("okx", "margin", ("spot",), has_off=("fetchCurrencies",)),
     ("okx", "perpetual_futures"): Dialect("okx", "swap", ("swap",), has_off=("fetchCurrencies",)),
     ("kraken", "spot"): Dialect("kraken", "spot", ("spot",)),
-    ("bingx", "spot"): Dialect("bingx", "spot", ("spot",)),
-    ("bingx", "perpetual_futures"): Dialect("bingx", "swap", ("swap",)),
+    ("bingx", "spot"): Dialect("bingx", "spot", ("spot",), has_off=("fetchCurrencies",)),
+    ("bingx", "perpetual_futures"): Dialect(
+        "bingx", "swap", ("swap",), has_off=("fetchCurrencies",)
+    ),
 }
 
 

@@ -177,6 +177,8 @@ _REREAD: dict[tuple[str, ExchangeFailure, str], ExchangeFailure] = {
     ("bybit", ExchangeFailure.INVALID_ORDER, "110072"): ExchangeFailure.DUPLICATE_ORDER,
     # OKX sCode 51016 "Duplicated clOrdId": InvalidOrder.
     ("okx", ExchangeFailure.INVALID_ORDER, "51016"): ExchangeFailure.DUPLICATE_ORDER,
+    # BingX 100410 "rate limitation" (HTTP 429): ccxt raises OperationFailed.
+    ("bingx", ExchangeFailure.OTHER, "100410"): ExchangeFailure.RATE_LIMITED,
 }
 
 # Codes that mean several things, told apart by the exchange's message.
@@ -186,4 +188,7 @@ _REREAD_TEXT: dict[tuple[str, ExchangeFailure, str], tuple[tuple[str, ExchangeFa
     ("binance", ExchangeFailure.INVALID_ORDER, "-2010"): (
         ("Duplicate order sent", ExchangeFailure.DUPLICATE_ORDER),
     ),
+    # BingX 100421 is "Null timestamp or timestamp mismatch" (and a pair closed to API trading,
+    # which ccxt raises it as: BadSymbol).
+    ("bingx", ExchangeFailure.BAD_SYMBOL, "100421"): (("timestamp", ExchangeFailure.CLOCK_SKEW),),
 }

@@ -51,10 +51,11 @@ def masked_key(api_key: str | None) -> str | None:
 
 def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.binance import BinanceDialect
+    from server.simulator.dialects.bingx import BingxDialect
     from server.simulator.dialects.bybit import BybitDialect
     from server.simulator.dialects.okx import OkxDialect
 
-    return [BinanceDialect, BybitDialect, OkxDialect]
+    return [BinanceDialect, BybitDialect, OkxDialect, BingxDialect]
 
 
 @dataclass(frozen=True, slots=True)
