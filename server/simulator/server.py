@@ -52,9 +52,10 @@ def masked_key(api_key: str | None) -> str | None:
 def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.binance import BinanceDialect
     from server.simulator.dialects.bybit import BybitDialect
+    from server.simulator.dialects.kraken import KrakenDialect, KrakenFuturesDialect
     from server.simulator.dialects.okx import OkxDialect
 
-    return [BinanceDialect, BybitDialect, OkxDialect]
+    return [BinanceDialect, BybitDialect, OkxDialect, KrakenDialect, KrakenFuturesDialect]
 
 
 @dataclass(frozen=True, slots=True)
