@@ -178,7 +178,7 @@ class CcxtAdapter:
             return None
 
     async def server_time(self) -> ServerTime:
-        value = await self._call(self._ccxt.fetch_time, needs_markets=False)
+        value = await self._call(self._fetch_time, needs_markets=False)
         received = time.time() * 1000
         if not isinstance(value, int | float):
             raise ExchangeError(
@@ -189,6 +189,13 @@ class CcxtAdapter:
         # ccxt stamps each request as it goes out, after CTS's gate let it through.
         sent = float(self._ccxt.lastRestRequestTimestamp or received)
         return ServerTime(int(value), sent, received)
+
+    async def _fetch_time(self) -> Any:
+        if self._ccxt.id == "krakenfutures":
+            # Kraken Futures has no clock endpoint; every answer carries its serverTime.
+            answer = await self._ccxt.publicGetInstrumentsStatus()
+            return self._ccxt.parse8601(answer.get("serverTime"))
+        return await self._ccxt.fetch_time()
 
     async def markets(self) -> list[Market]:
         await self._call(_nothing)
@@ -378,6 +385,8 @@ class CcxtAdapter:
         - OKX: ``GET /api/v5/trade/order`` with ``clOrdId``, any state.
         - BingX: the order query (spot ``trade/query``, swap ``trade/order``) with
           ``clientOrderID``, any status.
+        - Kraken spot: ``OpenOrders``, then ``ClosedOrders``, each with ``cl_ord_id``;
+          Kraken Futures: ``orders/status`` with ``cliOrdIds``.
         Unknown orders raise OrderNotFound (Binance -2013, OKX 51603, BingX 80016) or come back
         empty.
         Only an order carrying exactly this client order id is taken.
@@ -398,6 +407,14 @@ class CcxtAdapter:
         elif self.exchange == "bingx":
             by_client = {"clientOrderID": client_order_id}
             candidates = [await self._ccxt.fetch_order("", symbol, by_client)]
+        elif self.exchange == "kraken" and self._ccxt.id == "krakenfutures":
+            by_cli_ord_id = {"cliOrdIds": client_order_id}
+            candidates = await self._ccxt.fetch_orders(symbol, None, None, by_cli_ord_id)
+        elif self.exchange == "kraken":
+            by_cl_ord_id = {"clientOrderId": client_order_id}  # sent as ``cl_ord_id``
+            candidates = await self._ccxt.fetch_open_orders(symbol, None, None, by_cl_ord_id)
+            if not _with_client_id(candidates, client_order_id):
+                candidates = await self._ccxt.fetch_closed_orders(symbol, None, None, by_cl_ord_id)
         else:
             raise ExchangeError(
                 ExchangeFailure.UNSUPPORTED,

@@ -15,6 +15,8 @@ simulator's base URL, keeping its path, so that unmodified ccxt talks to it as t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ssl
 import time
 from collections.abc import Callable
@@ -26,6 +28,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import ccxt.async_support as ccxt_async
 import certifi
+
+from server.exchange.errors import ExchangeError, ExchangeFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,12 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("okx", "spot"): Dialect("okx", "spot", ("spot",), has_off=("fetchCurrencies",)),
     ("okx", "margin"): Dialect("okx", "margin", ("spot",), has_off=("fetchCurrencies",)),
     ("okx", "perpetual_futures"): Dialect("okx", "swap", ("swap",), has_off=("fetchCurrencies",)),
+    # Kraken keeps ccxt's default load (Assets, then AssetPairs): ccxt learns Kraken's asset
+    # names (XXBT → BTC) from Assets. Kraken's perpetuals are a separate API with separately
+    # issued keys: a kraken perpetual_futures connection is ccxt ``krakenfutures`` with that
+    # connection's (futures) keys; its markets are USD perps (BTC/USD:USD).
     ("kraken", "spot"): Dialect("kraken", "spot", ("spot",)),
+    ("kraken", "perpetual_futures"): Dialect("krakenfutures", "swap", ("swap",)),
     ("bingx", "spot"): Dialect("bingx", "spot", ("spot",), has_off=("fetchCurrencies",)),
     ("bingx", "perpetual_futures"): Dialect(
         "bingx", "swap", ("swap",), has_off=("fetchCurrencies",)
@@ -197,4 +206,31 @@ def create_ccxt(
     instance.timeout_on_exit = 0
     if exchange == "okx":
         expire_signed_requests(instance, OKX_REQUEST_WINDOW_SECONDS)
+    if exchange == "kraken":
+        kraken_errors(instance, secret)
     return instance
+
+
+def kraken_errors(instance: Any, secret: str | None) -> None:
+    """Kraken's secrets are base64 (ccxt would fail with a decoding error at the first signed
+    call), and its answer to a wrong secret, ``EAPI:Invalid signature``, is one ccxt leaves
+    unmapped (a plain ExchangeError): it is an authentication failure."""
+    if secret and not _is_base64(secret):
+        raise ExchangeError(
+            ExchangeFailure.AUTHENTICATION,
+            "kraken: the API secret is not valid base64 (Kraken's secrets are base64)",
+            exchange="kraken",
+        )
+    exact = {
+        **instance.exceptions["exact"],
+        "EAPI:Invalid signature": ccxt_async.AuthenticationError,
+    }
+    instance.exceptions = {**instance.exceptions, "exact": exact}
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

@@ -28,6 +28,15 @@ DEMO_ACCOUNTS = (
     DemoAccount("bybit", "cts-demo-bybit-key-0001", "cts-demo-bybit-secret-0001"),
     DemoAccount("okx", "cts-demo-okx-key-0001", "cts-demo-okx-secret-0001", "cts-demo-passphrase"),
     DemoAccount("bingx", "cts-demo-bingx-key-0001", "cts-demo-bingx-secret-0001"),
+    # Kraken secrets are base64: this is base64("cts-demo-kraken-secret-0001").
+    DemoAccount("kraken", "cts-demo-kraken-key-0001", "Y3RzLWRlbW8ta3Jha2VuLXNlY3JldC0wMDAx"),
+    # Kraken Futures keys are issued apart from spot ones; the secret is
+    # base64("cts-demo-krakenfutures-secret-0001").
+    DemoAccount(
+        "krakenfutures",
+        "cts-demo-krakenfutures-key-0001",
+        "Y3RzLWRlbW8ta3Jha2VuZnV0dXJlcy1zZWNyZXQtMDAwMQ==",
+    ),
 )
 DEMO_CONNECTION_ACCOUNT = DEMO_ACCOUNTS[0]
 

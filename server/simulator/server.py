@@ -53,9 +53,17 @@ def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.binance import BinanceDialect
     from server.simulator.dialects.bingx import BingxDialect
     from server.simulator.dialects.bybit import BybitDialect
+    from server.simulator.dialects.kraken import KrakenDialect, KrakenFuturesDialect
     from server.simulator.dialects.okx import OkxDialect
 
-    return [BinanceDialect, BybitDialect, OkxDialect, BingxDialect]
+    return [
+        BinanceDialect,
+        BybitDialect,
+        OkxDialect,
+        BingxDialect,
+        KrakenDialect,
+        KrakenFuturesDialect,
+    ]
 
 
 @dataclass(frozen=True, slots=True)
