@@ -94,8 +94,9 @@ def _required(value: Any, what: str, exchange: str) -> Decimal:
 
 
 # Exchanges whose requests carry no ``recvWindow`` option: how old a signed request may be on
-# arrival. OKX: the ``expTime`` CTS adds (see ccxt_factory). Others: a conservative minute.
-RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS}
+# arrival. OKX: the ``expTime`` CTS adds (see ccxt_factory). Pionex: its ±20 s timestamp window.
+# Others: a conservative minute.
+RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS, "pionex": 20.0}
 DEFAULT_RECEIVE_WINDOW_SECONDS = 60.0
 
 
@@ -366,6 +367,7 @@ class CcxtAdapter:
           ones among the account's recent 500), then ``GET /v5/order/history`` for older ones.
           ccxt's own fetch_order needs an order id and warns about that window.
         - OKX: ``GET /api/v5/trade/order`` with ``clOrdId``, any state.
+        - Pionex: ``GET /api/v1/trade/orderByClientOrderId``, any state.
         Unknown orders raise OrderNotFound (Binance -2013, OKX 51603) or come back empty.
         Only an order carrying exactly this client order id is taken.
         """
@@ -382,6 +384,9 @@ class CcxtAdapter:
                 )
         elif self.exchange == "okx":
             candidates = [await self._ccxt.fetch_order("", symbol, {"clOrdId": client_order_id})]
+        elif self.exchange == "pionex":
+            by_id = {"clientOrderId": client_order_id}
+            candidates = [await self._ccxt.fetch_order("", symbol, by_id)]
         else:
             raise ExchangeError(
                 ExchangeFailure.UNSUPPORTED,

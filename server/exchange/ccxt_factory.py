@@ -27,6 +27,8 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 import certifi
 
+from server.exchange.venues import CCXT_CLASSES
+
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
@@ -64,6 +66,7 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("kraken", "spot"): Dialect("kraken", "spot", ("spot",)),
     ("bingx", "spot"): Dialect("bingx", "spot", ("spot",)),
     ("bingx", "perpetual_futures"): Dialect("bingx", "swap", ("swap",)),
+    ("pionex", "spot"): Dialect("pionex", "spot", ("spot",)),  # CTS's own class (venues)
 }
 
 
@@ -182,7 +185,8 @@ def create_ccxt(
     if http is not None:
         config["session"] = http.session
         config["ssl_context"] = http.ssl_context
-    instance = getattr(ccxt_async, dialect.ccxt_class)(config)
+    ccxt_class = CCXT_CLASSES.get(dialect.ccxt_class) or getattr(ccxt_async, dialect.ccxt_class)
+    instance = ccxt_class(config)
     if base_url:
         instance.urls["api"] = rewrite_urls(instance.urls["api"], base_url)
     elif testnet:

@@ -27,6 +27,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("binance", "cts-demo-binance-key-0001", "cts-demo-binance-secret-0001"),
     DemoAccount("bybit", "cts-demo-bybit-key-0001", "cts-demo-bybit-secret-0001"),
     DemoAccount("okx", "cts-demo-okx-key-0001", "cts-demo-okx-secret-0001", "cts-demo-passphrase"),
+    DemoAccount("pionex", "cts-demo-pionex-key-0001", "cts-demo-pionex-secret-0001"),
 )
 DEMO_CONNECTION_ACCOUNT = DEMO_ACCOUNTS[0]
 

@@ -53,8 +53,9 @@ def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.binance import BinanceDialect
     from server.simulator.dialects.bybit import BybitDialect
     from server.simulator.dialects.okx import OkxDialect
+    from server.simulator.dialects.pionex import PionexDialect
 
-    return [BinanceDialect, BybitDialect, OkxDialect]
+    return [BinanceDialect, BybitDialect, OkxDialect, PionexDialect]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +192,10 @@ class Simulator:
             self._runner = None
 
     def _dialect_for(self, path: str) -> Dialect | None:
-        for dialect in self.dialects:
-            if path.startswith(dialect.prefixes):
-                return dialect
-        return None
+        """The dialect with the longest prefix of ``path`` (Pionex's /api/v1/trade/ is inside
+        Binance's /api/v1/)."""
+        found = [(len(p), d) for d in self.dialects for p in d.prefixes if path.startswith(p)]
+        return max(found, key=lambda pair: pair[0])[1] if found else None
 
     @web.middleware
     async def _middleware(
