@@ -66,7 +66,11 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("kraken", "spot"): Dialect("kraken", "spot", ("spot",)),
     ("bingx", "spot"): Dialect("bingx", "spot", ("spot",)),
     ("bingx", "perpetual_futures"): Dialect("bingx", "swap", ("swap",)),
-    ("pionex", "spot"): Dialect("pionex", "spot", ("spot",)),  # CTS's own class (venues)
+    # CTS's own class (server/exchange/venues). CTS's engines place market orders by base
+    # amount; Pionex sizes market buys in USDT: they cost the amount at the best ask.
+    ("pionex", "spot"): Dialect(
+        "pionex", "spot", ("spot",), options=(("marketBuyCostFromBook", True),)
+    ),
 }
 
 

@@ -147,3 +147,35 @@ async def test_refusals_become_cts_error_kinds(sim: Simulator, access: ExchangeA
     with pytest.raises(ExchangeError) as unknown:
         await access.call(where, lambda a: a.fetch_order("999", BTC))
     assert unknown.value.failure is ExchangeFailure.ORDER_NOT_FOUND
+
+
+async def test_the_engines_market_orders_buy_and_sell_by_base_amount(
+    sim: Simulator, access: ExchangeAccess
+) -> None:
+    """CTS's live engine places market orders by base amount; Pionex prices market buys in
+    USDT: CTS's Pionex instance spends the amount at the best ask."""
+    account = sim.open_account("pionex")
+    where = target(account)
+
+    async def buy(adapter: ExchangeAdapter) -> OrderInfo:
+        return await adapter.create_order(
+            BTC, "buy", "market", Decimal("0.003"), client_order_id="ctsBuy1"
+        )
+
+    async def sell(adapter: ExchangeAdapter) -> OrderInfo:
+        return await adapter.create_order(
+            BTC, "sell", "market", Decimal("0.001"), client_order_id="ctsSell1"
+        )
+
+    bought = await access.call(where, buy, retry=False)
+    sold = await access.call(where, sell, retry=False)
+    buy_order = await access.call(where, lambda a: a.fetch_order(bought.id, BTC))
+    sell_order = await access.call(where, lambda a: a.fetch_order(sold.id, BTC))
+    assert (buy_order.status, buy_order.type, buy_order.client_order_id) == (
+        "closed",
+        "market",
+        "ctsBuy1",
+    )
+    assert Decimal("0.00299") <= buy_order.filled <= Decimal("0.003")
+    assert (sell_order.status, sell_order.filled) == ("closed", Decimal("0.001"))
+    assert account.balance("BTC").free == Decimal("0.25") + buy_order.filled - Decimal("0.001")

@@ -274,15 +274,35 @@ async def test_market_orders_fill_and_are_my_trades(
     }
 
 
-async def test_a_market_buy_without_a_price_or_cost_is_refused_before_sending(
+async def test_a_market_buy_without_a_price_or_cost_is_refused_by_ccxts_convention(
     sim: Simulator, connect: Connect
 ) -> None:
     exchange = connect()
+    exchange.options["marketBuyCostFromBook"] = False  # the class's default; CTS turns it on
     await exchange.load_markets()
     since = time.time()
     with pytest.raises(ccxt.InvalidOrder, match="quote asset"):
         await exchange.create_order(BTC, "market", "buy", "0.001")
     assert sim.requests_since(since) == []
+
+
+async def test_as_cts_builds_it_a_market_buy_costs_the_amount_at_the_best_ask(
+    sim: Simulator, account: Account, connect: Connect
+) -> None:
+    exchange = connect()
+    await exchange.load_markets()
+    since = time.time()
+    ask = sim.ledgers["pionex"].bid_ask(sim.ledgers["pionex"].instrument("BTC", Kind.SPOT))[1]
+    placed = await exchange.create_order(BTC, "market", "buy", "0.002")
+    assert [r.path for r in sim.requests_since(since)] == [
+        "/api/v1/market/bookTickers",
+        "/api/v1/trade/order",
+    ]
+    order = account.orders[placed["id"]]
+    assert order.status is OrderStatus.FILLED
+    # USDT 0.002 x ask, bought at the ask of that moment (floored to the 0.00001 BTC step)
+    assert Decimal("0.00199") <= order.filled <= Decimal("0.002")
+    assert abs(order.filled * order.average - Decimal("0.002") * ask) < 2  # a step: 0.75 USDT
 
 
 async def test_order_refusals_map_to_ccxt_exceptions(connect: Connect) -> None:

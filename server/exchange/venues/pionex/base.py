@@ -132,6 +132,7 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
                 "precisionMode": TICK_SIZE,
                 "options": {
                     "createMarketBuyOrderRequiresPrice": True,
+                    "marketBuyCostFromBook": False,  # True: price a market buy at the best ask
                     "fetchTimeSymbol": "BTC_USDT",  # any listed market: its envelope has the time
                 },
                 "exceptions": {

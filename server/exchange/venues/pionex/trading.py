@@ -33,9 +33,8 @@ class pionex(PionexBase):
             request["clientOrderId"] = client_order_id
         if type == "market":
             if side == "buy":
-                request["amount"] = self.cost_to_precision(
-                    symbol, self._market_buy_cost(amount, price, params)
-                )
+                cost = await self._market_buy_cost(market, amount, price, params)
+                request["amount"] = self.cost_to_precision(symbol, cost)
                 params.pop("cost", None)
             else:
                 request["size"] = self.amount_to_precision(symbol, amount)
@@ -67,15 +66,20 @@ class pionex(PionexBase):
             market,
         )
 
-    def _market_buy_cost(self, amount: Any, price: Any, params: Json) -> str:
+    async def _market_buy_cost(self, market: Any, amount: Any, price: Any, params: Json) -> str:
         """Pionex sizes market buys in the quote asset: ``params['cost']``, or amount x price
         (ccxt's ``createMarketBuyOrderRequiresPrice``), or the amount itself when that option
-        is off."""
+        is off. With the option ``marketBuyCostFromBook`` (CTS sets it), a market buy without
+        a price costs amount x the best ask, read just before."""
         cost = self.safe_string(params, "cost")
         if cost is not None:
             return str(cost)
         if not self.options.get("createMarketBuyOrderRequiresPrice", True):
             return str(amount)
+        if price is None and self.options.get("marketBuyCostFromBook"):
+            book = await self.public_get_market_booktickers({"symbol": market["id"]})
+            rows = self.safe_list(self.safe_dict(book, "data", {}), "tickers", [])
+            price = self.safe_string(rows[0] if rows else {}, "askPrice")
         if price is None:
             raise InvalidOrder(
                 f"{self.id} a market buy is sized in the quote asset: pass the price (the cost is "
