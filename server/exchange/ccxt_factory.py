@@ -194,6 +194,8 @@ def create_ccxt(
     if base_url:
         instance.urls["api"] = rewrite_urls(instance.urls["api"], base_url)
     elif testnet:
+        if not instance.urls.get("test"):  # e.g. Pionex: no testnet
+            raise UnsupportedConnection(f"{exchange} {api_type} has no testnet")
         instance.set_sandbox_mode(True)
     instance.timeout_on_exit = 0
     if exchange == "okx":

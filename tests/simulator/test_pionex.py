@@ -26,7 +26,7 @@ from ccxt.test.exchange.base.test_order_book import test_order_book as check_ord
 from ccxt.test.exchange.base.test_ticker import test_ticker as check_ticker
 from ccxt.test.exchange.base.test_trade import test_trade as check_trade
 
-from server.exchange.ccxt_factory import create_ccxt
+from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt
 from server.exchange.venues.pionex import pionex
 from server.simulator.dialects.pionex import PionexDialect
 from server.simulator.instruments import Kind
@@ -87,6 +87,8 @@ def test_create_ccxt_builds_the_cts_class_pointed_at_the_simulator() -> None:
     assert exchange.id == "pionex" and exchange.enableRateLimit is False
     assert exchange.urls["api"] == {"public": "http://127.0.0.1:9", "private": "http://127.0.0.1:9"}
     assert pionex().urls["api"]["private"] == "https://api.pionex.com"
+    with pytest.raises(UnsupportedConnection, match="pionex spot has no testnet"):
+        create_ccxt("pionex", "spot", testnet=True)
 
 
 # -- public data --------------------------------------------------------------------------------
