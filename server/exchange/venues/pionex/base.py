@@ -14,7 +14,11 @@ or ``{"result": false, "code": "...", "message": "..."}``.
 What the API lacks: no server-time endpoint (``fetch_time`` reads the envelope's timestamp of a
 light public call); order status is only OPEN or CLOSED (CLOSED without the whole size filled
 is ccxt's ``canceled``); open orders, order history and fills need a symbol; market buys are
-sized in the quote asset (ccxt's ``createMarketBuyOrderRequiresPrice`` convention).
+sized in the quote asset (ccxt's ``createMarketBuyOrderRequiresPrice`` convention, or, with
+the option ``marketBuyCostFromBook``, the amount at the best ask); order lookups are
+account-wide, so an order of another symbol than the one asked for is reported not found.
+Insufficient funds and duplicate client order ids are told apart by Pionex's message text
+(``TRADE_OPERATION_DENIED``), which its documentation does not give: the simulator's texts.
 """
 
 from __future__ import annotations
