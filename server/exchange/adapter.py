@@ -94,8 +94,9 @@ def _required(value: Any, what: str, exchange: str) -> Decimal:
 
 
 # Exchanges whose requests carry no ``recvWindow`` option: how old a signed request may be on
-# arrival. OKX: the ``expTime`` CTS adds (see ccxt_factory). Others: a conservative minute.
-RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS}
+# arrival. OKX: the ``expTime`` CTS adds (see ccxt_factory). Pionex: its ±20 s timestamp window.
+# Others: a conservative minute.
+RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS, "pionex": 20.0}
 DEFAULT_RECEIVE_WINDOW_SECONDS = 60.0
 
 
@@ -387,6 +388,7 @@ class CcxtAdapter:
           ``clientOrderID``, any status.
         - Kraken spot: ``OpenOrders``, then ``ClosedOrders``, each with ``cl_ord_id``;
           Kraken Futures: ``orders/status`` with ``cliOrdIds``.
+        - Pionex: ``GET /api/v1/trade/orderByClientOrderId``, any state.
         Unknown orders raise OrderNotFound (Binance -2013, OKX 51603, BingX 80016) or come back
         empty.
         Only an order carrying exactly this client order id is taken.
@@ -415,6 +417,9 @@ class CcxtAdapter:
             candidates = await self._ccxt.fetch_open_orders(symbol, None, None, by_cl_ord_id)
             if not _with_client_id(candidates, client_order_id):
                 candidates = await self._ccxt.fetch_closed_orders(symbol, None, None, by_cl_ord_id)
+        elif self.exchange == "pionex":
+            by_id = {"clientOrderId": client_order_id}
+            candidates = [await self._ccxt.fetch_order("", symbol, by_id)]
         else:
             raise ExchangeError(
                 ExchangeFailure.UNSUPPORTED,

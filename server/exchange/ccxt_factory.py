@@ -30,6 +30,7 @@ import ccxt.async_support as ccxt_async
 import certifi
 
 from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.exchange.venues import CCXT_CLASSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("bingx", "spot"): Dialect("bingx", "spot", ("spot",), has_off=("fetchCurrencies",)),
     ("bingx", "perpetual_futures"): Dialect(
         "bingx", "swap", ("swap",), has_off=("fetchCurrencies",)
+    ),
+    # CTS's own class (server/exchange/venues). CTS's engines place market orders by base
+    # amount; Pionex sizes market buys in USDT: they cost the amount at the best ask.
+    ("pionex", "spot"): Dialect(
+        "pionex", "spot", ("spot",), options=(("marketBuyCostFromBook", True),)
     ),
 }
 
@@ -198,10 +204,13 @@ def create_ccxt(
     if http is not None:
         config["session"] = http.session
         config["ssl_context"] = http.ssl_context
-    instance = getattr(ccxt_async, dialect.ccxt_class)(config)
+    ccxt_class = CCXT_CLASSES.get(dialect.ccxt_class) or getattr(ccxt_async, dialect.ccxt_class)
+    instance = ccxt_class(config)
     if base_url:
         instance.urls["api"] = rewrite_urls(instance.urls["api"], base_url)
     elif testnet:
+        if not instance.urls.get("test"):  # e.g. Pionex: no testnet
+            raise UnsupportedConnection(f"{exchange} {api_type} has no testnet")
         instance.set_sandbox_mode(True)
     instance.timeout_on_exit = 0
     if exchange == "okx":

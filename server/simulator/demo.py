@@ -37,6 +37,7 @@ DEMO_ACCOUNTS = (
         "cts-demo-krakenfutures-key-0001",
         "Y3RzLWRlbW8ta3Jha2VuZnV0dXJlcy1zZWNyZXQtMDAwMQ==",
     ),
+    DemoAccount("pionex", "cts-demo-pionex-key-0001", "cts-demo-pionex-secret-0001"),
 )
 DEMO_CONNECTION_ACCOUNT = DEMO_ACCOUNTS[0]
 

@@ -55,6 +55,7 @@ def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.bybit import BybitDialect
     from server.simulator.dialects.kraken import KrakenDialect, KrakenFuturesDialect
     from server.simulator.dialects.okx import OkxDialect
+    from server.simulator.dialects.pionex import PionexDialect
 
     return [
         BinanceDialect,
@@ -63,6 +64,7 @@ def all_dialects() -> list[type[Dialect]]:
         BingxDialect,
         KrakenDialect,
         KrakenFuturesDialect,
+        PionexDialect,
     ]
 
 
@@ -200,10 +202,10 @@ class Simulator:
             self._runner = None
 
     def _dialect_for(self, path: str) -> Dialect | None:
-        for dialect in self.dialects:
-            if path.startswith(dialect.prefixes):
-                return dialect
-        return None
+        """The dialect with the longest prefix of ``path`` (Pionex's /api/v1/trade/ is inside
+        Binance's /api/v1/)."""
+        found = [(len(p), d) for d in self.dialects for p in d.prefixes if path.startswith(p)]
+        return max(found, key=lambda pair: pair[0])[1] if found else None
 
     @web.middleware
     async def _middleware(
