@@ -1,0 +1,113 @@
+"""Small helpers more than one dialect uses: number formats, signatures, key ids, request
+parameters. Exchange-specific rules stay in each dialect's package."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from server.simulator.instruments import ASSET_BY_CODE, Instrument
+from server.simulator.ledger import ZERO
+from server.simulator.prices import PriceBook
+
+#: The page an exchange's edge serves when its backend is down (Binance, Bybit).
+HTML_UNAVAILABLE = (
+    "<html><head><title>503 Service Temporarily Unavailable</title></head>"
+    "<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
+)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal in plain notation: no exponent, no trailing zeros ("0" for zero)."""
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")
+
+
+def hex_hmac_sha256(secret: str, payload: str) -> str:
+    """The hex HMAC-SHA256 of ``payload`` keyed with ``secret``."""
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def key_number(api_key: str, hex_digits: int) -> int:
+    """A stable number derived from an API key (user ids and the like)."""
+    return int(hashlib.sha256(api_key.encode()).hexdigest()[:hex_digits], 16)
+
+
+def ratio(part: Decimal, whole: Decimal) -> Decimal:
+    """``part / whole`` to four decimals, 0 when ``whole`` is not positive."""
+    return (part / whole).quantize(Decimal("0.0001")) if whole > 0 else ZERO
+
+
+def max_amount(instrument: Instrument, value: Decimal) -> Decimal:
+    """The largest amount on the market's step worth at most ``value`` at its start price."""
+    start = ASSET_BY_CODE[instrument.base].start_price
+    steps = (value / start / instrument.amount_step).to_integral_value("ROUND_FLOOR")
+    return steps * instrument.amount_step
+
+
+def unit_value(prices: PriceBook, asset: str, stable: Iterable[str]) -> Decimal:
+    """The USD(T) value of one unit of ``asset``: 1 for the ``stable`` coins, 0 for assets
+    without a market."""
+    if asset in stable:
+        return Decimal(1)
+    if asset not in ASSET_BY_CODE:
+        return ZERO
+    return prices.price(asset)
+
+
+class Params:
+    """The parameters of one request (a query or a JSON object), read the way the exchange
+    validates them. Subclasses say how the exchange refuses a missing or malformed one."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+    def missing(self, name: str) -> Exception:
+        """The exchange's refusal of a required parameter that was not sent."""
+        raise NotImplementedError
+
+    def malformed(self, name: str) -> Exception:
+        """The exchange's refusal of a parameter that is not a number where one is needed."""
+        raise NotImplementedError
+
+    def __contains__(self, name: str) -> bool:
+        return self.text(name) is not None
+
+    def text(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise self.missing(name)
+        return value
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise self.malformed(name) from None
+
+    def decimal(self, name: str) -> Decimal | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise self.malformed(name) from None
+        if not number.is_finite():
+            raise self.malformed(name)
+        return number
