@@ -48,3 +48,21 @@ def test_every_dialect_module_imports_alone_without_the_server() -> None:
         [sys.executable, "-c", PROBE, *modules], capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout) == {}
+
+
+def test_no_two_parts_of_a_dialect_define_the_same_name() -> None:
+    """A dialect is assembled from one class per module; a name defined in two of them would
+    silently shadow the other."""
+    from server.simulator.dialects.base import Dialect
+    from server.simulator.server import all_dialects
+
+    for dialect in all_dialects():
+        parts = [c for c in dialect.__mro__ if issubclass(c, Dialect) and c is not Dialect]
+        assert len(parts) > 3, dialect
+        owners: dict[str, list[str]] = {}
+        for part in parts:
+            for name in vars(part):
+                if not name.startswith(("__", "_abc_")):
+                    owners.setdefault(name, []).append(part.__name__)
+        shared = {name: where for name, where in owners.items() if len(where) > 1}
+        assert shared == {}, dialect.__name__

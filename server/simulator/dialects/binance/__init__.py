@@ -1,4 +1,5 @@
-"""The Binance dialect: spot (``/api/v3``, ``/sapi``) and USDⓈ-M futures (``/fapi``).
+"""The Binance dialect: spot (``/api/v3``, ``/sapi``), USDⓈ-M futures (``/fapi``) and an empty
+COIN-M (``/dapi``).
 
 Binance's wire rules, as this dialect applies them:
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 class BinanceCore(Dialect):
     name = "binance"
-    prefixes = ("/api/v3/", "/api/v1/", "/sapi/", "/fapi/")
+    prefixes = ("/api/v3/", "/api/v1/", "/sapi/", "/fapi/", "/dapi/")
 
     def __init__(self, simulator: Simulator) -> None:
         super().__init__(simulator)

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from server.simulator.dialects.binance.account import BinanceAccount
+from server.simulator.dialects.binance.currencies import BinanceCurrencies
 from server.simulator.dialects.binance.market import BinanceMarket
 from server.simulator.dialects.binance.orders import BinanceOrders
 from server.simulator.dialects.binance.wire import Family, Handler, Security
 
 
-class BinanceDialect(BinanceOrders, BinanceAccount, BinanceMarket):
+class BinanceDialect(BinanceOrders, BinanceAccount, BinanceCurrencies, BinanceMarket):
     """Binance spot (``/api/v3``, ``/sapi``) and USDⓈ-M futures (``/fapi``)."""
 
     def routes(self) -> Iterable[web.RouteDef]:
@@ -22,7 +23,7 @@ class BinanceDialect(BinanceOrders, BinanceAccount, BinanceMarket):
         ]
 
     def _table(self) -> list[tuple[str, str, Family, Security, Handler]]:
-        spot, futures = Family.SPOT, Family.FUTURES
+        spot, futures, coin = Family.SPOT, Family.FUTURES, Family.COIN
         public, user, trade = Security.NONE, Security.USER_DATA, Security.TRADE
         return [
             ("GET", "/api/v3/ping", spot, public, self.ping),
@@ -40,6 +41,9 @@ class BinanceDialect(BinanceOrders, BinanceAccount, BinanceMarket):
             ("GET", "/api/v3/allOrders", spot, user, self.all_orders),
             ("GET", "/api/v3/myTrades", spot, user, self.my_trades),
             ("GET", "/sapi/v1/account/apiRestrictions", spot, user, self.api_restrictions),
+            ("GET", "/sapi/v1/capital/config/getall", spot, user, self.capital_config),
+            ("GET", "/sapi/v1/margin/allPairs", spot, user, self.margin_pairs),
+            ("GET", "/sapi/v1/margin/isolated/allPairs", spot, user, self.margin_pairs),
             ("POST", "/api/v3/order", spot, trade, self.new_order),
             ("POST", "/api/v3/order/test", spot, trade, self.test_order),
             ("DELETE", "/api/v3/order", spot, trade, self.cancel_order),
@@ -70,4 +74,7 @@ class BinanceDialect(BinanceOrders, BinanceAccount, BinanceMarket):
             ("DELETE", "/fapi/v1/order", futures, trade, self.cancel_order),
             ("DELETE", "/fapi/v1/allOpenOrders", futures, trade, self.cancel_all_futures),
             ("POST", "/fapi/v1/leverage", futures, trade, self.set_leverage),
+            ("GET", "/dapi/v1/ping", coin, public, self.ping),
+            ("GET", "/dapi/v1/time", coin, public, self.time),
+            ("GET", "/dapi/v1/exchangeInfo", coin, public, self.exchange_info),
         ]

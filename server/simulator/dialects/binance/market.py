@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from server.simulator.dialects.binance.core import BinanceCore
-from server.simulator.dialects.binance.errors import BinanceError
+from server.simulator.dialects.binance.errors import BinanceError, invalid_symbol
 from server.simulator.dialects.binance.filters import book_qty, futures_market, spot_market
 from server.simulator.dialects.binance.wire import (
     KLINE_INTERVALS,
@@ -39,7 +39,9 @@ class BinanceMarket(BinanceCore):
         return {"status": 0, "msg": "normal"}
 
     def exchange_info(self, call: Call) -> Json:
-        """GET /api/v3/exchangeInfo, /fapi/v1/exchangeInfo: markets with their filters."""
+        """GET /api/v3/exchangeInfo, /fapi/v1/exchangeInfo: markets with their filters;
+        /dapi/v1/exchangeInfo (COIN-M): no markets, so that clients loading every market type
+        (ccxt's default) start."""
         limits = self.simulator.limits[self.name]
         info: Json = {
             "timezone": "UTC",
@@ -60,7 +62,11 @@ class BinanceMarket(BinanceCore):
             ],
             "exchangeFilters": [],
         }
-        if call.family is Family.SPOT:
+        if call.family is Family.COIN:
+            if call.text("symbol") or call.text("symbols"):
+                raise invalid_symbol()
+            info["symbols"] = []
+        elif call.family is Family.SPOT:
             info["symbols"] = [spot_market(i) for i in self._instruments(call)]
         else:
             info["futuresType"] = "U_MARGINED"

@@ -63,6 +63,7 @@ class Family(StrEnum):
 
     SPOT = "spot"  # /api/v3 and /sapi
     FUTURES = "futures"  # /fapi (USDⓈ-M)
+    COIN = "coin"  # /dapi (COIN-M): answered, but lists no markets
 
 
 class Security(StrEnum):

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from server.simulator.dialects.bybit.account import BybitAccount
+from server.simulator.dialects.bybit.currencies import BybitCurrencies
 from server.simulator.dialects.bybit.market import BybitMarket
 from server.simulator.dialects.bybit.orders import BybitOrders
 from server.simulator.dialects.bybit.positions import BybitPositions
 
 
-class BybitDialect(BybitPositions, BybitOrders, BybitAccount, BybitMarket):
+class BybitDialect(BybitPositions, BybitOrders, BybitAccount, BybitCurrencies, BybitMarket):
     """Bybit v5: spot and USDT-linear perpetuals of a unified trading account."""
 
     def routes(self) -> Iterable[web.RouteDef]:
@@ -25,6 +26,7 @@ class BybitDialect(BybitPositions, BybitOrders, BybitAccount, BybitMarket):
             web.get("/v5/user/query-api", private(self.query_api, needs_read=False)),
             web.get("/v5/account/info", private(self.account_info)),
             web.get("/v5/account/wallet-balance", private(self.wallet_balance)),
+            web.get("/v5/asset/coin/query-info", private(self.coin_info)),
             web.post("/v5/order/create", private(self.create_order)),
             web.post("/v5/order/cancel", private(self.cancel_order)),
             web.get("/v5/order/realtime", private(self.realtime_orders)),

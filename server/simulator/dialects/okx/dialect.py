@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from server.simulator.dialects.okx.account import OkxAccount
+from server.simulator.dialects.okx.currencies import OkxCurrencies
 from server.simulator.dialects.okx.market import OkxMarket
 from server.simulator.dialects.okx.orders import OkxOrders
 from server.simulator.dialects.okx.positions import OkxPositions
 from server.simulator.dialects.okx.wire import PREFIX
 
 
-class OkxDialect(OkxPositions, OkxOrders, OkxAccount, OkxMarket):
+class OkxDialect(OkxPositions, OkxOrders, OkxAccount, OkxCurrencies, OkxMarket):
     """OKX v5: spot and USDT-margined perpetual swaps of a "Spot and futures" account."""
 
     def routes(self) -> Iterable[web.RouteDef]:
@@ -28,6 +29,7 @@ class OkxDialect(OkxPositions, OkxOrders, OkxAccount, OkxMarket):
             web.get(p + "market/history-candles", public(self.market_candles)),
             web.get(p + "account/config", private(self.account_config, needs_read=False)),
             web.get(p + "account/balance", private(self.account_balance)),
+            web.get(p + "asset/currencies", private(self.asset_currencies)),
             web.get(p + "account/positions", private(self.account_positions)),
             web.post(p + "account/set-leverage", private(self.set_leverage, trades=True)),
             web.post(p + "trade/order", private(self.place_order, trades=True)),
