@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -57,6 +58,31 @@ def unit_value(prices: PriceBook, asset: str, stable: Iterable[str]) -> Decimal:
     if asset not in ASSET_BY_CODE:
         return ZERO
     return prices.price(asset)
+
+
+@dataclass(frozen=True, slots=True)
+class DayWindow:
+    """A market's last 24 hours, as rolling 24 h tickers report them."""
+
+    open: Decimal  # the price 24 hours ago
+    high: Decimal  # open, last and every hourly candle's high included
+    low: Decimal
+    volume: Decimal  # base asset, over the hourly candles
+    turnover: Decimal  # quote asset: each hourly candle's volume at its close
+
+
+def day_window(prices: PriceBook, base: str, now: float, last: Decimal) -> DayWindow:
+    """The 24 hours up to ``now`` of ``base``: hourly candles plus the price 24 h ago and the
+    last price, so that open and last always lie within [low, high]."""
+    day = prices.candles(base, 3600, since=now - 86400 + 3600, limit=24)
+    opened = prices.price(base, at=now - 86400)
+    return DayWindow(
+        open=opened,
+        high=max([c.high for c in day] + [opened, last]),
+        low=min([c.low for c in day] + [opened, last]),
+        volume=sum((c.volume for c in day), ZERO),
+        turnover=sum((c.volume * c.close for c in day), ZERO),
+    )
 
 
 class Params:

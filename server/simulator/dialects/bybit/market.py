@@ -14,7 +14,7 @@ from server.simulator.dialects.bybit.wire import (
     Json,
     Params,
 )
-from server.simulator.dialects.common import max_amount, plain
+from server.simulator.dialects.common import day_window, max_amount, plain
 from server.simulator.instruments import ASSET_BY_CODE, Instrument, Kind
 from server.simulator.ledger import ZERO
 
@@ -108,15 +108,9 @@ class BybitMarket(BybitCore):
         return {"category": params.text("category"), "list": [self._ticker(i) for i in listed]}
 
     def _ticker(self, instrument: Instrument) -> Json:
-        prices = self.simulator.prices
-        base = instrument.base
         bid, ask = self.ledger.bid_ask(instrument)
         last = self.ledger.last_price(instrument)
-        now = self.simulator.clock()
-        day = prices.candles(base, 3600, since=now - 86400 + 3600, limit=24)
-        previous = prices.price(base, at=now - 86400)
-        volume = sum((c.volume for c in day), ZERO)
-        turnover = sum((c.volume * c.close for c in day), ZERO)
+        day = day_window(self.simulator.prices, instrument.base, self.simulator.clock(), last)
         depth = max(instrument.floor_amount(Decimal(10_000) / last), instrument.min_amount)
         ticker: Json = {
             "symbol": instrument.plain_id,
@@ -125,12 +119,12 @@ class BybitMarket(BybitCore):
             "ask1Price": plain(ask),
             "ask1Size": plain(depth),
             "lastPrice": plain(last),
-            "prevPrice24h": plain(previous),
-            "price24hPcnt": plain((last / previous - 1).quantize(Decimal("0.0001"))),
-            "highPrice24h": plain(max([c.high for c in day] + [last])),
-            "lowPrice24h": plain(min([c.low for c in day] + [last])),
-            "turnover24h": plain(turnover.quantize(Decimal("0.0001"))),
-            "volume24h": plain(volume),
+            "prevPrice24h": plain(day.open),
+            "price24hPcnt": plain((last / day.open - 1).quantize(Decimal("0.0001"))),
+            "highPrice24h": plain(day.high),
+            "lowPrice24h": plain(day.low),
+            "turnover24h": plain(day.turnover.quantize(Decimal("0.0001"))),
+            "volume24h": plain(day.volume),
         }
         if instrument.kind is Kind.SPOT:
             ticker["usdIndexPrice"] = plain(last)

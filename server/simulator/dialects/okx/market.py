@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from server.simulator.dialects.common import max_amount, plain
+from server.simulator.dialects.common import day_window, max_amount, plain
 from server.simulator.dialects.okx.core import OkxCore
 from server.simulator.dialects.okx.errors import param_error
 from server.simulator.dialects.okx.wire import (
@@ -99,9 +99,8 @@ class OkxMarket(OkxCore):
         last = self.ledger.last_price(instrument)
         now = self.simulator.clock()
         now_ms = int(now * 1000)
-        day = prices.candles(base, 3600, since=now - 86400 + 3600, limit=24)
-        volume = sum((c.volume for c in day), ZERO)
-        turnover = sum((c.volume * c.close for c in day), ZERO).quantize(Decimal("0.0001"))
+        day = day_window(prices, base, now, last)
+        turnover = day.turnover.quantize(Decimal("0.0001"))
         depth = max(instrument.floor_amount(Decimal(10_000) / last), instrument.min_amount)
         utc_midnight = now_ms // DAY_MS * DAY_MS
         hk_midnight = (now_ms + HONG_KONG_MS) // DAY_MS * DAY_MS - HONG_KONG_MS
@@ -115,12 +114,12 @@ class OkxMarket(OkxCore):
             "askSz": plain(self.size(instrument, depth)),
             "bidPx": plain(bid),
             "bidSz": plain(self.size(instrument, depth)),
-            "open24h": plain(prices.price(base, at=now - 86400)),
-            "high24h": plain(max([c.high for c in day] + [last])),
-            "low24h": plain(min([c.low for c in day] + [last])),
+            "open24h": plain(day.open),
+            "high24h": plain(day.high),
+            "low24h": plain(day.low),
             # spot: vol24h in base, volCcy24h in quote; swaps: contracts and base
-            "volCcy24h": plain(turnover if spot else volume),
-            "vol24h": plain(self.size(instrument, volume)),
+            "volCcy24h": plain(turnover if spot else day.volume),
+            "vol24h": plain(self.size(instrument, day.volume)),
             "ts": str(now_ms),
             "sodUtc0": plain(prices.price(base, at=utc_midnight / 1000)),
             "sodUtc8": plain(prices.price(base, at=hk_midnight / 1000)),
