@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
+import ccxt.async_support as ccxt
 import ccxt.test.exchange.base as validators
 import pytest
 
@@ -93,3 +94,41 @@ async def test_ticker_opens_within_its_day_range(exchange: str, api_type: str) -
     opened, high, low, last = (num(ticker[k]) for k in ("open", "high", "low", "last"))
     assert opened == Decimal(60000)
     assert (high, low, last) == (Decimal(60000), Decimal(50000), Decimal(50000))
+
+
+# -- order books --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), MARKETS)
+async def test_order_book_is_a_valid_book_at_the_touch(
+    sim: Simulator, connect: Connect, exchange: str, api_type: str
+) -> None:
+    sim.prices.set_price("BTC", "60000")
+    client = connect(exchange, api_type)
+    await client.load_markets()
+    symbol = SYMBOLS[api_type]
+    book = await client.fetch_order_book(symbol, 5)
+    skip = BOOK_SKIPS.get((exchange, api_type), {})
+    validators.test_order_book(client, skip, "fetchOrderBook", book, symbol)
+    assert (len(book["bids"]), len(book["asks"])) == (5, 5)
+    instrument = next(i for i in sim.ledgers[exchange].instruments if i.symbol == symbol)
+    bid, ask = sim.ledgers[exchange].bid_ask(instrument)
+    assert (num(book["bids"][0][0]), num(book["asks"][0][0])) == (bid, ask)
+    assert num(book["bids"][4][0]) == bid - 4 * instrument.price_tick
+    assert all(level[1] > 0 for level in book["bids"] + book["asks"])
+    deeper = await client.fetch_order_book(symbol)
+    validators.test_order_book(client, skip, "fetchOrderBook", deeper, symbol)
+    assert len(deeper["asks"]) > 5
+
+
+async def test_order_book_refuses_a_size_beyond_the_exchanges_limit(
+    connect: Connect,
+) -> None:
+    bybit = connect("bybit", "spot")
+    await bybit.load_markets()
+    with pytest.raises(ccxt.BadRequest, match="limit must be between 1 and 200"):
+        await bybit.fetch_order_book("BTC/USDT", 201)
+    okx = connect("okx", "spot")
+    await okx.load_markets()
+    with pytest.raises(ccxt.BadRequest, match="Parameter sz error"):
+        await okx.fetch_order_book("BTC/USDT", 400, {"method": "publicGetMarketBooks", "sz": 401})

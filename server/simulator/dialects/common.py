@@ -60,6 +60,32 @@ def unit_value(prices: PriceBook, asset: str, stable: Iterable[str]) -> Decimal:
     return prices.price(asset)
 
 
+#: The quote value of a simulated order-book level (before its per-level variation).
+BOOK_LEVEL_VALUE = Decimal(10_000)
+
+Level = tuple[Decimal, Decimal]  # price, amount in the base asset
+
+
+def book(
+    instrument: Instrument, bid: Decimal, ask: Decimal, levels: int
+) -> tuple[list[Level], list[Level]]:
+    """A synthetic order book of ``levels`` prices a tick apart on each side of the touch
+    (bids best first, above zero; asks best first), each level worth 10,000-25,000 USDT."""
+    tick = instrument.price_tick
+    bids = [bid - tick * n for n in range(levels) if bid - tick * n > 0]
+    asks = [ask + tick * n for n in range(levels)]
+    return (
+        [(price, level_amount(instrument, price, n)) for n, price in enumerate(bids)],
+        [(price, level_amount(instrument, price, n)) for n, price in enumerate(asks)],
+    )
+
+
+def level_amount(instrument: Instrument, price: Decimal, level: int) -> Decimal:
+    """A deterministic amount for the ``level``-th level of a simulated book."""
+    value = BOOK_LEVEL_VALUE * (1 + Decimal(level % 7) / 4)
+    return max(instrument.min_amount, instrument.floor_amount(value / price))
+
+
 @dataclass(frozen=True, slots=True)
 class DayWindow:
     """A market's last 24 hours, as rolling 24 h tickers report them."""

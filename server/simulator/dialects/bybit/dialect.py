@@ -23,6 +23,7 @@ class BybitDialect(BybitPositions, BybitOrders, BybitAccount, BybitCurrencies, B
             web.get("/v5/market/instruments-info", public(self.instruments_info)),
             web.get("/v5/market/tickers", public(self.tickers)),
             web.get("/v5/market/kline", public(self.kline)),
+            web.get("/v5/market/orderbook", public(self.orderbook)),
             web.get("/v5/user/query-api", private(self.query_api, needs_read=False)),
             web.get("/v5/account/info", private(self.account_info)),
             web.get("/v5/account/wallet-balance", private(self.wallet_balance)),

@@ -14,7 +14,7 @@ from server.simulator.dialects.bybit.wire import (
     Json,
     Params,
 )
-from server.simulator.dialects.common import day_window, max_amount, plain
+from server.simulator.dialects.common import book, day_window, max_amount, plain
 from server.simulator.instruments import ASSET_BY_CODE, Instrument, Kind
 from server.simulator.ledger import ZERO
 
@@ -97,6 +97,25 @@ class BybitMarket(BybitCore):
             "isPreListing": False,
             "preListingInfo": None,
             "displayName": "",
+        }
+
+    def orderbook(self, params: Params) -> Json:
+        """GET /v5/market/orderbook: a synthetic book around the touch, best levels first
+        (``limit``: spot 1-200, default 1; linear 1-500, default 25)."""
+        kind = params.kind()
+        instrument = self._instrument(kind, params.required("symbol"))
+        spot = kind is Kind.SPOT
+        limit = params.limit(1 if spot else 25, 200 if spot else 500)
+        bids, asks = book(instrument, *self.ledger.bid_ask(instrument), limit)
+        now = self.now_ms()
+        return {
+            "s": instrument.plain_id,
+            "b": [[plain(price), plain(amount)] for price, amount in bids],
+            "a": [[plain(price), plain(amount)] for price, amount in asks],
+            "ts": now,
+            "u": now,
+            "seq": now,
+            "cts": now,
         }
 
     def tickers(self, params: Params) -> Json:

@@ -25,6 +25,8 @@ class OkxDialect(OkxPositions, OkxOrders, OkxAccount, OkxCurrencies, OkxMarket):
             web.get(p + "public/instruments", public(self.public_instruments)),
             web.get(p + "market/tickers", public(self.market_tickers)),
             web.get(p + "market/ticker", public(self.market_ticker)),
+            web.get(p + "market/books", public(self.market_books)),
+            web.get(p + "market/books-full", public(self.market_books_full)),
             web.get(p + "market/candles", public(self.market_candles)),
             web.get(p + "market/history-candles", public(self.market_candles)),
             web.get(p + "account/config", private(self.account_config, needs_read=False)),

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from server.simulator.dialects.common import day_window, max_amount, plain
+from server.simulator.dialects.common import book, day_window, max_amount, plain
 from server.simulator.dialects.okx.core import OkxCore
 from server.simulator.dialects.okx.errors import param_error
 from server.simulator.dialects.okx.wire import (
@@ -91,6 +91,28 @@ class OkxMarket(OkxCore):
     def market_ticker(self, params: Params) -> list[Any]:
         """GET /api/v5/market/ticker (one instId)."""
         return [self._ticker(self._instrument(params.required("instId")))]
+
+    def market_books(self, params: Params) -> list[Any]:
+        """GET /api/v5/market/books: ``sz`` levels a side (1-400, default 1)."""
+        return [self._book(params, 400)]
+
+    def market_books_full(self, params: Params) -> list[Any]:
+        """GET /api/v5/market/books-full: ``sz`` levels a side (1-5000, default 1)."""
+        return [self._book(params, 5000)]
+
+    def _book(self, params: Params, maximum: int) -> Json:
+        """A synthetic book around the touch, best levels first; sizes as ``sz`` counts them
+        (contracts for swaps), each level one order."""
+        instrument = self._instrument(params.required("instId"))
+        levels = params.integer("sz", 1)
+        if levels is None or not 1 <= levels <= maximum:
+            raise param_error("sz")
+        bids, asks = book(instrument, *self.ledger.bid_ask(instrument), levels)
+
+        def rows(side: list[tuple[Decimal, Decimal]]) -> list[list[str]]:
+            return [[plain(p), plain(self.size(instrument, a)), "0", "1"] for p, a in side]
+
+        return {"asks": rows(asks), "bids": rows(bids), "ts": str(self.now_ms())}
 
     def _ticker(self, instrument: Instrument) -> Json:
         prices = self.simulator.prices
