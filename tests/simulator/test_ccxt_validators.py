@@ -132,3 +132,44 @@ async def test_order_book_refuses_a_size_beyond_the_exchanges_limit(
     await okx.load_markets()
     with pytest.raises(ccxt.BadRequest, match="Parameter sz error"):
         await okx.fetch_order_book("BTC/USDT", 400, {"method": "publicGetMarketBooks", "sz": 401})
+
+
+# -- my trades ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exchange", ["bybit", "okx"])
+@pytest.mark.parametrize("api_type", ["spot", "perpetual_futures"])
+async def test_my_trades_list_taker_and_maker_fills(
+    sim: Simulator, connect: Connect, exchange: str, api_type: str
+) -> None:
+    account = sim.open_account(exchange)
+    client = connect(exchange, api_type, account)
+    await client.load_markets()
+    symbol = SYMBOLS[api_type]
+    contract = num(client.market(symbol)["contractSize"] or 1)
+    amount = float(Decimal("0.002") / contract)  # OKX swaps count contracts
+    sim.prices.set_price("BTC", "60000")
+    taker = await client.create_order(symbol, "limit", "buy", amount, 60_100)
+    maker = await client.create_order(symbol, "limit", "buy", amount, 59_000)
+    sim.prices.set_price("BTC", "58900")
+    fetch_params = {"acknowledged": True} if exchange == "bybit" else {}
+    assert (await client.fetch_order(maker["id"], symbol, fetch_params))["status"] == "closed"
+
+    trades = await client.fetch_my_trades(symbol)
+    for trade in trades:
+        validators.test_trade(client, {}, "fetchMyTrades", trade, symbol, now_ms(), False)
+    seen = sorted((t["order"], t["takerOrMaker"], t["side"], t["amount"]) for t in trades)
+    assert seen == sorted(
+        [(taker["id"], "taker", "buy", amount), (maker["id"], "maker", "buy", amount)]
+    )
+    ledger = sim.ledgers[exchange]
+    for trade in trades:
+        order = ledger.find(account, order_id=trade["order"])
+        assert num(trade["price"]) == order.average
+        assert num(trade["fee"]["cost"]) == order.fee
+    assert num(next(t for t in trades if t["order"] == maker["id"])["price"]) == 59_000
+    maker_time = next(t["timestamp"] for t in trades if t["order"] == maker["id"])
+    later = await client.fetch_my_trades(symbol, since=maker_time)
+    assert {t["order"] for t in later} == {
+        t["order"] for t in trades if t["timestamp"] >= maker_time
+    }

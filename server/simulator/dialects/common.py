@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from server.simulator.instruments import ASSET_BY_CODE, Instrument
-from server.simulator.ledger import ZERO
+from server.simulator.ledger import ZERO, Order
 from server.simulator.prices import PriceBook
 
 #: The page an exchange's edge serves when its backend is down (Binance, Bybit).
@@ -84,6 +84,17 @@ def level_amount(instrument: Instrument, price: Decimal, level: int) -> Decimal:
     """A deterministic amount for the ``level``-th level of a simulated book."""
     value = BOOK_LEVEL_VALUE * (1 + Decimal(level % 7) / 4)
     return max(instrument.min_amount, instrument.floor_amount(value / price))
+
+
+def fill_value(order: Order) -> Decimal:
+    """The quote value of what an order has filled."""
+    return order.filled * (order.average or ZERO)
+
+
+def fill_fee_rate(order: Order) -> Decimal:
+    """The fee rate an order's fill paid (0 before it fills)."""
+    value = fill_value(order)
+    return order.fee / value if value else ZERO
 
 
 @dataclass(frozen=True, slots=True)

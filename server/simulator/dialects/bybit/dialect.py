@@ -32,5 +32,6 @@ class BybitDialect(BybitPositions, BybitOrders, BybitAccount, BybitCurrencies, B
             web.post("/v5/order/cancel", private(self.cancel_order)),
             web.get("/v5/order/realtime", private(self.realtime_orders)),
             web.get("/v5/order/history", private(self.order_history)),
+            web.get("/v5/execution/list", private(self.execution_list)),
             web.get("/v5/position/list", private(self.position_list)),
         ]

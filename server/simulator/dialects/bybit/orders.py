@@ -13,7 +13,7 @@ from server.simulator.dialects.bybit.errors import (
 )
 from server.simulator.dialects.bybit.requests import OrderRequest
 from server.simulator.dialects.bybit.wire import STATUS_NAMES, Json, OrderWire, Params
-from server.simulator.dialects.common import plain
+from server.simulator.dialects.common import fill_fee_rate, fill_value, plain
 from server.simulator.instruments import Instrument, Kind
 from server.simulator.ledger import (
     ZERO,
@@ -65,6 +65,7 @@ class BybitOrders(BybitCore):
             time_in_force=request.time_in_force,
             market_unit=request.market_unit,
             last_price_on_created=plain(self.ledger.last_price(instrument)),
+            taker=order.filled > 0,
         )
         return {"orderId": order.id, "orderLinkId": request.order_link_id}
 
@@ -192,6 +193,69 @@ class BybitOrders(BybitCore):
             "category": params.text("category"),
             "list": [self._order_view(o) for o in page],
             "nextPageCursor": str(offset + limit) if more else "",
+        }
+
+    def execution_list(self, account: Account, params: Params) -> Json:
+        """GET /v5/execution/list: one ``Trade`` execution per filled order (the ledger fills
+        an order whole, at one price), newest first; ``startTime``/``endTime`` on the execution
+        time, ``limit`` 1-100 (default 50) and an offset as the cursor."""
+        kind = params.kind()
+        self.ledger.match(account)
+        exec_type = params.text("execType")
+        start, end = params.integer("startTime"), params.integer("endTime")
+        filled = [
+            o
+            for o in self._orders(account, kind, params)
+            if o.filled > 0
+            and exec_type in (None, "Trade")
+            and (start is None or o.updated_ms >= start)
+            and (end is None or o.updated_ms <= end)
+        ]
+        filled.sort(key=lambda o: (o.updated_ms, o.id), reverse=True)
+        limit = params.limit(50, 100)
+        offset = params.integer("cursor", 0) or 0
+        more = offset + limit < len(filled)
+        return {
+            "category": params.text("category"),
+            "list": [self._execution_view(o) for o in filled[offset : offset + limit]],
+            "nextPageCursor": str(offset + limit) if more else "",
+        }
+
+    def _execution_view(self, order: Order) -> Json:
+        """An order's fill as Bybit's execution list shows it."""
+        wire = self._wire.get(order.id)
+        market = order.type is OrderType.MARKET
+        price = order.average or ZERO
+        return {
+            "symbol": order.instrument.plain_id,
+            "orderId": order.id,
+            "orderLinkId": self._link_id(order),
+            "side": "Buy" if order.side is Side.BUY else "Sell",
+            "orderPrice": "0" if market or order.price is None else plain(order.price),
+            "orderQty": wire.qty if wire else plain(order.amount),
+            "leavesQty": plain(order.remaining if order.status is OrderStatus.OPEN else ZERO),
+            "createType": "CreateByUser",
+            "orderType": "Market" if market else "Limit",
+            "stopOrderType": "",
+            "execFee": plain(order.fee),
+            "feeCurrency": order.fee_asset if order.instrument.kind is Kind.SPOT else "",
+            "execId": order.id,
+            "execPrice": plain(price),
+            "execQty": plain(order.filled),
+            "execType": "Trade",
+            "execValue": plain(fill_value(order)),
+            "execTime": str(order.updated_ms),
+            "isMaker": order.filled > 0 and wire is not None and not wire.taker,
+            "feeRate": plain(fill_fee_rate(order)),
+            "tradeIv": "",
+            "markIv": "",
+            "markPrice": plain(price),
+            "indexPrice": "",
+            "underlyingPrice": "",
+            "blockTradeId": "",
+            "closedSize": "",
+            "seq": order.updated_ms,
+            "extraFees": "",
         }
 
     def _link_id(self, order: Order) -> str:

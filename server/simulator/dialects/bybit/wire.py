@@ -95,3 +95,4 @@ class OrderWire:
     time_in_force: str
     market_unit: str
     last_price_on_created: str
+    taker: bool = False  # filled on arrival: its fill took liquidity

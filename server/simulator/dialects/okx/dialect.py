@@ -41,4 +41,6 @@ class OkxDialect(OkxPositions, OkxOrders, OkxAccount, OkxCurrencies, OkxMarket):
             web.get(p + "trade/orders-pending", private(self.orders_pending)),
             web.get(p + "trade/orders-history", private(self.orders_history)),
             web.get(p + "trade/orders-history-archive", private(self.orders_history)),
+            web.get(p + "trade/fills", private(self.fills)),
+            web.get(p + "trade/fills-history", private(self.fills_history)),
         ]

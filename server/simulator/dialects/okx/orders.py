@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -78,7 +79,7 @@ class OkxOrders(OkxOrderQueries):
             order = self._submit(account, request)
         except OrderRefusal as refusal:
             return outcome | {"sCode": refusal.code, "sMsg": refusal.message}
-        self._wire[order.id] = request.wire
+        self._wire[order.id] = replace(request.wire, taker=order.filled > 0)
         return outcome | {"ordId": order.id, "sCode": "0", "sMsg": "Order placed"}
 
     def _submit(self, account: Account, request: OrderRequest) -> Order:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.simulator.dialects.common import plain
+from server.simulator.dialects.common import fill_fee_rate, plain
 from server.simulator.dialects.okx.core import OkxCore
 from server.simulator.dialects.okx.errors import OkxError, param_error
 from server.simulator.dialects.okx.wire import INST_TYPE_OF, STATE_NAMES, Json, Params
 from server.simulator.instruments import Instrument, Kind
-from server.simulator.ledger import Account, Order, OrderNotFound, OrderStatus, OrderType
+from server.simulator.ledger import (
+    ZERO,
+    Account,
+    Order,
+    OrderNotFound,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 
 
 class OkxOrderQueries(OkxCore):
@@ -66,6 +74,66 @@ class OkxOrderQueries(OkxCore):
             and (end is None or o.created_ms <= end)
         ]
         return [self._order_view(account, o) for o in self._page(orders, params)]
+
+    def fills(self, account: Account, params: Params) -> list[Any]:
+        """GET /api/v5/trade/fills (``instType`` optional)."""
+        return self._fills(account, params.inst_type(required=False), params)
+
+    def fills_history(self, account: Account, params: Params) -> list[Any]:
+        """GET /api/v5/trade/fills-history (``instType`` required)."""
+        return self._fills(account, params.inst_type(required=True), params)
+
+    def _fills(self, account: Account, kind: Kind | str | None, params: Params) -> list[Any]:
+        """One fill per filled order (the ledger fills an order whole, at one price), newest
+        first, with ``ordId``, ``begin``/``end`` (fill time) and ``after``/``before`` (bill id,
+        here the order id) filters."""
+        self.ledger.match(account)
+        order_id = params.text("ordId")
+        begin, end = params.integer("begin"), params.integer("end")
+        filled = [
+            o
+            for o in self._orders(account, kind, params)
+            if o.filled > 0
+            and (order_id is None or o.id == order_id)
+            and (begin is None or o.updated_ms >= begin)
+            and (end is None or o.updated_ms <= end)
+        ]
+        return [self._fill_view(o) for o in self._page(filled, params)]
+
+    def _fill_view(self, order: Order) -> Json:
+        """An order's fill as OKX's fills list it: sizes as ``sz`` counts them, fees negative."""
+        instrument = order.instrument
+        spot = instrument.kind is Kind.SPOT
+        wire = self._wire.get(order.id)
+        filled_at = str(order.updated_ms)
+        return {
+            "instType": INST_TYPE_OF[instrument.kind],
+            "instId": self.inst_id(instrument),
+            "tradeId": order.id,
+            "ordId": order.id,
+            "clOrdId": self._client_id(order),
+            "billId": order.id,
+            "subType": "1" if order.side is Side.BUY else "2",
+            "tag": wire.tag if wire else "",
+            "fillPx": plain(order.average or ZERO),
+            "fillSz": plain(self.size(instrument, order.filled)),
+            "fillIdxPx": "",
+            "fillPnl": "0",
+            "fillPxVol": "",
+            "fillPxUsd": "",
+            "fillMarkVol": "",
+            "fillFwdPx": "",
+            "fillMarkPx": "" if spot else plain(order.average or ZERO),
+            "side": order.side.value,
+            "posSide": "" if spot else "net",
+            "execType": "M" if wire is not None and not wire.taker else "T",
+            "feeCcy": order.fee_asset,
+            "fee": plain(-order.fee),
+            "feeRate": plain(-fill_fee_rate(order)),
+            "ts": filled_at,
+            "fillTime": filled_at,
+            "tradeQuoteCcy": instrument.quote if spot else "",
+        }
 
     def _orders(self, account: Account, kind: Kind | str | None, params: Params) -> list[Order]:
         inst_id = params.text("instId")

@@ -118,3 +118,4 @@ class OrderWire:
     ord_type: str
     td_mode: str
     tgt_ccy: str
+    taker: bool = False  # filled on arrival: its fill took liquidity
