@@ -173,3 +173,33 @@ async def test_my_trades_list_taker_and_maker_fills(
     assert {t["order"] for t in later} == {
         t["order"] for t in trades if t["timestamp"] >= maker_time
     }
+
+
+# -- leverage -----------------------------------------------------------------------------------
+
+
+async def test_bybit_set_leverage_sets_the_accounts_leverage(
+    sim: Simulator, connect: Connect
+) -> None:
+    account = sim.open_account("bybit")
+    client = connect("bybit", "perpetual_futures", account)
+    await client.load_markets()
+    symbol = SYMBOLS["perpetual_futures"]
+    await client.set_leverage(20, symbol)
+    assert account.leverage == 20
+    assert (await client.fetch_position(symbol))["leverage"] == 20
+    with pytest.raises(ccxt.BadRequest, match="Set leverage not modified"):
+        await client.set_leverage(20, symbol)
+    with pytest.raises(ccxt.BadRequest, match="a whole number from 1 to 100"):
+        await client.set_leverage(500, symbol)
+    assert account.leverage == 20
+
+
+async def test_bybit_set_leverage_needs_a_derivatives_key(sim: Simulator, connect: Connect) -> None:
+    account = sim.open_account("bybit")
+    account.permissions.derivatives = False
+    client = connect("bybit", "perpetual_futures", account)
+    await client.load_markets()
+    with pytest.raises(ccxt.PermissionDenied):
+        await client.set_leverage(5, SYMBOLS["perpetual_futures"])
+    assert account.leverage == 10

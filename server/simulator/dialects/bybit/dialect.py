@@ -34,4 +34,5 @@ class BybitDialect(BybitPositions, BybitOrders, BybitAccount, BybitCurrencies, B
             web.get("/v5/order/history", private(self.order_history)),
             web.get("/v5/execution/list", private(self.execution_list)),
             web.get("/v5/position/list", private(self.position_list)),
+            web.post("/v5/position/set-leverage", private(self.set_leverage)),
         ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.simulator.dialects.bybit.core import BybitCore
-from server.simulator.dialects.bybit.errors import params_error
+from server.simulator.dialects.bybit.errors import PERMISSION_DENIED, BybitError, params_error
 from server.simulator.dialects.bybit.wire import MAINTENANCE_MARGIN_RATE, Json, Params
 from server.simulator.dialects.common import plain
 from server.simulator.ledger import Account, Position
@@ -37,6 +37,30 @@ class BybitPositions(BybitCore):
             "list": [self._position_view(account, p) for p in positions[:limit]],
             "nextPageCursor": "",
         }
+
+    def set_leverage(self, account: Account, params: Params) -> Json:
+        """POST /v5/position/set-leverage (linear, one-way mode: ``buyLeverage`` =
+        ``sellLeverage``). The ledger keeps one leverage per account, in whole numbers: this
+        sets it. The leverage already set is refused with 110043, as Bybit refuses it."""
+        if not account.permissions.derivatives:
+            raise BybitError(10005, PERMISSION_DENIED)
+        if params.text("category") not in ("linear", "inverse"):
+            raise params_error("Illegal category")
+        instrument = self._instrument(params.kind(), params.required("symbol"))
+        buy, sell = params.decimal("buyLeverage"), params.decimal("sellLeverage")
+        if buy is None:
+            raise params.missing("buyLeverage")
+        if sell is None:
+            raise params.missing("sellLeverage")
+        if buy != sell:
+            raise params_error("buyLeverage must equal sellLeverage in one-way mode")
+        maximum = instrument.max_leverage
+        if buy != buy.to_integral_value() or not 1 <= buy <= maximum:
+            raise params_error(f"leverage invalid: a whole number from 1 to {maximum}")
+        if int(buy) == account.leverage:
+            raise BybitError(110043, "Set leverage not modified")
+        account.leverage = int(buy)
+        return {}
 
     def _position_view(self, account: Account, position: Position) -> Json:
         instrument = position.instrument
