@@ -15,6 +15,7 @@ import ccxt.test.exchange.base as validators
 import pytest
 
 from server.exchange.ccxt_factory import create_ccxt
+from server.simulator.dialects.common import liquidation_price
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
 
@@ -203,3 +204,40 @@ async def test_bybit_set_leverage_needs_a_derivatives_key(sim: Simulator, connec
     with pytest.raises(ccxt.PermissionDenied):
         await client.set_leverage(5, SYMBOLS["perpetual_futures"])
     assert account.leverage == 10
+
+
+# -- positions ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exchange", "margin_mode"), [("bybit", "cross"), ("okx", "cross"), ("okx", "isolated")]
+)
+async def test_positions_carry_a_liquidation_price(
+    sim: Simulator, connect: Connect, exchange: str, margin_mode: str
+) -> None:
+    account = sim.open_account(exchange)
+    account.margin_mode = margin_mode
+    client = connect(exchange, "perpetual_futures", account)
+    await client.load_markets()
+    sim.prices.set_price("BTC", "60000")
+    sim.prices.set_price("ETH", "3000")
+    btc, eth = "BTC/USDT:USDT", "ETH/USDT:USDT"
+    params = {"marginMode": margin_mode} if exchange == "okx" else {}
+    size = {btc: Decimal("0.01"), eth: Decimal("0.1")}
+    for symbol, side in ((btc, "buy"), (eth, "sell")):
+        contracts = size[symbol] / num(client.market(symbol)["contractSize"] or 1)
+        await client.create_order(symbol, "market", side, float(contracts), None, params)
+
+    positions = {p["symbol"]: p for p in await client.fetch_positions()}
+    assert set(positions) == {btc, eth}
+    for symbol, position in positions.items():
+        skip = POSITION_SKIPS.get(exchange, {})
+        validators.test_position(client, skip, "fetchPositions", position, symbol, now_ms())
+        held = next(p for p in account.positions.values() if p.instrument.symbol == symbol)
+        expected = liquidation_price(held, Decimal("0.005"))
+        assert expected is not None
+        assert num(position["liquidationPrice"]) == expected
+    long, short = positions[btc], positions[eth]
+    assert (long["side"], short["side"]) == ("long", "short")
+    assert 0 < long["liquidationPrice"] < long["entryPrice"]
+    assert short["liquidationPrice"] > short["entryPrice"]

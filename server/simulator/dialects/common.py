@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from server.simulator.instruments import ASSET_BY_CODE, Instrument
-from server.simulator.ledger import ZERO, Order
+from server.simulator.ledger import ZERO, Order, Position
 from server.simulator.prices import PriceBook
 
 #: The page an exchange's edge serves when its backend is down (Binance, Bybit).
@@ -26,6 +26,11 @@ def plain(value: Decimal) -> str:
     if value == 0:
         return "0"
     return format(value.normalize(), "f")
+
+
+def optional(value: Decimal | None) -> str:
+    """A decimal as :func:`plain` writes it, or "" for none."""
+    return "" if value is None else plain(value)
 
 
 def hex_hmac_sha256(secret: str, payload: str) -> str:
@@ -95,6 +100,21 @@ def fill_fee_rate(order: Order) -> Decimal:
     """The fee rate an order's fill paid (0 before it fills)."""
     value = fill_value(order)
     return order.fee / value if value else ZERO
+
+
+def liquidation_price(position: Position, maintenance_rate: Decimal) -> Decimal | None:
+    """A plausible liquidation price of a perpetual position (None when flat): the price at
+    which its loss has eaten its own margin down to the maintenance margin, ``maintenance_rate``
+    times size times entry price, as an isolated position is liquidated. For a cross-margin account
+    this leaves the rest of its equity out, so the real price would lie further away. With a
+    rate of 0 it is the bankruptcy price. On the market's price tick, never below 0."""
+    size = abs(position.size)
+    if size == 0:
+        return None
+    cushion = max(ZERO, position.margin - size * position.entry_price * maintenance_rate)
+    move = cushion / size
+    price = position.entry_price - move if position.size > 0 else position.entry_price + move
+    return max(ZERO, position.instrument.round_price(price))
 
 
 @dataclass(frozen=True, slots=True)

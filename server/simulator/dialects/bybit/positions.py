@@ -5,8 +5,8 @@ from __future__ import annotations
 from server.simulator.dialects.bybit.core import BybitCore
 from server.simulator.dialects.bybit.errors import PERMISSION_DENIED, BybitError, params_error
 from server.simulator.dialects.bybit.wire import MAINTENANCE_MARGIN_RATE, Json, Params
-from server.simulator.dialects.common import plain
-from server.simulator.ledger import Account, Position
+from server.simulator.dialects.common import liquidation_price, optional, plain
+from server.simulator.ledger import ZERO, Account, Position
 
 
 class BybitPositions(BybitCore):
@@ -84,8 +84,8 @@ class BybitPositions(BybitCore):
             "leverage": str(account.leverage),
             "positionBalance": plain(position.margin),
             "markPrice": plain(mark),
-            "liqPrice": "",
-            "bustPrice": "",
+            "liqPrice": optional(liquidation_price(position, MAINTENANCE_MARGIN_RATE)),
+            "bustPrice": optional(liquidation_price(position, ZERO)),
             "positionIM": plain(position.margin),
             "positionMM": plain(size * mark * MAINTENANCE_MARGIN_RATE),
             "tpslMode": "Full",

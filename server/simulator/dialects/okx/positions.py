@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.simulator.dialects.common import key_number, plain, ratio
+from server.simulator.dialects.common import key_number, liquidation_price, optional, plain, ratio
 from server.simulator.dialects.okx.core import OkxCore
 from server.simulator.dialects.okx.errors import OkxError
 from server.simulator.dialects.okx.wire import INST_TYPE_OF, MAINTENANCE_MARGIN_RATE, Json, Params
@@ -71,7 +71,7 @@ class OkxPositions(OkxCore):
             "liab": "",
             "liabCcy": "",
             "liqPenalty": "0",
-            "liqPx": "",
+            "liqPx": optional(liquidation_price(position, MAINTENANCE_MARGIN_RATE)),
             "margin": plain(margin) if isolated else "",
             "markPx": plain(mark),
             "maxSpotInUseAmt": "",
