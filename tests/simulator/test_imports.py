@@ -51,14 +51,16 @@ def test_every_dialect_module_imports_alone_without_the_server() -> None:
 
 
 def test_no_two_parts_of_a_dialect_define_the_same_name() -> None:
-    """A dialect is assembled from one class per module; a name defined in two of them would
-    silently shadow the other."""
+    """A dialect assembled from one class per module (Binance, Bybit, OKX): a name defined in
+    two of them would silently shadow the other. Dialects built as one class over helper
+    modules have nothing to shadow."""
     from server.simulator.dialects.base import Dialect
     from server.simulator.server import all_dialects
 
     for dialect in all_dialects():
         parts = [c for c in dialect.__mro__ if issubclass(c, Dialect) and c is not Dialect]
-        assert len(parts) > 3, dialect
+        if len(parts) == 1:
+            continue
         owners: dict[str, list[str]] = {}
         for part in parts:
             for name in vars(part):
