@@ -76,8 +76,10 @@ class Job:
 
 
 def client_order_id() -> str:
-    """32 letters and digits: accepted by Binance (36), Bybit (36) and OKX (32, alphanumeric)."""
-    return "cts" + uuid.uuid4().hex[:29]
+    """A UUID's 32 hex digits: accepted by Binance (36), Bybit (36), OKX (32, alphanumeric),
+    BingX, Pionex and Kraken (whose ``cl_ord_id`` must be a UUID, dashes optional, or at most 18
+    characters)."""
+    return uuid.uuid4().hex
 
 
 class LiveDesk:
