@@ -1,0 +1,48 @@
+"""An engine on every exchange and API type the simulator speaks: through its loading stages
+(markets, history, the open-order and position sync) to running cycles on the shared feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.exchange.ccxt_factory import DIALECTS
+from tests.connections.conftest import Desk
+from tests.engine.test_coordinator import ENGINE_SETTINGS, Engines, Feed
+from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS
+
+# Venues whose engine does not run yet, each with what was seen (open in issue 11).
+ENGINE_NOT_YET = {
+    ("pionex", "spot"): "the start-up sync asks for open orders without a symbol, which Pionex "
+    "refuses (it lists open orders per symbol only)",
+    ("bybit", "unified"): "the engine reaches running with no symbols chosen for a unified account",
+    ("kraken", "perpetual_futures"): "the engine reaches neither running nor failed within 30 s "
+    "(Kraken Futures' USD-settled markets; not yet diagnosed)",
+}
+VENUES = sorted(
+    pair for pair in DIALECTS if pair not in NOT_SIMULATED and pair not in ENGINE_NOT_YET
+)
+
+
+@pytest.fixture(autouse=True)
+def engines_on(server_settings: dict[str, Any]) -> None:
+    server_settings.update(ENGINE_SETTINGS)
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), VENUES, ids=lambda v: str(v))
+async def test_an_engine_reaches_running_cycles(desk: Desk, exchange: str, api_type: str) -> None:
+    account = desk.account(SIMULATED_AS.get((exchange, api_type), exchange))
+    connection = await desk.connect(
+        exchange, account, api_type=api_type, is_enabled=True, is_active=True
+    )
+    feed = Feed(Engines(desk), connection.id)
+    try:
+        running = await feed.until(lambda s: s.state in ("running", "failed"), timeout=30)
+        assert running.state == "running", running
+        synced = next(s for s in running.stages if s.stage == "syncing")
+        assert synced.state == "done", synced
+        cycling = await feed.until(lambda s: s.metrics.cycles >= 2, timeout=30)
+        assert cycling.metrics.symbols == len(running.symbols) > 0
+    finally:
+        feed.stream.cancel()
