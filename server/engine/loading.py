@@ -30,7 +30,7 @@ from server.engine.sets import SET_IDS
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
 from server.exchange.errors import ExchangeError
-from server.exchange.model import Candle, Market, Ticker
+from server.exchange.model import Candle, Market, OrderInfo, Ticker
 
 T = TypeVar("T")
 
@@ -143,7 +143,7 @@ class Loading:
         else:
             derivatives = MARKET_TYPE.get(self.target.api_type) == "swap"
             self._begin(Stage.SYNCING, 2 if derivatives else 1)
-            open_orders = len(await self._call(lambda a: a.open_orders()))
+            open_orders = len(await self._call(self._open_orders_of(symbols)))
             self._advance(Stage.SYNCING, 1)
             detail = f"{open_orders} open orders"
             if derivatives:
@@ -155,6 +155,19 @@ class Loading:
         self._finish(Stage.READY, 1, "")
         chosen = {m.symbol: m for m in markets if m.symbol in history}
         return Loaded(tuple(symbols), history, open_orders, positions, chosen)
+
+    def _open_orders_of(
+        self, symbols: Sequence[str]
+    ) -> Callable[[ExchangeAdapter], Awaitable[list[OrderInfo]]]:
+        """The account's open orders; on an exchange that lists them one symbol at a time, the
+        open orders of the engine's symbols."""
+
+        async def load(adapter: ExchangeAdapter) -> list[OrderInfo]:
+            if not adapter.open_orders_per_symbol:
+                return await adapter.open_orders()
+            return [order for symbol in symbols for order in await adapter.open_orders(symbol)]
+
+        return load
 
     def _history_of(self, symbol: str) -> Callable[[ExchangeAdapter], Awaitable[list[Candle]]]:
         def load(adapter: ExchangeAdapter) -> Awaitable[list[Candle]]:

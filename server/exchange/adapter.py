@@ -64,6 +64,11 @@ class ExchangeAdapter(Protocol):
         ...
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderInfo]: ...
+    @property
+    def open_orders_per_symbol(self) -> bool:
+        """Whether ``open_orders`` needs a symbol (the exchange has no account-wide list)."""
+        ...
+
     async def positions(self, symbols: Sequence[str] | None = None) -> list[PositionInfo]: ...
     async def close(self) -> None: ...
 
@@ -98,6 +103,8 @@ def _required(value: Any, what: str, exchange: str) -> Decimal:
 # Others: a conservative minute.
 RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS, "pionex": 20.0}
 DEFAULT_RECEIVE_WINDOW_SECONDS = 60.0
+# Exchanges that list open orders one symbol at a time (no account-wide query).
+OPEN_ORDERS_PER_SYMBOL = frozenset({"pionex"})
 
 
 class MarketCache:
@@ -148,6 +155,10 @@ class CcxtAdapter:
     @property
     def last_response_headers(self) -> dict[str, str]:
         return dict(self._ccxt.last_response_headers or {})
+
+    @property
+    def open_orders_per_symbol(self) -> bool:
+        return self.exchange in OPEN_ORDERS_PER_SYMBOL
 
     @property
     def receive_window_seconds(self) -> float:

@@ -14,8 +14,6 @@ from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS
 
 # Venues whose engine does not run yet, each with what was seen (open in issue 11).
 ENGINE_NOT_YET = {
-    ("pionex", "spot"): "the start-up sync asks for open orders without a symbol, which Pionex "
-    "refuses (it lists open orders per symbol only)",
     ("bybit", "unified"): "the engine reaches running with no symbols chosen for a unified account",
     ("kraken", "perpetual_futures"): "the engine reaches neither running nor failed within 30 s "
     "(Kraken Futures' USD-settled markets; not yet diagnosed)",
