@@ -4,7 +4,8 @@ The stages, in order, each with progress (items done of items total) and timing:
 
 1. ``initializing`` — the connection's exchange session (one ccxt instance) is ready.
 2. ``loading_symbols`` — the markets of the connection's API type; the engine trades the
-   ``symbols`` most traded ones quoted in USDT (24 h quote volume, then name).
+   ``symbols`` most traded ones quoted in USDT, or USD where there are none (24 h quote
+   volume, then name).
 3. ``loading_indications`` — the indication parameter sets of the connection's preset, one set
    of indications per symbol.
 4. ``loading_strategies`` — the strategies of the preset, per symbol.
@@ -34,7 +35,8 @@ from server.exchange.model import Candle, Market, OrderInfo, Ticker
 
 T = TypeVar("T")
 
-QUOTE = "USDT"
+# Quote currencies an engine trades in, in order of preference (Kraken Futures settles in USD).
+QUOTES = ("USDT", "USD")
 MARKET_TYPE = {"spot": "spot", "margin": "spot", "perpetual_futures": "swap", "unified": "swap"}
 
 
@@ -224,9 +226,14 @@ class Loading:
 def choose_symbols(
     markets: Sequence[Market], tickers: Mapping[str, Ticker], api_type: str, count: int
 ) -> list[str]:
-    """The ``count`` USDT markets of the API type's market type with the most 24 h volume."""
+    """The ``count`` markets of the API type's market type with the most 24 h volume, quoted in
+    USDT (in USD where the exchange has no USDT markets of that type)."""
     kind = MARKET_TYPE.get(api_type, "spot")
-    eligible = [m.symbol for m in markets if m.quote == QUOTE and m.type == kind]
+    eligible: list[str] = []
+    for quote in QUOTES:
+        eligible = [m.symbol for m in markets if m.quote == quote and m.type == kind]
+        if eligible:
+            break
 
     def volume(symbol: str) -> Decimal:
         ticker = tickers.get(symbol)

@@ -108,6 +108,11 @@ def test_symbols_are_the_most_traded_usdt_markets_of_the_api_type() -> None:
     assert choose_symbols(markets, tickers, "spot", 3) == ["ETH/USDT", "BTC/USDT", "SOL/USDT"]
     assert choose_symbols(markets, tickers, "spot", 10)[-1] == "XRP/USDT"
     assert choose_symbols(markets, tickers, "perpetual_futures", 3) == ["BTC/USDT:USDT"]
+    # USD markets only where the type has no USDT ones (Kraken Futures' perpetuals).
+    usd = [*markets, market("ETH/USD:USD", "USD", "swap")]
+    assert choose_symbols(usd, tickers, "perpetual_futures", 3) == ["BTC/USDT:USDT"]
+    usd_only = [m for m in usd if m.quote != "USDT"]
+    assert choose_symbols(usd_only, tickers, "perpetual_futures", 3) == ["ETH/USD:USD"]
 
 
 @pytest.mark.usefixtures("few_symbols")

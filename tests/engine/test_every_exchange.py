@@ -15,8 +15,6 @@ from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS
 # Venues whose engine does not run yet, each with what was seen (open in issue 11).
 ENGINE_NOT_YET = {
     ("bybit", "unified"): "the engine reaches running with no symbols chosen for a unified account",
-    ("kraken", "perpetual_futures"): "the engine reaches neither running nor failed within 30 s "
-    "(Kraken Futures' USD-settled markets; not yet diagnosed)",
 }
 VENUES = sorted(
     pair for pair in DIALECTS if pair not in NOT_SIMULATED and pair not in ENGINE_NOT_YET
