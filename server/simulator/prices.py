@@ -93,6 +93,7 @@ class PriceBook:
         self.volatility = volatility
         self.clock = clock
         self._scripts: dict[str, Script] = {}
+        self._volume_factors: dict[str, Decimal] = {}
 
     # -- control ------------------------------------------------------------------------------
 
@@ -120,6 +121,15 @@ class PriceBook:
 
     def unscript(self, base: str) -> None:
         self._scripts.pop(base, None)
+
+    def scale_volume(self, base: str, factor: Decimal | str | int) -> None:
+        """Multiply the traded volume of ``base`` by ``factor`` from now on (a market everyone
+        trades: engines that choose by 24 h volume choose it)."""
+        self._asset(base)
+        value = Decimal(str(factor))
+        if not value > 0:
+            raise ValueError(f"a volume factor must be above 0, not {factor!r}")
+        self._volume_factors[base] = value
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -162,7 +172,8 @@ class PriceBook:
                 Decimal(int(row.max())) * tick,
                 Decimal(int(row.min())) * tick,
                 Decimal(int(row[-1])) * tick,
-                _volume(self.seed, base, int(start), interval_seconds),
+                _volume(self.seed, base, int(start), interval_seconds)
+                * self._volume_factors.get(base, Decimal(1)),
             )
             for start, row in zip(starts, ticks, strict=True)
         ]

@@ -220,3 +220,20 @@ def test_a_script_replaces_the_walk_until_unscripted() -> None:
 
     book.unscript("BTC")
     assert book.price("BTC", at=T + 10) == walk
+
+
+def test_a_volume_factor_multiplies_one_assets_volume_and_only_its() -> None:
+    clock = Clock(T)
+    book = PriceBook(6, clock=clock)
+    before = {code: book.candles(code, HOUR, limit=24) for code in ("BTC", "ETH")}
+
+    book.scale_volume("BTC", 1000)
+    after = {code: book.candles(code, HOUR, limit=24) for code in ("BTC", "ETH")}
+
+    assert [c.volume * 1000 for c in before["BTC"]] == [c.volume for c in after["BTC"]]
+    assert [c.close for c in before["BTC"]] == [c.close for c in after["BTC"]]
+    assert before["ETH"] == after["ETH"]
+    with pytest.raises(ValueError, match="above 0"):
+        book.scale_volume("BTC", 0)
+    with pytest.raises(KeyError, match="no simulated asset"):
+        book.scale_volume("NOPE", 2)
