@@ -254,20 +254,25 @@ async def wait_serving(target: str) -> None:
         )
 
 
-def serve_cts(data: Path, grpc_port: int, **settings: str) -> subprocess.Popen[str]:
-    """``cts serve`` on ``grpc_port`` with its data in ``data``."""
+def serve_cts(
+    data: Path, grpc_port: int, command: list[str] | None = None, **settings: str
+) -> subprocess.Popen[str]:
+    """``cts serve`` (or ``command``) on ``grpc_port`` with its data in ``data``; ``settings``
+    (``CTS_`` variables) override the defaults here."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
     env.update(
-        CTS_DATA_DIR=str(data),
-        CTS_GRPC_PORT=str(grpc_port),
-        CTS_METRICS_PORT="0",
-        CTS_ADMIN_TOKEN=TOKEN,
-        CTS_LOG_LEVEL="WARNING",
-        CTS_STREAM_QUEUE_SIZE="4096",
-        **API_LIMITS,
-        **settings,
+        {
+            "CTS_DATA_DIR": str(data),
+            "CTS_GRPC_PORT": str(grpc_port),
+            "CTS_METRICS_PORT": "0",
+            "CTS_ADMIN_TOKEN": TOKEN,
+            "CTS_LOG_LEVEL": "WARNING",
+            "CTS_STREAM_QUEUE_SIZE": "4096",
+            **API_LIMITS,
+            **settings,
+        }
     )
-    return start([sys.executable, "-m", "server.cli", "serve"], env=env)
+    return start(command or [sys.executable, "-m", "server.cli", "serve"], env=env)
 
 
 async def create_target(target: str) -> str:

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -39,15 +38,14 @@ from cts.connection.v1 import connection_pb2_grpc  # noqa: E402
 from bench.api_latency import (  # noqa: E402
     AUTH,
     FLOOR_METHOD,
-    TOKEN,
     create_target,
     percentiles,
     say,
+    serve_cts,
     start,
     time_calls,
     wait_serving,
 )
-from bench.exchange_access import API_LIMITS  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 
 LIMITS_OFF = {
@@ -72,28 +70,15 @@ def serve_bare() -> None:
 
 
 def serve(data: Path, port: int, *, bare: bool) -> object:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
-    env.update(
-        CTS_DATA_DIR=str(data),
-        CTS_GRPC_PORT=str(port),
-        CTS_METRICS_PORT="0",
-        CTS_ADMIN_TOKEN=TOKEN,
-        CTS_LOG_LEVEL="WARNING",
+    command = [sys.executable, __file__, "--serve-bare"] if bare else None
+    return serve_cts(
+        data,
+        port,
+        command,
         CTS_HEALTH_CHECKS="false",
         CTS_ENGINES="false",
-        **(LIMITS_OFF if bare else API_LIMITS),
+        **(LIMITS_OFF if bare else {}),
     )
-    command = (
-        [sys.executable, __file__, "--serve-bare"]
-        if bare
-        else [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-        ]
-    )
-    return start(command, env=env)
 
 
 async def measure(targets: dict[str, str], calls: int, rounds: int) -> dict[str, list[float]]:

@@ -50,6 +50,15 @@ def decode_page_token(
     return position
 
 
+def before_id(payload: Mapping[str, Any]) -> int:
+    """The position of a list paged newest first by entry id: the id the next page starts
+    before."""
+    before = payload["b"]
+    if not isinstance(before, int) or isinstance(before, bool) or before <= 0:
+        raise ValueError("not an entry id")
+    return before
+
+
 def time_bound(text: str, field: str) -> datetime | None:
     """A list filter's RFC 3339 time (None when empty); a time without a zone is refused."""
     if not text:

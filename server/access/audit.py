@@ -111,13 +111,6 @@ def audit_filter(
     )
 
 
-def _before(payload: dict[str, object]) -> int:
-    before = payload["b"]
-    if not isinstance(before, int) or isinstance(before, bool) or before <= 0:
-        raise ValueError("not an entry id")
-    return before
-
-
 class AuditTrail:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -139,7 +132,7 @@ class AuditTrail:
 
     async def page(self, where: AuditFilter, page_size: int, page_token: str) -> AuditPage:
         size = paging.page_size_of(page_size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
-        before = paging.decode_page_token(page_token, where.fingerprint(), _before)
+        before = paging.decode_page_token(page_token, where.fingerprint(), paging.before_id)
 
         def work(session: Session) -> list[AuditEntry]:
             query = select(AuditEntryRecord)

@@ -31,7 +31,7 @@ from server.access.limits import Limits
 from server.access.tokens import Principal, TokenVerifier
 from server.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
 from server.rpc.audit_call import call_of
-from server.rpc.errors import internal_status, status_of
+from server.rpc.errors import STATUS_OF_KIND, internal_status, status_of
 from server.rpc.peer import ClientAddresses
 from server.rpc.permissions import Rule, rule_of
 from server.rpc.undecodable import Undecodable, tolerant
@@ -255,7 +255,7 @@ def _check(request: Any, principal: Principal, rule: Rule) -> None:
 
 def _outcome(exc: Exception, context: grpc.aio.ServicerContext) -> str:
     if isinstance(exc, DomainError):
-        return str(status_of(exc).code.name)
+        return str(STATUS_OF_KIND[exc.kind].name)
     if isinstance(exc, grpc.aio.AbortError):  # a servicer's own abort
         code: object = context.code()
         return str(code.name) if isinstance(code, grpc.StatusCode) else "ABORTED"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from server import paging
 from server.errors import FieldViolation, InvalidArgument
@@ -50,16 +49,9 @@ def encode_page_token(where: LogFilter, before_id: int) -> str:
     return paging.encode_page_token({"b": before_id}, where.fingerprint())
 
 
-def _before(payload: dict[str, Any]) -> int:
-    before = payload["b"]
-    if not isinstance(before, int) or isinstance(before, bool) or before <= 0:
-        raise ValueError("not an entry id")
-    return before
-
-
 def decode_page_token(token: str, where: LogFilter) -> int | None:
     """The id the page starts before, or None for the first page."""
-    return paging.decode_page_token(token, where.fingerprint(), _before)
+    return paging.decode_page_token(token, where.fingerprint(), paging.before_id)
 
 
 def new_entry(
