@@ -18,6 +18,7 @@ from nicegui.testing.user_simulation import user_simulation
 
 from server.simulator.ledger import Account
 from tests.conftest import auth, make_settings
+from tests.support.chromium import browser, stack  # noqa: F401  (fixtures of the browser tests)
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 

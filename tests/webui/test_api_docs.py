@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
+from tests.support.chromium import BROWSER_TEST, screenshot_path
 from tests.support.stack_process import Up
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Up]:
-    running = Up(tmp_path / "data")
-    running.wait_for("CTS is running")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
+pytestmark = BROWSER_TEST
 
 
 async def test_api_docs_lists_every_operation_without_sign_in_under_its_csp(
@@ -87,7 +50,7 @@ async def test_api_docs_lists_every_operation_without_sign_in_under_its_csp(
     listed = page.locator(".opblock-summary-path", has_text="/api/settings/connections/batch-test")
     await expect(listed).to_be_visible()
     await expect(page.locator(".opblock-delete .opblock-summary-path").first).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "api-docs.png"))
+    await page.screenshot(path=screenshot_path("api-docs.png"))
 
     # "Try it out" calls Envoy from this page: its CSP and Envoy's CORS allow it.
     token = (tmp_path / "data" / "admin.token").read_text().strip()

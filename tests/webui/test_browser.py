@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from server.simulator.demo import DEMO_CONNECTION_ACCOUNT, DEMO_CONNECTION_NAME
+from tests.support.chromium import BROWSER_TEST, screenshot_path
 from tests.support.stack_process import Up
 
-# Screenshots of the last run, for people reviewing a change (ignored by git).
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SCREENSHOTS.mkdir(exist_ok=True)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Up]:
-    running = Up(tmp_path / "data")
-    running.wait_for("CTS is running")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
+pytestmark = BROWSER_TEST
 
 
 @dataclass
@@ -163,11 +125,11 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     await expect(dialog.get_by_text("Balance: 10000")).to_be_visible()  # the log line
     await expect(dialog.get_by_text("Running…")).to_be_hidden()
     await expect(page.get_by_text(f"{DEMO_CONNECTION_NAME}: test success")).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "dashboard-connection-test.png"))
+    await page.screenshot(path=screenshot_path("dashboard-connection-test.png"))
     await dialog.get_by_role("button", name="Close").click()
     await expect(dialog).to_be_hidden()
     await expect(demo.get_by_text("last test success")).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "dashboard-connections.png"), full_page=True)
+    await page.screenshot(path=screenshot_path("dashboard-connections.png"), full_page=True)
 
     # The demo connection is enabled and active, so `cts up` runs its engine.
     await page.get_by_role("link", name="Live trading").click()
@@ -182,7 +144,7 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
     await expect(panel.get_by_role("button", name="Start")).to_be_disabled()
     overview = page.locator(".q-card").filter(has_text="All engines")
     await expect(overview.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "dashboard-live-trading.png"), full_page=True)
+    await page.screenshot(path=screenshot_path("dashboard-live-trading.png"), full_page=True)
     assert not tab.errors, tab.errors
 
 
@@ -205,5 +167,5 @@ async def test_the_logs_page_shows_a_new_entry_live(tab: Tab) -> None:
     line = page.locator(".contents").filter(has_text=message)
     await expect(line.get_by_text("warning", exact=True)).to_be_visible()
     assert await page.evaluate("window.__cts_marker") == marker
-    await page.screenshot(path=str(SCREENSHOTS / "dashboard-logs.png"), full_page=True)
+    await page.screenshot(path=screenshot_path("dashboard-logs.png"), full_page=True)
     assert not tab.errors, tab.errors

@@ -12,28 +12,22 @@ import os
 import ssl
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Route, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Route, expect
 
 from server.tls import TlsFiles, self_signed
 from tests.conftest import TEST_TOKEN, make_settings
+from tests.support.chromium import BROWSER_TEST
 from tests.support.ports import free_port
 from tests.support.server_thread import ServerThread
 from tests.support.stack_process import REPOSITORY
-from tests.webui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @dataclass
@@ -117,16 +111,6 @@ def wait_until_healthy(dashboard: Dashboard, process: subprocess.Popen[bytes]) -
 def process_wait(process: subprocess.Popen[bytes], seconds: float) -> None:
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=seconds)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
 
 
 async def session_cookie(context: BrowserContext) -> dict[str, object]:
