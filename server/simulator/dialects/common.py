@@ -153,8 +153,9 @@ class Params:
         """The exchange's refusal of a required parameter that was not sent."""
         raise NotImplementedError
 
-    def malformed(self, name: str) -> Exception:
-        """The exchange's refusal of a parameter that is not a number where one is needed."""
+    def malformed(self, name: str, expected: str = "a number") -> Exception:
+        """The exchange's refusal of a parameter that is not ``expected`` ("a number", "an
+        integer") where one is needed."""
         raise NotImplementedError
 
     def __contains__(self, name: str) -> bool:
@@ -181,7 +182,7 @@ class Params:
         try:
             return int(value)
         except ValueError:
-            raise self.malformed(name) from None
+            raise self.malformed(name, "an integer") from None
 
     def decimal(self, name: str) -> Decimal | None:
         value = self.text(name)

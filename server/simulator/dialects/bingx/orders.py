@@ -239,7 +239,7 @@ class Orders:
     def _find(self, venue: Venue, account: Account, params: Params) -> Order:
         instrument = venue.instrument(params.kind, params.required("symbol"))
         order_id = params.text("orderId")
-        client_id = params.text("clientOrderID", "clientOrderId")
+        client_id = params.text("clientOrderID") or params.text("clientOrderId")
         if order_id is None and client_id is None:
             raise bad_parameter(params.kind, "orderId or clientOrderID is required")
         for order in account.orders.values():

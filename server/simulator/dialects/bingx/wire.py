@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from server.simulator.dialects import common
 from server.simulator.instruments import Instrument, Kind
 from server.simulator.ledger import Ledger
 from server.simulator.prices import PriceBook
@@ -78,34 +79,18 @@ class Venue:
         return [i for i in self.ledger.instruments if i.kind is kind]
 
 
-class Params:
+class Params(common.Params):
     """The parameters of one request (BingX sends them all in the query)."""
 
     def __init__(self, values: Mapping[str, str], kind: Kind) -> None:
-        self.values = values
+        super().__init__(values)
         self.kind = kind
 
-    def text(self, *names: str) -> str | None:
-        for name in names:
-            value = self.values.get(name)
-            if value not in (None, ""):
-                return value
-        return None
+    def missing(self, name: str) -> BingxError:
+        return bad_parameter(self.kind, f"{name} is required")
 
-    def required(self, name: str) -> str:
-        value = self.text(name)
-        if value is None:
-            raise bad_parameter(self.kind, f"{name} is required")
-        return value
-
-    def integer(self, name: str, default: int | None = None) -> int | None:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise bad_parameter(self.kind, f"{name} must be an integer") from None
+    def malformed(self, name: str, expected: str = "a number") -> BingxError:
+        return bad_parameter(self.kind, f"{name} must be {expected}")
 
     def limit(self, name: str, default: int, maximum: int) -> int:
         value = self.integer(name, default)
@@ -113,18 +98,6 @@ class Params:
         if not 1 <= value <= maximum:
             raise bad_parameter(self.kind, f"{name} must be between 1 and {maximum}")
         return value
-
-    def decimal(self, name: str) -> Decimal | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise bad_parameter(self.kind, f"{name} is not a number") from None
-        if not number.is_finite():
-            raise bad_parameter(self.kind, f"{name} is not a number")
-        return number
 
     def flag(self, name: str) -> bool:
         return (self.values.get(name) or "").lower() == "true"

@@ -64,7 +64,7 @@ class Params(common.Params):
     def missing(self, name: str) -> BybitError:
         return params_error(f"Missing some parameters that must be filled in, {name}")
 
-    def malformed(self, name: str) -> BybitError:
+    def malformed(self, name: str, expected: str = "a number") -> BybitError:
         return params_error(f"params error: {name} invalid")
 
     def limit(self, default: int, maximum: int) -> int:

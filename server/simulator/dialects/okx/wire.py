@@ -80,7 +80,7 @@ class Params(common.Params):
     def missing(self, name: str) -> OkxError:
         return param_empty(name)
 
-    def malformed(self, name: str) -> OkxError:
+    def malformed(self, name: str, expected: str = "a number") -> OkxError:
         return param_error(name)
 
     def limit(self, default: int, maximum: int) -> int:
