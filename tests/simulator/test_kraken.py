@@ -28,7 +28,7 @@ from ccxt.test.exchange.base.test_order_book import test_order_book as check_ord
 from ccxt.test.exchange.base.test_ticker import test_ticker as check_ticker
 from ccxt.test.exchange.base.test_trade import test_trade as check_trade
 
-from server.exchange.ccxt_factory import create_ccxt, rewrite_urls
+from server.exchange.ccxt_factory import create_ccxt
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.simulator.demo import DEMO_ACCOUNTS
 from server.simulator.dialects.kraken import KrakenDialect
@@ -36,6 +36,7 @@ from server.simulator.instruments import ASSETS, Kind
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
 from tests.support.ccxt_checks import assert_ticker_matches, ccxt_balances, ledger_balances
+from tests.support.simulated import ccxt_instances, running_simulator
 
 Connect = Callable[..., Any]
 # ccxt's kraken parses no timestamp from tickers, and Kraken's order book levels carry
@@ -70,10 +71,8 @@ def new_secret() -> str:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(seed=23, dialects=[KrakenDialect])
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
+    async with running_simulator(23, KrakenDialect) as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -84,21 +83,17 @@ def account(sim: Simulator) -> Account:
 @pytest.fixture
 async def connect(sim: Simulator, account: Account) -> AsyncIterator[Connect]:
     """ccxt instances for the simulator: as CTS builds them, or plain ``ccxt.kraken``."""
-    made: list[Any] = []
+    async with ccxt_instances(sim, "kraken", account) as instances:
 
-    def make(*, plain: bool = False, api_key: str | None = None, secret: str | None = None) -> Any:
-        key, sec = api_key or account.api_key, secret or account.secret
-        if plain:
-            exchange = ccxt.kraken({"apiKey": key, "secret": sec, "enableRateLimit": False})
-            exchange.urls["api"] = rewrite_urls(exchange.urls["api"], sim.base_url)
-        else:
-            exchange = create_ccxt("kraken", "spot", api_key=key, secret=sec, base_url=sim.base_url)
-        made.append(exchange)
-        return exchange
+        def make(
+            *, plain: bool = False, api_key: str | None = None, secret: str | None = None
+        ) -> Any:
+            key, sec = api_key or account.api_key, secret or account.secret
+            if plain:
+                return instances.plain(ccxt.kraken, {"apiKey": key, "secret": sec})
+            return instances.cts("spot", api_key=key, secret=sec)
 
-    yield make
-    for exchange in made:
-        await exchange.close()
+        yield make
 
 
 # -- public data --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ for a kraken perpetual_futures connection; unified structures go through ccxt's 
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,11 +22,11 @@ from ccxt.test.exchange.base.test_position import test_position as check_positio
 from ccxt.test.exchange.base.test_ticker import test_ticker as check_ticker
 from ccxt.test.exchange.base.test_trade import test_trade as check_trade
 
-from server.exchange.ccxt_factory import create_ccxt
 from server.simulator.dialects.kraken import KrakenFuturesDialect
 from server.simulator.instruments import Kind
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
+from tests.support.simulated import ccxt_instances, running_simulator
 
 BTC = "BTC/USD:USD"
 # ccxt's krakenfutures writes timeInForce in lower case ("gtc", "ioc"), outside the unified list.
@@ -44,10 +45,8 @@ def new_secret() -> str:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(seed=29, dialects=[KrakenFuturesDialect])
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
+    async with running_simulator(29, KrakenFuturesDialect) as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -57,22 +56,8 @@ def account(sim: Simulator) -> Account:
 
 @pytest.fixture
 async def connect(sim: Simulator, account: Account) -> AsyncIterator[Connect]:
-    made: list[Any] = []
-
-    def make(*, api_key: str | None = None, secret: str | None = None) -> Any:
-        exchange = create_ccxt(
-            "kraken",
-            "perpetual_futures",
-            api_key=api_key or account.api_key,
-            secret=secret or account.secret,
-            base_url=sim.base_url,
-        )
-        made.append(exchange)
-        return exchange
-
-    yield make
-    for exchange in made:
-        await exchange.close()
+    async with ccxt_instances(sim, "kraken", account) as instances:
+        yield functools.partial(instances.cts, "perpetual_futures")
 
 
 async def test_markets_are_usd_perpetuals(sim: Simulator, connect: Connect) -> None:

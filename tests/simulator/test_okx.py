@@ -17,12 +17,12 @@ import aiohttp
 import ccxt.async_support as ccxt
 import pytest
 
-from server.exchange.ccxt_factory import create_ccxt
 from server.simulator.dialects.okx import OkxDialect
 from server.simulator.instruments import ASSETS, Kind
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
 from tests.support.ccxt_checks import assert_ticker_matches, ccxt_balances, ledger_balances
+from tests.support.simulated import ccxt_instances, running_simulator
 
 API_TYPES = ("spot", "perpetual_futures")
 BTC = {"spot": "BTC/USDT", "perpetual_futures": "BTC/USDT:USDT"}
@@ -34,10 +34,8 @@ Connect = Callable[..., Any]
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(seed=17, dialects=[OkxDialect])
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
+    async with running_simulator(17, OkxDialect) as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -47,30 +45,9 @@ def account(sim: Simulator) -> Account:
 
 @pytest.fixture
 async def connect(sim: Simulator, account: Account) -> AsyncIterator[Connect]:
-    """Makes ccxt instances for the simulator (the test's account unless told otherwise)."""
-    made: list[Any] = []
-
-    def make(
-        api_type: str,
-        *,
-        api_key: str | None = None,
-        secret: str | None = None,
-        passphrase: str | None = None,
-    ) -> Any:
-        exchange = create_ccxt(
-            "okx",
-            api_type,
-            api_key=api_key or account.api_key,
-            secret=secret or account.secret,
-            passphrase=passphrase or account.passphrase,
-            base_url=sim.base_url,
-        )
-        made.append(exchange)
-        return exchange
-
-    yield make
-    for exchange in made:
-        await exchange.close()
+    """Makes CTS's ccxt instances for the simulator (the test's account unless told otherwise)."""
+    async with ccxt_instances(sim, "okx", account) as instances:
+        yield instances.cts
 
 
 # -- public data --------------------------------------------------------------------------------
