@@ -1,0 +1,107 @@
+"""What goes wrong on the way to an exchange becomes one of CTS's failure kinds, the same on
+every exchange and API type CTS trades: a wrong key or secret, a revoked key, a 429 storm, an
+exchange that never answers, and a clock out of the exchange's window. Through the adapter CTS
+uses (``ExchangeAccess``) against the simulator, for every venue of the conformance suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
+from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.simulator.ledger import Account
+from server.simulator.server import Simulator
+from tests.exchange.test_conformance import VENUES, Venue
+
+TIMEOUT_SECONDS = 0.3
+# Venues that sign with a nonce instead of a timestamp: a skewed clock cannot be refused there.
+NO_CLOCK_WINDOW = {
+    "kraken-spot": "Kraken signs with an increasing nonce, not a timestamp",
+    "kraken-perpetual_futures": "Kraken Futures signs with an increasing nonce, not a timestamp",
+}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    simulator = Simulator(seed=7)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
+    exchange_access = ExchangeAccess(
+        AccessConfig(
+            simulator_url=sim.base_url, timeout_seconds=TIMEOUT_SECONDS, breaker_threshold=100
+        )
+    )
+    yield exchange_access
+    await exchange_access.close()
+
+
+def target(venue: Venue, account: Account, **credentials: str) -> Target:
+    keys = {
+        "api_key": account.api_key,
+        "secret": account.secret,
+        "passphrase": account.passphrase,
+    } | credentials
+    return Target(
+        connection_id=f"{venue.id}-{keys['api_key'][-6:]}-{len(credentials)}",
+        exchange=venue.exchange,
+        api_type=venue.api_type,
+        simulated=True,
+        credentials=Credentials(keys["api_key"], keys["secret"], keys["passphrase"]),
+    )
+
+
+async def failure(access: ExchangeAccess, where: Target) -> ExchangeError:
+    with pytest.raises(ExchangeError) as raised:
+        await access.call(where, lambda a: a.balances(), retry=False)
+    message = str(raised.value)
+    assert where.credentials.api_key not in message and "{" not in message, message
+    return raised.value
+
+
+@pytest.fixture(params=VENUES, ids=lambda v: v.id)
+def venue(request: pytest.FixtureRequest) -> Venue:
+    return request.param  # type: ignore[no-any-return]
+
+
+async def test_keys_that_the_exchange_refuses_are_authentication_failures(
+    sim: Simulator, access: ExchangeAccess, venue: Venue
+) -> None:
+    account = sim.open_account(venue.simulated_as)
+    good = target(venue, account)
+    assert await access.call(good, lambda a: a.balances(), retry=False) is not None
+
+    wrong_secret = target(venue, account, secret=account.secret[::-1])
+    assert (await failure(access, wrong_secret)).failure is ExchangeFailure.AUTHENTICATION
+    unknown_key = target(venue, account, api_key=f"unknown-{account.api_key}")
+    assert (await failure(access, unknown_key)).failure is ExchangeFailure.AUTHENTICATION
+
+    account.revoked = True
+    assert (await failure(access, good)).failure is ExchangeFailure.AUTHENTICATION
+
+
+async def test_a_429_storm_a_silent_exchange_and_a_skewed_clock_have_their_kinds(
+    sim: Simulator, access: ExchangeAccess, venue: Venue
+) -> None:
+    account = sim.open_account(venue.simulated_as)
+    where = target(venue, account)
+    assert await access.call(where, lambda a: a.balances(), retry=False) is not None
+
+    sim.faults.set({"rate_limit_burst": 50}, api_key=account.api_key)
+    assert (await failure(access, where)).failure is ExchangeFailure.RATE_LIMITED
+    sim.faults.clear()
+
+    sim.faults.set({"hang": True}, api_key=account.api_key)
+    assert (await failure(access, where)).failure is ExchangeFailure.TIMEOUT
+    sim.faults.clear()
+
+    if venue.id in NO_CLOCK_WINDOW:
+        return
+    sim.faults.set({"clock_skew_ms": 120_000}, exchange=venue.simulated_as)
+    assert (await failure(access, where)).failure is ExchangeFailure.CLOCK_SKEW
