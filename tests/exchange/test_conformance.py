@@ -193,6 +193,16 @@ def validated_order(venue: Venue, order: dict[str, Any]) -> dict[str, Any]:
     return {**order, "fee": fee}
 
 
+def order_amount(exchange: Any, venue: Venue, price: float) -> float:
+    """An amount worth about NOTIONAL at ``price``, within the market's limits and precision."""
+    market = exchange.market(venue.symbol)
+    least = market["limits"]["amount"]["min"] or 0.001
+    contract = market.get("contractSize") or 1
+    notional = max(NOTIONAL, (market["limits"]["cost"]["min"] or 0) * 1.5)
+    wanted = max(least, notional / (price * contract))
+    return max(least, float(exchange.amount_to_precision(venue.symbol, wanted)))
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -224,13 +234,8 @@ async def test_balance_orders_and_trades(exchange: Any, venue: Venue) -> None:
     balance = await exchange.fetch_balance()
     check_balance(exchange, venue.skips("fetchBalance"), "fetchBalance", balance)
     best_bid = (await exchange.fetch_order_book(venue.symbol))["bids"][0][0]
-    market = exchange.market(venue.symbol)
     price = float(exchange.price_to_precision(venue.symbol, best_bid * 0.9))
-    least = market["limits"]["amount"]["min"] or 0.001
-    contract = market.get("contractSize") or 1
-    notional = max(NOTIONAL, (market["limits"]["cost"]["min"] or 0) * 1.5)
-    wanted = max(least, notional / (price * contract))
-    amount = max(least, float(exchange.amount_to_precision(venue.symbol, wanted)))
+    amount = order_amount(exchange, venue, price)
     resting = await exchange.create_order(venue.symbol, "limit", "buy", amount, price)
     check_order(
         exchange,
@@ -309,3 +314,28 @@ async def test_balance_orders_and_trades(exchange: Any, venue: Venue) -> None:
                 venue.symbol,
                 now_ms(),
             )
+
+
+# setLeverage's parameters beyond ccxt's unified ones: BingX asks which side (one-way: BOTH).
+LEVERAGE_PARAMS = {"bingx": {"side": "BOTH"}}
+
+
+@pytest.mark.parametrize(
+    "venue", [v for v in VENUES if v.derivative], ids=lambda v: v.id, indirect=True
+)
+async def test_leverage_is_set_read_back_and_carried_by_new_positions(
+    exchange: Any, venue: Venue
+) -> None:
+    await exchange.set_leverage(3, venue.symbol, LEVERAGE_PARAMS.get(venue.exchange, {}))
+    if exchange.has.get("fetchLeverage"):
+        leverage = await exchange.fetch_leverage(venue.symbol)
+        assert leverage["symbol"] == venue.symbol
+        assert (leverage["longLeverage"], leverage["shortLeverage"]) == (3, 3)
+    if "leverage" in venue.skips("fetchPositions"):
+        return
+    best_ask = (await exchange.fetch_order_book(venue.symbol))["asks"][0][0]
+    await exchange.create_order(
+        venue.symbol, "market", "buy", order_amount(exchange, venue, best_ask)
+    )
+    (position,) = await exchange.fetch_positions([venue.symbol])
+    assert position["leverage"] == 3, position

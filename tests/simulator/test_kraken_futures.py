@@ -157,6 +157,10 @@ async def test_refusals_are_ccxts_exceptions(
         await exchange.create_order(BTC, "limit", "buy", 0.01, 60000, {"clientOrderId": "dup"})
     with pytest.raises(ccxt.ExchangeError):
         await exchange.create_order(BTC, "market", "sell", 0.01, None, {"reduceOnly": True})
+    for leverage in ("NaN", "abc", "0", "2.5", "1000"):
+        with pytest.raises(ccxt.ExchangeError, match="invalidArgument"):
+            await exchange.set_leverage(leverage, BTC)
+    assert account.leverage == 10
 
 
 async def test_credentials_limits_and_outages(

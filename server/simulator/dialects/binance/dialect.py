@@ -74,6 +74,7 @@ class BinanceDialect(BinanceOrders, BinanceAccount, BinanceCurrencies, BinanceMa
             ("DELETE", "/fapi/v1/order", futures, trade, self.cancel_order),
             ("DELETE", "/fapi/v1/allOpenOrders", futures, trade, self.cancel_all_futures),
             ("POST", "/fapi/v1/leverage", futures, trade, self.set_leverage),
+            ("GET", "/fapi/v1/symbolConfig", futures, user, self.symbol_config),
             ("GET", "/dapi/v1/ping", coin, public, self.ping),
             ("GET", "/dapi/v1/time", coin, public, self.time),
             ("GET", "/dapi/v1/exchangeInfo", coin, public, self.exchange_info),

@@ -71,6 +71,21 @@ class BinancePositions(BinanceCore):
             "symbol": instrument.plain_id,
         }
 
+    def symbol_config(self, call: Call) -> list[Json]:
+        """GET /fapi/v1/symbolConfig: each market's margin type and leverage (the account's one
+        leverage; cross margin)."""
+        leverage = call.user.leverage
+        return [
+            {
+                "symbol": instrument.plain_id,
+                "marginType": "CROSSED",
+                "isAutoAddMargin": "false",
+                "leverage": leverage,
+                "maxNotionalValue": fmt(max_notional(instrument, leverage), 0),
+            }
+            for instrument in self._instruments(call)
+        ]
+
     def _unrealized(self, position: Position) -> Decimal:
         return position.unrealized(self.ledger.last_price(position.instrument))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -96,6 +97,8 @@ class KrakenFuturesDialect(Dialect):
             ("GET", "openpositions"): trading.open_positions,
             ("GET", "orders/status"): trading.orders_status,
             ("GET", "fills"): trading.fills,
+            ("GET", "leveragepreferences"): self.leverage_preferences,
+            ("PUT", "leveragepreferences"): self.set_leverage_preference,
         }
         routes = [web.get(API + path, self._public(h)) for path, h in public.items()]
         routes.append(web.get(API + "tickers/{symbol}", self._public_ticker))
@@ -171,6 +174,35 @@ class KrakenFuturesDialect(Dialect):
         if not account.permissions.read:
             raise FuturesError("apiKeyAccessDenied")
         return account
+
+    # -- leverage -----------------------------------------------------------------------------
+
+    def leverage_preferences(self, account: Account, _params: Params) -> Json:
+        """GET /derivatives/api/v3/leveragepreferences: the simulator keeps one leverage per
+        account; it is reported for every market (Kraken lists the markets with a preference)."""
+        return {
+            "leveragePreferences": [
+                {"symbol": symbol, "maxLeverage": account.leverage} for symbol in self.markets
+            ]
+        }
+
+    def set_leverage_preference(self, account: Account, params: Params) -> Json:
+        """PUT /derivatives/api/v3/leveragepreferences (``symbol``, ``maxLeverage``)."""
+        if not account.permissions.derivatives:
+            raise FuturesError("apiKeyAccessDenied")
+        instrument = self.instrument(params.get("symbol"))
+        try:
+            leverage = Decimal(params.get("maxLeverage") or "")
+        except InvalidOperation:
+            raise FuturesError("invalidArgument: maxLeverage") from None
+        if (
+            not leverage.is_finite()
+            or leverage != leverage.to_integral_value()
+            or not 1 <= leverage <= instrument.max_leverage
+        ):
+            raise FuturesError("invalidArgument: maxLeverage")
+        account.leverage = int(leverage)
+        return {}
 
     # -- market data --------------------------------------------------------------------------
 

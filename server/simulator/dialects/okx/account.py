@@ -194,3 +194,22 @@ class OkxAccount(OkxCore):
                 "posSide": params.text("posSide") or "net",
             }
         ]
+
+    def leverage_info(self, account: Account, params: Params) -> list[Any]:
+        """GET /api/v5/account/leverage-info: the account's leverage for each instrument asked
+        (``instId``, comma-separated) in the margin mode asked."""
+        margin_mode = params.required("mgnMode")
+        if margin_mode not in ("cross", "isolated"):
+            raise param_error("mgnMode")
+        inst_ids = params.required("instId").split(",")
+        for inst_id in inst_ids:
+            self._instrument(inst_id)
+        return [
+            {
+                "instId": inst_id,
+                "mgnMode": margin_mode,
+                "posSide": "net",
+                "lever": str(account.leverage),
+            }
+            for inst_id in inst_ids
+        ]

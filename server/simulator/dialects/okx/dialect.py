@@ -34,6 +34,7 @@ class OkxDialect(OkxPositions, OkxOrders, OkxAccount, OkxCurrencies, OkxMarket):
             web.get(p + "asset/currencies", private(self.asset_currencies)),
             web.get(p + "account/positions", private(self.account_positions)),
             web.post(p + "account/set-leverage", private(self.set_leverage, trades=True)),
+            web.get(p + "account/leverage-info", private(self.leverage_info)),
             web.post(p + "trade/order", private(self.place_order, trades=True)),
             web.post(p + "trade/batch-orders", private(self.place_orders, trades=True)),
             web.post(p + "trade/cancel-order", private(self.cancel_order, trades=True)),
