@@ -1,6 +1,7 @@
 """What goes wrong on the way to an exchange becomes one of CTS's failure kinds, the same on
 every exchange and API type CTS trades: a wrong key or secret, a revoked key, a 429 storm, an
-exchange that never answers, and a clock out of the exchange's window. Through the adapter CTS
+exchange that never answers, is down, answers 5xx or is under maintenance, and a clock out of
+the exchange's window. Through the adapter CTS
 uses (``ExchangeAccess``) against the simulator, for every venue of the conformance suite."""
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from server.simulator.server import Simulator
 from tests.exchange.test_conformance import VENUES, Venue
 
 TIMEOUT_SECONDS = 0.3
+OUTAGES = (
+    ({"down": True}, ExchangeFailure.UNAVAILABLE),
+    ({"error_rate": 1.0}, ExchangeFailure.UNAVAILABLE),
+    ({"maintenance": True}, ExchangeFailure.MAINTENANCE),
+)
 # Venues that sign with a nonce instead of a timestamp: a skewed clock cannot be refused there.
 NO_CLOCK_WINDOW = {
     "kraken-spot": "Kraken signs with an increasing nonce, not a timestamp",
@@ -86,7 +92,7 @@ async def test_keys_that_the_exchange_refuses_are_authentication_failures(
     assert (await failure(access, good)).failure is ExchangeFailure.AUTHENTICATION
 
 
-async def test_a_429_storm_a_silent_exchange_and_a_skewed_clock_have_their_kinds(
+async def test_a_429_storm_silence_outages_maintenance_and_a_skewed_clock_have_their_kinds(
     sim: Simulator, access: ExchangeAccess, venue: Venue
 ) -> None:
     account = sim.open_account(venue.simulated_as)
@@ -100,6 +106,11 @@ async def test_a_429_storm_a_silent_exchange_and_a_skewed_clock_have_their_kinds
     sim.faults.set({"hang": True}, api_key=account.api_key)
     assert (await failure(access, where)).failure is ExchangeFailure.TIMEOUT
     sim.faults.clear()
+
+    for fault, kind in OUTAGES:
+        sim.faults.set(fault, api_key=account.api_key)
+        assert (await failure(access, where)).failure is kind, fault
+        sim.faults.clear()
 
     if venue.id in NO_CLOCK_WINDOW:
         return
