@@ -8,13 +8,10 @@ and the notional limits, all counting orders in flight; long only on spot). Swit
 trading off opens nothing new; live positions already open keep following their pseudo
 positions to their exits (or close at once with "stop engine, close positions").
 
-**No order is ever doubled.** Each order is stored (status ``pending``) with a fresh client
-order id *before* it is sent. When the answer is lost (unavailable, timeout, bad response) or
-the exchange says the client id is a duplicate, the order is looked up at the exchange by that
-id: found, it is the order; not found, it is sent again with the *same* id (the exchange refuses
-a second order with it). After a restart, pending orders are looked up the same way before the
-engine trades (reconciliation), and live positions of derivatives that the exchange no longer
-holds are closed as ``closed_on_exchange``.
+**No order is ever doubled** (:mod:`server.engine.execution`: stored before it is sent, looked
+up by its client order id whenever its answer is lost). After a restart, pending orders are
+looked up the same way before the engine trades (reconciliation), and live positions of
+derivatives that the exchange no longer holds are closed as ``closed_on_exchange``.
 
 Orders run one at a time on a per-engine worker, so a slow exchange delays the live orders but
 never the engine's cycle. Stopping the desk drops the queued orders (none was sent) and gives
@@ -35,34 +32,19 @@ from decimal import Decimal
 from functools import partial
 
 from server.engine.book import Fill, Mode, PositionView, Reason, Status, money
+from server.engine.execution import OrderExecution
 from server.engine.exposure import Allowance, Exposure, Ticket
-from server.engine.model import OrderRecord
 from server.engine.store import PositionStore
 from server.engine.strategies import Position
 from server.exchange.access import ExchangeAccess, Target
-from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.exchange.errors import ExchangeError
 from server.exchange.model import OrderInfo
 from server.monitoring.logs.about import about
 from server.monitoring.logs.entry import Category
 
 log = logging.getLogger("cts.engine.live")
 
-# The order may or may not have reached the exchange: look it up before sending again.
-UNCERTAIN = frozenset(
-    {
-        ExchangeFailure.UNAVAILABLE,
-        ExchangeFailure.MAINTENANCE,
-        ExchangeFailure.TIMEOUT,
-        ExchangeFailure.BAD_RESPONSE,
-        ExchangeFailure.DUPLICATE_ORDER,
-    }
-)
-# Lookups of an order known to exist that got no answer: repeated with back-off.
-UNANSWERED = UNCERTAIN | {ExchangeFailure.CIRCUIT_OPEN, ExchangeFailure.RATE_LIMITED}
-MAX_ATTEMPTS = 5
 CLOSE_RETRY_MAX_SECONDS = 30.0  # a close that did not happen is tried again, at most this apart
-CLOCK_DRIFT_SECONDS = 2.0  # beyond an exchange's receive window before "not found" is final
-FILL_CHECKS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +55,6 @@ class Job:
     followed: uuid.UUID
     run: Callable[[], Awaitable[None]]
     ticket: Ticket | None = None  # opens and adds: their reserved exposure
-
-
-def client_order_id() -> str:
-    """A UUID's 32 hex digits: accepted by Binance (36), Bybit (36), OKX (32, alphanumeric),
-    BingX, Pionex and Kraken (whose ``cl_ord_id`` must be a UUID, dashes optional, or at most 18
-    characters)."""
-    return uuid.uuid4().hex
 
 
 class LiveDesk:
@@ -99,18 +74,33 @@ class LiveDesk:
         self._store = store
         self._publish = publish
         self._changed = changed  # told after every order's outcome
-        self._retry_seconds = retry_seconds
-        self._retry_max_seconds = max(retry_seconds, retry_max_seconds)
+        self._execution = OrderExecution(
+            connection_id,
+            access=access,
+            store=store,
+            changed=changed,
+            retry_seconds=retry_seconds,
+            retry_max_seconds=retry_max_seconds,
+        )
         self.positions: dict[uuid.UUID, PositionView] = {}  # by the pseudo position followed
         self.exposure = Exposure()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._retries: set[asyncio.Task[None]] = set()  # closes waiting for their next try
         self._target: Target | None = None
-        self.orders = 0
         self.closed = 0  # live positions closed since the desk started
-        self.failed_orders = 0
-        self.last_error = ""
+
+    @property
+    def orders(self) -> int:
+        return self._execution.orders
+
+    @property
+    def failed_orders(self) -> int:
+        return self._execution.failed_orders
+
+    @property
+    def last_error(self) -> str:
+        return self._execution.last_error
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -229,7 +219,8 @@ class LiveDesk:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one order's failure never stops the desk
-                self.last_error = exc.message if isinstance(exc, ExchangeError) else repr(exc)
+                failure = exc.message if isinstance(exc, ExchangeError) else repr(exc)
+                self._execution.last_error = failure
                 log.exception(
                     "live order failed for %s",
                     self.connection_id,
@@ -277,7 +268,7 @@ class LiveDesk:
         if known and (info is None or not info.filled) and followed in self.positions:
             # The close did not happen (refused, or it never reached the exchange): the decision
             # stands, and it is tried again after a back-off.
-            delay = self._backoff(retry + 1, CLOSE_RETRY_MAX_SECONDS)
+            delay = self._execution.backoff(retry + 1, CLOSE_RETRY_MAX_SECONDS)
             again = Job("close", followed, partial(self._close, followed, reason, retry + 1))
             task = asyncio.ensure_future(self._later(delay, again))
             self._retries.add(task)
@@ -334,193 +325,8 @@ class LiveDesk:
     async def _order(
         self, position: PositionView, side: str, amount: Decimal, intent: str
     ) -> tuple[OrderInfo | None, bool]:
-        """Place one market order exactly once: its fill (None: it did not happen) and whether
-        the outcome is known."""
         assert self._target is not None
-        record = OrderRecord(
-            connection_id=uuid.UUID(self.connection_id),
-            position_id=position.id,
-            client_order_id=client_order_id(),
-            symbol=position.symbol,
-            side=side,
-            intent=intent,
-            quantity=amount,
-            status="pending",
-        )
-        await self._store.add_order(record)
-        self.orders += 1
-        log.info(
-            "live order: %s %s %s %s (%s)",
-            side,
-            record.quantity,
-            record.symbol,
-            "market",
-            intent,
-            extra=self._about(record),
-        )
-        return await self._settle(self._target, record, send=True)
-
-    def _about(self, order: OrderRecord, **context: object) -> dict[str, object]:
-        return about(
-            self.connection_id,
-            Category.ORDER,
-            order_id=order.id,
-            client_order_id=order.client_order_id,
-            symbol=order.symbol,
-            side=order.side,
-            intent=order.intent,
-            **context,
-        )
-
-    async def _settle(
-        self, target: Target, order: OrderRecord, *, send: bool
-    ) -> tuple[OrderInfo | None, bool]:
-        """Learn the order's outcome: the fill (None: no order) and whether it is known.
-
-        With ``send``, the order is sent — again with the same client order id after an
-        uncertain failure that a lookup could not settle — up to ``MAX_ATTEMPTS`` times. From
-        then on (and from the start without ``send``) it is only looked up, with back-off, until
-        the exchange answers: found, its fill; not found, it never happened. An answer that is
-        neither (the key was revoked, say) leaves it pending, to be looked up at the next start.
-        The caller waits all along: no other order of the desk goes out before this one is known.
-        """
-        reduce_only = order.intent == "close" and target.api_type != "spot"
-        info: OrderInfo | None = None
-        attempt = 0
-        while info is None:
-            attempt += 1
-            sending = send and attempt <= MAX_ATTEMPTS
-            try:
-                if sending:
-                    info = await self._access.call(
-                        target,
-                        lambda a: a.create_order(
-                            order.symbol,
-                            order.side,
-                            "market",
-                            order.quantity,
-                            client_order_id=order.client_order_id,
-                            reduce_only=reduce_only,
-                        ),
-                    )
-                else:
-                    info = await self._find(target, order)
-                    if info is None and not await self._may_still_arrive(target, order):
-                        return await self._fail(order, "not found at the exchange")
-            except ExchangeError as exc:
-                uncertain = exc.failure in UNCERTAIN
-                if not uncertain and exc.failure is not ExchangeFailure.CIRCUIT_OPEN:
-                    if sending:
-                        return await self._fail(order, exc.message)
-                    log.warning(
-                        "order %s: cannot be looked up (%s)",
-                        order.id,
-                        exc.failure.value,
-                        extra=self._about(order, failure=exc.failure.value),
-                    )
-                    return None, False  # stays pending: looked up again on the next start
-                self.last_error = exc.message
-                await self._store.update_order(order.id, attempts=attempt, error=exc.message[:300])
-                if sending and uncertain:
-                    with contextlib.suppress(ExchangeError):
-                        info = await self._find(target, order)
-                    if info is not None:
-                        break
-                if send and attempt == MAX_ATTEMPTS:
-                    log.warning(
-                        "order %s: outcome unknown; looking it up until known",
-                        order.id,
-                        extra=self._about(order, failure=exc.failure.value),
-                    )
-            if info is None:
-                await asyncio.sleep(self._backoff(attempt))
-        try:
-            info = await self._filled(target, order, info)
-        except ExchangeError as exc:  # the order exists; its fill cannot be learned now
-            log.warning(
-                "order %s: its fill cannot be looked up (%s)",
-                order.id,
-                exc.failure.value,
-                extra=self._about(order, failure=exc.failure.value),
-            )
-            await self._store.update_order(order.id, error=exc.message[:300])
-            return None, False  # stays pending: looked up again on the next start
-        await self._store.update_order(
-            order.id,
-            status="filled" if info.filled else "failed",
-            exchange_order_id=info.id,
-            filled=info.filled,
-            average_price=info.average or info.price,
-            fee=info.fee,
-        )
-        if info.filled:
-            log.info(
-                "live order filled: %s %s %s at %s",
-                order.side,
-                info.filled,
-                order.symbol,
-                info.average or info.price,
-                extra=self._about(order, exchange_order_id=info.id, filled=info.filled),
-            )
-        else:
-            log.warning(
-                "live order not filled: %s %s (%s)",
-                order.side,
-                order.symbol,
-                info.status,
-                extra=self._about(order, exchange_order_id=info.id, status=info.status),
-            )
-        return info, True
-
-    def _backoff(self, attempt: int, longest: float | None = None) -> float:
-        """The wait before try ``attempt + 1``: ``retry_seconds`` doubling from the first, up
-        to ``longest`` (default ``retry_max_seconds``)."""
-        delay = self._retry_seconds * 2.0 ** min(attempt - 1, 16)
-        return min(delay, self._retry_max_seconds if longest is None else longest)
-
-    async def _may_still_arrive(self, target: Target, order: OrderRecord) -> bool:
-        """Could the order, not found at the exchange, still reach it? Until it is older than
-        the exchange's receive window (plus clock drift), its request may be under way."""
-        window = await self._access.receive_window(target) + CLOCK_DRIFT_SECONDS
-        created = order.created_at
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        return (_now() - created).total_seconds() < window
-
-    async def _find(self, target: Target, order: OrderRecord) -> OrderInfo | None:
-        return await self._access.call(
-            target, lambda a: a.find_order(order.client_order_id, order.symbol)
-        )
-
-    async def _filled(self, target: Target, order: OrderRecord, info: OrderInfo) -> OrderInfo:
-        """Exchanges that only acknowledge (Bybit, OKX) are asked for the fill. The order is
-        known to exist: a lookup that gets no answer (the exchange unwell, a circuit open, a
-        rate limit) is repeated with back-off, and only answers count as checks."""
-        checks = unanswered = 0
-        while info.status == "open" or (info.status != "canceled" and not info.filled):
-            if checks >= FILL_CHECKS:
-                break
-            try:
-                found = await self._find(target, order)
-            except ExchangeError as exc:
-                if exc.failure not in UNANSWERED:
-                    raise
-                unanswered += 1
-                self.last_error = exc.message
-                await asyncio.sleep(self._backoff(unanswered))
-                continue
-            checks += 1
-            if found is not None:
-                info = found
-        return info
-
-    async def _fail(self, order: OrderRecord, reason: str) -> tuple[None, bool]:
-        log.error("live order failed: %s", reason, extra=self._about(order))
-        self.failed_orders += 1
-        self.last_error = reason
-        await self._store.update_order(order.id, status="failed", error=reason[:300])
-        self._changed()
-        return None, True
+        return await self._execution.place(self._target, position, side, amount, intent)
 
     async def _save(self, position: PositionView) -> None:
         await self._store.save([position])
@@ -533,7 +339,7 @@ class LiveDesk:
         """Settle orders whose outcome is unknown; drop live positions the exchange closed."""
         by_id = {p.id: p for p in self.positions.values()}
         for order in await self._store.pending_orders(self.connection_id):
-            info, known = await self._settle(target, order, send=False)
+            info, known = await self._execution.settle(target, order, send=False)
             live = by_id.get(order.position_id)
             if live is not None:
                 await self._settled(live, order.intent, info, Reason.ENGINE_STOP, known=known)
@@ -603,4 +409,4 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["LiveDesk", "client_order_id"]
+__all__ = ["LiveDesk"]
