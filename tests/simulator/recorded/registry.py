@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.simulator.recorded import binance, bybit, kraken
+from tests.simulator.recorded import binance, bingx, bybit, kraken
 from tests.simulator.recorded.shapes import Shape
 
-SHAPES: list[Shape] = [*binance.SHAPES, *bybit.SHAPES, *kraken.SHAPES]
+SHAPES: list[Shape] = [*binance.SHAPES, *bybit.SHAPES, *kraken.SHAPES, *bingx.SHAPES]
