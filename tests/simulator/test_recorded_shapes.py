@@ -28,6 +28,7 @@ def test_simulator_sends_the_recorded_keys(shape: Shape) -> None:
 
 
 def test_left_out_keys_are_recorded_keys_with_reasons() -> None:
+    assert len({shape.id for shape in SHAPES}) == len(SHAPES)
     for shape in SHAPES:
         assert set(shape.left_out) <= shape.recorded, shape.id
         assert all(reason.strip() for reason in shape.left_out.values()), shape.id

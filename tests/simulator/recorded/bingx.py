@@ -29,6 +29,15 @@ def swap_order(under: str, more: str = "") -> frozenset[str]:
     )
 
 
+FLAT_ORDER = (
+    "orderId orderID symbol positionSide side type price quantity quoteOrderQty stopPrice "
+    "workingType clientOrderID clientOrderId timeInForce priceRate stopLoss takeProfit "
+    "reduceOnly activationPrice closePosition stopGuaranteed status avgPrice executedQty"
+)
+FLAT_REASON = (
+    "BingX's newer swap order answer puts the order in data itself; the simulator answers in "
+    "its earlier form, data.order (also recorded, and read by ccxt's bingx the same way)"
+)
 SHAPES = [
     Shape(
         "bingx",
@@ -112,6 +121,16 @@ SHAPES = [
             "activationPrice closePosition stopGuaranteed",
             "data.order",
         ),
+    ),
+    Shape(
+        "bingx",
+        "perpetual_futures",
+        "create_order",
+        "POST /openApi/swap/v2/trade/order",
+        f'{FILE}: createOrder "with stopLoss (unified)"',
+        SWAP | keys("debugMsg") | keys(FLAT_ORDER, "data"),
+        left_out=dict.fromkeys(keys(FLAT_ORDER, "data"), FLAT_REASON),
+        variant="flat",
     ),
     Shape(
         "bingx",

@@ -40,10 +40,12 @@ class Shape:
     left_out: dict[str, str] = field(default_factory=dict)
     named: tuple[str, ...] = ()  # paths of maps keyed by names (pairs, order ids, coins)
     fixed: tuple[str, ...] = ()  # literal keys inside those maps (Kraken's OHLC "last")
+    variant: str = ""  # tells apart two recordings of one endpoint
 
     @property
     def id(self) -> str:
-        return f"{self.exchange}-{self.api_type}-{self.call}-{self.endpoint}"
+        suffix = f"-{self.variant}" if self.variant else ""
+        return f"{self.exchange}-{self.api_type}-{self.call}-{self.endpoint}{suffix}"
 
     def paths(self, body: Any, prefix: str = "") -> set[str]:
         """Every key path in ``body``, names in ``named`` maps written ``*``."""
