@@ -91,12 +91,10 @@ SHAPES = [
         f'{FILE}: createOrder "type2 & type3 together" (the order reply\'s items)',
         keys("code msg data") | keys("clOrdId ordId sCode sMsg tag ts", "data[]"),
     ),
-    Shape(
-        "okx",
-        "spot",
+    *both(
         "fetch_order",
         "GET /api/v5/trade/order",
-        f'{FILE}: fetchOrder "fetch spot order"',
+        f'{FILE}: fetchOrder "fetch spot order" (one order object for spot and swaps)',
         ENVELOPE
         | keys(f"{ORDER} isTpLimit linkedAlgoOrd", "data[]")
         | keys("algoId", "data[].linkedAlgoOrd"),
