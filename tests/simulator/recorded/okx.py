@@ -42,12 +42,10 @@ def both(call: str, endpoint: str, source: str, recorded: frozenset[str]) -> lis
 
 
 SHAPES = [
-    Shape(
-        "okx",
-        "spot",
+    *both(
         "fetch_ticker",
         "GET /api/v5/market/ticker",
-        f'{FILE}: fetchTicker "public spot ticker"',
+        f'{FILE}: fetchTicker "public spot ticker" (one ticker object for spot and swaps)',
         ENVELOPE
         | keys(
             "instType instId last lastSz askPx askSz bidPx bidSz open24h high24h low24h "
@@ -55,12 +53,10 @@ SHAPES = [
             "data[]",
         ),
     ),
-    Shape(
-        "okx",
-        "spot",
+    *both(
         "fetch_ohlcv",
         "GET /api/v5/market/candles",
-        f'{FILE}: fetchOHLCV "spot ohlcv with limit and since"',
+        f'{FILE}: fetchOHLCV "spot ohlcv with limit and since" (the same rows for swaps)',
         ENVELOPE | columns(9, "data"),
     ),
     Shape(
