@@ -166,6 +166,7 @@ class BinanceOrderShapes(BinanceCore):
             "commissionAsset": order.fee_asset,
             "id": int(order.id),
             "maker": not meta.taker,
+            "marginAsset": instrument.quote,
             "orderId": int(order.id),
             "price": fmt(price, instrument.decimals(instrument.price_tick)),
             "qty": fmt(order.filled, instrument.decimals(instrument.amount_step)),

@@ -46,6 +46,8 @@ from server.simulator.ledger import (
 TIME_IN_FORCE = ("GTC", "IOC", "FOK", "PostOnly")
 # Conditional, attached TP/SL and trailing orders: refused by the simulator.
 UNSUPPORTED = ("stopPrice", "stopLoss", "takeProfit", "priceRate", "activationPrice")
+# An order's take-profit and stop-loss as BingX's order queries show them when none is set.
+NO_STOP = {"type": "", "quantity": "0", "stopPrice": "0", "price": "0", "workingType": ""}
 SPOT_STATUS = {
     OrderStatus.OPEN: "PENDING",
     OrderStatus.FILLED: "FILLED",
@@ -156,6 +158,9 @@ class Orders:
             "stopLoss": "",
             "takeProfit": "",
             "reduceOnly": order.reduce_only,
+            "activationPrice": 0,
+            "closePosition": "",
+            "stopGuaranteed": "",
         }
         return {"order": created}
 
@@ -324,8 +329,8 @@ class Orders:
             "updateTime": order.updated_ms,
             "clientOrderId": self._client_id(order),
             "leverage": "",
-            "takeProfit": "",
-            "stopLoss": "",
+            "takeProfit": dict(NO_STOP),
+            "stopLoss": dict(NO_STOP),
             "advanceAttr": 0,
             "positionID": 0,
             "takeProfitEntrustPrice": 0,
@@ -335,6 +340,8 @@ class Orders:
             "timeInForce": wire.time_in_force if wire else "GTC",
             "reduceOnly": order.reduce_only,
             "onlyOnePosition": True,
+            "stopGuaranteed": "false",
+            "triggerOrderId": 0,
         }
 
     @staticmethod
@@ -376,6 +383,12 @@ class Orders:
             "liquidatedPrice": "0",
             "liquidatedMarginRatio": "0",
             "filledTm": filled_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            # As BingX writes it: filledTm's clock, with a +0800 suffix.
+            "filledTime": filled_at.strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{filled_at:%f}"[:3]
+            + "+0800",
+            "clientOrderID": self._client_id(order),
+            "onlyOnePosition": True,
         }
 
 

@@ -256,6 +256,7 @@ class BybitOrders(BybitCore):
             "closedSize": "",
             "seq": order.updated_ms,
             "extraFees": "",
+            "marketUnit": self._qty_unit(order),
         }
 
     def _link_id(self, order: Order) -> str:
@@ -313,8 +314,13 @@ class BybitOrders(BybitCore):
             "createdTime": str(order.created_ms),
             "updatedTime": str(order.updated_ms),
         }
+        view["marketUnit"] = self._qty_unit(order)
         if linear:
             view["tpslMode"] = ""
-        elif market and wire and wire.market_unit:
-            view["marketUnit"] = wire.market_unit
+            view.update(slippageToleranceType="UNKNOWN", slippageTolerance="0", extraFees="")
         return view
+
+    def _qty_unit(self, order: Order) -> str:
+        """How a spot market order's qty was meant (baseCoin, quoteCoin); "" for the others."""
+        wire = self._wire.get(order.id)
+        return wire.market_unit if wire else ""

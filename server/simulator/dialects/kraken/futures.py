@@ -274,6 +274,7 @@ class KrakenFuturesDialect(Dialect):
         day = prices.candles(instrument.base, 3600, since=now - 86400 + 3600, limit=24)
         volume = sum(c.volume for c in day)
         depth = instrument.floor_amount(10_000 / last) or instrument.min_amount
+        opened = prices.price(instrument.base, at=now - 86400)
         return {
             "tag": "perpetual",
             "pair": f"{futures_code(instrument.base)}:USD",
@@ -286,7 +287,8 @@ class KrakenFuturesDialect(Dialect):
             "vol24h": number(volume),
             "volumeQuote": number(sum(c.volume * c.close for c in day)),
             "openInterest": number(self.trading.open_interest(instrument)),
-            "open24h": number(prices.price(instrument.base, at=now - 86400)),
+            "open24h": number(opened),
+            "change24h": number(round((last - opened) / opened * 100, 2)),
             "high24h": number(max([c.high for c in day] + [last])),
             "low24h": number(min([c.low for c in day] + [last])),
             "indexPrice": number(last),
