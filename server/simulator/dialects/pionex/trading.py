@@ -24,7 +24,7 @@ from server.simulator.dialects.pionex.wire import (
     fmt,
     symbol_of,
 )
-from server.simulator.instruments import Instrument
+from server.simulator.instruments import Instrument, Kind
 from server.simulator.ledger import (
     ZERO,
     Account,
@@ -70,7 +70,8 @@ class Trading:
         self._wire: dict[str, OrderWire] = {}
 
     def _instrument(self, params: Params) -> Instrument:
-        return self.dialect.market.instrument(params.required("symbol"), TRADE_INVALID_SYMBOL)
+        symbol = params.required("symbol")
+        return self.dialect.market.instrument(symbol, TRADE_INVALID_SYMBOL, Kind.SPOT)
 
     # -- account ------------------------------------------------------------------------------
 
@@ -120,6 +121,33 @@ class Trading:
             if size is None:
                 raise PionexError(TRADE_PARAMETER_ERROR, "a market sell needs size")
         order_type = OrderType.LIMIT if type_text == "LIMIT" else OrderType.MARKET
+        order = self.place(
+            account,
+            instrument,
+            side,
+            order_type,
+            size,
+            price=price,
+            client_order_id=client_order_id,
+            ioc=ioc,
+        )
+        self._wire[order.id] = OrderWire(quote_amount, ioc)
+        return {"orderId": int(order.id), "clientOrderId": order.client_order_id}
+
+    def place(
+        self,
+        account: Account,
+        instrument: Instrument,
+        side: Side,
+        order_type: OrderType,
+        size: Decimal,
+        *,
+        price: Decimal | None,
+        client_order_id: str | None,
+        ioc: bool = False,
+        reduce_only: bool = False,
+    ) -> Order:
+        """An order in the ledger (an IOC one cancelled if it rests), or Pionex's refusal."""
         ledger = self.dialect.ledger
         try:
             order = ledger.place(
@@ -130,6 +158,7 @@ class Trading:
                 size,
                 price=price,
                 client_order_id=client_order_id,
+                reduce_only=reduce_only,
             )
             if ioc and order.status is OrderStatus.OPEN:
                 ledger.cancel(account, order_id=order.id)
@@ -143,8 +172,7 @@ class Trading:
             ) from None
         except InvalidOrder as exc:
             raise PionexError(TRADE_PARAMETER_ERROR, str(exc)) from None
-        self._wire[order.id] = OrderWire(quote_amount, ioc)
-        return {"orderId": int(order.id), "clientOrderId": order.client_order_id}
+        return order
 
     def cancel_order(self, account: Account, params: Params) -> None:
         """DELETE /api/v1/trade/order"""
@@ -152,7 +180,7 @@ class Trading:
         order_id = params.integer("orderId")
         if order_id is None:
             raise params.bad("orderId")
-        order = self._order(account, order_id, None)
+        order = self.order_of(account, order_id, None)
         if order.instrument != instrument or order.status is not OrderStatus.OPEN:
             raise not_found()
         try:
@@ -165,11 +193,11 @@ class Trading:
         order_id = params.integer("orderId")
         if order_id is None:
             raise params.bad("orderId")
-        return self._describe(self._order(account, order_id, None))
+        return self._describe(self.order_of(account, order_id, None))
 
     def get_order_by_client_id(self, account: Account, params: Params) -> Json:
         """GET /api/v1/trade/orderByClientOrderId"""
-        return self._describe(self._order(account, None, params.required("clientOrderId")))
+        return self._describe(self.order_of(account, None, params.required("clientOrderId")))
 
     def open_orders(self, account: Account, params: Params) -> Json:
         """GET /api/v1/trade/openOrders (one symbol)"""
@@ -181,19 +209,23 @@ class Trading:
         """GET /api/v1/trade/allOrders: the latest ``limit`` (1-200) of one symbol."""
         instrument = self._instrument(params)
         limit = params.limit(50, 1, 200)
-        orders = self._between(account, instrument, params)
+        orders = self.orders_between(account, instrument, params)
         return {"orders": [self._describe(o) for o in orders[-limit:]]}
 
     def fills(self, account: Account, params: Params) -> Json:
         """GET /api/v1/trade/fills: the latest 100 of one symbol, newest first."""
         instrument = self._instrument(params)
-        filled = [o for o in self._between(account, instrument, params, key="updated") if o.filled]
+        filled = [
+            o for o in self.orders_between(account, instrument, params, key="updated") if o.filled
+        ]
         filled.sort(key=lambda o: o.updated_ms, reverse=True)
-        return {"fills": [self._fill(o) for o in filled[:FILLS_LIMIT]]}
+        return {"fills": [self.fill_row(o) for o in filled[:FILLS_LIMIT]]}
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _order(self, account: Account, order_id: int | None, client_order_id: str | None) -> Order:
+    def order_of(
+        self, account: Account, order_id: int | None, client_order_id: str | None
+    ) -> Order:
         self.dialect.ledger.match(account)
         try:
             return self.dialect.ledger.find(
@@ -204,15 +236,21 @@ class Trading:
         except OrderNotFound:
             raise not_found() from None
 
-    def _between(
-        self, account: Account, instrument: Instrument, params: Params, key: str = "created"
+    def orders_between(
+        self,
+        account: Account,
+        instrument: Instrument | Kind,
+        params: Params,
+        key: str = "created",
     ) -> list[Order]:
+        """The orders of one market (or of every market of a kind) created (or ``key``
+        updated) between ``startTime`` and ``endTime``, oldest first."""
         self.dialect.ledger.match(account)
         start, end = params.integer("startTime"), params.integer("endTime")
         chosen = []
         for order in account.orders.values():
             moment = order.created_ms if key == "created" else order.updated_ms
-            if order.instrument != instrument:
+            if order.instrument != instrument and order.instrument.kind is not instrument:
                 continue
             if (start is None or moment >= start) and (end is None or moment <= end):
                 chosen.append(order)
@@ -247,7 +285,7 @@ class Trading:
         return described
 
     @staticmethod
-    def _fill(order: Order) -> Json:
+    def fill_row(order: Order) -> Json:
         taker = order.type is OrderType.MARKET or order.updated_ms == order.created_ms
         return {
             "id": int(order.id),
