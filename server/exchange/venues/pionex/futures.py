@@ -165,7 +165,9 @@ class PionexFutures(PionexBase):
                 "contracts": self.parse_number(contracts),
                 "contractSize": market["contractSize"],
                 "marginRatio": self.parse_number(ratio),
-                "liquidationPrice": self.omit_zero(self.safe_string(position, "liquidationPrice")),
+                "liquidationPrice": self.parse_number(
+                    self.omit_zero(self.safe_string(position, "liquidationPrice"))
+                ),
                 "markPrice": self.parse_number(mark),
                 "lastPrice": None,
                 "collateral": self.parse_number(margin),
