@@ -14,22 +14,13 @@ import pytest
 
 from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
-from server.exchange.ccxt_factory import create_ccxt
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.model import OrderInfo
-from server.simulator.dialects.pionex import PionexDialect
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
+from tests.support.simulated import ccxt_instances
 
 PERP = "BTC/USDT:USDT"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(seed=37, dialects=[PionexDialect])
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
 
 
 @pytest.fixture
@@ -43,17 +34,8 @@ async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
 async def perp(sim: Simulator) -> AsyncIterator[tuple[Account, Any]]:
     """A Pionex account and CTS's perpetual instance of it (as create_ccxt builds it)."""
     account = sim.open_account("pionex", balances={"USDT": "5000"})
-    instance = create_ccxt(
-        "pionex",
-        "perpetual_futures",
-        api_key=account.api_key,
-        secret=account.secret,
-        base_url=sim.base_url,
-    )
-    try:
-        yield account, instance
-    finally:
-        await instance.close()
+    async with ccxt_instances(sim, "pionex", account) as instances:
+        yield account, instances.cts("perpetual_futures")
 
 
 def target(account: Account) -> Target:
@@ -149,10 +131,8 @@ async def test_each_api_keeps_to_its_own_markets(sim: Simulator, perp: tuple[Acc
     account, exchange = perp
     await exchange.load_markets()
     assert all(m["swap"] and m["linear"] for m in exchange.markets.values())
-    spot = create_ccxt(
-        "pionex", "spot", api_key=account.api_key, secret=account.secret, base_url=sim.base_url
-    )
-    try:
+    async with ccxt_instances(sim, "pionex", account) as instances:
+        spot = instances.cts("spot")
         await spot.load_markets()
         assert "BTC/USDT" in spot.markets and PERP not in spot.markets
         # The spot order endpoint refuses a perpetual's symbol, and the futures one a spot's.
@@ -160,8 +140,6 @@ async def test_each_api_keeps_to_its_own_markets(sim: Simulator, perp: tuple[Acc
             await spot.private_post_trade_order(
                 {"symbol": "BTC_USDT_PERP", "side": "BUY", "type": "MARKET", "size": "0.01"}
             )
-    finally:
-        await spot.close()
     with pytest.raises(ccxt.BadSymbol):
         await exchange.private_post_uapi_trade_order(
             {"symbol": "BTC_USDT", "side": "BUY", "type": "MARKET_QTY", "size": "0.01"}
@@ -172,19 +150,11 @@ async def test_each_api_keeps_to_its_own_markets(sim: Simulator, perp: tuple[Acc
 
 async def test_a_key_without_derivatives_permission_cannot_trade_perpetuals(sim: Simulator) -> None:
     account = sim.open_account("pionex", permissions=Permissions(derivatives=False))
-    exchange = create_ccxt(
-        "pionex",
-        "perpetual_futures",
-        api_key=account.api_key,
-        secret=account.secret,
-        base_url=sim.base_url,
-    )
-    try:
+    async with ccxt_instances(sim, "pionex", account) as instances:
+        exchange = instances.cts("perpetual_futures")
         assert (await exchange.fetch_balance())["USDT"]["free"] == 10_000
         with pytest.raises(ccxt.PermissionDenied):
             await exchange.create_order(PERP, "market", "buy", 0.01)
         with pytest.raises(ccxt.PermissionDenied):
             await exchange.set_leverage(3, PERP)
-    finally:
-        await exchange.close()
     assert account.orders == {}

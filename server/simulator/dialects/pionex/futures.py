@@ -15,7 +15,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from server.simulator.dialects.common import liquidation_price
-from server.simulator.dialects.pionex.trading import CLIENT_ORDER_ID, eight_places, not_found
+from server.simulator.dialects.pionex.trading import (
+    CLIENT_ORDER_ID,
+    eight_places,
+    not_found,
+    order_fields,
+)
 from server.simulator.dialects.pionex.wire import (
     TRADE_INVALID_SYMBOL,
     TRADE_OPERATION_DENIED,
@@ -241,25 +246,12 @@ class Futures:
 
     def _describe(self, order: Order) -> Json:
         wire = self._wire.get(order.id, FuturesWire(order.type.upper(), order.reduce_only))
-        described: Json = {
-            "orderId": int(order.id),
-            "symbol": symbol_of(order.instrument),
+        return order_fields(order) | {
             "type": wire.type,
             "positionMode": "BUYSELL",
             "isolatedMode": "CROSS",
-            "side": order.side.upper(),
             "positionSide": "BOTH",
             "origSize": fmt(order.amount),
             "size": fmt(order.amount),
-            "filledSize": fmt(order.filled),
-            "filledAmount": fmt(order.filled * (order.average or ZERO)),
-            "status": "OPEN" if order.status is OrderStatus.OPEN else "CLOSED",
             "reduceOnly": wire.reduce_only,
-            "clientOrderId": order.client_order_id,
-            "source": "API",
-            "createTime": order.created_ms,
-            "updateTime": order.updated_ms,
         }
-        if order.price is not None:
-            described["price"] = fmt(order.price)
-        return described

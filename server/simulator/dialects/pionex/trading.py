@@ -60,6 +60,25 @@ def eight_places(value: Decimal) -> str:
     return format(value.quantize(BALANCE_PLACES, ROUND_DOWN), "f")
 
 
+def order_fields(order: Order) -> Json:
+    """What Pionex tells of every order, spot or perpetual."""
+    fields: Json = {
+        "orderId": int(order.id),
+        "symbol": symbol_of(order.instrument),
+        "side": order.side.upper(),
+        "filledSize": fmt(order.filled),
+        "filledAmount": fmt(order.filled * (order.average or ZERO)),
+        "status": "OPEN" if order.status is OrderStatus.OPEN else "CLOSED",
+        "clientOrderId": order.client_order_id,
+        "source": "API",
+        "createTime": order.created_ms,
+        "updateTime": order.updated_ms,
+    }
+    if order.price is not None:
+        fields["price"] = fmt(order.price)
+    return fields
+
+
 def not_found() -> PionexError:
     return PionexError(TRADE_ORDER_NOT_FOUND, "order not found")
 
@@ -259,24 +278,12 @@ class Trading:
     def _describe(self, order: Order) -> Json:
         wire = self._wire.get(order.id, OrderWire(None, False))
         market_buy = wire.quote_amount is not None
-        described: Json = {
-            "orderId": int(order.id),
-            "symbol": symbol_of(order.instrument),
+        described = order_fields(order) | {
             "type": order.type.upper(),
-            "side": order.side.upper(),
-            "filledSize": fmt(order.filled),
-            "filledAmount": fmt(order.filled * (order.average or ZERO)),
             "fee": fmt(order.fee),
             "feeCoin": order.fee_asset,
-            "status": "OPEN" if order.status is OrderStatus.OPEN else "CLOSED",
             "IOC": wire.ioc,
-            "clientOrderId": order.client_order_id,
-            "source": "API",
-            "createTime": order.created_ms,
-            "updateTime": order.updated_ms,
         }
-        if order.price is not None:
-            described["price"] = fmt(order.price)
         if market_buy:
             assert wire.quote_amount is not None
             described["amount"] = fmt(wire.quote_amount)
