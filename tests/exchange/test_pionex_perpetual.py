@@ -158,3 +158,41 @@ async def test_a_key_without_derivatives_permission_cannot_trade_perpetuals(sim:
         with pytest.raises(ccxt.PermissionDenied):
             await exchange.set_leverage(3, PERP)
     assert account.orders == {}
+
+
+@pytest.mark.parametrize(
+    ("call", "params"),
+    [
+        ("private_post_uapi_trade_order", {"symbol": "BTC_USDT_PERP", "side": "UP"}),
+        (
+            "private_post_uapi_trade_order",
+            {"symbol": "BTC_USDT_PERP", "side": "BUY", "type": "MARKET_QTY", "size": "-1"},
+        ),
+        (
+            "private_post_uapi_trade_order",
+            {"symbol": "BTC_USDT_PERP", "side": "BUY", "type": "LIMIT", "size": "0.01"},
+        ),
+        (
+            "private_post_uapi_trade_order",
+            {
+                "symbol": "BTC_USDT_PERP",
+                "side": "BUY",
+                "type": "MARKET_QTY",
+                "size": "0.01",
+                "reduceOnly": "perhaps",
+            },
+        ),
+        ("private_post_uapi_account_leverage", {"symbol": "BTC_USDT_PERP", "leverage": "ten"}),
+        ("private_get_uapi_trade_order", {"symbol": "BTC_USDT_PERP", "orderId": "x1"}),
+        ("private_get_uapi_trade_openorders", {"limit": "9999"}),
+        ("private_get_uapi_trade_fills", {}),
+    ],
+)
+async def test_malformed_requests_get_pionex_parameter_errors(
+    perp: tuple[Account, Any], call: str, params: dict[str, Any]
+) -> None:
+    account, exchange = perp
+    with pytest.raises(ccxt.BadRequest) as refused:
+        await getattr(exchange, call)(params)
+    assert "TRADE_PARAMETER_ERROR" in str(refused.value)
+    assert account.orders == {} and account.leverage == 10
