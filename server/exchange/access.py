@@ -5,7 +5,10 @@ account's throttle (queue for an in-flight place, and every HTTP request of the 
 the per-second and per-minute windows), a timeout on each request (the exchange's time, not
 the time spent queueing), and the translation of failures. A
 rate-limit answer pauses the account (Retry-After, else exponential back-off) and the call is
-retried, up to ``max_retries`` times.
+retried, up to ``max_retries`` times — except on an exchange that bans accounts going over its
+limits (``AccessConfig.rate_limit_bans``: Pionex): there the account is banned for the ban's
+length, the call fails with ``rate_limited`` at once, and so does every call of the account
+until the ban is over, without a request (each one would lengthen the ban).
 Each account's calls are counted for health: response times, successes and errors; and every
 attempt of a call, and every wait for the limits, is told to listeners (metrics), by exchange.
 
@@ -37,7 +40,15 @@ from server.exchange.ccxt_factory import (
     gate_requests,
 )
 from server.exchange.errors import EXCHANGE_SIDE, ExchangeError, ExchangeFailure
-from server.exchange.throttle import DEFAULT_LIMITS, RateLimits, Throttle, Usage
+from server.exchange.throttle import (
+    DEFAULT_LIMITS,
+    RATE_LIMIT_BANS,
+    Banned,
+    RateLimitBan,
+    RateLimits,
+    Throttle,
+    Usage,
+)
 from server.listeners import Listeners
 from server.monitoring.logs.about import about
 from server.monitoring.logs.entry import Category
@@ -164,14 +175,26 @@ class AccessConfig:
     breaker_cooldown_seconds: float = 30.0
     throttle_guard_seconds: float = 0.05
     simulator_url: str | None = None
+    #: Exchanges that ban an account going over their limits, and how.
+    rate_limit_bans: Mapping[str, RateLimitBan] = field(
+        default_factory=lambda: dict(RATE_LIMIT_BANS)
+    )
 
     def limits_for(self, exchange: str) -> RateLimits:
         return self.limits.get(exchange) or DEFAULT_LIMITS.get(exchange) or DEFAULT_LIMITS["pionex"]
 
 
+class RateLimitBanned(ExchangeError):
+    """A call refused without a request: the exchange bans the account for a while."""
+
+
 class ExchangeAccess:
-    def __init__(self, config: AccessConfig) -> None:
+    def __init__(
+        self, config: AccessConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """``clock`` (of the throttles and breakers) is injectable for tests in virtual time."""
         self.config = config
+        self._clock = clock
         #: Told (account id, its connection ids, new state) when an account's circuit changes.
         self.on_circuit_change: Listeners[[str, set[str], CircuitState]] = Listeners(
             "an exchange account's circuit"
@@ -216,15 +239,19 @@ class ExchangeAccess:
             self.on_call_counted.tell(target.account_id)
             if not isinstance(outcome, ExchangeError):
                 return outcome
+            if isinstance(outcome, RateLimitBanned):
+                raise outcome
             if outcome.failure is ExchangeFailure.RATE_LIMITED:
-                pause = account.throttle.penalize(outcome.retry_after)
+                ban = self.config.rate_limit_bans.get(target.exchange)
+                pause = account.throttle.penalize(outcome.retry_after, ban)
                 log.warning(
-                    "%s rate limited; pausing the account %.2f s",
+                    "%s rate limited; %s the account %.2f s",
                     target.exchange,
+                    "banned" if ban else "pausing",
                     pause,
                     extra=about(target.connection_id, Category.EXCHANGE, pause_seconds=pause),
                 )
-                if retry and attempts < self.config.max_retries:
+                if ban is None and retry and attempts < self.config.max_retries:
                     attempts += 1
                     continue
             raise outcome
@@ -280,13 +307,16 @@ class ExchangeAccess:
                 Throttle(
                     self.config.limits_for(target.exchange),
                     guard_seconds=self.config.throttle_guard_seconds,
+                    clock=self._clock,
                     # Never paused longer than a circuit cool-down: once a 429 storm ends, the
-                    # account is back within the same bound as after an outage.
+                    # account is back within the same bound as after an outage. (An exchange's
+                    # ban lasts what the exchange says.)
                     max_backoff_seconds=self.config.breaker_cooldown_seconds,
                 ),
                 CircuitBreaker(
                     failure_threshold=self.config.breaker_threshold,
                     cooldown_seconds=self.config.breaker_cooldown_seconds,
+                    clock=self._clock,
                     on_change=functools.partial(self._circuit_changed, key),
                 ),
             )
@@ -425,10 +455,19 @@ class ExchangeAccess:
         """One HTTP request: its turn within the account's limits, then the timeout. Time spent
         queueing for the limits does not count against the timeout, only the exchange's."""
         asked = time.perf_counter()
-        async with throttle.request():
-            self.on_limit_wait.tell(exchange, time.perf_counter() - asked)
-            async with asyncio.timeout(self.config.timeout_seconds):
-                yield
+        try:
+            async with throttle.request():
+                self.on_limit_wait.tell(exchange, time.perf_counter() - asked)
+                async with asyncio.timeout(self.config.timeout_seconds):
+                    yield
+        except Banned as ban:
+            raise RateLimitBanned(
+                ExchangeFailure.RATE_LIMITED,
+                f"{exchange}: the exchange bans this account for going over its rate limit; "
+                f"no request is sent for {ban.seconds:.0f} s",
+                exchange=exchange,
+                retry_after=ban.seconds,
+            ) from None
 
     def _pool(self) -> HttpPool:
         if self._http is None:

@@ -81,6 +81,8 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("pionex", "spot"): Dialect(
         "pionex", "spot", ("spot",), options=(("marketBuyCostFromBook", True),)
     ),
+    # Pionex's perpetuals (openapi_futures.yaml, in beta at Pionex): USDT-margined, BTC/USDT:USDT.
+    ("pionex", "perpetual_futures"): Dialect("pionex", "swap", ("swap",)),
 }
 
 

@@ -3,7 +3,10 @@
 One :class:`Throttle` per account is shared by every caller of that account (connection tests,
 health checks, engines), so together they never exceed the account's limits. Callers queue in
 arrival order rather than fail. A 429 from the exchange pauses the whole account until its
-Retry-After (or an exponential back-off) has passed.
+Retry-After (or an exponential back-off) has passed. An exchange that answers going over its
+limits with a ban (Pionex: 60 s, 10 s more for each request during it) bans the whole account:
+no request of it is sent until the ban is over, every one is refused at once with
+:class:`Banned` instead of queueing — a request sent then would only make the ban longer.
 
 Two levels: a *call* (one operation of exchange access, such as "fetch the balance") holds one
 of the account's in-flight places while it runs; every HTTP *request* the call makes — a call
@@ -54,6 +57,28 @@ DEFAULT_LIMITS: dict[str, RateLimits] = {
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitBan:
+    """How an exchange punishes going over its limits: ``seconds`` of ban after a 429, and
+    ``extension`` seconds more for each request it receives during the ban."""
+
+    seconds: float
+    extension: float = 0.0
+
+
+# Exchanges that ban (documented): Pionex, "The violating IP or account receives a 60-second ban.
+# Repeated violations extend the ban duration by 10 seconds per additional request."
+RATE_LIMIT_BANS: dict[str, RateLimitBan] = {"pionex": RateLimitBan(60.0, 10.0)}
+
+
+class Banned(Exception):
+    """No request is sent: the exchange bans the account for ``seconds`` more."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"banned by the exchange for {seconds:.0f} s more")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """How full the account's limits are right now."""
 
@@ -94,6 +119,7 @@ class Throttle:
         self._in_flight_count = 0
         self._turn = asyncio.Lock()  # one waiter at a time takes the next start: FIFO order
         self._paused_until = 0.0
+        self._banned_until = 0.0
         self._backoff = 0.0
         self._max_backoff = max_backoff_seconds
 
@@ -110,7 +136,9 @@ class Throttle:
 
     @asynccontextmanager
     async def request(self) -> AsyncIterator[None]:
-        """Send one HTTP request: wait for room in the windows, then count it until it ends."""
+        """Send one HTTP request: wait for room in the windows, then count it until it ends.
+        Raises :class:`Banned` while the exchange bans the account (waiting or not)."""
+        self._refuse_if_banned()
         async with self._turn:
             await self._wait_for_room()
             self._open += 1
@@ -129,6 +157,7 @@ class Throttle:
 
     async def _wait_for_room(self) -> None:
         while True:
+            self._refuse_if_banned()
             now = self._clock()
             self._forget(now)
             if self._open >= min(self.limits.per_second, self.limits.per_minute):
@@ -156,9 +185,30 @@ class Throttle:
                 delay = max(delay, self._finished[-room] + span - now)
         return delay
 
-    def penalize(self, retry_after: float | None) -> float:
+    def _refuse_if_banned(self) -> None:
+        left = self.banned_for()
+        if left > 0:
+            raise Banned(left)
+
+    def banned_for(self) -> float:
+        """Seconds left of an exchange's ban of the account (0: none)."""
+        return max(0.0, self._banned_until - self._clock())
+
+    def penalize(self, retry_after: float | None, ban: RateLimitBan | None = None) -> float:
         """Pause the account after a 429; returns the pause. Without Retry-After the pause
-        doubles each time (0.5 s, 1 s, 2 s ... up to the maximum) until a request succeeds."""
+        doubles each time (0.5 s, 1 s, 2 s ... up to the maximum) until a request succeeds.
+
+        With the exchange's ``ban``, the account is banned instead, for the whole ban (or the
+        Retry-After, if longer; not capped): its length, or, for a 429 of a request that was
+        under way when the ban began, the ban's extension more."""
+        if ban is not None:
+            now = self._clock()
+            if self._banned_until > now:
+                self._banned_until += ban.extension
+            else:
+                self._banned_until = now + max(ban.seconds, retry_after or 0.0)
+            self._paused_until = max(self._paused_until, self._banned_until)
+            return self._banned_until - now
         if retry_after is not None and retry_after > 0:
             pause = min(retry_after, self._max_backoff)
         else:

@@ -277,8 +277,11 @@ class Simulator:
         if self.faults.take_rate_limit(dialect.name, api_key):
             return dialect.rate_limited(faults.retry_after_seconds)
         caller = api_key or (request.remote or "anonymous")
+        ban = dialect.banned(caller, received)
+        if ban is not None:
+            return ban
         if not self._windows.admit(dialect.name, caller, self.limits[dialect.name], received):
-            return dialect.rate_limited(1.0)
+            return dialect.over_limit(caller, received)
         try:
             response = await handler(request)
         except web.HTTPNotFound:

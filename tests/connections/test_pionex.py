@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from server.simulator.demo import DEMO_ACCOUNTS, open_demo_accounts
 from server.simulator.server import DEMO_BALANCES
-from tests.connections.conftest import Desk
+from tests.connections.conftest import BALANCES, Desk
 
 DEMO = next(a for a in DEMO_ACCOUNTS if a.exchange == "pionex")
 
@@ -56,3 +56,20 @@ async def test_a_wrong_pionex_secret_fails_with_an_authentication_error(desk: De
     assert steps["balance"] == "failed"
     assert "pionex" in result.error_message.lower()
     assert wrong not in str(result) and account.secret not in str(result)
+
+
+async def test_a_pionex_perpetual_connection_tests_green_with_its_futures_balance(
+    desk: Desk,
+) -> None:
+    account = desk.account("pionex")
+    connection = await desk.connect("pionex", account, api_type="perpetual_futures")
+
+    result = await desk.test(connection.id)
+
+    assert result.status == "success", list(result.log)
+    usdt = Decimal(BALANCES["USDT"])
+    assert Decimal(result.balance) == usdt
+    # The futures account: its USDT margin, not the spot coins.
+    assert {b.asset: Decimal(b.total) for b in result.balances} == {"USDT": usdt}
+    paths = {r.path for r in desk.requests(exchange="pionex", api_key=account.api_key)}
+    assert paths == {"/uapi/v1/account/balances"}

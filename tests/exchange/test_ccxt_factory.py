@@ -64,7 +64,7 @@ def test_the_simulator_replaces_every_host_and_keeps_the_paths(make: Make) -> No
 
 
 def test_an_exchange_and_api_type_without_an_adapter_is_refused() -> None:
-    with pytest.raises(UnsupportedConnection, match="pionex perpetual_futures"):
-        create_ccxt("pionex", "perpetual_futures")  # Pionex spot has CTS's own class
+    with pytest.raises(UnsupportedConnection, match="pionex margin"):
+        create_ccxt("pionex", "margin")  # Pionex spot and perpetuals have CTS's own class
     with pytest.raises(UnsupportedConnection, match="bybit options"):
         create_ccxt("bybit", "options")

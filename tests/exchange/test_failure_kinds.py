@@ -10,8 +10,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
+from server.exchange.access import (
+    AccessConfig,
+    Credentials,
+    ExchangeAccess,
+    RateLimitBanned,
+    Target,
+)
 from server.exchange.errors import ExchangeError, ExchangeFailure
+from server.exchange.throttle import RATE_LIMIT_BANS
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
 from tests.exchange.test_conformance import VENUES, Venue
@@ -102,6 +109,12 @@ async def test_a_429_storm_silence_outages_maintenance_and_a_skewed_clock_have_t
     sim.faults.set({"rate_limit_burst": 50}, api_key=account.api_key)
     assert (await failure(access, where)).failure is ExchangeFailure.RATE_LIMITED
     sim.faults.clear()
+    if venue.exchange in RATE_LIMIT_BANS:  # Pionex: the 429 bans the account for a minute
+        sent = len(sim.requests)
+        assert isinstance(await failure(access, where), RateLimitBanned)
+        assert len(sim.requests) == sent  # refused without a request, which would lengthen it
+        account = sim.open_account(venue.simulated_as)
+        where = target(venue, account)
 
     sim.faults.set({"hang": True}, api_key=account.api_key)
     assert (await failure(access, where)).failure is ExchangeFailure.TIMEOUT

@@ -333,7 +333,7 @@ async def test_a_watch_of_every_symbol_follows_the_running_feed(
         ("/api/market/prices", {"symbols": ",".join(f"C{i}/USDT" for i in range(101))}, "symbols"),
         ("/v1/prices:watch", {"apiType": "spot", "symbols": "BTC/USDT"}, "exchange"),
         ("/v1/prices:watch", {"exchange": "okx", "symbols": "BTC/USDT"}, "api_type"),
-        ("/v1/prices:watch", {"exchange": "pionex", "apiType": "perpetual_futures"}, "api_type"),
+        ("/v1/prices:watch", {"exchange": "pionex", "apiType": "options"}, "api_type"),
         ("/v1/prices:watch", {"exchange": "okx", "apiType": "spot", "symbols": "a b"}, "symbols"),
     ],
 )

@@ -66,6 +66,16 @@ class Dialect(ABC):
     def maintenance(self) -> web.Response:
         """The exchange's answer while it is under maintenance."""
 
+    def banned(self, caller: str, now: float) -> web.Response | None:
+        """The exchange's answer to a request of a caller (API key, else client address) it
+        has banned for going over its limits, or None: not banned (the default: most
+        exchanges only refuse the requests beyond the limit)."""
+        return None
+
+    def over_limit(self, caller: str, now: float) -> web.Response:
+        """The exchange's answer to a request beyond the simulator's limits for ``caller``."""
+        return self.rate_limited(1.0)
+
     def not_found(self, request: web.Request) -> web.Response:
         """An unknown path under this exchange's prefixes."""
         return web.json_response(

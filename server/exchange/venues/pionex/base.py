@@ -1,4 +1,4 @@
-"""Pionex spot, part one: describe(), signing, errors, public market data.
+"""Pionex, part one: describe(), signing, errors, public market data (spot and perpetuals).
 
 Written against ccxt 4.5.90 (pinned in pyproject.toml): it uses the base class's request
 pipeline (``sign``, ``handle_errors``, ``fetch2``), ``safe_*`` helpers and ``safe_market_structure``
@@ -19,6 +19,11 @@ the option ``marketBuyCostFromBook``, the amount at the best ask); order lookups
 account-wide, so an order of another symbol than the one asked for is reported not found.
 Insufficient funds and duplicate client order ids are told apart by Pionex's message text
 (``TRADE_OPERATION_DENIED``), which its documentation does not give: the simulator's texts.
+
+Perpetuals (openapi_futures.yaml, "Beta"): USDT-margined ``BTC_USDT_PERP`` markets, listed by
+the same ``/api/v1/common/symbols`` and market-data paths with ``type=PERP`` (best bid and ask
+at ``/api/v1/market/bookTicker``); the account and trading under ``/uapi/v1`` (see
+``futures.py``). Which kind a call is for comes from its market, else ``options.defaultType``.
 """
 
 from __future__ import annotations
@@ -41,34 +46,17 @@ from ccxt.base.errors import (
     PermissionDenied,
     RateLimitExceeded,
 )
-from ccxt.base.types import Entry
+
+from server.exchange.venues.pionex.endpoints import ImplicitAPI
 
 Json = dict[str, Any]
-V1 = "api/v1/"
-
-
-class ImplicitAPI:
-    """Pionex's spot endpoints, as ccxt's generated ``abstract`` classes declare theirs."""
-
-    public_get_common_symbols = Entry(V1 + "common/symbols", "public", "GET", {"cost": 5})
-    public_get_market_tickers = Entry(V1 + "market/tickers", "public", "GET", {"cost": 1})
-    public_get_market_booktickers = Entry(V1 + "market/bookTickers", "public", "GET", {"cost": 1})
-    public_get_market_klines = Entry(V1 + "market/klines", "public", "GET", {"cost": 1})
-    public_get_market_depth = Entry(V1 + "market/depth", "public", "GET", {"cost": 1})
-    private_get_account_balances = Entry(V1 + "account/balances", "private", "GET", {"cost": 1})
-    private_post_trade_order = Entry(V1 + "trade/order", "private", "POST", {"cost": 1})
-    private_delete_trade_order = Entry(V1 + "trade/order", "private", "DELETE", {"cost": 1})
-    private_get_trade_order = Entry(V1 + "trade/order", "private", "GET", {"cost": 1})
-    private_get_trade_orderbyclientorderid = Entry(
-        V1 + "trade/orderByClientOrderId", "private", "GET", {"cost": 1}
-    )
-    private_get_trade_openorders = Entry(V1 + "trade/openOrders", "private", "GET", {"cost": 5})
-    private_get_trade_allorders = Entry(V1 + "trade/allOrders", "private", "GET", {"cost": 5})
-    private_get_trade_fills = Entry(V1 + "trade/fills", "private", "GET", {"cost": 5})
 
 
 class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
     """Pionex's wire format and public data; :class:`pionex` adds the account and trading."""
+
+    #: Pionex's perpetual symbols end in this (``BTC_USDT_PERP``).
+    PERP_SUFFIX = "_PERP"
 
     def describe(self) -> Any:
         return self.deep_extend(
@@ -84,7 +72,7 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
                     "CORS": None,
                     "spot": True,
                     "margin": False,
-                    "swap": False,
+                    "swap": True,
                     "future": False,
                     "option": False,
                     "cancelOrder": True,
@@ -100,7 +88,9 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
                     "fetchOrder": True,
                     "fetchOrderBook": True,
                     "fetchOrders": True,
-                    "fetchPositions": False,
+                    "fetchLeverage": True,
+                    "fetchPositions": True,
+                    "setLeverage": True,
                     "fetchTicker": True,
                     "fetchTickers": True,
                     "fetchTime": True,
@@ -115,6 +105,8 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
                     "8h": "8H",
                     "12h": "12H",
                     "1d": "1D",
+                    "1w": "1W",  # perpetuals only
+                    "1M": "1m",  # perpetuals only: a month
                 },
                 "urls": {
                     "api": {
@@ -135,6 +127,9 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
                 },
                 "precisionMode": TICK_SIZE,
                 "options": {
+                    "defaultType": "spot",  # or "swap": calls without a market are for that
+                    "fetchMarkets": {"types": ["spot"]},  # "spot" and/or "swap"
+                    "swapFees": {"maker": "0.0002", "taker": "0.0005"},  # not in the API
                     "createMarketBuyOrderRequiresPrice": True,
                     "marketBuyCostFromBook": False,  # True: price a market buy at the best ask
                     "fetchTimeSymbol": "BTC_USDT",  # any listed market: its envelope has the time
@@ -230,11 +225,25 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
         return self.safe_integer(response, "timestamp")
 
     async def fetch_markets(self, params: Any = None) -> Any:
-        response = await self.public_get_common_symbols(self.extend({"type": "SPOT"}, params or {}))
-        symbols = self.safe_list(self.safe_dict(response, "data", {}), "symbols", [])
-        return [self.parse_market(entry) for entry in symbols]
+        types = self.safe_list(self.safe_dict(self.options, "fetchMarkets", {}), "types", ["spot"])
+        markets = []
+        for kind in types:
+            request = self.extend({"type": "PERP" if kind == "swap" else "SPOT"}, params or {})
+            response = await self.public_get_common_symbols(request)
+            symbols = self.safe_list(self.safe_dict(response, "data", {}), "symbols", [])
+            markets += [self.parse_market(entry) for entry in symbols]
+        return markets
+
+    def is_swap_call(self, method: str, symbol: Any, params: Any) -> tuple[bool, Json]:
+        """Whether a call is for perpetuals (its market's type, else ``params['type']`` or
+        ``options.defaultType``), and the params without ``type``."""
+        market = self.market(symbol) if symbol is not None else None
+        kind, rest = self.handle_market_type_and_params(method, market, params or {})
+        return kind == "swap", rest
 
     def parse_market(self, market: Json) -> Any:
+        if self.safe_string(market, "contractType") == "PERPETUAL":
+            return self.parse_swap_market(market)  # futures.py
         market_id = self.safe_string(market, "symbol")
         base_id = self.safe_string(market, "baseCurrency")
         quote_id = self.safe_string(market, "quoteCurrency")
@@ -293,12 +302,16 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
     async def fetch_tickers(self, symbols: Any = None, params: Any = None) -> Any:
         await self.load_markets()
         symbols = self.market_symbols(symbols)
-        request: Json = {"type": "SPOT"}
+        swap, params = self.is_swap_call("fetch_tickers", symbols[0] if symbols else None, params)
+        request: Json = {"type": "PERP" if swap else "SPOT"}
         if symbols and len(symbols) == 1:
             request = {"symbol": self.market_id(symbols[0])}
-        request = self.extend(request, params or {})
+        request = self.extend(request, params)
         daily = await self.public_get_market_tickers(request)
-        books = await self.public_get_market_booktickers(request)
+        if swap:  # the futures API names it in the singular
+            books = await self.public_get_market_bookticker(request)
+        else:
+            books = await self.public_get_market_booktickers(request)
         book_by_id = {
             self.safe_string(b, "symbol"): b
             for b in self.safe_list(self.safe_dict(books, "data", {}), "tickers", [])
@@ -311,7 +324,7 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
         return self.filter_by_array_tickers(result, "symbol", symbols)
 
     def parse_ticker(self, ticker: Json, market: Any = None) -> Any:
-        market = self.safe_market(self.safe_string(ticker, "symbol"), market, "_", "spot")
+        market = self.market_of(self.safe_string(ticker, "symbol"), market)
         book = self.safe_dict(ticker, "book", {})
         timestamp = self.safe_integer(ticker, "time")
         close = self.safe_string(ticker, "close")
@@ -380,11 +393,22 @@ class PionexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
         timestamp = self.safe_integer(data, "updateTime")
         return self.parse_order_book(data, market["symbol"], timestamp)
 
+    def market_of(self, market_id: Any, market: Any = None) -> Any:
+        """The market of a Pionex symbol: perpetual ids end in ``_PERP``."""
+        kind = "swap" if str(market_id).endswith(self.PERP_SUFFIX) else "spot"
+        return self.safe_market(market_id, market, "_", kind)
+
     # -- account ------------------------------------------------------------------------------
 
     async def fetch_balance(self, params: Any = None) -> Any:
+        """The spot account's balances, or (``type`` swap) the futures account's cross-margin
+        balances; isolated positions' margin is left out."""
         await self.load_markets()
-        response = await self.private_get_account_balances(params or {})
+        swap, params = self.is_swap_call("fetch_balance", None, params)
+        if swap:
+            response = await self.private_get_uapi_account_balances(params)
+        else:
+            response = await self.private_get_account_balances(params)
         result: Json = {"info": response}
         for entry in self.safe_list(self.safe_dict(response, "data", {}), "balances", []):
             account = self.account()

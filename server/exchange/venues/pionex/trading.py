@@ -1,4 +1,5 @@
-"""Pionex spot, part two: orders and fills (``/api/v1/trade/...``)."""
+"""Pionex, part two: orders and fills, spot (``/api/v1/trade/...``) and perpetual
+(``/uapi/v1/trade/...``), chosen by the order's market."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 from ccxt.base.errors import ArgumentsRequired, InvalidOrder, OrderNotFound
 from ccxt.base.precise import Precise
 
-from server.exchange.venues.pionex.base import Json, PionexBase
+from server.exchange.venues.pionex.base import Json
+from server.exchange.venues.pionex.futures import PionexFutures
 
 
-class pionex(PionexBase):
+class pionex(PionexFutures):
     async def create_order(
         self,
         symbol: str,
@@ -23,12 +25,18 @@ class pionex(PionexBase):
         await self.load_markets()
         market = self.market(symbol)
         params = dict(params or {})
+        client_order_id = params.pop("clientOrderId", None)
+        if market["swap"]:
+            body = self.futures_order_request(market, type, side, amount, price, params)
+            if client_order_id is not None:
+                body["clientOrderId"] = client_order_id
+            response = await self.private_post_uapi_trade_order(self.extend(body, params))
+            return self.placed_order(response, market, type, side, amount, price, client_order_id)
         request: Json = {
             "symbol": market["id"],
             "side": side.upper(),
             "type": type.upper(),
         }
-        client_order_id = params.pop("clientOrderId", None)
         if client_order_id is not None:
             request["clientOrderId"] = client_order_id
         if type == "market":
@@ -51,6 +59,22 @@ class pionex(PionexBase):
         else:
             raise InvalidOrder(f"{self.id} supports limit and market orders only, not {type}")
         response = await self.private_post_trade_order(self.extend(request, params))
+        sized_by_cost = type == "market" and side == "buy"
+        return self.placed_order(
+            response, market, type, side, None if sized_by_cost else amount, price, client_order_id
+        )
+
+    def placed_order(
+        self,
+        response: Json,
+        market: Any,
+        type: str,
+        side: str,
+        amount: Any,
+        price: Any,
+        client_order_id: Any,
+    ) -> Any:
+        """What an order's placement tells: its id (Pionex answers nothing else)."""
         data = self.safe_dict(response, "data", {})
         return self.safe_order(
             {
@@ -59,7 +83,7 @@ class pionex(PionexBase):
                 "symbol": market["symbol"],
                 "type": type,
                 "side": side,
-                "amount": None if type == "market" and side == "buy" else amount,
+                "amount": amount,
                 "price": price if type == "limit" else None,
                 "info": response,
             },
@@ -98,19 +122,35 @@ class pionex(PionexBase):
         market = await self._required_market("cancel_order", symbol)
         # Pionex's order ids are integers; anything else goes as sent, for Pionex to refuse.
         request = {"symbol": market["id"], "orderId": int(id) if str(id).isdigit() else id}
-        response = await self.private_delete_trade_order(self.extend(request, params or {}))
+        request = self.extend(request, params or {})
+        if market["swap"]:
+            response = await self.private_delete_uapi_trade_order(request)
+        else:
+            response = await self.private_delete_trade_order(request)
         return self.safe_order(
             {"id": id, "symbol": market["symbol"], "status": "canceled", "info": response}, market
         )
 
     async def fetch_order(self, id: str, symbol: Any = None, params: Any = None) -> Any:
         """By order id, or by ``params['clientOrderId']`` (Pionex's orderByClientOrderId).
-        Pionex looks orders up account-wide: with a symbol, an order of another market is
-        not found."""
+        Pionex looks spot orders up account-wide: with a symbol, an order of another market is
+        not found. Perpetual orders are looked up in their symbol (required)."""
         await self.load_markets()
         params = dict(params or {})
         client_order_id = params.pop("clientOrderId", None)
-        if client_order_id is not None:
+        swap, params = self.is_swap_call("fetch_order", symbol, params)
+        if swap:
+            market = await self._required_market("fetch_order", symbol)
+            request: Json = {"symbol": market["id"]}
+            if client_order_id is not None:
+                request["clientOrderId"] = client_order_id
+                response = await self.private_get_uapi_trade_orderbyclientorderid(
+                    self.extend(request, params)
+                )
+            else:
+                request["orderId"] = id
+                response = await self.private_get_uapi_trade_order(self.extend(request, params))
+        elif client_order_id is not None:
             response = await self.private_get_trade_orderbyclientorderid(
                 self.extend({"clientOrderId": client_order_id}, params)
             )
@@ -124,9 +164,16 @@ class pionex(PionexBase):
     async def fetch_open_orders(
         self, symbol: Any = None, since: Any = None, limit: Any = None, params: Any = None
     ) -> Any:
-        market = await self._required_market("fetch_open_orders", symbol)
-        request = self.extend({"symbol": market["id"]}, params or {})
-        response = await self.private_get_trade_openorders(request)
+        await self.load_markets()
+        swap, params = self.is_swap_call("fetch_open_orders", symbol, params)
+        if swap:  # perpetuals: one symbol or all
+            market = None if symbol is None else self.market(symbol)
+            request = {} if market is None else {"symbol": market["id"]}
+            response = await self.private_get_uapi_trade_openorders(self.extend(request, params))
+        else:
+            market = await self._required_market("fetch_open_orders", symbol)
+            request = self.extend({"symbol": market["id"]}, params)
+            response = await self.private_get_trade_openorders(request)
         orders = self.safe_list(self.safe_dict(response, "data", {}), "orders", [])
         return self.parse_orders(orders, market, since, limit)
 
@@ -139,8 +186,17 @@ class pionex(PionexBase):
             request["startTime"] = since
         if limit is not None:
             request["limit"] = min(limit, 200)
-        response = await self.private_get_trade_allorders(self.extend(request, params or {}))
-        orders = self.safe_list(self.safe_dict(response, "data", {}), "orders", [])
+        request = self.extend(request, params or {})
+        if market["swap"]:  # closed ones (historyOrders), then the open ones
+            history = await self.private_get_uapi_trade_historyorders(request)
+            current = await self.private_get_uapi_trade_openorders({"symbol": market["id"]})
+            orders = [
+                *self.safe_list(self.safe_dict(history, "data", {}), "orders", []),
+                *self.safe_list(self.safe_dict(current, "data", {}), "orders", []),
+            ]
+        else:
+            response = await self.private_get_trade_allorders(request)
+            orders = self.safe_list(self.safe_dict(response, "data", {}), "orders", [])
         return self.parse_orders(orders, market, since, limit)
 
     async def fetch_closed_orders(
@@ -151,7 +207,7 @@ class pionex(PionexBase):
         return self.filter_by_since_limit(done, since, limit)
 
     def parse_order(self, order: Json, market: Any = None) -> Any:
-        market = self.safe_market(self.safe_string(order, "symbol"), market, "_", "spot")
+        market = self.market_of(self.safe_string(order, "symbol"), market)
         size = self.safe_string(order, "size")
         filled = self.safe_string(order, "filledSize")
         status = self.safe_string(order, "status")
@@ -168,8 +224,13 @@ class pionex(PionexBase):
             unified_status = "closed" if whole else "canceled"
         else:
             unified_status = None
-        order_type = self.safe_string_lower(order, "type")
-        ioc = self.safe_bool(order, "IOC")
+        if market["swap"]:
+            order_type, time_in_force, post_only = self.futures_order_type(order.get("type"))
+        else:
+            order_type = self.safe_string_lower(order, "type")
+            ioc = self.safe_bool(order, "IOC")
+            time_in_force = "IOC" if ioc else ("GTC" if order_type == "limit" else None)
+            post_only = False if order_type == "limit" else None
         fee_cost = self.safe_string(order, "fee")
         created = self.safe_integer(order, "createTime")
         return self.safe_order(
@@ -182,8 +243,9 @@ class pionex(PionexBase):
                 "lastTradeTimestamp": None,
                 "lastUpdateTimestamp": self.safe_integer(order, "updateTime"),
                 "type": order_type,
-                "timeInForce": "IOC" if ioc else ("GTC" if order_type == "limit" else None),
-                "postOnly": False if order_type == "limit" else None,
+                "timeInForce": time_in_force,
+                "postOnly": post_only,
+                "reduceOnly": self.safe_bool(order, "reduceOnly"),
                 "side": self.safe_string_lower(order, "side"),
                 "price": self.omit_zero(self.safe_string(order, "price")),
                 "triggerPrice": None,
@@ -210,12 +272,16 @@ class pionex(PionexBase):
         request: Json = {"symbol": market["id"]}
         if since is not None:
             request["startTime"] = since
-        response = await self.private_get_trade_fills(self.extend(request, params or {}))
+        request = self.extend(request, params or {})
+        if market["swap"]:
+            response = await self.private_get_uapi_trade_fills(request)
+        else:
+            response = await self.private_get_trade_fills(request)
         fills = self.safe_list(self.safe_dict(response, "data", {}), "fills", [])
         return self.parse_trades(fills, market, since, limit)
 
     def parse_trade(self, trade: Json, market: Any = None) -> Any:
-        market = self.safe_market(self.safe_string(trade, "symbol"), market, "_", "spot")
+        market = self.market_of(self.safe_string(trade, "symbol"), market)
         timestamp = self.safe_integer(trade, "timestamp")
         fee_cost = self.safe_string(trade, "fee")
         return self.safe_trade(

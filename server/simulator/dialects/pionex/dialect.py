@@ -1,4 +1,5 @@
-"""The Pionex spot dialect: routes, the request pipeline and the answers to faults.
+"""The Pionex dialect, spot and perpetuals: routes, the request pipeline and the answers to
+faults and to callers over the limits (a 60 s ban, see ``bans.py``).
 
 Every answer is Pionex's envelope, ``{"result": true, "data": ..., "timestamp": ms}`` or
 ``{"result": false, "code": ..., "message": ..., "timestamp": ms}``: authentication refusals
@@ -10,8 +11,13 @@ Pionex documents its error codes, not their texts: the messages here are the sim
 Insufficient funds and a duplicate ``clientOrderId`` answer ``TRADE_OPERATION_DENIED`` with
 "Insufficient balance" and "duplicate clientOrderId" (CTS's Pionex class reads those texts).
 
-Deviations, on purpose: perpetuals (Pionex's separate /uapi API) are not served; the mass-order,
-cancel-all, market-trades and fills-by-order endpoints are not served (CTS does not call them).
+Perpetuals (openapi_futures.yaml): the public data under the same /api/v1 paths (``type=PERP``,
+``BTC_USDT_PERP``, and ``/market/bookTicker``), the account and trading under /uapi/v1 (see
+``futures.py``); trading them needs the key's derivatives permission.
+
+Deviations, on purpose: the mass-order, cancel-all, market-trades, fills-by-order, position-mode,
+margin-mode, isolated-margin, funding and index endpoints are not served (CTS does not call
+them).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from server.simulator.dialects.base import Dialect, retry_after
+from server.simulator.dialects.pionex.bans import Bans
+from server.simulator.dialects.pionex.futures import Futures
 from server.simulator.dialects.pionex.market import MarketData
 from server.simulator.dialects.pionex.signing import KEY_HEADER, authenticate
 from server.simulator.dialects.pionex.trading import Trading
@@ -42,24 +50,27 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 V1 = "/api/v1/"
+U1 = "/uapi/v1/"
 
 
 class PionexDialect(Dialect):
     name = "pionex"
     # Narrower than Binance's "/api/v1/": the simulator picks the longest matching prefix.
-    prefixes = (V1 + "common/", V1 + "market/", V1 + "account/", V1 + "trade/")
+    prefixes = (V1 + "common/", V1 + "market/", V1 + "account/", V1 + "trade/", U1)
 
     def __init__(self, simulator: Simulator) -> None:
         super().__init__(simulator)
         self.market = MarketData(self)
         self.trading = Trading(self)
+        self.futures = Futures(self)
+        self.bans = Bans()
 
     def api_key_of(self, request: web.Request) -> str | None:
         return request.headers.get(KEY_HEADER)
 
     def routes(self) -> Iterable[web.RouteDef]:
-        public, read, trade = self._public, self._read, self._trade
-        market, trading = self.market, self.trading
+        public, read, trade, derive = self._public, self._read, self._trade, self._derive
+        market, trading, futures = self.market, self.trading, self.futures
         return [
             web.get(V1 + "common/symbols", public(market.symbols)),
             web.get(V1 + "market/tickers", public(market.tickers)),
@@ -74,11 +85,36 @@ class PionexDialect(Dialect):
             web.get(V1 + "trade/openOrders", read(trading.open_orders)),
             web.get(V1 + "trade/allOrders", read(trading.all_orders)),
             web.get(V1 + "trade/fills", read(trading.fills)),
+            web.get(V1 + "market/bookTicker", public(market.book_ticker)),
+            web.get(U1 + "account/balances", read(futures.balances)),
+            web.get(U1 + "account/positions", read(futures.positions)),
+            web.get(U1 + "account/leverage", read(futures.leverage)),
+            web.post(U1 + "account/leverage", derive(futures.set_leverage)),
+            web.post(U1 + "trade/order", derive(futures.new_order)),
+            web.delete(U1 + "trade/order", derive(futures.cancel_order)),
+            web.get(U1 + "trade/order", read(futures.get_order)),
+            web.get(U1 + "trade/orderByClientOrderId", read(futures.get_order_by_client_id)),
+            web.get(U1 + "trade/openOrders", read(futures.open_orders)),
+            web.get(U1 + "trade/historyOrders", read(futures.history_orders)),
+            web.get(U1 + "trade/fills", read(futures.fills)),
         ]
 
     def rate_limited(self, retry_after_seconds: float) -> web.Response:
         error = PionexError(RATE_LIMIT, "Too many requests", status=429)
         return refusal(self.now_ms(), error, retry_after(retry_after_seconds))
+
+    def banned(self, caller: str, now: float) -> web.Response | None:
+        """A banned caller's request is refused, and extends the ban by 10 s."""
+        if not self.bans.refuses(caller, now):
+            return None
+        error = PionexError(RATE_LIMIT, "Too many requests: banned", status=429)
+        return refusal(self.now_ms(), error)
+
+    def over_limit(self, caller: str, now: float) -> web.Response:
+        """Over the limit: a 60 s ban starts; the 429 carries no Retry-After (none documented)."""
+        self.bans.start(caller, now)
+        error = PionexError(RATE_LIMIT, "Too many requests: banned", status=429)
+        return refusal(self.now_ms(), error)
 
     def unavailable(self) -> web.Response:
         error = PionexError(SERVICE_UNAVAILABLE, "Service unavailable", status=503)
@@ -104,12 +140,14 @@ class PionexDialect(Dialect):
 
         return serve
 
-    def _private(self, handler: Callable[[Account, Params], Any], *, trades: bool) -> Handler:
+    def _private(self, handler: Callable[[Account, Params], Any], *, needs: str) -> Handler:
+        """A signed endpoint; ``needs`` is the key's permission it takes (read, spot,
+        derivatives)."""
+
         async def serve(request: web.Request) -> web.Response:
             try:
                 account, params = await authenticate(self, request)
-                granted = account.permissions
-                if not (granted.spot if trades else granted.read):
+                if not getattr(account.permissions, needs):
                     raise PionexError(PERMISSION_DENIED, "permission denied", 403)
                 data = handler(account, params)
             except PionexError as error:
@@ -119,7 +157,10 @@ class PionexDialect(Dialect):
         return serve
 
     def _read(self, handler: Callable[[Account, Params], Any]) -> Handler:
-        return self._private(handler, trades=False)
+        return self._private(handler, needs="read")
 
     def _trade(self, handler: Callable[[Account, Params], Any]) -> Handler:
-        return self._private(handler, trades=True)
+        return self._private(handler, needs="spot")
+
+    def _derive(self, handler: Callable[[Account, Params], Any]) -> Handler:
+        return self._private(handler, needs="derivatives")

@@ -1,10 +1,12 @@
-"""Pionex's public endpoints: symbols, 24-h tickers, book tickers, klines and depth."""
+"""Pionex's public endpoints: symbols, 24-h tickers, book tickers, klines and depth, for spot
+markets (``BTC_USDT``) and perpetuals (``BTC_USDT_PERP``, ``type=PERP``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from server.simulator.dialects.common import max_amount
 from server.simulator.dialects.pionex.wire import (
     MARKET_INVALID_SYMBOL,
     Json,
@@ -35,44 +37,81 @@ INTERVALS = {
     "12H": 43_200,
     "1D": 86_400,
 }
+# Perpetuals' klines also come by the week and the month ("1m"; kept at 30 days here).
+PERP_INTERVALS = {**INTERVALS, "1W": 604_800, "1m": 2_592_000}
+KINDS = {"SPOT": Kind.SPOT, "PERP": Kind.LINEAR}
+LIQUIDATION_FEE_RATE = "0.005"
 
 
 class MarketData:
     def __init__(self, dialect: PionexDialect) -> None:
         self.dialect = dialect
 
-    @property
-    def instruments(self) -> list[Instrument]:
-        return [i for i in self.dialect.ledger.instruments if i.kind is Kind.SPOT]
+    def instruments(self, kind: Kind) -> list[Instrument]:
+        return [i for i in self.dialect.ledger.instruments if i.kind is kind]
 
-    def instrument(self, symbol: str | None, code: str = MARKET_INVALID_SYMBOL) -> Instrument:
-        for instrument in self.instruments:
-            if symbol_of(instrument) == symbol:
+    def instrument(
+        self, symbol: str | None, code: str = MARKET_INVALID_SYMBOL, kind: Kind | None = None
+    ) -> Instrument:
+        """The market named ``symbol`` (of ``kind``, when given)."""
+        for instrument in self.dialect.ledger.instruments:
+            if symbol_of(instrument) == symbol and kind in (None, instrument.kind):
                 return instrument
         raise PionexError(code, f"invalid symbol: {symbol}")
 
-    def _selected(self, params: Params) -> list[Instrument]:
-        """One ``symbol``, or every market of ``type`` (SPOT, the default; PERP lists none here:
-        Pionex's perpetuals are another API, /uapi)."""
+    @staticmethod
+    def _kind(params: Params, default: str) -> Kind:
+        kind = params.text("type") or default
+        if kind not in KINDS:
+            raise params.bad("type")
+        return KINDS[kind]
+
+    def _selected(self, params: Params, default: str = "SPOT") -> list[Instrument]:
+        """One ``symbol``, or every market of ``type`` (SPOT or PERP; ``default`` if not sent)."""
         symbol = params.text("symbol")
         if symbol is not None:
             return [self.instrument(symbol)]
-        kind = params.text("type") or "SPOT"
-        if kind not in ("SPOT", "PERP"):
-            raise params.bad("type")
-        return self.instruments if kind == "SPOT" else []
+        return self.instruments(self._kind(params, default))
 
     def symbols(self, params: Params) -> Json:
-        """GET /api/v1/common/symbols"""
+        """GET /api/v1/common/symbols (``type`` SPOT, the default, or PERP)"""
         wanted = params.text("symbols")
-        kind = params.text("type") or "SPOT"
-        if kind not in ("SPOT", "PERP"):
-            raise params.bad("type")
+        kind = self._kind(params, "SPOT")
         if wanted is not None:
             listed = [self.instrument(s) for s in wanted.split(",")]
         else:
-            listed = self.instruments if kind == "SPOT" else []
-        return {"symbols": [self._describe(i) for i in listed]}
+            listed = self.instruments(kind)
+        return {
+            "symbols": [
+                self._describe(i) if i.kind is Kind.SPOT else self._describe_perp(i) for i in listed
+            ]
+        }
+
+    @staticmethod
+    def _describe_perp(instrument: Instrument) -> Json:
+        """A perpetual as openapi_futures.yaml's ``FuturesSymbolInfo`` describes it."""
+        largest = fmt(max_amount(instrument, MAX_ORDER_VALUE))
+        return {
+            "symbol": symbol_of(instrument),
+            "name": f"{instrument.base}/{instrument.quote} Perpetual",
+            "contractType": "PERPETUAL",
+            "baseCurrency": instrument.base,
+            "quoteCurrency": instrument.quote,
+            "basePrecision": decimals(instrument.amount_step),
+            "quotePrecision": decimals(instrument.price_tick),
+            "minNotional": fmt(instrument.min_notional),
+            "baseStep": fmt(instrument.amount_step),
+            "quoteStep": fmt(instrument.price_tick),
+            "minSizeLimit": fmt(instrument.min_amount),
+            "maxSizeLimit": largest,
+            "maxImpactLimit": "0.1",
+            "minSizeMarket": fmt(instrument.min_amount),
+            "maxSizeMarket": largest,
+            "maxImpactMarket": "0.05",
+            "maxOrderNum": 200,
+            "status": "TRADING",
+            "liquidationFeeRate": LIQUIDATION_FEE_RATE,
+        }
 
     @staticmethod
     def _describe(instrument: Instrument) -> Json:
@@ -120,10 +159,18 @@ class MarketData:
         }
 
     def book_tickers(self, params: Params) -> Json:
-        """GET /api/v1/market/bookTickers: best bid and ask."""
+        """GET /api/v1/market/bookTickers: best bid and ask (spot unless ``type`` says)."""
+        return self._book_rows(self._selected(params))
+
+    def book_ticker(self, params: Params) -> Json:
+        """GET /api/v1/market/bookTicker: the futures API's name for it (perpetuals unless
+        ``type`` says)."""
+        return self._book_rows(self._selected(params, default="PERP"))
+
+    def _book_rows(self, selected: list[Instrument]) -> Json:
         rows = []
         now_ms = int(self.dialect.simulator.clock() * 1000)
-        for instrument in self._selected(params):
+        for instrument in selected:
             bid, ask = self.dialect.ledger.bid_ask(instrument)
             size = fmt(self._level_size(instrument))
             rows.append(
@@ -147,9 +194,10 @@ class MarketData:
         oldest first, the last one in progress."""
         instrument = self.instrument(params.required("symbol"))
         interval = params.required("interval")
-        if interval not in INTERVALS:
+        intervals = INTERVALS if instrument.kind is Kind.SPOT else PERP_INTERVALS
+        if interval not in intervals:
             raise params.bad("interval")
-        length = INTERVALS[interval]
+        length = intervals[interval]
         limit = params.limit(100, 1, 500)
         now_ms = int(self.dialect.simulator.clock() * 1000)
         end_ms = params.integer("endTime")

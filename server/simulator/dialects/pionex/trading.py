@@ -24,7 +24,7 @@ from server.simulator.dialects.pionex.wire import (
     fmt,
     symbol_of,
 )
-from server.simulator.instruments import Instrument
+from server.simulator.instruments import Instrument, Kind
 from server.simulator.ledger import (
     ZERO,
     Account,
@@ -60,6 +60,25 @@ def eight_places(value: Decimal) -> str:
     return format(value.quantize(BALANCE_PLACES, ROUND_DOWN), "f")
 
 
+def order_fields(order: Order) -> Json:
+    """What Pionex tells of every order, spot or perpetual."""
+    fields: Json = {
+        "orderId": int(order.id),
+        "symbol": symbol_of(order.instrument),
+        "side": order.side.upper(),
+        "filledSize": fmt(order.filled),
+        "filledAmount": fmt(order.filled * (order.average or ZERO)),
+        "status": "OPEN" if order.status is OrderStatus.OPEN else "CLOSED",
+        "clientOrderId": order.client_order_id,
+        "source": "API",
+        "createTime": order.created_ms,
+        "updateTime": order.updated_ms,
+    }
+    if order.price is not None:
+        fields["price"] = fmt(order.price)
+    return fields
+
+
 def not_found() -> PionexError:
     return PionexError(TRADE_ORDER_NOT_FOUND, "order not found")
 
@@ -70,7 +89,8 @@ class Trading:
         self._wire: dict[str, OrderWire] = {}
 
     def _instrument(self, params: Params) -> Instrument:
-        return self.dialect.market.instrument(params.required("symbol"), TRADE_INVALID_SYMBOL)
+        symbol = params.required("symbol")
+        return self.dialect.market.instrument(symbol, TRADE_INVALID_SYMBOL, Kind.SPOT)
 
     # -- account ------------------------------------------------------------------------------
 
@@ -120,6 +140,33 @@ class Trading:
             if size is None:
                 raise PionexError(TRADE_PARAMETER_ERROR, "a market sell needs size")
         order_type = OrderType.LIMIT if type_text == "LIMIT" else OrderType.MARKET
+        order = self.place(
+            account,
+            instrument,
+            side,
+            order_type,
+            size,
+            price=price,
+            client_order_id=client_order_id,
+            ioc=ioc,
+        )
+        self._wire[order.id] = OrderWire(quote_amount, ioc)
+        return {"orderId": int(order.id), "clientOrderId": order.client_order_id}
+
+    def place(
+        self,
+        account: Account,
+        instrument: Instrument,
+        side: Side,
+        order_type: OrderType,
+        size: Decimal,
+        *,
+        price: Decimal | None,
+        client_order_id: str | None,
+        ioc: bool = False,
+        reduce_only: bool = False,
+    ) -> Order:
+        """An order in the ledger (an IOC one cancelled if it rests), or Pionex's refusal."""
         ledger = self.dialect.ledger
         try:
             order = ledger.place(
@@ -130,6 +177,7 @@ class Trading:
                 size,
                 price=price,
                 client_order_id=client_order_id,
+                reduce_only=reduce_only,
             )
             if ioc and order.status is OrderStatus.OPEN:
                 ledger.cancel(account, order_id=order.id)
@@ -143,8 +191,7 @@ class Trading:
             ) from None
         except InvalidOrder as exc:
             raise PionexError(TRADE_PARAMETER_ERROR, str(exc)) from None
-        self._wire[order.id] = OrderWire(quote_amount, ioc)
-        return {"orderId": int(order.id), "clientOrderId": order.client_order_id}
+        return order
 
     def cancel_order(self, account: Account, params: Params) -> None:
         """DELETE /api/v1/trade/order"""
@@ -152,7 +199,7 @@ class Trading:
         order_id = params.integer("orderId")
         if order_id is None:
             raise params.bad("orderId")
-        order = self._order(account, order_id, None)
+        order = self.order_of(account, order_id, None)
         if order.instrument != instrument or order.status is not OrderStatus.OPEN:
             raise not_found()
         try:
@@ -165,11 +212,11 @@ class Trading:
         order_id = params.integer("orderId")
         if order_id is None:
             raise params.bad("orderId")
-        return self._describe(self._order(account, order_id, None))
+        return self._describe(self.order_of(account, order_id, None))
 
     def get_order_by_client_id(self, account: Account, params: Params) -> Json:
         """GET /api/v1/trade/orderByClientOrderId"""
-        return self._describe(self._order(account, None, params.required("clientOrderId")))
+        return self._describe(self.order_of(account, None, params.required("clientOrderId")))
 
     def open_orders(self, account: Account, params: Params) -> Json:
         """GET /api/v1/trade/openOrders (one symbol)"""
@@ -181,19 +228,23 @@ class Trading:
         """GET /api/v1/trade/allOrders: the latest ``limit`` (1-200) of one symbol."""
         instrument = self._instrument(params)
         limit = params.limit(50, 1, 200)
-        orders = self._between(account, instrument, params)
+        orders = self.orders_between(account, instrument, params)
         return {"orders": [self._describe(o) for o in orders[-limit:]]}
 
     def fills(self, account: Account, params: Params) -> Json:
         """GET /api/v1/trade/fills: the latest 100 of one symbol, newest first."""
         instrument = self._instrument(params)
-        filled = [o for o in self._between(account, instrument, params, key="updated") if o.filled]
+        filled = [
+            o for o in self.orders_between(account, instrument, params, key="updated") if o.filled
+        ]
         filled.sort(key=lambda o: o.updated_ms, reverse=True)
-        return {"fills": [self._fill(o) for o in filled[:FILLS_LIMIT]]}
+        return {"fills": [self.fill_row(o) for o in filled[:FILLS_LIMIT]]}
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _order(self, account: Account, order_id: int | None, client_order_id: str | None) -> Order:
+    def order_of(
+        self, account: Account, order_id: int | None, client_order_id: str | None
+    ) -> Order:
         self.dialect.ledger.match(account)
         try:
             return self.dialect.ledger.find(
@@ -204,15 +255,21 @@ class Trading:
         except OrderNotFound:
             raise not_found() from None
 
-    def _between(
-        self, account: Account, instrument: Instrument, params: Params, key: str = "created"
+    def orders_between(
+        self,
+        account: Account,
+        instrument: Instrument | Kind,
+        params: Params,
+        key: str = "created",
     ) -> list[Order]:
+        """The orders of one market (or of every market of a kind) created (or ``key``
+        updated) between ``startTime`` and ``endTime``, oldest first."""
         self.dialect.ledger.match(account)
         start, end = params.integer("startTime"), params.integer("endTime")
         chosen = []
         for order in account.orders.values():
             moment = order.created_ms if key == "created" else order.updated_ms
-            if order.instrument != instrument:
+            if order.instrument != instrument and order.instrument.kind is not instrument:
                 continue
             if (start is None or moment >= start) and (end is None or moment <= end):
                 chosen.append(order)
@@ -221,24 +278,12 @@ class Trading:
     def _describe(self, order: Order) -> Json:
         wire = self._wire.get(order.id, OrderWire(None, False))
         market_buy = wire.quote_amount is not None
-        described: Json = {
-            "orderId": int(order.id),
-            "symbol": symbol_of(order.instrument),
+        described = order_fields(order) | {
             "type": order.type.upper(),
-            "side": order.side.upper(),
-            "filledSize": fmt(order.filled),
-            "filledAmount": fmt(order.filled * (order.average or ZERO)),
             "fee": fmt(order.fee),
             "feeCoin": order.fee_asset,
-            "status": "OPEN" if order.status is OrderStatus.OPEN else "CLOSED",
             "IOC": wire.ioc,
-            "clientOrderId": order.client_order_id,
-            "source": "API",
-            "createTime": order.created_ms,
-            "updateTime": order.updated_ms,
         }
-        if order.price is not None:
-            described["price"] = fmt(order.price)
         if market_buy:
             assert wire.quote_amount is not None
             described["amount"] = fmt(wire.quote_amount)
@@ -247,7 +292,7 @@ class Trading:
         return described
 
     @staticmethod
-    def _fill(order: Order) -> Json:
+    def fill_row(order: Order) -> Json:
         taker = order.type is OrderType.MARKET or order.updated_ms == order.created_ms
         return {
             "id": int(order.id),

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.simulator.instruments import Instrument
+from server.simulator.instruments import Instrument, Kind
 
 Json = dict[str, Any]
 
@@ -61,7 +61,9 @@ def refusal(
 
 
 def symbol_of(instrument: Instrument) -> str:
-    """``BTC_USDT``: Pionex's spot symbol."""
+    """``BTC_USDT``: Pionex's spot symbol; ``BTC_USDT_PERP``: its perpetual."""
+    if instrument.kind is Kind.LINEAR:
+        return f"{instrument.base}_{instrument.quote}_PERP"
     return f"{instrument.base}_{instrument.quote}"
 
 
