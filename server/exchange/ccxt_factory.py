@@ -81,6 +81,9 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("pionex", "spot"): Dialect(
         "pionex", "spot", ("spot",), options=(("marketBuyCostFromBook", True),)
     ),
+    # CTS's own class (server/exchange/venues): OrangeX's USDT perpetuals, amounts in the base
+    # asset. OrangeX's spot markets are not traded.
+    ("orangex", "perpetual_futures"): Dialect("orangex", "swap", ("swap",)),
 }
 
 
