@@ -14,7 +14,8 @@ import aiohttp
 import ccxt.async_support as ccxt
 import pytest
 
-from server.exchange.ccxt_factory import create_ccxt
+from server.exchange.ccxt_factory import create_ccxt, rewrite_urls
+from server.exchange.venues.orangex import orangex
 from server.simulator.dialects.orangex import OrangexDialect
 from server.simulator.dialects.orangex.auth import TOKEN_SECONDS
 from server.simulator.ledger import Account, OrderStatus, Permissions
@@ -427,3 +428,21 @@ async def test_the_class_maps_orangexs_refusals_to_ccxt_exceptions(
     sim.faults.set({"down": True}, exchange="orangex")
     with pytest.raises(ccxt.ExchangeNotAvailable):
         await exchange.fetch_ticker(BTC)
+
+
+async def test_the_class_with_its_own_defaults_starts(sim: Simulator, account: Account) -> None:
+    """As a tool other than CTS would build it: ccxt's limiter on, no CTS options."""
+    client = orangex({"apiKey": account.api_key, "secret": account.secret})
+    client.urls["api"] = rewrite_urls(client.urls["api"], sim.base_url)
+    client.timeout_on_exit = 0
+    try:
+        markets = await client.load_markets()
+        balance = await client.fetch_balance()
+    finally:
+        await client.close()
+    assert BTC in markets and markets[BTC]["swap"] and balance["USDT"]["free"] == 10_000
+    assert [(r.path, r.status) for r in sim.requests] == [
+        ("/api/v1/public/get_instruments", 200),
+        ("/api/v1/public/auth", 200),
+        ("/api/v1/private/get_assets_info", 200),
+    ]
