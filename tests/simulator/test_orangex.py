@@ -14,12 +14,12 @@ import aiohttp
 import ccxt.async_support as ccxt
 import pytest
 
-from server.exchange.ccxt_factory import create_ccxt, rewrite_urls
 from server.exchange.venues.orangex import orangex
 from server.simulator.dialects.orangex import OrangexDialect
 from server.simulator.dialects.orangex.auth import TOKEN_SECONDS
 from server.simulator.ledger import Account, OrderStatus, Permissions
 from server.simulator.server import Simulator
+from tests.support.simulated import Instances, ccxt_instances, running_simulator
 
 BTC = "BTC/USDT:USDT"
 BTC_ID = "BTC-USDT-PERPETUAL"
@@ -28,15 +28,19 @@ Json = dict[str, Any]
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(seed=37, dialects=[OrangexDialect])
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
+    async with running_simulator(37, OrangexDialect) as simulator:
+        yield simulator
 
 
 @pytest.fixture
 def account(sim: Simulator) -> Account:
     return sim.open_account("orangex", balances={"USDT": "10000"})
+
+
+@pytest.fixture
+async def instances(sim: Simulator, account: Account) -> AsyncIterator[Instances]:
+    async with ccxt_instances(sim, "orangex", account) as made:
+        yield made
 
 
 @pytest.fixture
@@ -211,6 +215,9 @@ async def test_bad_requests_get_orangexs_codes(rpc: Rpc, account: Account) -> No
     assert code_of(await rpc.call("/private/buy", poor, token)) == 10009
     assert code_of(await rpc.call("/private/cancel", {"order_id": "1"}, token)) == 10004
     assert code_of(await rpc.call("/private/get_order_state", {"order_id": "1"}, token)) == 10004
+    too_much = {"instrument_name": BTC_ID, "leverage": 101}
+    refused = await rpc.call("/private/modify_perpetual_instrument_leverage", too_much, token)
+    assert code_of(refused) == 8000 and account.leverage == 10
     assert account.orders == {}
 
 
@@ -328,37 +335,20 @@ async def test_a_lost_answer_leaves_the_order_placed(
     assert (held["instrument_name"], held["size"], held["direction"]) == (BTC_ID, "0.002", "buy")
 
 
-async def test_a_hanging_exchange_times_ccxt_out(sim: Simulator, account: Account) -> None:
-    exchange = create_ccxt(
-        "orangex",
-        "perpetual_futures",
-        api_key=account.api_key,
-        secret=account.secret,
-        base_url=sim.base_url,
-        timeout_seconds=0.3,
-    )
-    try:
-        sim.faults.set({"hang": True}, exchange="orangex")
-        with pytest.raises(ccxt.RequestTimeout):
-            await exchange.fetch_time()
-    finally:
-        await exchange.close()
+async def test_a_hanging_exchange_times_ccxt_out(sim: Simulator, instances: Instances) -> None:
+    exchange = instances.cts("perpetual_futures")
+    exchange.timeout = 300
+    sim.faults.set({"hang": True}, exchange="orangex")
+    with pytest.raises(ccxt.RequestTimeout):
+        await exchange.fetch_time()
 
 
 # -- CTS's class and the token -----------------------------------------------------------------
 
 
 @pytest.fixture
-async def exchange(sim: Simulator, account: Account) -> AsyncIterator[Any]:
-    instance = create_ccxt(
-        "orangex",
-        "perpetual_futures",
-        api_key=account.api_key,
-        secret=account.secret,
-        base_url=sim.base_url,
-    )
-    yield instance
-    await instance.close()
+def exchange(instances: Instances) -> Any:
+    return instances.cts("perpetual_futures")
 
 
 def auth_requests(sim: Simulator, since: float) -> int:
@@ -430,16 +420,14 @@ async def test_the_class_maps_orangexs_refusals_to_ccxt_exceptions(
         await exchange.fetch_ticker(BTC)
 
 
-async def test_the_class_with_its_own_defaults_starts(sim: Simulator, account: Account) -> None:
+async def test_the_class_with_its_own_defaults_starts(
+    sim: Simulator, account: Account, instances: Instances
+) -> None:
     """As a tool other than CTS would build it: ccxt's limiter on, no CTS options."""
-    client = orangex({"apiKey": account.api_key, "secret": account.secret})
-    client.urls["api"] = rewrite_urls(client.urls["api"], sim.base_url)
-    client.timeout_on_exit = 0
-    try:
-        markets = await client.load_markets()
-        balance = await client.fetch_balance()
-    finally:
-        await client.close()
+    config = {"enableRateLimit": True, "apiKey": account.api_key, "secret": account.secret}
+    client = instances.plain(orangex, config)
+    markets = await client.load_markets()
+    balance = await client.fetch_balance()
     assert BTC in markets and markets[BTC]["swap"] and balance["USDT"]["free"] == 10_000
     assert [(r.path, r.status) for r in sim.requests] == [
         ("/api/v1/public/get_instruments", 200),

@@ -24,7 +24,8 @@ grant, codes 10000 (authentication), 2033 (access denied), 5001 (unknown instrum
 (bad params). Second hand (notes of OrangeX's users): private calls take the token as a header,
 not a parameter; ``asset_type`` is an array; instrument lists give base and quote currency
 swapped (so the pair is read from the instrument name); ``get_user_position``,
-``get_open_orders_by_instrument`` and ``cancel`` are the working names; order states are
+``get_open_orders_by_instrument`` and ``cancel`` are the working names
+(``modify_perpetual_instrument_leverage`` is documented, not reported tried); order states are
 spelled ``canceled``; numbers travel as strings; 10 requests/s. From Deribit, whose API OrangeX
 copies, where OrangeX's documentation is silent: the fields of order books, tickers' ``stats``,
 positions' margins, ``get_user_trades_by_instrument`` and its ``{"trades": [...]}`` result, and
@@ -88,6 +89,9 @@ class ImplicitAPI:
         "get_user_trades_by_instrument", "private", "POST", {"cost": 1}
     )
     private_post_get_user_position = Entry("get_user_position", "private", "POST", {"cost": 1})
+    private_post_modify_perpetual_instrument_leverage = Entry(
+        "modify_perpetual_instrument_leverage", "private", "POST", {"cost": 1}
+    )
 
 
 class OrangexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
@@ -126,7 +130,7 @@ class OrangexBase(Exchange, ImplicitAPI):  # type: ignore[misc]
                     "fetchTicker": True,
                     "fetchTickers": True,
                     "fetchTime": True,
-                    "setLeverage": False,
+                    "setLeverage": True,
                 },
                 "timeframes": {
                     "1m": "1",

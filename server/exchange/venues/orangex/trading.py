@@ -97,6 +97,17 @@ class orangex(OrangexBase):
             }
         )
 
+    async def set_leverage(self, leverage: Any, symbol: Any = None, params: Any = None) -> Any:
+        """OrangeX's ``modify_perpetual_instrument_leverage``, per instrument."""
+        if symbol is None:
+            raise ArgumentsRequired(f"{self.id} set_leverage() requires a symbol argument")
+        await self.load_markets()
+        market = self.market(symbol)
+        request = {"instrument_name": market["id"], "leverage": int(leverage)}
+        return await self.private_post_modify_perpetual_instrument_leverage(
+            self.extend(request, params or {})
+        )
+
     # -- orders -------------------------------------------------------------------------------
 
     async def create_order(

@@ -12,7 +12,7 @@ answer of the next private call, whatever it is (at OrangeX, as anywhere, a gate
 any answer).
 
 Deviations, on purpose: OrangeX's spot markets, conditional (stop) orders, hedge mode
-(``position_side`` LONG/SHORT), leverage and margin-mode changes, subaccounts, the wallet and
+(``position_side`` LONG/SHORT), margin-mode changes, subaccounts, the wallet and
 websocket APIs are not served.
 """
 
@@ -81,7 +81,12 @@ class OrangexDialect(Dialect):
             "get_user_trades_by_instrument": trading.user_trades,
             "get_user_position": trading.positions,
         }
-        trades = {"buy": trading.buy, "sell": trading.sell, "cancel": trading.cancel}
+        trades = {
+            "buy": trading.buy,
+            "sell": trading.sell,
+            "cancel": trading.cancel,
+            "modify_perpetual_instrument_leverage": trading.set_leverage,
+        }
         routes = [web.post(PUBLIC + "auth", self._auth)]
         for method, handler in public.items():
             served = self._public(handler)

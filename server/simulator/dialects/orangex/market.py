@@ -76,7 +76,7 @@ class MarketData:
         """GET /public/get_instruments"""
         kind = params.text("kind")
         if kind not in (None, "perpetual", "spot"):
-            raise params.malformed("kind")
+            raise params.malformed("kind", "perpetual or spot")
         listed = [] if kind == "spot" else self._listed(params)
         return [self._describe(i) for i in listed]
 
@@ -150,7 +150,7 @@ class MarketData:
         instrument = self.instrument(params.required("instrument_name"))
         resolution = params.required("resolution")
         if resolution not in RESOLUTIONS:
-            raise params.malformed("resolution")
+            raise params.malformed("resolution", "one of " + ", ".join(RESOLUTIONS))
         length = RESOLUTIONS[resolution]
         start = params.integer("start_timestamp")
         end = params.integer("end_timestamp")
@@ -159,7 +159,7 @@ class MarketData:
         if end is None:
             raise params.missing("end_timestamp")
         if end < start:
-            raise params.malformed("end_timestamp")
+            raise params.malformed("end_timestamp", "at or after start_timestamp")
         now_ms = int(self.dialect.simulator.clock() * 1000)
         end = min(end, now_ms)
         first = -(-start // (length * 1000)) * length  # the first candle opening at or after
@@ -191,7 +191,7 @@ class MarketData:
         depth = params.integer("depth", DEFAULT_DEPTH)
         assert depth is not None
         if not 1 <= depth <= MAX_DEPTH:
-            raise params.malformed("depth")
+            raise params.malformed("depth", "between 1 and 1000")
         ledger = self.dialect.ledger
         bid, ask = ledger.bid_ask(instrument)
         bids, asks = common.book(instrument, bid, ask, depth)

@@ -4,7 +4,8 @@
 asked with ``get_order_state``. ``custom_order_id`` (``^[.A-Z:/a-z0-9_-]{1,36}$``) is the
 client's label of an order, unique per account here. Positions are one-way (``position_side``
 BOTH), cross-margined at the account's leverage. Order states are open, filled and canceled
-(spelled so at OrangeX, though its documentation writes "cancelled").
+(spelled so at OrangeX, though its documentation writes "cancelled"). The dialect refuses
+trading methods to a key whose scope is not ``trade:read_write`` before they get here.
 
 Field names follow OrangeX's documentation and what its users report; where those are silent
 (a position's margins, a fill's ``commission``), Deribit's, whose API OrangeX copies.
@@ -73,7 +74,7 @@ class Trading:
         """POST /private/get_assets_info: ``asset_type`` is an array (``["PERPETUAL"]``)."""
         asset_types = params.values.get("asset_type")
         if not isinstance(asset_types, list) or not all(isinstance(t, str) for t in asset_types):
-            raise params.malformed("asset_type")
+            raise params.malformed("asset_type", "an array of asset types")
         ledger = self.dialect.ledger
         positions = ledger.positions(account)
         wallet = account.balance(QUOTE)
@@ -99,6 +100,18 @@ class Trading:
             }
         return result
 
+    def set_leverage(self, account: Account, params: Params) -> Json:
+        """POST /private/modify_perpetual_instrument_leverage (the account's leverage here: the
+        shared ledger keeps one per account)."""
+        instrument = self._instrument(params)
+        leverage = params.integer("leverage")
+        if leverage is None:
+            raise params.missing("leverage")
+        if not 1 <= leverage <= instrument.max_leverage:
+            raise params.malformed("leverage", f"between 1 and {instrument.max_leverage}")
+        account.leverage = leverage
+        return {"instrument_name": instrument_name(instrument), "leverage": leverage}
+
     # -- orders -------------------------------------------------------------------------------
 
     def buy(self, account: Account, params: Params) -> Json:
@@ -110,8 +123,6 @@ class Trading:
         return self._place(account, params, Side.SELL)
 
     def _place(self, account: Account, params: Params, side: Side) -> Json:
-        if not account.permissions.derivatives:
-            raise OrangexError(ACCESS_DENIED, "Access denied")
         instrument = self._instrument(params)
         amount = params.positive("amount")
         if amount is None:
@@ -125,7 +136,7 @@ class Trading:
         post_only, reduce_only = params.flag("post_only"), params.flag("reduce_only")
         custom_order_id = params.text("custom_order_id")
         if custom_order_id is not None and not CUSTOM_ORDER_ID.match(custom_order_id):
-            raise params.malformed("custom_order_id")
+            raise params.malformed("custom_order_id", "1-36 of A-Z a-z 0-9 . : / _ -")
         params.choice("position_side", ("BOTH",), "BOTH")  # one-way (net) positions only
         ledger = self.dialect.ledger
         if post_only and order_type == "limit" and price is not None:
@@ -160,8 +171,6 @@ class Trading:
 
     def cancel(self, account: Account, params: Params) -> Json:
         """POST /private/cancel"""
-        if not account.permissions.derivatives:
-            raise OrangexError(ACCESS_DENIED, "Access denied")
         order_id = params.required("order_id")
         try:
             order = self.dialect.ledger.cancel(account, order_id=order_id)
@@ -217,9 +226,9 @@ class Trading:
         offset = params.integer("offset", 0)
         assert count is not None and offset is not None
         if not 1 <= count <= MAX_COUNT:
-            raise params.malformed("count")
+            raise params.malformed("count", "between 1 and 1000")
         if offset < 0:
-            raise params.malformed("offset")
+            raise params.malformed("offset", "0 or more")
         return orders[offset : offset + count]
 
     def positions(self, account: Account, params: Params) -> list[Json]:

@@ -96,13 +96,13 @@ class Params(common.Params):
     def missing(self, name: str) -> Exception:
         return OrangexError(BAD_PARAMS, f"Invalid params: {name} is required")
 
-    def malformed(self, name: str) -> Exception:
-        return OrangexError(BAD_PARAMS, f"Invalid params: {name}")
+    def malformed(self, name: str, expected: str = "a number") -> Exception:
+        return OrangexError(BAD_PARAMS, f"Invalid params: {name} must be {expected}")
 
     def positive(self, name: str) -> Decimal | None:
         value = self.decimal(name)
         if value is not None and value <= 0:
-            raise self.malformed(name)
+            raise self.malformed(name, "positive")
         return value
 
     def flag(self, name: str) -> bool:
@@ -111,10 +111,10 @@ class Params(common.Params):
             return bool(value)
         if str(value).lower() in ("true", "false"):
             return str(value).lower() == "true"
-        raise self.malformed(name)
+        raise self.malformed(name, "true or false")
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name) or default
         if value not in allowed:
-            raise self.malformed(name)
+            raise self.malformed(name, " or ".join(allowed))
         return value
