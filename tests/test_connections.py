@@ -412,7 +412,7 @@ async def test_the_read_model_matches_storage_after_a_restart(
         ("okx", "options", "CTS supports okx as"),
         ("bybit", "margin", "CTS supports bybit as"),
         ("kraken", "margin", "CTS supports kraken as spot"),
-        ("orangex", "perpetual_futures", "CTS does not support orangex yet"),
+        ("orangex", "spot", "CTS supports orangex as perpetual_futures"),
     ],
 )
 async def test_a_pair_cts_cannot_trade_is_refused_when_made_naming_what_is_supported(
@@ -428,7 +428,7 @@ async def test_a_pair_cts_cannot_trade_is_refused_when_made_naming_what_is_suppo
     with pytest.raises(InvalidArgument) as caught:
         await book.connections.update(str(made.id), {"exchange": exchange, "api_type": api_type})
     assert words in violations(caught.value)["api_type"]
-    # A predefined connection of a pair not supported yet can still be renamed.
+    # A predefined connection can still be renamed.
     predefined = [c for c in book.connections.views() if c.exchange == "orangex"]
     for connection in predefined:
         renamed = await book.connections.update(str(connection.id), {"name": "OrangeX (later)"})

@@ -104,7 +104,7 @@ def _required(value: Any, what: str, exchange: str) -> Decimal:
 RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS, "pionex": 20.0}
 DEFAULT_RECEIVE_WINDOW_SECONDS = 60.0
 # Exchanges that list open orders one symbol at a time (no account-wide query).
-OPEN_ORDERS_PER_SYMBOL = frozenset({"pionex"})
+OPEN_ORDERS_PER_SYMBOL = frozenset({"pionex", "orangex"})
 
 
 class MarketCache:
@@ -292,6 +292,17 @@ class CcxtAdapter:
                 derivatives_trading=3 in granted,
                 withdrawals=5 in granted,
             )
+        if self.exchange == "orangex":
+            # The scope of the key's bearer token: "trade:read_write" trades, "trade:read"
+            # only reads; "wallet:read_write" may move funds.
+            scope = set((await self._ccxt.fetch_access_scope()).split())
+            trades = "trade:read_write" in scope
+            return KeyPermissions(
+                read=True,
+                spot_trading=trades,
+                derivatives_trading=trades,
+                withdrawals="wallet:read_write" in scope,
+            )
         # Other exchanges do not tell; an authenticated balance call proved reading works.
         return KeyPermissions(
             read=True, spot_trading=None, derivatives_trading=None, withdrawals=None
@@ -400,6 +411,8 @@ class CcxtAdapter:
         - Kraken spot: ``OpenOrders``, then ``ClosedOrders``, each with ``cl_ord_id``;
           Kraken Futures: ``orders/status`` with ``cliOrdIds``.
         - Pionex: ``GET /api/v1/trade/orderByClientOrderId``, any state.
+        - OrangeX: no query by ``custom_order_id``; CTS's class reads the market's open
+          orders, then its finished ones (``fetch_order`` with ``clientOrderId``).
         Unknown orders raise OrderNotFound (Binance -2013, OKX 51603, BingX 80016) or come back
         empty.
         Only an order carrying exactly this client order id is taken.
@@ -428,7 +441,7 @@ class CcxtAdapter:
             candidates = await self._ccxt.fetch_open_orders(symbol, None, None, by_cl_ord_id)
             if not _with_client_id(candidates, client_order_id):
                 candidates = await self._ccxt.fetch_closed_orders(symbol, None, None, by_cl_ord_id)
-        elif self.exchange == "pionex":
+        elif self.exchange in ("pionex", "orangex"):
             by_id = {"clientOrderId": client_order_id}
             candidates = [await self._ccxt.fetch_order("", symbol, by_id)]
         else:

@@ -83,6 +83,9 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ),
     # Pionex's perpetuals (openapi_futures.yaml, in beta at Pionex): USDT-margined, BTC/USDT:USDT.
     ("pionex", "perpetual_futures"): Dialect("pionex", "swap", ("swap",)),
+    # CTS's own class (server/exchange/venues): OrangeX's USDT perpetuals, amounts in the base
+    # asset. OrangeX's spot markets are not traded.
+    ("orangex", "perpetual_futures"): Dialect("orangex", "swap", ("swap",)),
 }
 
 

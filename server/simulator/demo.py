@@ -38,6 +38,7 @@ DEMO_ACCOUNTS = (
         "Y3RzLWRlbW8ta3Jha2VuZnV0dXJlcy1zZWNyZXQtMDAwMQ==",
     ),
     DemoAccount("pionex", "cts-demo-pionex-key-0001", "cts-demo-pionex-secret-0001"),
+    DemoAccount("orangex", "cts-demo-orangex-key-0001", "cts-demo-orangex-secret-0001"),
 )
 DEMO_CONNECTION_ACCOUNT = DEMO_ACCOUNTS[0]
 

@@ -55,6 +55,7 @@ def all_dialects() -> list[type[Dialect]]:
     from server.simulator.dialects.bybit import BybitDialect
     from server.simulator.dialects.kraken import KrakenDialect, KrakenFuturesDialect
     from server.simulator.dialects.okx import OkxDialect
+    from server.simulator.dialects.orangex import OrangexDialect
     from server.simulator.dialects.pionex import PionexDialect
 
     return [
@@ -65,6 +66,7 @@ def all_dialects() -> list[type[Dialect]]:
         KrakenDialect,
         KrakenFuturesDialect,
         PionexDialect,
+        OrangexDialect,
     ]
 
 

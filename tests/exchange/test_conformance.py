@@ -77,6 +77,9 @@ KRAKEN_FUTURES_POSITION = (
 )
 BINGX_POSITION_TIME = "ccxt's bingx reads a position's opening time only from position history"
 BINGX_COLLATERAL = "ccxt's bingx fills collateral only for isolated positions"
+ORANGEX_POSITION_TIME = (
+    "OrangeX's get_user_position gives no time of a position (nor does Deribit's, which it follows)"
+)
 SKIPPED: dict[tuple[str, str], dict[str, dict[str, str]]] = {
     ("binance", "spot"): BINANCE_DEPTH,
     ("bingx", "perpetual_futures"): {
@@ -95,6 +98,9 @@ SKIPPED: dict[tuple[str, str], dict[str, dict[str, str]]] = {
     },
     ("bybit", "perpetual_futures"): {
         "fetchPositions": {"marginMode": "ccxt reads no margin mode from Bybit's positions"}
+    },
+    ("orangex", "perpetual_futures"): {
+        "fetchPositions": {"timestamp": ORANGEX_POSITION_TIME, "datetime": ORANGEX_POSITION_TIME}
     },
     ("kraken", "spot"): {
         "loadMarkets": {

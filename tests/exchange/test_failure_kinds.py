@@ -33,6 +33,8 @@ OUTAGES = (
 NO_CLOCK_WINDOW = {
     "kraken-spot": "Kraken signs with an increasing nonce, not a timestamp",
     "kraken-perpetual_futures": "Kraken Futures signs with an increasing nonce, not a timestamp",
+    "orangex-perpetual_futures": "OrangeX's client-credentials grant and bearer tokens carry no "
+    "timestamp",
 }
 
 

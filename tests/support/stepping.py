@@ -139,12 +139,12 @@ class Bench:
                 self._status_published.clear()
                 await self._status_published.wait()
 
-    async def connect(self, account: Account, **extra: Any) -> str:
+    async def connect(self, account: Account, *, api_type: str = "spot", **extra: Any) -> str:
         view = await self.book.connections.create(
             {
-                "name": f"binance {account.api_key[-6:]}",
-                "exchange": "binance",
-                "api_type": "spot",
+                "name": f"{account.exchange} {account.api_key[-6:]}",
+                "exchange": account.exchange,
+                "api_type": api_type,
                 "api_key": account.api_key,
                 "api_secret": account.secret,
                 "is_simulated": True,
@@ -154,11 +154,17 @@ class Bench:
         return str(view.id)
 
     async def live_engine(
-        self, sets: Sequence[str], optimal: Sequence[str], **connection: Any
+        self,
+        sets: Sequence[str],
+        optimal: Sequence[str],
+        *,
+        exchange: str = "binance",
+        **connection: Any,
     ) -> tuple[Account, Engine, str]:
-        """A Binance spot account with live trading on, ``optimal`` made optimal by stored
-        history, and its engine running ``sets``: the account, the engine and its symbol."""
-        account = self.sim.open_account("binance", balances={"USDT": 10000})
+        """An account (Binance spot unless told) with live trading on, ``optimal`` made optimal
+        by stored history, and its engine running ``sets``: the account, the engine and its
+        symbol."""
+        account = self.sim.open_account(exchange, balances={"USDT": 10000})
         connection_id = await self.connect(account, **connection)
         await self.book.connections.set_live_trade(connection_id, True, confirmed=True)
         probe = self.engine(connection_id)

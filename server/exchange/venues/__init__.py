@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.exchange.venues.orangex import orangex
 from server.exchange.venues.pionex import pionex
 
 #: ccxt class id → class
-CCXT_CLASSES: dict[str, Any] = {"pionex": pionex}
+CCXT_CLASSES: dict[str, Any] = {"pionex": pionex, "orangex": orangex}
