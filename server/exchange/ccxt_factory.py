@@ -57,8 +57,11 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
         "binanceusdm", "future", ("linear",), options=BINANCE_OPTIONS
     ),
     ("bybit", "spot"): Dialect("bybit", "spot", ("spot",), has_off=("fetchCurrencies",)),
+    # A unified account trades spot and linear perps; its engines trade the perps
+    # (server.engine.loading.MARKET_TYPE), so calls without a symbol (tickers, open orders,
+    # positions) ask Bybit for the linear category.
     ("bybit", "unified"): Dialect(
-        "bybit", "spot", ("spot", "linear"), has_off=("fetchCurrencies",)
+        "bybit", "swap", ("spot", "linear"), has_off=("fetchCurrencies",)
     ),
     ("bybit", "perpetual_futures"): Dialect(
         "bybit", "swap", ("linear",), has_off=("fetchCurrencies",)

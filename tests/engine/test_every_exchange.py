@@ -12,10 +12,8 @@ from tests.connections.conftest import Desk
 from tests.engine.test_coordinator import ENGINE_SETTINGS, Engines, Feed
 from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS
 
-# Venues whose engine does not run yet, each with what was seen (open in issue 11).
-ENGINE_NOT_YET = {
-    ("bybit", "unified"): "the engine reaches running with no symbols chosen for a unified account",
-}
+# Venues whose engine does not run yet, each with what was seen (none today).
+ENGINE_NOT_YET: dict[tuple[str, str], str] = {}
 VENUES = sorted(
     pair for pair in DIALECTS if pair not in NOT_SIMULATED and pair not in ENGINE_NOT_YET
 )

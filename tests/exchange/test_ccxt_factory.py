@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt
+from server.engine.loading import MARKET_TYPE
+from server.exchange.ccxt_factory import DIALECTS, UnsupportedConnection, create_ccxt
 
 Make = Callable[..., Any]
 EXPECTED_TESTNET_HOSTS = {
@@ -61,6 +62,22 @@ def test_the_simulator_replaces_every_host_and_keeps_the_paths(make: Make) -> No
     urls = urls_of(instance)
     assert urls and all(url.startswith("http://127.0.0.1:9/") for url in urls)
     assert any(url.endswith("/fapi/v1") for url in urls)
+
+
+# ccxt's default types, as the market type (ccxt's market["type"]) they ask for.
+DEFAULT_TYPE_MARKETS = {"spot": "spot", "margin": "spot", "swap": "swap", "future": "swap"}
+
+
+@pytest.mark.parametrize(("exchange", "api_type"), sorted(DIALECTS))
+def test_calls_without_a_symbol_ask_for_the_markets_an_engine_trades(
+    make: Make, exchange: str, api_type: str
+) -> None:
+    """Tickers, open orders and positions fetched without a symbol are those of the instance's
+    default type: it must be the market type the connection's engines trade (on a Bybit
+    unified account, spot tickers left every perp without volume and positions were refused)."""
+    instance = make(exchange, api_type)
+    default_type, _ = instance.handle_market_type_and_params("fetchTickers", None, {})
+    assert DEFAULT_TYPE_MARKETS[default_type] == MARKET_TYPE[api_type]
 
 
 def test_an_exchange_and_api_type_without_an_adapter_is_refused() -> None:
