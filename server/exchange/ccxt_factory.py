@@ -40,6 +40,8 @@ class Dialect:
     market_types: tuple[str, ...]
     has_off: tuple[str, ...] = ()
     options: tuple[tuple[str, Any], ...] = ()
+    # Params every order of the connection carries (a margin account's orders say so).
+    order_params: tuple[tuple[str, Any], ...] = ()
 
 
 # (exchange, api_type) → how to build its ccxt instance.
@@ -52,7 +54,17 @@ BINANCE_OPTIONS = (
 )
 DIALECTS: dict[tuple[str, str], Dialect] = {
     ("binance", "spot"): Dialect("binance", "spot", ("spot",), options=BINANCE_OPTIONS),
-    ("binance", "margin"): Dialect("binance", "margin", ("spot",), options=BINANCE_OPTIONS),
+    # Binance cross margin: the spot markets, traded through /sapi/v1/margin. ccxt reads the
+    # margin mode from its options for queries, cancels and the balance, but create_order reads
+    # it only from the call's params (without it, orders go to the spot account). The default
+    # type stays spot: ccxt's fetchTickers refuses the type margin.
+    ("binance", "margin"): Dialect(
+        "binance",
+        "spot",
+        ("spot",),
+        options=(*BINANCE_OPTIONS, ("marginMode", "cross")),
+        order_params=(("marginMode", "cross"),),
+    ),
     ("binance", "perpetual_futures"): Dialect(
         "binanceusdm", "future", ("linear",), options=BINANCE_OPTIONS
     ),
@@ -221,11 +233,33 @@ def create_ccxt(
             raise UnsupportedConnection(f"{exchange} {api_type} has no testnet")
         instance.set_sandbox_mode(True)
     instance.timeout_on_exit = 0
+    if dialect.order_params:
+        with_order_params(instance, dict(dialect.order_params))
     if exchange == "okx":
         expire_signed_requests(instance, OKX_REQUEST_WINDOW_SECONDS)
     if exchange == "kraken":
         kraken_errors(instance, secret)
     return instance
+
+
+def with_order_params(instance: Any, order_params: dict[str, Any]) -> None:
+    """Give every ``create_order`` of ``instance`` ``order_params`` (the caller's own params
+    win): what makes a margin connection's orders margin orders."""
+    create_order = instance.create_order
+
+    async def create_with_params(
+        symbol: str,
+        type: str,
+        side: str,
+        amount: Any,
+        price: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        return await create_order(
+            symbol, type, side, amount, price, {**order_params, **(params or {})}
+        )
+
+    instance.create_order = create_with_params
 
 
 def kraken_errors(instance: Any, secret: str | None) -> None:

@@ -82,6 +82,7 @@ ORANGEX_POSITION_TIME = (
 )
 SKIPPED: dict[tuple[str, str], dict[str, dict[str, str]]] = {
     ("binance", "spot"): BINANCE_DEPTH,
+    ("binance", "margin"): BINANCE_DEPTH,
     ("bingx", "perpetual_futures"): {
         "fetchPositions": {
             "timestamp": BINGX_POSITION_TIME,
@@ -130,9 +131,7 @@ SKIPPED: dict[tuple[str, str], dict[str, dict[str, str]]] = {
 # verified here (the README's exchange table says so).
 # Venues whose simulator dialect does not serve closed-order history yet (not verified here).
 NO_ORDER_HISTORY = {"kraken-perpetual_futures"}  # Kraken Futures' /api/history/v2/orders
-NOT_SIMULATED = {
-    ("binance", "margin"): "the simulator has no /sapi/v1/margin/* endpoints yet",
-}
+NOT_SIMULATED: dict[tuple[str, str], str] = {}
 # Accounts and symbols where a venue differs from its exchange's default: Kraken's perpetuals
 # are Kraken Futures, a separate API with its own keys and USD-settled markets.
 SIMULATED_AS = {("kraken", "perpetual_futures"): "krakenfutures"}

@@ -1,4 +1,5 @@
-"""The Binance dialect: spot (``/api/v3``, ``/sapi``), USDⓈ-M futures (``/fapi``) and an empty
+"""The Binance dialect: spot (``/api/v3``, ``/sapi``), cross margin (``/sapi/v1/margin``, over
+the same wallet, without loans: see ``margin.py``), USDⓈ-M futures (``/fapi``) and an empty
 COIN-M (``/dapi``).
 
 Binance's wire rules, as this dialect applies them:

@@ -1,10 +1,14 @@
-"""Binance's accounts: spot balances, key restrictions and the futures wallet."""
+"""Binance's accounts: spot balances, the cross margin account, key restrictions and the
+futures wallet."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from server.simulator.dialects.binance.margin import NO_DEBT_MARGIN_LEVEL
 from server.simulator.dialects.binance.positions import BinancePositions
 from server.simulator.dialects.binance.wire import Call, Json, fmt
-from server.simulator.dialects.common import key_number
+from server.simulator.dialects.common import key_number, unit_value
 from server.simulator.instruments import QUOTE
 from server.simulator.ledger import ZERO, Account
 
@@ -16,9 +20,8 @@ class BinanceAccount(BinancePositions):
         """GET /api/v3/account: spot balances and the account's trading flags."""
         account = call.user
         omit_zero = call.flag("omitZeroBalances")
-        assets = sorted({*account.balances, QUOTE, *(i.base for i in self.ledger.instruments)})
         balances = []
-        for asset in assets:
+        for asset in self._spot_assets(account):
             balance = account.balance(asset)
             if omit_zero and balance.total == 0:
                 continue
@@ -48,6 +51,50 @@ class BinanceAccount(BinancePositions):
             "permissions": ["SPOT"],
             "uid": key_uid(account.api_key),
         }
+
+    def margin_account(self, call: Call) -> Json:
+        """GET /sapi/v1/margin/account: the cross margin account, which is the key's wallet in
+        the ledger; nothing is ever borrowed (see margin.py)."""
+        account = call.user
+        assets = []
+        value = Decimal(0)  # in USDT
+        for asset in self._spot_assets(account):
+            balance = account.balance(asset)
+            value += balance.total * self._usdt_value(asset)
+            assets.append(
+                {
+                    "asset": asset,
+                    "borrowed": fmt(ZERO),
+                    "free": fmt(balance.free),
+                    "interest": fmt(ZERO),
+                    "locked": fmt(balance.locked),
+                    "netAsset": fmt(balance.total),
+                }
+            )
+        in_btc = value / self._usdt_value("BTC")
+        return {
+            "created": True,
+            "borrowEnabled": account.permissions.spot,
+            "marginLevel": NO_DEBT_MARGIN_LEVEL,
+            "collateralMarginLevel": NO_DEBT_MARGIN_LEVEL,
+            "totalAssetOfBtc": fmt(in_btc),
+            "totalLiabilityOfBtc": fmt(ZERO),
+            "totalNetAssetOfBtc": fmt(in_btc),
+            "TotalCollateralValueInUSDT": fmt(value),
+            "totalOpenOrderLossInUSDT": fmt(ZERO),
+            "tradeEnabled": account.permissions.spot,
+            "transferInEnabled": True,
+            "transferOutEnabled": account.permissions.withdraw,
+            "accountType": "MARGIN_1",
+            "userAssets": assets,
+        }
+
+    def _spot_assets(self, account: Account) -> list[str]:
+        """The assets a spot or margin account lists: every market's, and any it holds."""
+        return sorted({*account.balances, QUOTE, *(i.base for i in self.ledger.instruments)})
+
+    def _usdt_value(self, asset: str) -> Decimal:
+        return unit_value(self.simulator.prices, asset, (QUOTE, "USDC"))
 
     def api_restrictions(self, call: Call) -> Json:
         """GET /sapi/v1/account/apiRestrictions: the key's permissions."""

@@ -130,7 +130,8 @@ class BinanceCore(Dialect):
         if security is not Security.TRADE:
             return
         permissions = call.user.permissions
-        allowed = permissions.spot if call.family is Family.SPOT else permissions.derivatives
+        # Binance's enableSpotAndMarginTrading covers spot and margin orders.
+        allowed = permissions.derivatives if call.family is Family.FUTURES else permissions.spot
         if not allowed:
             raise invalid_key()
 

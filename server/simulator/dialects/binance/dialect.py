@@ -14,7 +14,8 @@ from server.simulator.dialects.binance.wire import Family, Handler, Security
 
 
 class BinanceDialect(BinanceOrders, BinanceAccount, BinanceCurrencies, BinanceMarket):
-    """Binance spot (``/api/v3``, ``/sapi``) and USDⓈ-M futures (``/fapi``)."""
+    """Binance spot (``/api/v3``, ``/sapi``), cross margin (``/sapi/v1/margin``) and USDⓈ-M
+    futures (``/fapi``)."""
 
     def routes(self) -> Iterable[web.RouteDef]:
         return [
@@ -23,7 +24,7 @@ class BinanceDialect(BinanceOrders, BinanceAccount, BinanceCurrencies, BinanceMa
         ]
 
     def _table(self) -> list[tuple[str, str, Family, Security, Handler]]:
-        spot, futures, coin = Family.SPOT, Family.FUTURES, Family.COIN
+        spot, margin, futures, coin = Family.SPOT, Family.MARGIN, Family.FUTURES, Family.COIN
         public, user, trade = Security.NONE, Security.USER_DATA, Security.TRADE
         return [
             ("GET", "/api/v3/ping", spot, public, self.ping),
@@ -48,6 +49,14 @@ class BinanceDialect(BinanceOrders, BinanceAccount, BinanceCurrencies, BinanceMa
             ("POST", "/api/v3/order/test", spot, trade, self.test_order),
             ("DELETE", "/api/v3/order", spot, trade, self.cancel_order),
             ("DELETE", "/api/v3/openOrders", spot, trade, self.cancel_open_orders),
+            ("GET", "/sapi/v1/margin/account", margin, user, self.margin_account),
+            ("GET", "/sapi/v1/margin/order", margin, user, self.query_order),
+            ("GET", "/sapi/v1/margin/openOrders", margin, user, self.open_orders),
+            ("GET", "/sapi/v1/margin/allOrders", margin, user, self.all_orders),
+            ("GET", "/sapi/v1/margin/myTrades", margin, user, self.my_trades),
+            ("POST", "/sapi/v1/margin/order", margin, trade, self.new_order),
+            ("DELETE", "/sapi/v1/margin/order", margin, trade, self.cancel_order),
+            ("DELETE", "/sapi/v1/margin/openOrders", margin, trade, self.cancel_open_orders),
             ("GET", "/fapi/v1/ping", futures, public, self.ping),
             ("GET", "/fapi/v1/time", futures, public, self.time),
             ("GET", "/fapi/v1/exchangeInfo", futures, public, self.exchange_info),

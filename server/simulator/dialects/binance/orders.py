@@ -1,4 +1,5 @@
-"""Binance's order endpoints: new, test, query, list, trades and cancel."""
+"""Binance's order endpoints, spot (``/api/v3``), cross margin (``/sapi/v1/margin``) and
+futures (``/fapi/v1``): new, test, query, list, trades and cancel."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from server.simulator.dialects.binance.errors import (
     unknown_order,
 )
 from server.simulator.dialects.binance.filters import max_qty, on_step
-from server.simulator.dialects.binance.shapes import BinanceOrderShapes
+from server.simulator.dialects.binance.margin import BinanceMarginShapes, check_margin_order
 from server.simulator.dialects.binance.wire import (
     CLIENT_ID_PATTERN,
     FUTURES_ORDER_TYPES,
@@ -33,11 +34,12 @@ from server.simulator.instruments import Instrument
 from server.simulator.ledger import ZERO, Account, Order, OrderStatus, OrderType, Side
 
 
-class BinanceOrders(BinanceOrderShapes):
+class BinanceOrders(BinanceMarginShapes):
     # -- orders -------------------------------------------------------------------------------
 
     def new_order(self, call: Call) -> Json:
-        """POST /api/v3/order, /fapi/v1/order: MARKET, LIMIT (and spot LIMIT_MAKER) orders."""
+        """POST /api/v3/order, /sapi/v1/margin/order, /fapi/v1/order: MARKET, LIMIT (and spot
+        LIMIT_MAKER) orders."""
         request = self._order_request(call)
         expire = self._check_execution(call.family, request)
         account = call.user
@@ -58,6 +60,7 @@ class BinanceOrders(BinanceOrderShapes):
             quote_qty=request.quote_qty,
             taker=order.status is OrderStatus.FILLED,
             realized_pnl=self._realized(account, request.instrument) - realized_before,
+            margin=call.family is Family.MARGIN,
         )
         self._meta[order.id] = meta
         if expire and order.status is OrderStatus.OPEN:
@@ -65,6 +68,8 @@ class BinanceOrders(BinanceOrderShapes):
             meta.expired = True
         if call.family is Family.FUTURES:
             return self._futures_order(order)
+        if call.family is Family.MARGIN:
+            return self._margin_order_response(order, request.response_type)
         return self._spot_order_response(order, request.response_type)
 
     def test_order(self, call: Call) -> Json:
@@ -74,56 +79,59 @@ class BinanceOrders(BinanceOrderShapes):
         return {}
 
     def query_order(self, call: Call) -> Json:
-        """GET /api/v3/order, /fapi/v1/order: by ``orderId`` or ``origClientOrderId``."""
+        """GET /api/v3/order, /sapi/v1/margin/order, /fapi/v1/order: by ``orderId`` or
+        ``origClientOrderId``."""
         order = self._find_order(call)
         if order is None:
             raise order_missing()
         return self._render(call.family, order)
 
     def open_orders(self, call: Call) -> list[Json]:
-        """GET /api/v3/openOrders, /fapi/v1/openOrders (``symbol`` optional)."""
+        """GET /api/v3/openOrders, /sapi/v1/margin/openOrders, /fapi/v1/openOrders (``symbol``
+        optional)."""
         instrument = self._instrument(call) if call.text("symbol") else None
-        orders = [
-            o
-            for o in self.ledger.open_orders(call.user, instrument)
-            if o.instrument.kind is call.kind
-        ]
+        orders = self._open_orders(call, instrument)
         return [self._render(call.family, o) for o in orders]
 
     def all_orders(self, call: Call) -> list[Json]:
-        """GET /api/v3/allOrders, /fapi/v1/allOrders: ``orderId``, ``startTime``, ``endTime``,
-        ``limit`` (default 500, at most 1000)."""
-        orders = self._history(call, lambda o: o.created_ms)
+        """GET /api/v3/allOrders, /sapi/v1/margin/allOrders, /fapi/v1/allOrders: ``orderId``,
+        ``startTime``, ``endTime``, ``limit`` (default 500, at most 1000; 500 on margin)."""
+        orders = self._history(
+            call, lambda o: o.created_ms, 500 if call.family is Family.MARGIN else 1000
+        )
         return [self._render(call.family, o) for o in orders]
 
     def my_trades(self, call: Call) -> list[Json]:
-        """GET /api/v3/myTrades, /fapi/v1/userTrades: one trade per filled order (the ledger
-        fills every order at once, at one price)."""
-        orders = self._history(call, lambda o: o.updated_ms)
+        """GET /api/v3/myTrades, /sapi/v1/margin/myTrades, /fapi/v1/userTrades: one trade per
+        filled order (the ledger fills every order at once, at one price)."""
+        orders = self._history(call, lambda o: o.updated_ms, 1000)
         trades = [o for o in orders if o.filled > 0]
         if call.family is Family.FUTURES:
             return [self._futures_trade(o) for o in trades]
+        if call.family is Family.MARGIN:
+            return [self._margin_trade(o) for o in trades]
         return [self._spot_trade(o) for o in trades]
 
     def cancel_order(self, call: Call) -> Json:
-        """DELETE /api/v3/order, /fapi/v1/order."""
+        """DELETE /api/v3/order, /sapi/v1/margin/order, /fapi/v1/order."""
         order = self._find_order(call)
         if order is None or order.status is not OrderStatus.OPEN:
             raise unknown_order()
         self.ledger.cancel(call.user, order_id=order.id)
         if call.family is Family.FUTURES:
             return self._futures_order(order)
-        return self._spot_cancel_response(order, call.text("newClientOrderId"))
+        return self._cancelled(call, order, call.text("newClientOrderId"))
 
     def cancel_open_orders(self, call: Call) -> list[Json]:
-        """DELETE /api/v3/openOrders: cancels every open order of a symbol."""
+        """DELETE /api/v3/openOrders, /sapi/v1/margin/openOrders: cancels every open order of a
+        symbol."""
         instrument = self._instrument(call)
-        orders = self.ledger.open_orders(call.user, instrument)
+        orders = self._open_orders(call, instrument)
         if not orders:
             raise unknown_order()
         for order in orders:
             self.ledger.cancel(call.user, order_id=order.id)
-        return [self._spot_cancel_response(o, None) for o in orders]
+        return [self._cancelled(call, o, None) for o in orders]
 
     def cancel_all_futures(self, call: Call) -> Json:
         """DELETE /fapi/v1/allOpenOrders: cancels every open order of a symbol."""
@@ -132,11 +140,40 @@ class BinanceOrders(BinanceOrderShapes):
             self.ledger.cancel(call.user, order_id=order.id)
         return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
+    # -- which account's orders, in which shape -----------------------------------------------
+
+    def _in_account(self, call: Call, order: Order) -> bool:
+        """Whether ``order`` belongs to the account the request's API addresses: the futures
+        API's markets are its own; spot and cross margin share the markets, not the orders."""
+        if order.instrument.kind is not call.kind:
+            return False
+        return self._meta_of(order).margin is (call.family is Family.MARGIN)
+
+    def _open_orders(self, call: Call, instrument: Instrument | None) -> list[Order]:
+        return [
+            o for o in self.ledger.open_orders(call.user, instrument) if self._in_account(call, o)
+        ]
+
+    def _render(self, family: Family, order: Order) -> Json:
+        """An order as the query and list endpoints of ``family`` show it."""
+        if family is Family.FUTURES:
+            return self._futures_order(order) | {"time": order.created_ms}
+        if family is Family.MARGIN:
+            return self._margin_order(order)
+        return self._spot_order(order)
+
+    def _cancelled(self, call: Call, order: Order, cancel_id: str | None) -> Json:
+        if call.family is Family.MARGIN:
+            return self._margin_cancel_response(order, cancel_id)
+        return self._spot_cancel_response(order, cancel_id)
+
     # -- order helpers ------------------------------------------------------------------------
 
     def _order_request(self, call: Call) -> OrderRequest:
         """Parses a new order the way Binance validates it, filters included."""
         futures = call.family is Family.FUTURES
+        if call.family is Family.MARGIN:
+            check_margin_order(call)
         instrument = self._instrument(call)
         side = call.required("side")
         if side not in ("BUY", "SELL"):
@@ -184,7 +221,8 @@ class BinanceOrders(BinanceOrderShapes):
     ) -> tuple[Decimal, Decimal]:
         """The base quantity, and the quote amount of a spot market order given by it."""
         quantity = call.decimal("quantity")
-        quote_qty = call.decimal("quoteOrderQty") if call.family is Family.SPOT else None
+        spot_api = call.family is not Family.FUTURES  # spot and margin
+        quote_qty = call.decimal("quoteOrderQty") if spot_api else None
         if order_type == "MARKET" and quote_qty is not None:
             if quantity is not None:
                 raise BinanceError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
@@ -192,7 +230,7 @@ class BinanceOrders(BinanceOrderShapes):
             fill_price = ask if side == "BUY" else bid
             return instrument.floor_amount(quote_qty / fill_price), quote_qty
         if quantity is None:
-            if order_type == "MARKET" and call.family is Family.SPOT:
+            if order_type == "MARKET" and spot_api:
                 raise BinanceError(
                     -1102,
                     "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
@@ -298,7 +336,7 @@ class BinanceOrders(BinanceOrderShapes):
                 "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
             )
         for order in call.user.orders.values():
-            if order.instrument != instrument:
+            if order.instrument != instrument or not self._in_account(call, order):
                 continue
             if order_id is not None and order.id == str(order_id):
                 return order
@@ -306,15 +344,19 @@ class BinanceOrders(BinanceOrderShapes):
                 return order
         return None
 
-    def _history(self, call: Call, time_of: Callable[[Order], int]) -> list[Order]:
+    def _history(self, call: Call, time_of: Callable[[Order], int], max_limit: int) -> list[Order]:
         """The orders of ``symbol`` selected by ``orderId`` / ``fromId``, ``startTime``,
-        ``endTime`` and ``limit``, oldest first."""
+        ``endTime`` and ``limit`` (default 500, at most ``max_limit``), oldest first."""
         instrument = self._instrument(call)
         first_id = call.integer("orderId") or call.integer("fromId")
         start, end = call.integer("startTime"), call.integer("endTime")
-        limit = min(call.integer("limit") or 500, 1000)
+        limit = min(call.integer("limit") or 500, max_limit)
         orders = sorted(
-            (o for o in call.user.orders.values() if o.instrument == instrument),
+            (
+                o
+                for o in call.user.orders.values()
+                if o.instrument == instrument and self._in_account(call, o)
+            ),
             key=lambda o: int(o.id),
         )
         selected = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.simulator.dialects.binance.core import BinanceCore
-from server.simulator.dialects.binance.wire import Family, Json, OrderMeta, fmt, random_id
+from server.simulator.dialects.binance.wire import Json, OrderMeta, fmt, random_id
 from server.simulator.ledger import ZERO, Order, OrderStatus, Side
 
 
@@ -21,11 +21,6 @@ class BinanceOrderShapes(BinanceCore):
         if order.status is OrderStatus.FILLED:
             return "FILLED"
         return "EXPIRED" if self._meta_of(order).expired else "CANCELED"
-
-    def _render(self, family: Family, order: Order) -> Json:
-        if family is Family.FUTURES:
-            return self._futures_order(order) | {"time": order.created_ms}
-        return self._spot_order(order)
 
     # -- order shapes -------------------------------------------------------------------------
 

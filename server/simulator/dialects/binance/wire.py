@@ -31,6 +31,8 @@ INTEGER_PATTERN = r"^[0-9]{1,20}$"
 SPOT_ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET")
 FUTURES_ORDER_TYPES = ("LIMIT", "MARKET")
 SPOT_TIME_IN_FORCE = ("GTC", "IOC", "FOK")
+# What a margin order does about loans (the simulator lends nothing: see margin.py).
+SIDE_EFFECTS = ("NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY")
 FUTURES_TIME_IN_FORCE = ("GTC", "IOC", "FOK", "GTX")
 KLINE_INTERVALS = {
     "1s": 1,
@@ -62,6 +64,7 @@ class Family(StrEnum):
     """Which of Binance's APIs a path belongs to."""
 
     SPOT = "spot"  # /api/v3 and /sapi
+    MARGIN = "margin"  # /sapi/v1/margin: the cross margin account, on the spot markets
     FUTURES = "futures"  # /fapi (USDⓈ-M)
     COIN = "coin"  # /dapi (COIN-M): answered, but lists no markets
 
@@ -74,7 +77,7 @@ class Security(StrEnum):
     TRADE = "TRADE"  # signed, needs the API's trading permission
 
 
-KIND = {Family.SPOT: Kind.SPOT, Family.FUTURES: Kind.LINEAR}
+KIND = {Family.SPOT: Kind.SPOT, Family.MARGIN: Kind.SPOT, Family.FUTURES: Kind.LINEAR}
 
 
 def fmt(value: Decimal, places: int = 8) -> str:
@@ -139,6 +142,7 @@ class OrderMeta:
     expired: bool = False
     taker: bool = False
     realized_pnl: Decimal = ZERO
+    margin: bool = False  # placed in the cross margin account (/sapi/v1/margin/order)
 
 
 @dataclass(frozen=True, slots=True)
