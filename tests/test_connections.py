@@ -410,7 +410,7 @@ async def test_the_read_model_matches_storage_after_a_restart(
     ("exchange", "api_type", "words"),
     [
         ("okx", "options", "CTS supports okx as"),
-        ("bybit", "margin", "CTS supports bybit as"),
+        ("bybit", "options", "CTS supports bybit as"),
         ("kraken", "margin", "CTS supports kraken as spot"),
         ("orangex", "spot", "CTS supports orangex as perpetual_futures"),
     ],

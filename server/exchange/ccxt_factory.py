@@ -75,6 +75,14 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
     ("bybit", "unified"): Dialect(
         "bybit", "swap", ("spot", "linear"), has_off=("fetchCurrencies",)
     ),
+    # Bybit's spot margin is the unified account's: spot orders with isLeverage 1.
+    ("bybit", "margin"): Dialect(
+        "bybit",
+        "spot",
+        ("spot",),
+        has_off=("fetchCurrencies",),
+        order_params=(("isLeverage", 1),),
+    ),
     ("bybit", "perpetual_futures"): Dialect(
         "bybit", "swap", ("linear",), has_off=("fetchCurrencies",)
     ),

@@ -12,6 +12,7 @@ from tests.connections.conftest import BALANCES, Desk
 # The request that reads each exchange's margin balance.
 MARGIN_BALANCE = {
     "binance": ("GET", "/sapi/v1/margin/account"),  # the cross margin account
+    "bybit": ("GET", "/v5/account/wallet-balance"),  # spot margin lives in the unified account
     "okx": ("GET", "/api/v5/account/balance"),
 }
 

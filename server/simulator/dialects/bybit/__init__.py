@@ -14,8 +14,14 @@ are strings on the wire and :class:`~decimal.Decimal` inside.
 Deviations, on purpose: the simulator's rate limit answers HTTP 429 with retCode 10006 (Bybit's
 per-UID limit answers HTTP 200 with 10006, its system-level protection HTTP 429); an unknown
 symbol is answered with ``10001 Not supported symbols`` on every endpoint (ccxt: BadSymbol);
-conditional, TP/SL and margin orders are refused; a PostOnly order that would take liquidity is
-refused instead of being accepted and then cancelled.
+conditional and TP/SL orders are refused; a PostOnly order that would take liquidity is refused
+instead of being accepted and then cancelled.
+
+Spot margin (``isLeverage`` 1 on a spot order) is the unified account's, as at Bybit: the order
+trades the same spot market from the same wallet and says ``isLeverage`` "1". Nothing is lent:
+an order that would need a loan (a buy beyond the free balance, a short sale) is refused with
+Bybit's insufficient-balance answer, as if the account's borrowing limit were zero; the demo
+accounts have spot margin switched on.
 """
 
 from server.simulator.dialects.bybit.dialect import BybitDialect

@@ -66,6 +66,7 @@ class BybitOrders(BybitCore):
             market_unit=request.market_unit,
             last_price_on_created=plain(self.ledger.last_price(instrument)),
             taker=order.filled > 0,
+            margin=request.margin,
         )
         return {"orderId": order.id, "orderLinkId": request.order_link_id}
 
@@ -291,7 +292,7 @@ class BybitOrders(BybitCore):
             "cumFeeDetail": {order.fee_asset: plain(order.fee)} if order.fee else {},
             "timeInForce": wire.time_in_force if wire else ("IOC" if market else "GTC"),
             "positionIdx": 0,
-            "isLeverage": "" if linear else "0",
+            "isLeverage": "" if linear else ("1" if wire and wire.margin else "0"),
             "reduceOnly": order.reduce_only,
             "closeOnTrigger": False,
             "stopOrderType": "",

@@ -24,14 +24,16 @@ class OrderRequest:
     time_in_force: str
     market_unit: str
     reduce_only: bool
+    margin: bool  # spot margin: ``isLeverage`` 1 on a spot market
 
     @classmethod
     def read(cls, params: Params, instrument: Instrument) -> OrderRequest:
         for name in UNSUPPORTED_ORDER_PARAMS:
             if name in params:
                 raise params_error(f"params error: {name} is not supported by the simulator")
-        if params.flag("isLeverage"):
-            raise params_error("params error: margin trading is not enabled for this symbol")
+        is_leverage = params.integer("isLeverage", 0)
+        if is_leverage not in (0, 1):
+            raise params_error("params error: isLeverage invalid")
         if params.integer("positionIdx", 0) != 0:
             raise params_error("position idx not match position mode")
         side = {"Buy": Side.BUY, "Sell": Side.SELL}.get(params.required("side"))
@@ -63,6 +65,8 @@ class OrderRequest:
             "IOC" if order_type is OrderType.MARKET else time_in_force,
             cls._market_unit(params, instrument, side, order_type),
             params.flag("reduceOnly"),
+            # Valid for spot only, as Bybit documents it; other categories ignore it.
+            is_leverage == 1 and instrument.kind is Kind.SPOT,
         )
         request.check_grid()
         return request

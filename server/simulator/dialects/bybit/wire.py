@@ -96,3 +96,4 @@ class OrderWire:
     market_unit: str
     last_price_on_created: str
     taker: bool = False  # filled on arrival: its fill took liquidity
+    margin: bool = False  # a spot margin order (isLeverage 1)
