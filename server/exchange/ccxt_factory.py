@@ -87,7 +87,15 @@ DIALECTS: dict[tuple[str, str], Dialect] = {
         "bybit", "swap", ("linear",), has_off=("fetchCurrencies",)
     ),
     ("okx", "spot"): Dialect("okx", "spot", ("spot",), has_off=("fetchCurrencies",)),
-    ("okx", "margin"): Dialect("okx", "margin", ("spot",), has_off=("fetchCurrencies",)),
+    # OKX spot margin: ccxt sends tdMode cross (with the margin currency) only when the order's
+    # params name a margin mode; otherwise tdMode cash, a plain spot order.
+    ("okx", "margin"): Dialect(
+        "okx",
+        "margin",
+        ("spot",),
+        has_off=("fetchCurrencies",),
+        order_params=(("marginMode", "cross"),),
+    ),
     ("okx", "perpetual_futures"): Dialect("okx", "swap", ("swap",), has_off=("fetchCurrencies",)),
     # Kraken keeps ccxt's default load (Assets, then AssetPairs): ccxt learns Kraken's asset
     # names (XXBT → BTC) from Assets. Kraken's perpetuals are a separate API with separately

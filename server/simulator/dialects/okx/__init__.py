@@ -17,9 +17,13 @@ one wallet for spot and swaps, as the shared ledger keeps it. Swap sizes are in 
 contract is worth ``ctVal`` = 100 amount steps of the base asset and trades in lots of 0.01
 contracts, so one lot is one amount step of the ledger.
 
+Spot margin is cross margin over the same wallet (``tdMode`` cross with ``ccy`` the pair's base
+or quote) and lends nothing: an order that would need a loan is refused with ``51008``, as if
+the account's borrowing limit were zero.
+
 Deviations, on purpose: unknown and revoked keys both answer ``50111 Invalid OK-ACCESS-KEY``
-(OKX answers ``50119`` for keys that never existed, which ccxt does not map); spot margin
-(``tdMode`` cross/isolated on spot), algo orders and hedge mode are refused with ``51000``; the
+(OKX answers ``50119`` for keys that never existed, which ccxt does not map); isolated spot
+margin (``tdMode`` isolated on spot), algo orders and hedge mode are refused with ``51000``; the
 swap margin mode is the account's (``tdMode`` must match it); a ``post_only`` order that would
 take liquidity is refused (``51000``) instead of being placed and cancelled; fees are charged in
 the quote asset on both sides, as the ledger charges them.

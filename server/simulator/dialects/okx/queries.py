@@ -194,7 +194,7 @@ class OkxOrderQueries(OkxCore):
                 "Order canceled by user" if order.status is OrderStatus.CANCELED else ""
             ),
             "category": "normal",
-            "ccy": "",
+            "ccy": wire.ccy if wire else "",
             "clOrdId": self._client_id(order),
             "fee": plain(-order.fee),
             "feeCcy": order.fee_asset,

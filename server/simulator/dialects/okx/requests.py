@@ -49,8 +49,10 @@ class OrderRequest:
             raise OrderRefusal("51000", "Parameter ordType error")
         market = ord_type in ("market", "optimal_limit_ioc")
         td_mode = params.text("tdMode") or ""
-        if (spot and td_mode != "cash") or (not spot and td_mode != margin_mode):
+        # Spot: cash, or cross margin (isolated spot margin is not simulated).
+        if (spot and td_mode not in ("cash", "cross")) or (not spot and td_mode != margin_mode):
             raise OrderRefusal("51000", "Parameter tdMode error")
+        ccy = cls._margin_currency(params, instrument, td_mode if spot else "")
         pos_side = params.text("posSide")
         if pos_side not in (None, "net") or (spot and pos_side is not None):
             raise OrderRefusal("51000", "Parameter posSide error")
@@ -65,7 +67,8 @@ class OrderRequest:
         client_id = params.text("clOrdId") or ""
         if client_id and not CLIENT_ID.match(client_id):
             raise OrderRefusal("51000", "Parameter clOrdId error")
-        tgt_ccy = cls._target(params, instrument, side, market)
+        # tgtCcy applies to cash spot market orders; a margin order's sz is in the base.
+        tgt_ccy = cls._target(params, instrument, side, market and td_mode == "cash")
         lot = instrument.amount_step if spot else LOT_SIZE
         if tgt_ccy != "quote_ccy" and sz % lot != 0:
             raise OrderRefusal("51121", f"Order quantity must be a multiple of the lot size {lot}")
@@ -90,6 +93,7 @@ class OrderRequest:
                 ord_type=ord_type,
                 td_mode=td_mode,
                 tgt_ccy=tgt_ccy,
+                ccy=ccy,
             ),
         )
 
@@ -99,6 +103,15 @@ class OrderRequest:
             return params.decimal(name)
         except OkxError:
             raise OrderRefusal("51000", f"Parameter {name} error") from None
+
+    @staticmethod
+    def _margin_currency(params: Params, instrument: Instrument, spot_td_mode: str) -> str:
+        """A cross margin spot order names its margin currency, the pair's base or quote, as
+        OKX's "Spot and futures" mode requires; other orders send none."""
+        ccy = params.text("ccy") or ""
+        if spot_td_mode == "cross" and ccy not in (instrument.base, instrument.quote):
+            raise OrderRefusal("51000", "Parameter ccy error")
+        return ccy if spot_td_mode == "cross" else ""
 
     @staticmethod
     def _target(params: Params, instrument: Instrument, side: Side, market: bool) -> str:

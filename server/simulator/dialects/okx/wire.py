@@ -119,3 +119,4 @@ class OrderWire:
     td_mode: str
     tgt_ccy: str
     taker: bool = False  # filled on arrival: its fill took liquidity
+    ccy: str = ""  # a cross margin spot order's margin currency
