@@ -401,7 +401,8 @@ class CcxtAdapter:
     async def _by_client_id(self, client_order_id: str, symbol: str) -> dict[str, Any] | None:
         """The raw ccxt order with this client order id, by each exchange's own query.
 
-        - Binance (spot and USDⓈ-M): ``GET order`` with ``origClientOrderId``, any status.
+        - Binance (spot, cross margin and USDⓈ-M): ``GET order`` with ``origClientOrderId``, any
+          status.
         - Bybit v5: ``GET /v5/order/realtime`` with ``orderLinkId`` (open orders, and closed
           ones among the account's recent 500), then ``GET /v5/order/history`` for older ones.
           ccxt's own fetch_order needs an order id and warns about that window.
