@@ -11,22 +11,16 @@ import pytest
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
 from tests.simulator.test_bybit import Connect, account, connect, sim
+from tests.support.margin import SYMBOL, resting_buys
 
 __all__ = ["account", "connect", "sim"]  # fixtures, shared with the spot and linear tests
-
-SYMBOL = "BTC/USDT"
 
 
 async def test_a_margin_connections_orders_are_spot_margin_orders_of_the_unified_account(
     sim: Simulator, account: Account, connect: Connect
 ) -> None:
     margin, spot = connect("margin"), connect("spot")
-    await margin.load_markets()
-    limit = float((sim.prices.price("BTC") * Decimal("0.8")).quantize(Decimal("0.1")))
-    on_margin = await margin.create_order(
-        SYMBOL, "limit", "buy", 0.01, limit, {"clientOrderId": "cts-margin-1"}
-    )
-    on_spot = await spot.create_order(SYMBOL, "limit", "buy", 0.01, limit)
+    on_margin, on_spot = await resting_buys(sim, margin, spot, 0.01, "cts-margin-1")
     # One unified account: both connections see both orders, each says how it was placed.
     flags = {o["id"]: o["info"]["isLeverage"] for o in await spot.fetch_open_orders(SYMBOL)}
     assert flags == {on_margin["id"]: "1", on_spot["id"]: "0"}

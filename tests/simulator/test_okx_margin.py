@@ -12,22 +12,16 @@ import pytest
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
 from tests.simulator.test_okx import Connect, account, connect, sim
+from tests.support.margin import SYMBOL, resting_buys
 
 __all__ = ["account", "connect", "sim"]  # fixtures, shared with the spot and swap tests
-
-SYMBOL = "BTC/USDT"
 
 
 async def test_a_margin_connections_orders_are_cross_margin_spot_orders(
     sim: Simulator, account: Account, connect: Connect
 ) -> None:
     margin, spot = connect("margin"), connect("spot")
-    await margin.load_markets()
-    limit = float((sim.prices.price("BTC") * Decimal("0.8")).quantize(Decimal("0.1")))
-    on_margin = await margin.create_order(
-        SYMBOL, "limit", "buy", 0.001, limit, {"clientOrderId": "ctsMargin1"}
-    )
-    on_spot = await spot.create_order(SYMBOL, "limit", "buy", 0.001, limit)
+    on_margin, on_spot = await resting_buys(sim, margin, spot, 0.001, "ctsMargin1")
     modes = {
         o["id"]: (o["info"]["tdMode"], o["info"]["ccy"])
         for o in await spot.fetch_open_orders(SYMBOL)
