@@ -12,6 +12,7 @@ from server.connections.vocabulary import (
     PositionMode,
     PresetType,
 )
+from server.exchange.catalogue import supported_api_types
 from server.monitoring.logs.entry import Category, Level
 
 EXCHANGE_LABELS = {
@@ -35,6 +36,17 @@ def labelled(values: type[StrEnum]) -> dict[str, str]:
 EXCHANGES = labelled(Exchange)
 API_TYPES = labelled(ApiType)
 CONNECTION_METHODS = labelled(ConnectionMethod)
+
+
+def api_types_of(exchange: str, keep: str = "") -> dict[str, str]:
+    """The API types CTS trades on ``exchange`` (the server refuses the others), and ``keep``:
+    the type a connection already has, so that editing it shows what it is."""
+    supported = supported_api_types(exchange)
+    return {
+        value: label for value, label in API_TYPES.items() if value in supported or value == keep
+    }
+
+
 MARGIN_TYPES = labelled(MarginType)
 POSITION_MODES = labelled(PositionMode)
 PRESET_TYPES = labelled(PresetType)

@@ -40,7 +40,7 @@ from server.connections.view import ConnectionFilter, ConnectionView
 from server.connections.vocabulary import ApiType, Exchange, PresetType
 from server.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument
 from server.exchange.access import Credentials, Target
-from server.exchange.ccxt_factory import supported_api_types
+from server.exchange.catalogue import supported_api_types
 from server.exchange.model import KeyPermissions
 from server.storage.database import Database
 from server.storage.types import utc_now

@@ -33,7 +33,7 @@ from decimal import Decimal
 from server.connections.vocabulary import ApiType, Exchange
 from server.engine.feed import FeedClosed, FeedStats, MarketFeeds, MarketSource, Tick
 from server.errors import FailedPrecondition, FieldViolation, InvalidArgument
-from server.exchange.ccxt_factory import has_market_data
+from server.exchange.catalogue import has_market_data
 from server.exchange.model import Ticker
 
 MAX_SYMBOLS = 100

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from server.exchange.ccxt_factory import DIALECTS
+from server.exchange.catalogue import DIALECTS
 from tests.connections.conftest import Desk
 from tests.engine.test_coordinator import ENGINE_SETTINGS, Engines, Feed
 from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from server.engine.loading import MARKET_TYPE
-from server.exchange.ccxt_factory import DIALECTS, UnsupportedConnection, create_ccxt
+from server.exchange.catalogue import DIALECTS
+from server.exchange.ccxt_factory import UnsupportedConnection, create_ccxt
 
 Make = Callable[..., Any]
 EXPECTED_TESTNET_HOSTS = {

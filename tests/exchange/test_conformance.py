@@ -25,7 +25,8 @@ from ccxt.test.exchange.base import test_position as check_position
 from ccxt.test.exchange.base import test_ticker as check_ticker
 from ccxt.test.exchange.base import test_trade as check_trade
 
-from server.exchange.ccxt_factory import DIALECTS, create_ccxt
+from server.exchange.catalogue import DIALECTS
+from server.exchange.ccxt_factory import create_ccxt
 from server.simulator.demo import DEMO_ACCOUNTS
 from server.simulator.server import Simulator
 

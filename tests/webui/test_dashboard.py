@@ -113,6 +113,30 @@ async def test_add_edit_and_delete_through_the_forms(
         assert "Form edited" not in [c.name for c in listed.connections]
 
 
+async def test_the_form_offers_only_the_api_types_cts_trades_on_the_exchange(
+    user: User,
+) -> None:
+    await sign_in(user)
+    user.find(marker="add-connection").click()
+    await user.should_see(marker="connection-dialog")
+    (api_type,) = user.find(marker="form-api-type").elements
+    assert api_type.value == "perpetual_futures"  # Bybit's, the form's default
+
+    def choose(exchange: str) -> None:
+        with user.scope(marker="connection-dialog"):  # not the predefined connections' cards
+            user.find(marker="form-exchange").click()
+            user.find(exchange).click()
+
+    choose("OrangeX")
+    assert list(api_type.options) == ["perpetual_futures"]
+    assert api_type.value == "perpetual_futures"
+    choose("Kraken")
+    assert list(api_type.options) == ["spot", "perpetual_futures"]
+    assert api_type.value == "perpetual_futures"  # kept: Kraken has it too
+    choose("OKX")
+    assert "options" not in api_type.options and "margin" in api_type.options
+
+
 async def test_refused_input_is_a_toast_and_saves_nothing(
     user: User, dashboard_server: ServerThread
 ) -> None:

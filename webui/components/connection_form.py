@@ -9,12 +9,12 @@ from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
 from webui.choices import (
-    API_TYPES,
     CONNECTION_METHODS,
     EXCHANGES,
     MARGIN_TYPES,
     POSITION_MODES,
     PRESET_TYPES,
+    api_types_of,
 )
 
 # The fields the form edits, in the order of the Connection message.
@@ -57,12 +57,21 @@ class ConnectionForm:
             )
             with ui.row().classes("w-full gap-2 no-wrap"):
                 self.inputs["exchange"] = (
-                    ui.select(EXCHANGES, label="Exchange", value=current.exchange)
+                    ui.select(
+                        EXCHANGES,
+                        label="Exchange",
+                        value=current.exchange,
+                        on_change=lambda e: self._offer_api_types(e.value),
+                    )
                     .classes("grow")
                     .mark("form-exchange")
                 )
                 self.inputs["api_type"] = (
-                    ui.select(API_TYPES, label="API type", value=current.api_type)
+                    ui.select(
+                        api_types_of(current.exchange, keep=current.api_type),
+                        label="API type",
+                        value=current.api_type,
+                    )
                     .classes("grow")
                     .mark("form-api-type")
                 )
@@ -132,6 +141,17 @@ class ConnectionForm:
                 if original and original.has_passphrase
                 else "",
             ).mark("form-api-passphrase")
+
+    def _offer_api_types(self, exchange: str) -> None:
+        """Only the API types CTS trades on the chosen exchange; the chosen type stays if the
+        exchange has it, else the exchange's first."""
+        select = self.inputs["api_type"]
+        keep = (
+            self.original.api_type if self.original and self.original.exchange == exchange else ""
+        )
+        offered = api_types_of(exchange, keep=keep)
+        chosen = select.value if select.value in offered else next(iter(offered), None)
+        select.set_options(offered, value=chosen)
 
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
