@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from server.exchange.ccxt_factory import OKX_REQUEST_WINDOW_SECONDS
 from server.exchange.errors import ExchangeError, ExchangeFailure, translate
+from server.exchange.lookup import order_by_client_id
 from server.exchange.model import (
     AssetBalance,
     Candle,
@@ -391,67 +392,14 @@ class CcxtAdapter:
 
     async def find_order(self, client_order_id: str, symbol: str) -> OrderInfo | None:
         try:
-            found = await self._call(lambda: self._by_client_id(client_order_id, symbol))
+            found = await self._call(
+                lambda: order_by_client_id(self._ccxt, self.exchange, client_order_id, symbol)
+            )
         except ExchangeError as exc:
             if exc.failure is ExchangeFailure.ORDER_NOT_FOUND:
                 return None
             raise
         return None if found is None else self._order(found)
-
-    async def _by_client_id(self, client_order_id: str, symbol: str) -> dict[str, Any] | None:
-        """The raw ccxt order with this client order id, by each exchange's own query.
-
-        - Binance (spot, cross margin and USDⓈ-M): ``GET order`` with ``origClientOrderId``, any
-          status.
-        - Bybit v5: ``GET /v5/order/realtime`` with ``orderLinkId`` (open orders, and closed
-          ones among the account's recent 500), then ``GET /v5/order/history`` for older ones.
-          ccxt's own fetch_order needs an order id and warns about that window.
-        - OKX: ``GET /api/v5/trade/order`` with ``clOrdId``, any state.
-        - BingX: the order query (spot ``trade/query``, swap ``trade/order``) with
-          ``clientOrderID``, any status.
-        - Kraken spot: ``OpenOrders``, then ``ClosedOrders``, each with ``cl_ord_id``;
-          Kraken Futures: ``orders/status`` with ``cliOrdIds``.
-        - Pionex: ``GET /api/v1/trade/orderByClientOrderId``, any state.
-        - OrangeX: no query by ``custom_order_id``; CTS's class reads the market's open
-          orders, then its finished ones (``fetch_order`` with ``clientOrderId``).
-        Unknown orders raise OrderNotFound (Binance -2013, OKX 51603, BingX 80016) or come back
-        empty.
-        Only an order carrying exactly this client order id is taken.
-        """
-        if self.exchange == "binance":
-            candidates = [
-                await self._ccxt.fetch_order("", symbol, {"origClientOrderId": client_order_id})
-            ]
-        elif self.exchange == "bybit":
-            by_link = {"orderLinkId": client_order_id}
-            candidates = await self._ccxt.fetch_open_orders(symbol, None, None, by_link)
-            if not _with_client_id(candidates, client_order_id):
-                candidates = await self._ccxt.fetch_canceled_and_closed_orders(
-                    symbol, None, None, by_link
-                )
-        elif self.exchange == "okx":
-            candidates = [await self._ccxt.fetch_order("", symbol, {"clOrdId": client_order_id})]
-        elif self.exchange == "bingx":
-            by_client = {"clientOrderID": client_order_id}
-            candidates = [await self._ccxt.fetch_order("", symbol, by_client)]
-        elif self.exchange == "kraken" and self._ccxt.id == "krakenfutures":
-            by_cli_ord_id = {"cliOrdIds": client_order_id}
-            candidates = await self._ccxt.fetch_orders(symbol, None, None, by_cli_ord_id)
-        elif self.exchange == "kraken":
-            by_cl_ord_id = {"clientOrderId": client_order_id}  # sent as ``cl_ord_id``
-            candidates = await self._ccxt.fetch_open_orders(symbol, None, None, by_cl_ord_id)
-            if not _with_client_id(candidates, client_order_id):
-                candidates = await self._ccxt.fetch_closed_orders(symbol, None, None, by_cl_ord_id)
-        elif self.exchange in ("pionex", "orangex"):
-            by_id = {"clientOrderId": client_order_id}
-            candidates = [await self._ccxt.fetch_order("", symbol, by_id)]
-        else:
-            raise ExchangeError(
-                ExchangeFailure.UNSUPPORTED,
-                f"{self.exchange}: finding an order by its client order id is not supported",
-                exchange=self.exchange,
-            )
-        return _with_client_id(candidates, client_order_id)
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderInfo]:
         return [
@@ -506,11 +454,3 @@ class CcxtAdapter:
 
 async def _nothing() -> None:
     return None
-
-
-def _with_client_id(orders: Sequence[Any], client_order_id: str) -> dict[str, Any] | None:
-    """The order of ``orders`` (raw ccxt) that carries ``client_order_id``, if any."""
-    return next(
-        (o for o in orders if isinstance(o, dict) and o.get("clientOrderId") == client_order_id),
-        None,
-    )

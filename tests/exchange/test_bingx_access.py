@@ -9,9 +9,7 @@ from decimal import Decimal
 import pytest
 
 from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
-from server.exchange.adapter import ExchangeAdapter
 from server.exchange.errors import ExchangeError, ExchangeFailure
-from server.exchange.model import OrderInfo
 from server.simulator.demo import DEMO_ACCOUNTS, open_demo_accounts
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
@@ -74,74 +72,6 @@ async def test_market_data_balances_and_permissions(
         True,
     )
     assert permissions.withdrawals is False
-
-
-@pytest.mark.parametrize("api_type", API_TYPES)
-async def test_an_order_whose_answer_was_lost_is_found_and_never_doubled(
-    sim: Simulator, access: ExchangeAccess, api_type: str
-) -> None:
-    account = sim.open_account("bingx")
-    where = target(api_type, account)
-    symbol = SYMBOL[api_type]
-    await access.call(where, lambda a: a.markets())
-    sim.faults.set({"lose_answers": 1}, api_key=account.api_key)
-
-    async def place(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            symbol, "buy", "market", Decimal("0.002"), client_order_id="ctsLost1"
-        )
-
-    with pytest.raises(ExchangeError) as lost:
-        await access.call(where, place, retry=False)
-    assert lost.value.failure is ExchangeFailure.UNAVAILABLE
-    [placed] = [o for o in account.orders.values() if o.client_order_id == "ctsLost1"]
-
-    found = await access.call(where, lambda a: a.find_order("ctsLost1", symbol))
-    assert found is not None
-    assert (found.id, found.client_order_id, found.symbol) == (placed.id, "ctsLost1", symbol)
-    assert (found.status, found.side, found.type) == ("closed", "buy", "market")
-    assert found.amount == found.filled == Decimal("0.002")
-    assert found.average == placed.average
-
-    with pytest.raises(ExchangeError) as again:
-        await access.call(where, place, retry=False)
-    assert again.value.failure is ExchangeFailure.DUPLICATE_ORDER
-    assert "{" not in str(again.value)
-    assert len(account.orders) == 1
-
-
-@pytest.mark.parametrize("api_type", API_TYPES)
-async def test_find_order_by_client_id_open_cancelled_or_unknown(
-    sim: Simulator, access: ExchangeAccess, api_type: str
-) -> None:
-    account = sim.open_account("bingx")
-    where = target(api_type, account)
-    symbol = SYMBOL[api_type]
-    assert await access.call(where, lambda a: a.find_order("ctsNever1", symbol)) is None
-
-    last = (await access.call(where, lambda a: a.tickers([symbol])))[symbol].last
-    below = (last * Decimal("0.8")).quantize(Decimal("0.1"))
-
-    async def rest_order(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            symbol, "buy", "limit", Decimal("0.01"), below, client_order_id="ctsRest1"
-        )
-
-    placed = await access.call(where, rest_order, retry=False)
-    listed = await access.call(where, lambda a: a.open_orders(symbol))
-    assert [o.id for o in listed] == [placed.id]
-    assert listed[0].price == below and listed[0].amount == Decimal("0.01")
-    resting = await access.call(where, lambda a: a.find_order("ctsRest1", symbol))
-    assert resting is not None
-    assert (resting.id, resting.status, resting.price) == (placed.id, "open", below)
-
-    cancelled = await access.call(where, lambda a: a.cancel_order(placed.id, symbol))
-    assert (cancelled.id, cancelled.status) == (placed.id, "canceled")
-    found = await access.call(where, lambda a: a.find_order("ctsRest1", symbol))
-    assert found is not None and (found.id, found.status) == (placed.id, "canceled")
-    eth = symbol.replace("BTC", "ETH")
-    assert await access.call(where, lambda a: a.find_order("ctsRest1", eth)) is None
-    assert await access.call(where, lambda a: a.open_orders(symbol)) == []
 
 
 async def test_a_perpetual_position_is_reported_in_base_units(

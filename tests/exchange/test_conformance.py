@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -25,39 +24,11 @@ from ccxt.test.exchange.base import test_position as check_position
 from ccxt.test.exchange.base import test_ticker as check_ticker
 from ccxt.test.exchange.base import test_trade as check_trade
 
-from server.exchange.catalogue import DIALECTS
 from server.exchange.ccxt_factory import create_ccxt
-from server.simulator.demo import DEMO_ACCOUNTS
 from server.simulator.server import Simulator
+from tests.support.venues import DEMO, Venue, venues
 
-DEMO = {account.exchange: account for account in DEMO_ACCOUNTS}
 NOTIONAL = 25.0  # quote currency per test order: above every venue's minimum, within demo funds
-DERIVATIVES = {"perpetual_futures"}
-
-
-@dataclass(frozen=True)
-class Venue:
-    exchange: str
-    api_type: str
-    symbol: str
-    # method → {property: why it is skipped (the real exchange answers the same way)}
-    skipped: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def skips(self, method: str) -> dict[str, str]:
-        return dict(self.skipped.get(method, {}))
-
-    @property
-    def id(self) -> str:
-        return f"{self.exchange}-{self.api_type}"
-
-    @property
-    def simulated_as(self) -> str:
-        """The simulator's exchange (and demo account) behind this venue."""
-        return SIMULATED_AS.get((self.exchange, self.api_type), self.exchange)
-
-    @property
-    def derivative(self) -> bool:
-        return self.api_type in DERIVATIVES
 
 
 NO_BOOK_TIME = "Binance's spot depth (GET /api/v3/depth) has no timestamp"
@@ -128,31 +99,13 @@ SKIPPED: dict[tuple[str, str], dict[str, dict[str, str]]] = {
         ),
     },
 }
-# Pairs CTS trades through ccxt whose simulator dialect does not speak that API yet: not
-# verified here (the README's exchange table says so).
 # Venues whose simulator dialect does not serve closed-order history yet (not verified here).
 NO_ORDER_HISTORY = {"kraken-perpetual_futures"}  # Kraken Futures' /api/history/v2/orders
-NOT_SIMULATED: dict[tuple[str, str], str] = {}
-# Accounts and symbols where a venue differs from its exchange's default: Kraken's perpetuals
-# are Kraken Futures, a separate API with its own keys and USD-settled markets.
-SIMULATED_AS = {("kraken", "perpetual_futures"): "krakenfutures"}
-SYMBOLS = {("kraken", "perpetual_futures"): "BTC/USD:USD"}
 # Bybit's fetchOrder sees only the account's last 500 orders; ccxt asks callers to say they know.
 FETCH_ORDER_PARAMS = {"bybit": {"acknowledged": True}}
 
 
-def venues() -> list[Venue]:
-    found = []
-    for exchange, api_type in sorted(DIALECTS):
-        if (exchange, api_type) in NOT_SIMULATED:
-            continue
-        symbol = "BTC/USDT:USDT" if api_type in DERIVATIVES else "BTC/USDT"
-        symbol = SYMBOLS.get((exchange, api_type), symbol)
-        found.append(Venue(exchange, api_type, symbol, SKIPPED.get((exchange, api_type), {})))
-    return found
-
-
-VENUES = venues()
+VENUES = venues(SKIPPED)
 
 
 @pytest.fixture

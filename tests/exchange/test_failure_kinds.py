@@ -12,16 +12,14 @@ import pytest
 
 from server.exchange.access import (
     AccessConfig,
-    Credentials,
     ExchangeAccess,
     RateLimitBanned,
     Target,
 )
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.throttle import RATE_LIMIT_BANS
-from server.simulator.ledger import Account
 from server.simulator.server import Simulator
-from tests.exchange.test_conformance import VENUES, Venue
+from tests.support.venues import VENUES, Venue
 
 TIMEOUT_SECONDS = 0.3
 OUTAGES = (
@@ -57,21 +55,6 @@ async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
     await exchange_access.close()
 
 
-def target(venue: Venue, account: Account, **credentials: str) -> Target:
-    keys = {
-        "api_key": account.api_key,
-        "secret": account.secret,
-        "passphrase": account.passphrase,
-    } | credentials
-    return Target(
-        connection_id=f"{venue.id}-{keys['api_key'][-6:]}-{len(credentials)}",
-        exchange=venue.exchange,
-        api_type=venue.api_type,
-        simulated=True,
-        credentials=Credentials(keys["api_key"], keys["secret"], keys["passphrase"]),
-    )
-
-
 async def failure(access: ExchangeAccess, where: Target) -> ExchangeError:
     with pytest.raises(ExchangeError) as raised:
         await access.call(where, lambda a: a.balances(), retry=False)
@@ -89,12 +72,12 @@ async def test_keys_that_the_exchange_refuses_are_authentication_failures(
     sim: Simulator, access: ExchangeAccess, venue: Venue
 ) -> None:
     account = sim.open_account(venue.simulated_as)
-    good = target(venue, account)
+    good = venue.target(account)
     assert await access.call(good, lambda a: a.balances(), retry=False) is not None
 
-    wrong_secret = target(venue, account, secret=account.secret[::-1])
+    wrong_secret = venue.target(account, secret=account.secret[::-1])
     assert (await failure(access, wrong_secret)).failure is ExchangeFailure.AUTHENTICATION
-    unknown_key = target(venue, account, api_key=f"unknown-{account.api_key}")
+    unknown_key = venue.target(account, api_key=f"unknown-{account.api_key}")
     assert (await failure(access, unknown_key)).failure is ExchangeFailure.AUTHENTICATION
 
     account.revoked = True
@@ -105,7 +88,7 @@ async def test_a_429_storm_silence_outages_maintenance_and_a_skewed_clock_have_t
     sim: Simulator, access: ExchangeAccess, venue: Venue
 ) -> None:
     account = sim.open_account(venue.simulated_as)
-    where = target(venue, account)
+    where = venue.target(account)
     assert await access.call(where, lambda a: a.balances(), retry=False) is not None
 
     sim.faults.set({"rate_limit_burst": 50}, api_key=account.api_key)
@@ -116,7 +99,7 @@ async def test_a_429_storm_silence_outages_maintenance_and_a_skewed_clock_have_t
         assert isinstance(await failure(access, where), RateLimitBanned)
         assert len(sim.requests) == sent  # refused without a request, which would lengthen it
         account = sim.open_account(venue.simulated_as)
-        where = target(venue, account)
+        where = venue.target(account)
 
     sim.faults.set({"hang": True}, api_key=account.api_key)
     assert (await failure(access, where)).failure is ExchangeFailure.TIMEOUT

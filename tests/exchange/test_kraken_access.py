@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 
 from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
-from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
 
@@ -89,35 +88,6 @@ async def test_orders_and_finding_one_by_its_client_order_id(
     filled = await access.call(where, lambda a: a.fetch_order(bought.id, "BTC/USDT"))
     assert (filled.status, filled.filled) == ("closed", Decimal("0.01"))
     assert filled.average == Decimal("65000.1") and filled.fee is not None
-
-
-@pytest.mark.parametrize(
-    ("fault", "failure"),
-    [
-        ({"maintenance": True}, ExchangeFailure.MAINTENANCE),
-        ({"down": True}, ExchangeFailure.UNAVAILABLE),
-        ({"rate_limit_burst": 5}, ExchangeFailure.RATE_LIMITED),
-    ],
-)
-async def test_outages_are_cts_failures(
-    sim: Simulator, access: ExchangeAccess, account: Account, fault: dict, failure: ExchangeFailure
-) -> None:
-    where = target(account)
-    await access.call(where, lambda a: a.markets())
-    sim.faults.set(fault, exchange="kraken")
-    with pytest.raises(ExchangeError) as refused:
-        await access.call(where, lambda a: a.balances(), retry=False)
-    assert refused.value.failure is failure
-
-
-async def test_a_wrong_secret_is_an_authentication_failure(
-    access: ExchangeAccess, account: Account
-) -> None:
-    wrong = base64.b64encode(os.urandom(64)).decode()
-    with pytest.raises(ExchangeError) as refused:
-        await access.call(target(account, secret=wrong), lambda a: a.balances())
-    assert refused.value.failure is ExchangeFailure.AUTHENTICATION
-    assert wrong not in str(refused.value) and account.secret not in str(refused.value)
 
 
 async def test_perpetual_futures_use_the_futures_api_and_its_keys(

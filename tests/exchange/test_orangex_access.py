@@ -10,11 +10,9 @@ from decimal import Decimal
 import pytest
 
 from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
-from server.exchange.adapter import ExchangeAdapter
 from server.exchange.errors import ExchangeError, ExchangeFailure
-from server.exchange.model import OrderInfo
 from server.simulator.demo import DEMO_ACCOUNTS, open_demo_accounts
-from server.simulator.ledger import Account, OrderStatus, Permissions
+from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
 
 BTC = "BTC/USDT:USDT"
@@ -61,72 +59,6 @@ async def test_market_data_balances_and_permissions(sim: Simulator, access: Exch
     reader = sim.open_account("orangex", permissions=Permissions(derivatives=False))
     read_only = await access.call(target(reader), lambda a: a.key_permissions())
     assert (read_only.read, read_only.derivatives_trading) == (True, False)
-
-
-async def test_find_order_by_client_id_open_cancelled_or_unknown(
-    sim: Simulator, access: ExchangeAccess
-) -> None:
-    account = sim.open_account("orangex")
-    where = target(account)
-    assert await access.call(where, lambda a: a.find_order("ctsNever1", BTC)) is None
-    last = (await access.call(where, lambda a: a.tickers([BTC])))[BTC].last
-    below = (last * Decimal("0.8")).quantize(Decimal("0.1"))
-
-    async def rest(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            BTC, "buy", "limit", Decimal("0.01"), below, client_order_id="ctsRest1"
-        )
-
-    placed = await access.call(where, rest, retry=False)
-    assert (placed.client_order_id, placed.amount, placed.price) == (
-        "ctsRest1",
-        Decimal("0.01"),
-        below,
-    )
-    listed = await access.call(where, lambda a: a.open_orders(BTC))
-    assert [o.id for o in listed] == [placed.id]
-    resting = await access.call(where, lambda a: a.find_order("ctsRest1", BTC))
-    assert resting is not None
-    assert (resting.id, resting.status, resting.price) == (placed.id, "open", below)
-
-    cancelled = await access.call(where, lambda a: a.cancel_order(placed.id, BTC))
-    assert (cancelled.id, cancelled.status) == (placed.id, "canceled")
-    found = await access.call(where, lambda a: a.find_order("ctsRest1", BTC))
-    assert found is not None and (found.id, found.status) == (placed.id, "canceled")
-    assert await access.call(where, lambda a: a.find_order("ctsRest1", "ETH/USDT:USDT")) is None
-
-
-async def test_an_order_whose_answer_was_lost_is_found_and_never_doubled(
-    sim: Simulator, access: ExchangeAccess
-) -> None:
-    account = sim.open_account("orangex")
-    where = target(account)
-    last = (await access.call(where, lambda a: a.tickers([BTC])))[BTC].last
-    await access.call(where, lambda a: a.balances())  # the bearer token is fetched and kept
-    sim.faults.set({"lose_answers": 1}, api_key=account.api_key)  # found by its token
-
-    async def place(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            BTC, "buy", "market", Decimal("0.002"), client_order_id="ctsLost1"
-        )
-
-    with pytest.raises(ExchangeError) as lost:
-        await access.call(where, place, retry=False)
-    assert lost.value.failure is ExchangeFailure.UNAVAILABLE
-    [placed] = account.orders.values()
-    assert (placed.client_order_id, placed.status) == ("ctsLost1", OrderStatus.FILLED)
-
-    found = await access.call(where, lambda a: a.find_order("ctsLost1", BTC))
-    assert found is not None
-    assert (found.id, found.status, found.filled) == (placed.id, "closed", Decimal("0.002"))
-    assert found.average is not None and abs(found.average - last) < last * Decimal("0.05")
-
-    with pytest.raises(ExchangeError) as again:
-        await access.call(where, place, retry=False)
-    assert again.value.failure is ExchangeFailure.DUPLICATE_ORDER
-    assert len(account.orders) == 1
-    [position] = await access.call(where, lambda a: a.positions([BTC]))
-    assert (position.side, position.amount) == ("long", Decimal("0.002"))
 
 
 async def test_refusals_become_cts_error_kinds(sim: Simulator, access: ExchangeAccess) -> None:

@@ -66,68 +66,6 @@ async def test_market_data_and_balances_in_decimals(sim: Simulator, access: Exch
     assert abs(server_time.server_ms - server_time.received_ms) < 2000  # the envelope's clock
 
 
-async def test_find_order_by_client_id_open_cancelled_or_unknown(
-    sim: Simulator, access: ExchangeAccess
-) -> None:
-    account = sim.open_account("pionex")
-    where = target(account)
-    assert await access.call(where, lambda a: a.find_order("ctsNever1", BTC)) is None
-    last = (await access.call(where, lambda a: a.tickers([BTC])))[BTC].last
-    below = (last * Decimal("0.8")).quantize(Decimal("0.1"))
-
-    async def rest(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            BTC, "buy", "limit", Decimal("0.01"), below, client_order_id="ctsRest1"
-        )
-
-    placed = await access.call(where, rest, retry=False)
-    assert (placed.client_order_id, placed.amount, placed.price) == (
-        "ctsRest1",
-        Decimal("0.01"),
-        below,
-    )
-    listed = await access.call(where, lambda a: a.open_orders(BTC))
-    assert [o.id for o in listed] == [placed.id]
-    resting = await access.call(where, lambda a: a.find_order("ctsRest1", BTC))
-    assert resting is not None
-    assert (resting.id, resting.status, resting.price) == (placed.id, "open", below)
-
-    cancelled = await access.call(where, lambda a: a.cancel_order(placed.id, BTC))
-    assert (cancelled.id, cancelled.status) == (placed.id, "canceled")
-    found = await access.call(where, lambda a: a.find_order("ctsRest1", BTC))
-    assert found is not None and (found.id, found.status) == (placed.id, "canceled")
-    assert await access.call(where, lambda a: a.find_order("ctsRest1", "ETH/USDT")) is None
-
-
-async def test_an_order_whose_answer_was_lost_is_found_and_never_doubled(
-    sim: Simulator, access: ExchangeAccess
-) -> None:
-    account = sim.open_account("pionex")
-    where = target(account)
-    last = (await access.call(where, lambda a: a.tickers([BTC])))[BTC].last
-    above = (last * Decimal("1.2")).quantize(Decimal("0.1"))  # crosses: fills at once
-    sim.faults.set({"lose_answers": 1}, api_key=account.api_key)
-
-    async def place(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            BTC, "buy", "limit", Decimal("0.002"), above, client_order_id="ctsLost1"
-        )
-
-    with pytest.raises(ExchangeError) as lost:
-        await access.call(where, place, retry=False)
-    assert lost.value.failure is ExchangeFailure.UNAVAILABLE
-    [placed] = [o for o in account.orders.values() if o.client_order_id == "ctsLost1"]
-
-    found = await access.call(where, lambda a: a.find_order("ctsLost1", BTC))
-    assert found is not None
-    assert (found.id, found.status, found.filled) == (placed.id, "closed", Decimal("0.002"))
-
-    with pytest.raises(ExchangeError) as again:
-        await access.call(where, place, retry=False)
-    assert again.value.failure is ExchangeFailure.DUPLICATE_ORDER
-    assert len(account.orders) == 1
-
-
 async def test_refusals_become_cts_error_kinds(sim: Simulator, access: ExchangeAccess) -> None:
     account = sim.open_account("pionex", balances={"USDT": "10"})
     wrong = target(account, secret="0" * len(account.secret))

@@ -13,9 +13,6 @@ import ccxt.async_support as ccxt
 import pytest
 
 from server.exchange.access import AccessConfig, Credentials, ExchangeAccess, Target
-from server.exchange.adapter import ExchangeAdapter
-from server.exchange.errors import ExchangeError, ExchangeFailure
-from server.exchange.model import OrderInfo
 from server.simulator.ledger import Account, Permissions
 from server.simulator.server import Simulator
 from tests.support.simulated import ccxt_instances
@@ -46,37 +43,6 @@ def target(account: Account) -> Target:
         simulated=True,
         credentials=Credentials(account.api_key, account.secret, None),
     )
-
-
-async def test_an_order_whose_answer_was_lost_is_found_and_never_doubled(
-    sim: Simulator, access: ExchangeAccess
-) -> None:
-    account = sim.open_account("pionex")
-    where = target(account)
-    sim.faults.set({"lose_answers": 1}, api_key=account.api_key)
-
-    async def place(adapter: ExchangeAdapter) -> OrderInfo:
-        return await adapter.create_order(
-            PERP, "buy", "market", Decimal("0.002"), client_order_id="ctsPerpLost1"
-        )
-
-    with pytest.raises(ExchangeError) as lost:
-        await access.call(where, place, retry=False)
-    assert lost.value.failure is ExchangeFailure.UNAVAILABLE
-    [placed] = [o for o in account.orders.values() if o.client_order_id == "ctsPerpLost1"]
-    assert placed.instrument.symbol == PERP
-
-    found = await access.call(where, lambda a: a.find_order("ctsPerpLost1", PERP))
-    assert found is not None
-    assert (found.id, found.status, found.filled) == (placed.id, "closed", Decimal("0.002"))
-    assert await access.call(where, lambda a: a.find_order("ctsPerpLost1", "ETH/USDT:USDT")) is None
-
-    with pytest.raises(ExchangeError) as again:
-        await access.call(where, place, retry=False)
-    assert again.value.failure is ExchangeFailure.DUPLICATE_ORDER
-    assert len(account.orders) == 1
-    [position] = await access.call(where, lambda a: a.positions([PERP]))
-    assert (position.side, position.amount) == ("long", Decimal("0.002"))
 
 
 async def test_leverage_positions_and_a_reduce_only_close(perp: tuple[Account, Any]) -> None:
