@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from server.simulator.dialects import common
 from server.simulator.instruments import Instrument, Kind
 
 Json = dict[str, Any]
@@ -79,39 +80,22 @@ def decimals(step: Decimal) -> int:
     return max(0, -int(step.normalize().as_tuple().exponent))
 
 
-class Params:
+class Params(common.Params):
     """One request's parameters (query, or the JSON body), read as Pionex validates them;
     ``error`` is the code of a bad parameter (TRADE_ or MARKET_PARAMETER_ERROR)."""
 
     def __init__(self, values: Mapping[str, Any], error: str) -> None:
-        self.values = values
+        super().__init__(values)
         self.error = error
 
     def bad(self, name: str) -> PionexError:
         return PionexError(self.error, f"invalid parameter: {name}")
 
-    def text(self, name: str) -> str | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            return None
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
+    def missing(self, name: str) -> PionexError:
+        return PionexError(self.error, f"parameter {name} is required")
 
-    def required(self, name: str) -> str:
-        value = self.text(name)
-        if value is None:
-            raise PionexError(self.error, f"parameter {name} is required")
-        return value
-
-    def integer(self, name: str) -> int | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise self.bad(name) from None
+    def malformed(self, name: str, expected: str = "a number") -> PionexError:
+        return self.bad(name)
 
     def limit(self, default: int, lowest: int, highest: int) -> int:
         value = self.integer("limit")
@@ -122,14 +106,9 @@ class Params:
         return value
 
     def decimal(self, name: str) -> Decimal | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise self.bad(name) from None
-        if not number.is_finite() or number <= 0:
+        """A number above 0 (Pionex takes no zero or negative amounts and prices)."""
+        number = super().decimal(name)
+        if number is not None and number <= 0:
             raise self.bad(name)
         return number
 
