@@ -122,7 +122,9 @@ class OrderExecution:
         """Learn the order's outcome: the fill (None: no order) and whether it is known.
 
         With ``send``, the order is sent — again with the same client order id after an
-        uncertain failure that a lookup could not settle — up to ``MAX_ATTEMPTS`` times. From
+        uncertain failure that a lookup could not settle — up to ``MAX_ATTEMPTS`` times; on an
+        exchange that takes a client order id again once no open order carries it (Kraken), it
+        is never sent twice: after an uncertain failure it is only looked up. From
         then on (and from the start without ``send``) it is only looked up, with back-off, until
         the exchange answers: found, its fill; not found, it never happened. An answer that is
         neither (the key was revoked, say) leaves it pending, to be looked up at the next start.
@@ -170,6 +172,11 @@ class OrderExecution:
                         info = await self._find(target, order)
                     if info is not None:
                         break
+                    if await self._access.reuses_client_ids(target):
+                        # The exchange would take the same id again once the first order (still
+                        # on its way, perhaps) is filled: never send again; look it up until it
+                        # is found or can no longer arrive.
+                        send = False
                 if send and attempt == MAX_ATTEMPTS:
                     log.warning(
                         "order %s: outcome unknown; looking it up until known",

@@ -330,6 +330,11 @@ class ExchangeAccess:
         out (see :attr:`ExchangeAdapter.receive_window_seconds`)."""
         return (await self._adapter(target, self.account(target).throttle)).receive_window_seconds
 
+    async def reuses_client_ids(self, target: Target) -> bool:
+        """Whether the target's exchange takes a client order id again once no open order
+        carries it (see :attr:`ExchangeAdapter.reuses_client_ids`)."""
+        return (await self._adapter(target, self.account(target).throttle)).reuses_client_ids
+
     def health_of_connection(self, connection_id: str, exchange: str) -> AccountHealth:
         """The health of the account a connection last used (idle and closed if none yet)."""
         return self.health_of_account(self._account_of.get(connection_id, ""), exchange)

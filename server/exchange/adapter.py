@@ -70,6 +70,12 @@ class ExchangeAdapter(Protocol):
         """Whether ``open_orders`` needs a symbol (the exchange has no account-wide list)."""
         ...
 
+    @property
+    def reuses_client_ids(self) -> bool:
+        """Whether the exchange takes a client order id again once no open order carries it
+        (so a resend with the same id is no guard against a second order)."""
+        ...
+
     async def positions(self, symbols: Sequence[str] | None = None) -> list[PositionInfo]: ...
     async def close(self) -> None: ...
 
@@ -106,6 +112,9 @@ RECEIVE_WINDOW_SECONDS = {"okx": OKX_REQUEST_WINDOW_SECONDS, "pionex": 20.0}
 DEFAULT_RECEIVE_WINDOW_SECONDS = 60.0
 # Exchanges that list open orders one symbol at a time (no account-wide query).
 OPEN_ORDERS_PER_SYMBOL = frozenset({"pionex", "orangex"})
+# Exchanges that refuse a client order id only while an open order carries it (Kraken's
+# cl_ord_id, Kraken Futures' cliOrdId); the others refuse any id used before.
+REUSES_CLIENT_IDS = frozenset({"kraken"})
 
 
 class MarketCache:
@@ -160,6 +169,10 @@ class CcxtAdapter:
     @property
     def open_orders_per_symbol(self) -> bool:
         return self.exchange in OPEN_ORDERS_PER_SYMBOL
+
+    @property
+    def reuses_client_ids(self) -> bool:
+        return self.exchange in REUSES_CLIENT_IDS
 
     @property
     def receive_window_seconds(self) -> float:
