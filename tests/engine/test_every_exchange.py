@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from server.exchange.catalogue import DIALECTS
 from tests.connections.conftest import Desk
 from tests.engine.test_coordinator import ENGINE_SETTINGS, Engines, Feed
-from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS
+from tests.support.venues import SIMULATED_AS
+from tests.support.venues import VENUES as ALL_VENUES
 
 # Venues whose engine does not run yet, each with what was seen (none today).
 ENGINE_NOT_YET: dict[tuple[str, str], str] = {}
-VENUES = sorted(
-    pair for pair in DIALECTS if pair not in NOT_SIMULATED and pair not in ENGINE_NOT_YET
-)
+VENUES = [
+    (v.exchange, v.api_type) for v in ALL_VENUES if (v.exchange, v.api_type) not in ENGINE_NOT_YET
+]
 
 
 @pytest.fixture(autouse=True)
