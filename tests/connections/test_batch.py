@@ -9,9 +9,16 @@ import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
 
+from server.connections.testing import BATCH_LIMIT
+from server.exchange.access import AccessConfig
+from server.simulator.server import Limits
 from tests.conftest import auth
-from tests.connections.conftest import EXCHANGES, Desk
+from tests.connections.conftest import EXCHANGES, Desk, busiest_window
+from tests.connections.test_every_exchange import VENUES, simulated_as
 from tests.support.rpc import details
+
+# The exchange CTS names a simulated one by (Kraken Futures is CTS's kraken perpetual futures).
+CTS_EXCHANGE = {"krakenfutures": "kraken"}
 
 
 async def batch(desk: Desk, ids: list[str]) -> pb.BatchTestResult:
@@ -178,3 +185,36 @@ async def test_watching_the_tests_of_a_batch(desk: Desk) -> None:
     assert len((await by_batch.read()).snapshot.runs) == 3
     everything.cancel()
     by_batch.cancel()
+
+
+async def test_a_batch_over_every_exchange_succeeds_within_each_exchanges_limits(
+    desk: Desk,
+) -> None:
+    # The simulator refuses (429) what goes beyond each exchange's limits, as CTS knows them;
+    # every venue's connections share one account of their exchange, so those limits bind.
+    cts = AccessConfig()  # CTS's default account limits of each exchange
+    limits = {name: cts.limits_for(CTS_EXCHANGE.get(name, name)) for name in desk.simulator.ledgers}
+    enforced = {name: Limits(lim.per_second, lim.per_minute) for name, lim in limits.items()}
+    desk.sim.call(lambda: desk.simulator.limits.update(enforced))
+    accounts = {name: desk.account(name) for name in {simulated_as(*v) for v in VENUES}}
+    per_venue = BATCH_LIMIT // len(VENUES)
+    connections = [
+        await desk.connect(exchange, accounts[simulated_as(exchange, api_type)], api_type=api_type)
+        for exchange, api_type in VENUES
+        for _ in range(per_venue)
+    ]
+
+    result = await batch(desk, [c.id for c in connections])
+
+    assert result.success_count == len(connections), [
+        list(r.log) for r in result.results if r.status == "failed"
+    ]
+    seen = desk.requests()
+    assert seen and all(r.status == 200 for r in seen), [r for r in seen if r.status != 200]
+    for name, account in accounts.items():
+        times = [r.time for r in seen if r.exchange == name]
+        # Every venue of the exchange was tested through its one account ...
+        assert {r.api_key for r in seen if r.exchange == name} - {None} == {account.api_key}
+        # ... and no second or minute of the exchange's clock saw more than its limits.
+        assert busiest_window(times) <= limits[name].per_second, (name, len(times))
+        assert len(times) <= limits[name].per_minute, (name, len(times))
