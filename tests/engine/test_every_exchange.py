@@ -2,9 +2,11 @@
 its loading stages (markets, history, the open-order and position sync) to running cycles on
 the shared feed, then opening pseudo positions.
 
-Prices: every simulated asset is held at 100 before the engine loads (flat history), then moved
-to 102 once it runs: with the default preset the trend entry fires on every symbol (see
-tests/engine/test_trading.py), so trend/trailing opens a long at 102 * (1 + slippage) on each.
+BTC trades the most (its 24 h volume scaled up): each engine chooses it first, whatever the way
+its exchange reports volume. Prices: every simulated asset is held at 100 before the engine loads
+(flat history), then moved to 102 once it runs: with the default preset the trend entry fires on
+every symbol (see tests/engine/test_trading.py), so trend/trailing opens a long at
+102 * (1 + slippage) on each.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ async def test_an_engine_runs_cycles_and_opens_pseudo_positions(
     desk: Desk, exchange: str, api_type: str
 ) -> None:
     hold_prices(desk, "100")
+    desk.sim.call(lambda: desk.simulator.prices.scale_volume("BTC", 1000))  # the most traded
     account = desk.account(SIMULATED_AS.get((exchange, api_type), exchange))
     connection = await desk.connect(
         exchange, account, api_type=api_type, is_enabled=True, is_active=True
@@ -72,6 +75,7 @@ async def test_an_engine_runs_cycles_and_opens_pseudo_positions(
         assert synced.state == "done", synced
         cycling = await feed.until(lambda s: s.metrics.cycles >= 2, timeout=30)
         symbols = list(running.symbols)
+        assert symbols[0].startswith("BTC/"), symbols  # the markets with the most 24 h volume
         assert cycling.metrics.symbols == len(symbols) > 0
         assert cycling.trading.open_pseudo_positions == 0  # flat: no entry fires
 
