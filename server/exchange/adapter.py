@@ -292,6 +292,15 @@ class CcxtAdapter:
                 derivatives_trading=3 in granted,
                 withdrawals=5 in granted,
             )
+        if self._ccxt.id == "kraken":  # spot; ccxt 4.5.90 has no call for this method
+            info = await self._ccxt.request("GetApiKeyInfo", ["private"], "POST")
+            named = set((info.get("result") or {}).get("permissions") or [])
+            return KeyPermissions(
+                read="query-funds" in named,
+                spot_trading="modify-trades" in named,
+                derivatives_trading=False,  # Kraken's derivatives take Kraken Futures keys
+                withdrawals="withdraw-funds" in named,
+            )
         # Other exchanges do not tell; an authenticated balance call proved reading works.
         return KeyPermissions(
             read=True, spot_trading=None, derivatives_trading=None, withdrawals=None
