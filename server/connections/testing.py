@@ -313,16 +313,26 @@ class ConnectionTester:
     # -- batches ------------------------------------------------------------------------------
 
     async def batch(self, connection_ids: Sequence[str]) -> BatchResult:
-        """Test up to 50 connections in parallel (within the concurrency cap and limits)."""
+        """Test up to 50 connections in parallel (within the concurrency cap and limits).
+
+        Connections that share an exchange account (the same key) share its limits: at most
+        the account's calls-in-flight limit of their tests run at once. More would only wait
+        for the account while holding places of the cap that other accounts could use."""
         ids = _batch_ids(connection_ids)
+        accounts: dict[str, str] = {}  # connection id → its exchange account
+        turns: dict[str, asyncio.Semaphore] = {}  # account → its tests' places
         for connection_id in ids:  # unknown ids are refused before anything runs
-            await self._connections.get(connection_id)
+            target = await self._connections.target(connection_id)
+            accounts[connection_id] = target.account_id
+            if target.account_id not in turns:
+                limits = self._access.config.limits_for(target.exchange)
+                turns[target.account_id] = asyncio.Semaphore(limits.concurrent)
         batch_id = uuid.uuid4().hex
         started_at = datetime.now(UTC)
         started = time.perf_counter()
 
         async def one(connection_id: str) -> TestResult:
-            async with self._slots:
+            async with turns[accounts[connection_id]], self._slots:
                 return await self.test(connection_id, batch_id=batch_id)
 
         self.batches_running += 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
+from typing import Any
 
 import grpc
 import pytest
@@ -218,3 +220,40 @@ async def test_a_batch_over_every_exchange_succeeds_within_each_exchanges_limits
         # ... and no second or minute of the exchange's clock saw more than its limits.
         assert busiest_window(times) <= limits[name].per_second, (name, len(times))
         assert len(times) <= limits[name].per_minute, (name, len(times))
+
+
+@pytest.fixture
+def one_slow_account(server_settings: dict[str, Any]) -> None:
+    server_settings["test_concurrency"] = 2
+    server_settings["exchange_limits"] = {
+        "bybit": {"per_second": 3, "per_minute": 300, "concurrent": 1}
+    }
+
+
+@pytest.mark.usefixtures("one_slow_account")
+async def test_an_account_s_tests_wait_for_it_without_holding_up_other_accounts(
+    desk: Desk,
+) -> None:
+    # Four connections share one Bybit account that allows one call at a time and three
+    # requests a second; two Binance connections come after them in the batch. Two tests run
+    # at once (the cap).
+    shared = desk.account("bybit")
+    slow = [await desk.connect("bybit", shared) for _ in range(4)]
+    others = [await desk.connect("binance", desk.account("binance")) for _ in range(2)]
+
+    result = await batch(desk, [c.id for c in (*slow, *others)])
+
+    assert result.success_count == 6
+    spans = {r.connection_id: span(r) for r in result.results}
+    bybit = sorted(spans[c.id] for c in slow)
+    # The account's tests ran one after another (its calls-in-flight limit) ...
+    assert all(done <= start for (_, done), (start, _) in itertools.pairwise(bybit)), bybit
+    # ... and the other accounts' tests did not wait behind them for a place of the cap.
+    first_done = bybit[0][1]
+    assert all(spans[c.id][0] < first_done for c in others), (bybit, spans)
+
+
+def span(result: pb.ConnectionTestResult) -> tuple[float, float]:
+    """When a test started and when it finished (seconds since the epoch)."""
+    start = result.tested_at.ToMicroseconds() / 1e6
+    return start, start + result.duration_ms / 1000

@@ -140,8 +140,16 @@ class Bench:
                 await self._status_published.wait()
 
     async def connect(
-        self, account: Account, *, exchange: str = "binance", api_type: str = "spot", **extra: Any
+        self,
+        account: Account,
+        *,
+        exchange: str | None = None,
+        api_type: str = "spot",
+        **extra: Any,
     ) -> str:
+        """A simulated connection with the account's keys; ``exchange`` as CTS names it when not
+        the simulator's name of the account's exchange (Kraken Futures: kraken)."""
+        exchange = exchange or account.exchange
         values = {
             "name": f"{exchange} {api_type} {account.api_key[-6:]}",
             "exchange": exchange,
