@@ -25,14 +25,18 @@ from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS
 VENUES = sorted(pair for pair in DIALECTS if pair not in NOT_SIMULATED)
 DEMO = {account.exchange: account for account in DEMO_ACCOUNTS}
 
+PIONEX_PERMISSIONS = (
+    "Pionex's API has no endpoint that reports a key's permissions (its permissions.yaml "
+    "lists reading and trading, checked per endpoint)"
+)
 # Venues where CTS cannot learn what a key may do: the exchange has no endpoint that tells. The
 # test proves that the key reads (the balance) and reports trading and withdrawals as unknown,
 # so a read-only key or one that may withdraw tests green there.
 NO_PERMISSIONS_ENDPOINT = {
     ("kraken", "perpetual_futures"): "Kraken Futures' key check (GET /api/auth/v1/api-keys/v3/"
     "check) documents the key's permissions only as an object, without its fields",
-    ("pionex", "spot"): "Pionex's API has no endpoint that reports a key's permissions (its "
-    "permissions.yaml lists reading and trading, checked per endpoint)",
+    ("pionex", "spot"): PIONEX_PERMISSIONS,
+    ("pionex", "perpetual_futures"): PIONEX_PERMISSIONS,  # when CTS trades it
 }
 # Which trading permission a read-only key is reported without, by API type.
 TRADING_OF = {"spot": "spot_trading", "margin": "spot_trading", "unified": "spot_trading"}
