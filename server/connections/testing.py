@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -30,11 +31,13 @@ from enum import StrEnum
 
 from server.connections.ids import parse_connection_id
 from server.connections.monitor import HealthMonitor
+from server.connections.places import Places
 from server.connections.service import Connections
 from server.errors import FieldViolation, InvalidArgument, NotFound
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.exchange.model import AssetBalance, KeyPermissions
+from server.exchange.throttle import RateLimits
 from server.monitoring.logs.about import about
 from server.monitoring.logs.entry import Category
 from server.streams.topic import Topic
@@ -162,7 +165,7 @@ class ConnectionTester:
         self._access = access
         self._monitor = monitor
         self._topic = topic
-        self._slots = asyncio.Semaphore(concurrency)
+        self._places = Places(concurrency)
         self._drift_warning_ms = drift_warning_ms
         self._retention = timedelta(seconds=retention_seconds)
         self._heartbeat_seconds = heartbeat_seconds
@@ -313,16 +316,30 @@ class ConnectionTester:
     # -- batches ------------------------------------------------------------------------------
 
     async def batch(self, connection_ids: Sequence[str]) -> BatchResult:
-        """Test up to 50 connections in parallel (within the concurrency cap and limits)."""
+        """Test up to 50 connections in parallel (within the concurrency cap and limits).
+
+        Connections that share an exchange account (the same key) share its limits: at most
+        the account's calls-in-flight limit of their tests run at once (more would only wait
+        for the account while holding places of the cap that other accounts could use), and
+        the account whose limits the batch needs longest (its tests per allowed request a
+        second) gets a freed place first."""
         ids = _batch_ids(connection_ids)
+        accounts: dict[str, str] = {}  # connection id → its exchange account
+        limits: dict[str, RateLimits] = {}
         for connection_id in ids:  # unknown ids are refused before anything runs
-            await self._connections.get(connection_id)
+            target = await self._connections.target(connection_id)
+            accounts[connection_id] = target.account_id
+            limits[target.account_id] = self._access.config.limits_for(target.exchange)
+        tests = Counter(accounts.values())
+        turns = {a: asyncio.Semaphore(lim.concurrent) for a, lim in limits.items()}
+        urgency = {a: tests[a] / lim.per_second for a, lim in limits.items()}
         batch_id = uuid.uuid4().hex
         started_at = datetime.now(UTC)
         started = time.perf_counter()
 
         async def one(connection_id: str) -> TestResult:
-            async with self._slots:
+            account = accounts[connection_id]
+            async with turns[account], self._places.place(urgency[account]):
                 return await self.test(connection_id, batch_id=batch_id)
 
         self.batches_running += 1

@@ -317,6 +317,15 @@ class CcxtAdapter:
                 derivatives_trading=trades,
                 withdrawals="wallet:read_write" in scope,
             )
+        if self._ccxt.id == "kraken":  # spot; ccxt 4.5.90 has no call for this method
+            info = await self._ccxt.request("GetApiKeyInfo", ["private"], "POST")
+            named = set((info.get("result") or {}).get("permissions") or [])
+            return KeyPermissions(
+                read="query-funds" in named,
+                spot_trading="modify-trades" in named,
+                derivatives_trading=False,  # Kraken's derivatives take Kraken Futures keys
+                withdrawals="withdraw-funds" in named,
+            )
         # Other exchanges do not tell; an authenticated balance call proved reading works.
         return KeyPermissions(
             read=True, spot_trading=None, derivatives_trading=None, withdrawals=None
@@ -324,7 +333,11 @@ class CcxtAdapter:
 
     async def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         wanted = list(symbols) if symbols else None
-        raw = await self._call(lambda: self._ccxt.fetch_tickers(wanted))
+        # A margin account trades spot markets: their tickers are the spot ones (OKX lists
+        # tickers of SPOT, SWAP, FUTURES or OPTION, no MARGIN).
+        margin = self._ccxt.options.get("defaultType") == "margin"
+        params = {"type": "spot"} if margin and wanted is None else {}
+        raw = await self._call(lambda: self._ccxt.fetch_tickers(wanted, params))
         tickers = {}
         for symbol, t in raw.items():
             last = decimal(t.get("last")) or decimal(t.get("close"))
@@ -336,7 +349,7 @@ class CcxtAdapter:
                 decimal(t.get("bid")),
                 decimal(t.get("ask")),
                 t.get("timestamp"),
-                decimal(t.get("quoteVolume")),
+                _quote_volume(t, last),
                 decimal(t.get("percentage")),
             )
         return tickers
@@ -463,6 +476,16 @@ class CcxtAdapter:
 
     async def close(self) -> None:
         await self._ccxt.close()
+
+
+def _quote_volume(ticker: dict[str, Any], last: Decimal) -> Decimal | None:
+    """The 24 h volume in the quote asset; from the base volume at the average (else last)
+    price where ccxt gives none (its okx and krakenfutures, for perpetuals)."""
+    quote = decimal(ticker.get("quoteVolume"))
+    base = decimal(ticker.get("baseVolume"))
+    if quote is not None or base is None:
+        return quote
+    return base * (decimal(ticker.get("vwap")) or last)
 
 
 async def _nothing() -> None:

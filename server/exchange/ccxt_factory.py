@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ssl
 import time
 from collections.abc import Callable
@@ -158,6 +159,8 @@ def create_ccxt(
         expire_signed_requests(instance, OKX_REQUEST_WINDOW_SECONDS)
     if exchange == "kraken":
         kraken_errors(instance, secret)
+        if instance.id == "kraken" and api_key:
+            increasing_nonces(instance, api_key)
     return instance
 
 
@@ -179,6 +182,25 @@ def with_order_params(instance: Any, order_params: dict[str, Any]) -> None:
         )
 
     instance.create_order = create_with_params
+
+
+# The last nonce signed per Kraken key (by its hash), shared by every instance of that key.
+_KRAKEN_NONCES: dict[str, int] = {}
+
+
+def increasing_nonces(instance: Any, api_key: str) -> None:
+    """Kraken needs each signed request's nonce above the key's last one; ccxt's is the
+    millisecond, which two requests of one key (two connections with the same key, or one
+    instance's requests in quick succession) can share. Every instance of the key draws from
+    one increasing sequence: the millisecond, or one above the last nonce if that is higher."""
+    key = hashlib.sha256(api_key.encode()).hexdigest()
+
+    def nonce() -> int:
+        value = max(int(instance.milliseconds()), _KRAKEN_NONCES.get(key, 0) + 1)
+        _KRAKEN_NONCES[key] = value
+        return value
+
+    instance.nonce = nonce
 
 
 def kraken_errors(instance: Any, secret: str | None) -> None:

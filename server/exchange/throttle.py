@@ -52,7 +52,9 @@ DEFAULT_LIMITS: dict[str, RateLimits] = {
     "bingx": RateLimits(per_second=5, per_minute=100, concurrent=3),
     "pionex": RateLimits(per_second=5, per_minute=100, concurrent=3),
     "orangex": RateLimits(per_second=5, per_minute=100, concurrent=3),
-    "kraken": RateLimits(per_second=5, per_minute=100, concurrent=3),
+    # Kraken refuses a nonce that is not above the key's last one (EAPI:Invalid nonce): with
+    # more than one request of a key in flight, a later-signed one can arrive first.
+    "kraken": RateLimits(per_second=5, per_minute=100, concurrent=1),
 }
 
 

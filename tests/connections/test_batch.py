@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
+from typing import Any
 
 import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
 
+from server.connections.testing import BATCH_LIMIT
+from server.exchange.access import AccessConfig
+from server.simulator.server import Limits
 from tests.conftest import auth
-from tests.connections.conftest import EXCHANGES, Desk
+from tests.connections.conftest import EXCHANGES, Desk, busiest_window
+from tests.connections.test_every_exchange import VENUES, simulated_as
 from tests.support.rpc import details
+
+# The exchange CTS names a simulated one by (Kraken Futures is CTS's kraken perpetual futures).
+CTS_EXCHANGE = {"krakenfutures": "kraken"}
 
 
 async def batch(desk: Desk, ids: list[str]) -> pb.BatchTestResult:
@@ -178,3 +187,73 @@ async def test_watching_the_tests_of_a_batch(desk: Desk) -> None:
     assert len((await by_batch.read()).snapshot.runs) == 3
     everything.cancel()
     by_batch.cancel()
+
+
+async def test_a_batch_over_every_exchange_succeeds_within_each_exchanges_limits(
+    desk: Desk,
+) -> None:
+    # The simulator refuses (429) what goes beyond each exchange's limits, as CTS knows them;
+    # every venue's connections share one account of their exchange, so those limits bind.
+    cts = AccessConfig()  # CTS's default account limits of each exchange
+    limits = {name: cts.limits_for(CTS_EXCHANGE.get(name, name)) for name in desk.simulator.ledgers}
+    enforced = {name: Limits(lim.per_second, lim.per_minute) for name, lim in limits.items()}
+    desk.sim.call(lambda: desk.simulator.limits.update(enforced))
+    accounts = {name: desk.account(name) for name in {simulated_as(*v) for v in VENUES}}
+    per_venue = BATCH_LIMIT // len(VENUES)
+    connections = [
+        await desk.connect(exchange, accounts[simulated_as(exchange, api_type)], api_type=api_type)
+        for exchange, api_type in VENUES
+        for _ in range(per_venue)
+    ]
+
+    result = await batch(desk, [c.id for c in connections])
+
+    assert result.success_count == len(connections), [
+        list(r.log) for r in result.results if r.status == "failed"
+    ]
+    seen = desk.requests()
+    assert seen and all(r.status == 200 for r in seen), [r for r in seen if r.status != 200]
+    for name, account in accounts.items():
+        times = [r.time for r in seen if r.exchange == name]
+        # Every venue of the exchange was tested through its one account ...
+        assert {r.api_key for r in seen if r.exchange == name} - {None} == {account.api_key}
+        # ... and no second or minute of the exchange's clock saw more than its limits.
+        assert busiest_window(times) <= limits[name].per_second, (name, len(times))
+        assert len(times) <= limits[name].per_minute, (name, len(times))
+
+
+@pytest.fixture
+def one_slow_account(server_settings: dict[str, Any]) -> None:
+    server_settings["test_concurrency"] = 2
+    server_settings["exchange_limits"] = {
+        "bybit": {"per_second": 3, "per_minute": 300, "concurrent": 1}
+    }
+
+
+@pytest.mark.usefixtures("one_slow_account")
+async def test_an_account_s_tests_wait_for_it_without_holding_up_other_accounts(
+    desk: Desk,
+) -> None:
+    # Four connections share one Bybit account that allows one call at a time and three
+    # requests a second; two Binance connections come after them in the batch. Two tests run
+    # at once (the cap).
+    shared = desk.account("bybit")
+    slow = [await desk.connect("bybit", shared) for _ in range(4)]
+    others = [await desk.connect("binance", desk.account("binance")) for _ in range(2)]
+
+    result = await batch(desk, [c.id for c in (*slow, *others)])
+
+    assert result.success_count == 6
+    spans = {r.connection_id: span(r) for r in result.results}
+    bybit = sorted(spans[c.id] for c in slow)
+    # The account's tests ran one after another (its calls-in-flight limit) ...
+    assert all(done <= start for (_, done), (start, _) in itertools.pairwise(bybit)), bybit
+    # ... and the other accounts' tests did not wait behind them for a place of the cap.
+    first_done = bybit[0][1]
+    assert all(spans[c.id][0] < first_done for c in others), (bybit, spans)
+
+
+def span(result: pb.ConnectionTestResult) -> tuple[float, float]:
+    """When a test started and when it finished (seconds since the epoch)."""
+    start = result.tested_at.ToMicroseconds() / 1e6
+    return start, start + result.duration_ms / 1000

@@ -86,3 +86,17 @@ def test_an_exchange_and_api_type_without_an_adapter_is_refused() -> None:
         create_ccxt("pionex", "margin")  # Pionex spot and perpetuals have CTS's own class
     with pytest.raises(UnsupportedConnection, match="bybit options"):
         create_ccxt("bybit", "options")
+
+
+def test_kraken_nonces_of_one_key_increase_across_its_instances(make: Make) -> None:
+    """Kraken refuses a nonce not above the key's last; ccxt's is the millisecond, which two
+    instances of a key (or one, quickly) share."""
+    secret = "Y3RzLWRlbW8ta3Jha2VuLXNlY3JldC0wMDAx"
+    one, two = (make("kraken", "spot", api_key="kraken-key-1", secret=secret) for _ in range(2))
+    other = make("kraken", "spot", api_key="kraken-key-2", secret=secret)
+    before = one.milliseconds()
+
+    drawn = [instance.nonce() for _ in range(200) for instance in (one, two)]
+
+    assert drawn == sorted(set(drawn)) and drawn[0] >= before  # strictly increasing, from now
+    assert other.nonce() <= one.milliseconds() + 1  # another key has its own sequence

@@ -139,18 +139,29 @@ class Bench:
                 self._status_published.clear()
                 await self._status_published.wait()
 
-    async def connect(self, account: Account, *, api_type: str = "spot", **extra: Any) -> str:
-        view = await self.book.connections.create(
-            {
-                "name": f"{account.exchange} {account.api_key[-6:]}",
-                "exchange": account.exchange,
-                "api_type": api_type,
-                "api_key": account.api_key,
-                "api_secret": account.secret,
-                "is_simulated": True,
-                **extra,
-            }
-        )
+    async def connect(
+        self,
+        account: Account,
+        *,
+        exchange: str | None = None,
+        api_type: str = "spot",
+        **extra: Any,
+    ) -> str:
+        """A simulated connection with the account's keys; ``exchange`` as CTS names it when not
+        the simulator's name of the account's exchange (Kraken Futures: kraken)."""
+        exchange = exchange or account.exchange
+        values = {
+            "name": f"{exchange} {api_type} {account.api_key[-6:]}",
+            "exchange": exchange,
+            "api_type": api_type,
+            "api_key": account.api_key,
+            "api_secret": account.secret,
+            "is_simulated": True,
+            **extra,
+        }
+        if account.passphrase is not None:
+            values["api_passphrase"] = account.passphrase
+        view = await self.book.connections.create(values)
         return str(view.id)
 
     async def live_engine(
@@ -159,13 +170,17 @@ class Bench:
         optimal: Sequence[str],
         *,
         exchange: str = "binance",
+        api_type: str = "spot",
+        simulated_as: str | None = None,
         **connection: Any,
     ) -> tuple[Account, Engine, str]:
-        """An account (Binance spot unless told) with live trading on, ``optimal`` made optimal
-        by stored history, and its engine running ``sets``: the account, the engine and its
-        symbol."""
-        account = self.sim.open_account(exchange, balances={"USDT": 10000})
-        connection_id = await self.connect(account, **connection)
+        """An account (Binance spot unless told; ``simulated_as``: the simulator's exchange
+        behind it, if not ``exchange``) with live trading on, ``optimal`` made optimal by stored
+        history, and its engine running ``sets``: the account, the engine and its symbol."""
+        account = self.sim.open_account(simulated_as or exchange, balances={"USDT": 10000})
+        connection_id = await self.connect(
+            account, exchange=exchange, api_type=api_type, **connection
+        )
         await self.book.connections.set_live_trade(connection_id, True, confirmed=True)
         probe = self.engine(connection_id)
         symbol = await self.running(probe)

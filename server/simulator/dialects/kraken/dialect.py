@@ -98,14 +98,16 @@ class KrakenDialect(Dialect):
             "ClosedOrders": trading.closed_orders,
             "QueryOrders": trading.query_orders,
             "TradesHistory": trading.trades_history,
+            "GetApiKeyInfo": api_key_info,
         }
         routes = []
         for method, handler in public.items():
             routes.append(web.get(PUBLIC + method, self._public(handler)))
             routes.append(web.post(PUBLIC + method, self._public(handler)))
         for method, action in private.items():
-            # Placing and cancelling need the key's trading permission (checked there).
-            reads = method not in ("AddOrder", "CancelOrder")
+            # Placing and cancelling need the key's trading permission (checked there); any
+            # valid key may ask for its own permissions.
+            reads = method not in ("AddOrder", "CancelOrder", "GetApiKeyInfo")
             routes.append(web.post(PRIVATE + method, self._private(action, needs_read=reads)))
         return routes
 
@@ -178,3 +180,32 @@ class KrakenDialect(Dialect):
                 raise errors.invalid_arguments("body")
             return {k: v if isinstance(v, str) else json.dumps(v) for k, v in decoded.items()}
         return dict(parse_qsl(body, keep_blank_values=True))
+
+
+# The key's permissions as GetApiKeyInfo names them (the names in Kraken's documented example;
+# Kraken's other permissions, such as cancelling or the ledger, are not simulated).
+KEY_PERMISSIONS = (
+    ("query-funds", "read"),
+    ("query-open-trades", "read"),
+    ("modify-trades", "spot"),
+    ("withdraw-funds", "withdraw"),
+)
+
+
+def api_key_info(account: Account, params: Mapping[str, str]) -> Json:
+    """POST /0/private/GetApiKeyInfo: the key that signed the request and its permissions."""
+    granted = account.permissions
+    return {
+        "apiKeyName": "cts-simulator",
+        "apiKey": account.api_key,
+        "nonce": params.get("nonce", "0"),
+        "nonceWindow": 0,
+        "permissions": [name for name, flag in KEY_PERMISSIONS if getattr(granted, flag)],
+        "iban": "",
+        "validUntil": "0",
+        "queryFrom": "0",
+        "queryTo": "0",
+        "createdTime": "0",
+        "modifiedTime": "0",
+        "ipAllowlist": [],
+    }
