@@ -57,7 +57,8 @@ from cts.connection.v1 import connection_pb2_grpc  # noqa: E402
 from server.connections.testing import BATCH_LIMIT  # noqa: E402
 from server.exchange.access import AccessConfig  # noqa: E402
 from server.exchange.adapter import CcxtAdapter, MarketCache  # noqa: E402
-from server.exchange.ccxt_factory import DIALECTS, create_ccxt  # noqa: E402
+from server.exchange.catalogue import DIALECTS  # noqa: E402
+from server.exchange.ccxt_factory import create_ccxt  # noqa: E402
 from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 

@@ -70,6 +70,14 @@ def wrong_secret(account: Account) -> str:
     return wrong
 
 
+# Where a margin account's balance is read: the request the test must make.
+MARGIN_BALANCE = {
+    "binance": ("GET", "/sapi/v1/margin/account"),  # the cross margin account
+    "bybit": ("GET", "/v5/account/wallet-balance"),  # spot margin lives in the unified account
+    "okx": ("GET", "/api/v5/account/balance"),
+}
+
+
 @pytest.mark.parametrize(("exchange", "api_type"), VENUES)
 async def test_the_demo_key_tests_green_with_its_balance(
     desk: Desk, exchange: str, api_type: str
@@ -103,7 +111,10 @@ async def test_the_demo_key_tests_green_with_its_balance(
     # A timestamped line per step, plus the first and the last.
     assert len(result.log) == 5 and all(line[:4].isdigit() and "Z " in line for line in result.log)
     assert "12345.67 USDT" in result.log[2]
-    assert {r.exchange for r in desk.requests(api_key=account.api_key)} == {account.exchange}
+    asked = desk.requests(api_key=account.api_key)
+    assert {r.exchange for r in asked} == {account.exchange}
+    if api_type == "margin":
+        assert MARGIN_BALANCE[exchange] in {(r.method, r.path) for r in asked}
 
     stored = await desk.stub.GetConnection(
         pb.GetConnectionRequest(id=connection.id), metadata=auth()
