@@ -59,8 +59,8 @@ from server.exchange.access import AccessConfig  # noqa: E402
 from server.exchange.adapter import CcxtAdapter, MarketCache  # noqa: E402
 from server.exchange.catalogue import DIALECTS  # noqa: E402
 from server.exchange.ccxt_factory import create_ccxt  # noqa: E402
-from tests.exchange.test_conformance import NOT_SIMULATED, SIMULATED_AS  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
+from tests.support.venues import SIMULATED_AS  # noqa: E402
 
 TOKEN = "bench-token-0123456789-abcdefghij"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -72,8 +72,6 @@ def api_types() -> dict[str, str]:
     spot where the exchange has it, else its first."""
     chosen: dict[str, str] = {}
     for exchange, api_type in sorted(DIALECTS):
-        if (exchange, api_type) in NOT_SIMULATED:
-            continue
         if exchange not in chosen or api_type == "spot":
             chosen[exchange] = api_type
     return chosen

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections import Counter
@@ -166,6 +167,9 @@ class ConnectionTester:
         self._monitor = monitor
         self._topic = topic
         self._places = Places(concurrency)
+        # Per exchange account, its tests in flight across every batch running (at most the
+        # account's calls-in-flight limit).
+        self._turns: dict[str, asyncio.Semaphore] = {}
         self._drift_warning_ms = drift_warning_ms
         self._retention = timedelta(seconds=retention_seconds)
         self._heartbeat_seconds = heartbeat_seconds
@@ -319,7 +323,8 @@ class ConnectionTester:
         """Test up to 50 connections in parallel (within the concurrency cap and limits).
 
         Connections that share an exchange account (the same key) share its limits: at most
-        the account's calls-in-flight limit of their tests run at once (more would only wait
+        the account's calls-in-flight limit of their tests run at once, in this batch and any
+        other running at the same time (more would only wait
         for the account while holding places of the cap that other accounts could use), and
         the account whose limits the batch needs longest (its tests per allowed request a
         second) gets a freed place first."""
@@ -331,7 +336,10 @@ class ConnectionTester:
             accounts[connection_id] = target.account_id
             limits[target.account_id] = self._access.config.limits_for(target.exchange)
         tests = Counter(accounts.values())
-        turns = {a: asyncio.Semaphore(lim.concurrent) for a, lim in limits.items()}
+        turns = {
+            a: self._turns.setdefault(a, asyncio.Semaphore(in_flight(lim)))
+            for a, lim in limits.items()
+        }
         urgency = {a: tests[a] / lim.per_second for a, lim in limits.items()}
         batch_id = uuid.uuid4().hex
         started_at = datetime.now(UTC)
@@ -449,6 +457,18 @@ def _describe(permissions: KeyPermissions) -> str:
         f"derivatives trading {word(permissions.derivatives_trading)}, "
         f"withdrawals {word(permissions.withdrawals)}"
     )
+
+
+# Requests a second that one test in flight can make: its requests go one after another, one per
+# round trip (about 200 ms to an exchange, often less).
+TEST_REQUESTS_PER_SECOND = 5
+
+
+def in_flight(limits: RateLimits) -> int:
+    """How many tests of one account a batch runs at once: no more than its calls in flight, and
+    no more than its request rate can serve. More would wait for the account while holding
+    places of the cap that other accounts' tests could use."""
+    return max(1, min(limits.concurrent, math.ceil(limits.per_second / TEST_REQUESTS_PER_SECOND)))
 
 
 def _batch_ids(connection_ids: Sequence[str]) -> list[str]:

@@ -257,3 +257,29 @@ def span(result: pb.ConnectionTestResult) -> tuple[float, float]:
     """When a test started and when it finished (seconds since the epoch)."""
     start = result.tested_at.ToMicroseconds() / 1e6
     return start, start + result.duration_ms / 1000
+
+
+@pytest.fixture
+def a_fast_account(server_settings: dict[str, Any]) -> None:
+    server_settings["test_concurrency"] = 10
+    server_settings["exchange_limits"] = {
+        "bybit": {"per_second": 5, "per_minute": 300, "concurrent": 5}
+    }
+
+
+@pytest.mark.usefixtures("a_fast_account")
+async def test_batches_at_once_share_an_accounts_turns_and_a_slow_rate_runs_one_test_at_a_time(
+    desk: Desk,
+) -> None:
+    # Five calls in flight are allowed, but five requests a second are what one test in flight
+    # already makes: the account's tests run one at a time, over two batches sent together.
+    shared = desk.account("bybit")
+    connections = [await desk.connect("bybit", shared) for _ in range(4)]
+
+    results = await asyncio.gather(
+        batch(desk, [c.id for c in connections[:2]]), batch(desk, [c.id for c in connections[2:]])
+    )
+
+    assert [r.success_count for r in results] == [2, 2]
+    spans = sorted(span(r) for result in results for r in result.results)
+    assert all(done <= start for (_, done), (start, _) in itertools.pairwise(spans)), spans
