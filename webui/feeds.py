@@ -146,7 +146,8 @@ class ConnectionFeed(StreamFeed):
         self.updated: Event[FeedUpdate] = Event()
 
     def ordered(self) -> list[pb.Connection]:
-        return sorted(self.connections.values(), key=lambda c: (c.created_at.ToNanoseconds(), c.id))
+        """Connections with keys first (the ones that can work), each part oldest first."""
+        return sorted(self.connections.values(), key=place_in_list)
 
     def _watch(self) -> AsyncIterator[pb.WatchConnectionsResponse]:
         return self._backend.connections.WatchConnections(  # type: ignore[no-any-return]
@@ -501,3 +502,8 @@ class Feeds:
         self._positions.clear()
         self._statuses.clear()
         self._prices.clear()
+
+
+def place_in_list(connection: pb.Connection) -> tuple[bool, int, str]:
+    """Where a connection is listed: those with keys first, each part oldest first."""
+    return (not connection.has_credentials, connection.created_at.ToNanoseconds(), connection.id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 from cts.connection.v1 import connection_pb2 as pb
 from cts.connection.v1 import connection_pb2_grpc
+from nicegui import ElementFilter, ui
 from nicegui.testing.user import User
 
 from tests.conftest import TEST_TOKEN, auth
@@ -34,11 +35,17 @@ async def test_pages_need_sign_in(user: User) -> None:
     await user.should_not_see(marker="connection-list")
 
 
-async def test_a_wrong_token_is_refused(user: User) -> None:
+async def test_a_wrong_token_is_refused_under_the_field_that_has_the_focus(user: User) -> None:
     await user.open("/login")
-    user.find(marker="login-token").type("not-a-token")
+    (field,) = user.find(marker="login-token").elements
+    assert "autofocus" in field.props
+    await user.should_not_see(marker="login-error")
     user.find(marker="login-submit").click()
-    await user.should_see("That token is not valid")
+    await user.should_see(marker="login-error", content="Enter an API token")
+    user.find(marker="login-token").type("not-a-token")  # typing clears the refusal
+    await user.should_not_see(marker="login-error")
+    user.find(marker="login-submit").click()
+    await user.should_see(marker="login-error", content="That token is not valid")
     await user.should_not_see(marker="connection-list")
 
 
@@ -209,9 +216,54 @@ async def test_filters_narrow_the_list(user: User) -> None:
     user.find("BingX").click()
     await user.should_see("1 of 4 connections")
     await user.should_not_see("OrangeX")
+    await user.should_not_see(marker="no-matches")
     user.find(marker="filter-enabled").click()
     user.find("Yes").click()
     await user.should_see("0 of 4 connections")
+    await user.should_see("No connection matches these filters.")
+
+
+def listed_names(user: User) -> list[str]:
+    """The connections' names in the order the list shows their cards."""
+    (listing,) = user.find(marker="connection-list").elements
+    with user.client:
+        return [
+            label.text
+            for card in listing.default_slot.children
+            for label in ElementFilter(kind=ui.label, marker="card-name").within(instance=card)
+        ]
+
+
+async def test_connections_with_keys_come_before_those_without(
+    user: User, dashboard_server: ServerThread
+) -> None:
+    await sign_in(user)
+    await user.should_see("4 of 4 connections")  # the predefined ones, without keys
+    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
+        stub = Stub(channel)
+        await stub.CreateConnection(
+            pb.CreateConnectionRequest(
+                connection=pb.Connection(
+                    name="Keyed",
+                    exchange="okx",
+                    api_type="spot",
+                    api_key="KEY-0123456789",
+                    api_secret="secret-0123456789",
+                )
+            ),
+            metadata=auth(),
+        )
+        await user.should_see("5 of 5 connections")
+        assert listed_names(user)[0] == "Keyed"
+        await stub.CreateConnection(
+            pb.CreateConnectionRequest(
+                connection=pb.Connection(name="Bare", exchange="okx", api_type="spot")
+            ),
+            metadata=auth(),
+        )
+        await user.should_see("6 of 6 connections")
+        names = listed_names(user)
+        assert names[0] == "Keyed" and names[-1] == "Bare", names
 
 
 async def test_sign_out_returns_to_login(user: User) -> None:

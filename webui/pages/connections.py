@@ -18,7 +18,7 @@ from webui.components.confirm import confirm
 from webui.components.connection_card import ConnectionCard
 from webui.components.connection_form import connection_dialog
 from webui.components.test_dialog import test_connection
-from webui.feeds import Feeds, FeedUpdate, UpdateKind
+from webui.feeds import Feeds, FeedUpdate, UpdateKind, place_in_list
 from webui.frame import frame, signed_in, use
 
 ANY = ""
@@ -181,6 +181,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
             count.set_text(
                 f"{len(cards)} of {total} connections" if total else "No connections yet"
             )
+            no_matches.set_visibility(total > 0 and not cards)
 
         def render_all() -> None:
             container.clear()
@@ -198,10 +199,10 @@ def register(backend: Backend, feeds: Feeds) -> None:
             connection = update.connection
             card = cards.get(connection.id)
             if update.kind is UpdateKind.UPSERT and filters.matches(connection):
-                if card is None:
-                    add_card(connection)
-                else:
-                    card.update(connection)
+                if card is None or place_in_list(card.connection) != place_in_list(connection):
+                    render_all()  # a new card, or one that moves (its keys came or went)
+                    return
+                card.update(connection)
             elif card is not None:
                 card.delete()
                 del cards[connection.id]
@@ -249,6 +250,11 @@ def register(backend: Backend, feeds: Feeds) -> None:
                     "Add connection", icon="add", on_click=lambda: connection_dialog(None, create)
                 ).mark("add-connection").set_visibility(may_administer)
             count = ui.label().classes("text-sm text-gray-600").mark("connection-count")
+            no_matches = (
+                ui.label("No connection matches these filters.")
+                .classes("text-gray-700")
+                .mark("no-matches")
+            )
             container = ui.column().classes("w-full gap-3").mark("connection-list")
         render_all()
         feed.updated.subscribe(on_update)
