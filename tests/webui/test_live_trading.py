@@ -301,6 +301,9 @@ async def test_signals_a_pseudo_position_and_stop_and_close(
     await user.should_see(marker="summary-open-pseudo", content="1", retries=WAIT)
     await user.should_see(marker="summary-trades", content="1", retries=WAIT)
     assert chart_series(user) == [[], []]
+    (chart,) = user.find(marker="pnl-chart").elements
+    # In UTC, as the tables say, not the browser's zone.
+    assert chart.options["useUTC"] is True and chart.options["xAxis"]["name"] == "UTC"
     (opened,) = await positions_of(engines, made.id)
     assert (opened.mode, opened.status, opened.symbol) == ("pseudo", "open", symbol)
 

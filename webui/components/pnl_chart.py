@@ -31,12 +31,15 @@ def cumulative(closed: list[pb.Position]) -> list[list[Any]]:
 
 
 def options() -> dict[str, Any]:
+    """The chart in UTC, like every table of the dashboard (ECharts' time axis and tooltip
+    would otherwise use the browser's zone)."""
     return {
+        "useUTC": True,
         "animation": False,
         "grid": {"left": 56, "right": 24, "top": 48, "bottom": 32},
         "tooltip": {"trigger": "axis"},
         "legend": {"data": [label for _, label in MODES], "top": 0, "right": 0},
-        "xAxis": {"type": "time"},
+        "xAxis": {"type": "time", "name": "UTC", "nameLocation": "end"},
         "yAxis": {"type": "value", "name": "Realized PnL", "scale": True},
         "series": [
             {"name": label, "type": "line", "step": "end", "showSymbol": True, "data": []}
