@@ -35,15 +35,24 @@ BATCH_TIMEOUT_SECONDS = 600.0
 class BackendError(Exception):
     """A failed call: ``code`` for programs, ``message`` for people."""
 
-    def __init__(self, code: grpc.StatusCode, message: str, reason: str = "") -> None:
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        message: str,
+        reason: str = "",
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.reason = reason
+        #: The refused fields (as the request names them) and why, from the server's BadRequest.
+        self.fields = fields or {}
 
     @classmethod
     def of(cls, error: grpc.aio.AioRpcError) -> BackendError:
         reason = ""
+        fields: dict[str, str] = {}
         message = error.details() or error.code().name
         status = rpc_status.from_call(error)
         if status is not None:
@@ -52,13 +61,14 @@ class BackendError(Exception):
                     bad = error_details_pb2.BadRequest()
                     detail.Unpack(bad)
                     message = "; ".join(f"{v.field}: {v.description}" for v in bad.field_violations)
+                    fields = {v.field: v.description for v in bad.field_violations}
                 elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                     info = error_details_pb2.ErrorInfo()
                     detail.Unpack(info)
                     reason = info.reason
         if error.code() == grpc.StatusCode.UNAVAILABLE:
             message = "the CTS server is not reachable"
-        return cls(error.code(), message, reason)
+        return cls(error.code(), message, reason, fields)
 
 
 def auth_metadata(token: str) -> tuple[tuple[str, str], ...]:

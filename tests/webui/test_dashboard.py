@@ -144,20 +144,26 @@ async def test_the_form_offers_only_the_api_types_cts_trades_on_the_exchange(
     assert "options" not in api_type.options and "margin" in api_type.options
 
 
-async def test_refused_input_is_a_toast_and_saves_nothing(
+async def test_refused_input_shows_on_its_field_and_saves_nothing(
     user: User, dashboard_server: ServerThread
 ) -> None:
     await sign_in(user)
     user.find(marker="add-connection").click()
     await user.should_see(marker="connection-dialog")  # the dialog opens from an async handler
+    (name,) = user.find(marker="form-name").elements
+    (volume,) = user.find(marker="form-volume-factor").elements
     user.find(marker="form-name").type("Bybit")  # taken by a predefined connection
     user.find(marker="form-save").click()
-    await user.should_see("a connection named 'Bybit' already exists")
+    await user.should_see(marker="form-refusal", content="'Bybit' already exists")
     await user.should_see(marker="connection-dialog")  # stays open to fix the input
     user.find(marker="form-name").clear().type("Fine name")
     user.find(marker="form-volume-factor").clear().type("-3")
     user.find(marker="form-save").click()
-    await user.should_see("volume_factor: Input should be greater than 0")
+    await user.should_not_see(marker="form-refusal")  # the name's refusal is gone
+    assert volume.props["error"] is True
+    assert volume.props["error-message"] == "Input should be greater than 0"
+    assert not name.props["error"]
+    await user.should_not_see("volume_factor: Input should be greater than 0")  # no toast
     async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
         listed = await Stub(channel).ListConnections(pb.ListConnectionsRequest(), metadata=auth())
         assert listed.total_size == 4

@@ -8,6 +8,7 @@ from typing import Any
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
+from webui.backend import BackendError
 from webui.choices import (
     CONNECTION_METHODS,
     EXCHANGES,
@@ -32,7 +33,8 @@ FORM_FIELDS = (
 )
 SECRET_FIELDS = ("api_key", "api_secret", "api_passphrase")
 
-Submit = Callable[[dict[str, Any]], Awaitable[bool]]
+# Saves the changes: None when saved, else the refusal (shown on its fields in the dialog).
+Submit = Callable[[dict[str, Any]], Awaitable[BackendError | None]]
 
 
 class ConnectionForm:
@@ -51,6 +53,7 @@ class ConnectionForm:
             preset_type="default",
         )
         self.inputs: dict[str, Any] = {}
+        self.refusal: Any = None  # the dialog's line for refusals of no single field
         with ui.column().classes("w-full gap-2"):
             self.inputs["name"] = (
                 ui.input("Name", value=current.name).props("autofocus").mark("form-name")
@@ -153,6 +156,22 @@ class ConnectionForm:
         chosen = select.value if select.value in offered else next(iter(offered), None)
         select.set_options(offered, value=chosen)
 
+    def show_refusal(self, refusal: BackendError | None) -> None:
+        """Each refused field's reason under that field; the rest above the buttons. None clears
+        them."""
+        fields = dict(refusal.fields) if refusal else {}
+        for name, element in self.inputs.items():
+            reason = fields.pop(name, None) or fields.pop(f"connection.{name}", None)
+            if "error" in element.props or reason:
+                element.props["error"] = reason is not None
+                element.props["error-message"] = reason or ""
+                element.update()
+        rest = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
+        if refusal is not None and not refusal.fields:
+            rest = refusal.message
+        self.refusal.set_text(rest)
+        self.refusal.set_visibility(bool(rest))
+
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name in FORM_FIELDS:
@@ -190,9 +209,16 @@ async def connection_dialog(original: pb.Connection | None, submit: Submit) -> N
         ui.label(title).classes("text-lg font-semibold")
         form = ConnectionForm(original)
 
+        form.refusal = (
+            ui.label().classes("text-sm text-negative").props('role="alert"').mark("form-refusal")
+        )
+        form.refusal.set_visibility(False)
+
         async def save() -> None:
             changes = form.changes()
-            if not changes or await submit(changes):
+            refusal = await submit(changes) if changes else None
+            form.show_refusal(refusal)
+            if refusal is None:
                 dialog.submit(True)
 
         with ui.row().classes("w-full justify-end"):

@@ -110,20 +110,29 @@ def register(backend: Backend, feeds: Feeds) -> None:
             ):
                 cards[connection.id].revert()
 
-        async def create(values: dict[str, Any]) -> bool:
+        async def saved(method: Any, request: Any, success: str) -> BackendError | None:
+            """A form's save: None when done; the refusal goes back to the form's fields."""
+            try:
+                await backend.call(method, request, token)
+            except BackendError as error:
+                return error
+            ui.notify(success, type="positive")
+            return None
+
+        async def create(values: dict[str, Any]) -> BackendError | None:
             request = pb.CreateConnectionRequest(connection=pb.Connection(**values))
-            return await call(
+            return await saved(
                 backend.connections.CreateConnection, request, f"{values.get('name')} added"
             )
 
         async def edit(connection: pb.Connection) -> None:
-            async def submit(changes: dict[str, Any]) -> bool:
+            async def submit(changes: dict[str, Any]) -> BackendError | None:
                 request = pb.UpdateConnectionRequest(
                     id=connection.id,
                     connection=pb.Connection(**changes),
                     update_mask=field_mask_pb2.FieldMask(paths=sorted(changes)),
                 )
-                return await call(
+                return await saved(
                     backend.connections.UpdateConnection, request, f"{connection.name} saved"
                 )
 
