@@ -12,6 +12,7 @@ from tests.webui.test_live_trading import (  # noqa: F401  (fixtures of these te
     WAIT,
     dashboard_settings,
     flat_market,
+    position_opens,
     running_with_signals,
     state_is,
 )
@@ -59,3 +60,43 @@ async def test_a_stopped_engine_says_since_when_and_its_signals_are_the_values_a
     with user.scope(marker="engine-panel"):
         await user.should_see(marker="engine-stages-heading", content="Loading stages")
         await user.should_not_see(marker="engine-stages-heading", content="last run")
+
+
+async def test_every_trading_figure_names_its_scope(
+    user: User, stub: Stub, sim: SimulatorThread, engines: EngineStub
+) -> None:
+    made, symbols = await running_with_signals(user, stub, sim, engines, "Sim scopes")
+    await position_opens(user, sim, symbols[0])
+    started = moment((await engine_status(engines, made.id)).started_at)
+    run = ("Pseudo trades", "Realized pseudo", "Live orders", "Failed live orders")
+    now = ("Open pseudo", "Unrealized pseudo", "Open live", "Unrealized live")
+    await user.should_see(marker="summary-run", content=f"this run: since {started}")
+    with user.scope(marker="summary-run-figures"):
+        for caption in (*run, "Live opens skipped by limits"):
+            await user.should_see(f"{caption} · this run")
+        await user.should_see(marker="summary-trades", content="1", retries=WAIT)
+    with user.scope(marker="summary-now-figures"):
+        for caption in now:
+            await user.should_see(f"{caption} · now")
+        await user.should_see(marker="summary-open-pseudo", content="1")
+    with user.scope(marker="summary-all-time-figures"):
+        for caption in ("Closed pseudo · all time", "Closed live · all time"):
+            await user.should_see(caption)
+        await user.should_see("Realized live · closed ones listed below")
+
+    # Stopped: the run is over, and the open figures are those at the stop.
+    await stop(user, "Sim scopes")
+    stopped = await engine_status(engines, made.id)
+    await user.should_see(
+        marker="summary-run",
+        content=f"last run: {started} to {moment(stopped.updated_at)}",
+        retries=WAIT,
+    )
+    with user.scope(marker="summary-run-figures"):
+        for caption in run:
+            await user.should_see(f"{caption} · last run")
+        await user.should_not_see("this run")
+    with user.scope(marker="summary-now-figures"):
+        for caption in now:
+            await user.should_see(f"{caption} · at the stop")
+        await user.should_see(marker="summary-open-pseudo", content="1")
