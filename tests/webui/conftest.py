@@ -10,6 +10,8 @@ import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
 from cts.connection.v1 import connection_pb2_grpc
+from cts.engine.v1 import engine_pb2 as epb
+from cts.engine.v1 import engine_pb2_grpc
 from cts.monitoring.v1 import monitoring_pb2 as mpb
 from cts.monitoring.v1 import monitoring_pb2_grpc
 from nicegui.testing.general_fixtures import get_path_to_main_file
@@ -24,6 +26,7 @@ from tests.support.simulator_thread import SimulatorThread
 
 Stub = connection_pb2_grpc.ConnectionServiceStub
 MonitoringStub = monitoring_pb2_grpc.MonitoringServiceStub
+EngineStub = engine_pb2_grpc.EngineServiceStub
 
 
 @pytest.fixture
@@ -74,6 +77,13 @@ async def stub(dashboard_server: ServerThread) -> AsyncIterator[Stub]:
 
 
 @pytest.fixture
+async def engines(dashboard_server: ServerThread) -> AsyncIterator[EngineStub]:
+    """EngineService of the dashboard's server, to check what the page shows."""
+    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
+        yield EngineStub(channel)
+
+
+@pytest.fixture
 async def monitoring(dashboard_server: ServerThread) -> AsyncIterator[MonitoringStub]:
     """MonitoringService of the dashboard's server, to write log entries behind the pages."""
     async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
@@ -96,6 +106,14 @@ async def write_log(
         metadata=auth(),
     )
     return entry
+
+
+async def engine_status(engines: EngineStub, connection_id: str) -> epb.EngineStatus:
+    """The engine's status as the server has it now."""
+    status: epb.EngineStatus = await engines.GetEngineStatus(
+        epb.GetEngineStatusRequest(connection_id=connection_id), metadata=auth()
+    )
+    return status
 
 
 async def simulated(

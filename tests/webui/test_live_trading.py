@@ -11,29 +11,25 @@ position at ``102 * 1.0005 = 102.051`` that neither its stop-loss nor its take-p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as pb
 from cts.engine.v1 import engine_pb2 as epb
-from cts.engine.v1 import engine_pb2_grpc
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 from nicegui.testing.user import User
 
 from server.simulator.instruments import ASSETS
 from tests.conftest import auth
-from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
-from tests.webui.conftest import Stub, simulated
+from tests.webui.conftest import EngineStub, Stub, simulated
 from tests.webui.test_dashboard import sign_in
 from webui.components.status import money
 
 # `should_see` tries every 0.1 s; an engine walks its stages against the simulator first.
 WAIT = 200
-EngineStub = engine_pb2_grpc.EngineServiceStub
 
 
 @pytest.fixture
@@ -64,13 +60,6 @@ def hold_prices(sim: SimulatorThread, price: str, bases: list[str] | None = None
 @pytest.fixture(autouse=True)
 def flat_market(sim: SimulatorThread) -> None:
     hold_prices(sim, "100")
-
-
-@pytest.fixture
-async def engines(dashboard_server: ServerThread) -> AsyncIterator[EngineStub]:
-    """EngineService of the dashboard's server, to check what the page shows."""
-    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
-        yield EngineStub(channel)
 
 
 async def open_page(user: User) -> None:

@@ -14,9 +14,9 @@ from nicegui.testing.user import User
 from tests.support.rpc import engine_until
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
-from tests.webui.conftest import Stub, simulated
+from tests.webui.conftest import EngineStub, Stub, simulated
 from tests.webui.test_dashboard import sign_in
-from tests.webui.test_live_trading import WAIT, EngineStub
+from tests.webui.test_live_trading import WAIT
 from webui.components.price_ticker import ticker_text
 
 

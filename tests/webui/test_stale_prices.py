@@ -12,20 +12,16 @@ follow all of it from their streams.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import pytest
-from cts.engine.v1 import engine_pb2 as epb
 from nicegui.testing.user import User
 
-from tests.conftest import auth
-from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
-from tests.webui.conftest import Stub, simulated
+from tests.webui.conftest import EngineStub, Stub, engine_status, simulated
 from tests.webui.test_dashboard import sign_in
-from tests.webui.test_live_trading import WAIT, EngineStub, open_page, pick, state_is
+from tests.webui.test_live_trading import WAIT, open_page, pick, state_is
 from webui.components.status import moment
 
 
@@ -46,12 +42,6 @@ def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def engines(dashboard_server: ServerThread) -> AsyncIterator[EngineStub]:
-    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
-        yield EngineStub(channel)
-
-
-@pytest.fixture
 def outage(sim: SimulatorThread) -> Iterator[None]:
     """Lets a test take Bybit down; the faults go with the test."""
     yield
@@ -64,13 +54,6 @@ def bybit_down(sim: SimulatorThread, down: bool = True) -> None:
         sim.call(lambda: sim.simulator.faults.set({"down": True}, exchange="bybit"))
     else:
         sim.call(sim.simulator.faults.clear)
-
-
-async def engine_status(engines: EngineStub, connection_id: str) -> epb.EngineStatus:
-    status: epb.EngineStatus = await engines.GetEngineStatus(
-        epb.GetEngineStatusRequest(connection_id=connection_id), metadata=auth()
-    )
-    return status
 
 
 @pytest.mark.usefixtures("outage")

@@ -1,5 +1,6 @@
 """Every connection's engine as one row of a compact table: name, state (and "stale" while its
-prices are), stage, cycles.
+prices are), stage, cycles. A stopped engine's row says since when it is stopped instead of the
+stage its last run reached.
 
 Rows follow the connection stream (added, renamed, removed) and the engine stream (state,
 stage, cycles); clicking a name picks that connection for the panel above.
@@ -13,7 +14,7 @@ from cts.connection.v1 import connection_pb2 as cpb
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
-from webui.components.status import engine_color, words
+from webui.components.status import engine_color, halted, stopped_since, words
 
 Pick = Callable[[str], None]
 COLUMNS = "grid-template-columns: minmax(10rem, 2fr) 9rem minmax(8rem, 1fr) 5rem"
@@ -45,7 +46,10 @@ class OverviewRow:
             self.state.set_text(status.state)
             self.state.props(f"color={engine_color(status.state)}")
         self.stale.set_visibility(status.stale)
-        self.stage.set_text(words(status.stage) if status.stage else "—")
+        if halted(status):  # the stage its last run reached is not where it is now
+            self.stage.set_text(f"{status.state} {stopped_since(status)}".strip())
+        else:
+            self.stage.set_text(words(status.stage) if status.stage else "—")
         self.cycles.set_text(str(status.metrics.cycles))
 
     def delete(self) -> None:

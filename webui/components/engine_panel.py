@@ -11,6 +11,9 @@ manages them again when it runs); its menu offers that and "Stop and close posit
 closes every open position first (the page asks for confirmation). Closing also works on a
 stopped engine that still has open positions, so the menu stays available while there are any.
 
+A stopped engine says since when (its status's last change); its stages, and its figures, are
+those of its last run, and the panel says so.
+
 A *stale* engine (no fresh prices for its threshold, ``CTS_ENGINE_STALE_CYCLES`` cycles) keeps
 its state, running or paused; a "Stale prices" badge next to the state and a line under the
 commands say since when, until a status with fresh prices takes them away.
@@ -28,9 +31,11 @@ from nicegui import ui
 from webui.components.status import (
     duration,
     engine_color,
+    halted,
     moment,
     number,
     stage_color,
+    stopped_since,
     words,
 )
 
@@ -127,7 +132,7 @@ class Metric:
 
     def __init__(self, caption: str, marker: str) -> None:
         with ui.column().classes("gap-0 min-w-24"):
-            ui.label(caption).classes("text-xs uppercase text-gray-500")
+            self.caption = ui.label(caption).classes("text-xs uppercase text-gray-500")
             self.value = ui.label().classes("text-lg font-medium").mark(marker)
 
     def set(self, text: str) -> None:
@@ -188,7 +193,11 @@ class EnginePanel:
             self.error = (
                 ui.label().classes("w-full text-sm text-negative font-medium").mark("engine-error")
             )
-            ui.label("Loading stages").classes("text-sm font-semibold text-gray-700")
+            self.stages_heading = (
+                ui.label("Loading stages")
+                .classes("text-sm font-semibold text-gray-700")
+                .mark("engine-stages-heading")
+            )
             self.stages = ui.column().classes("w-full gap-1").mark("engine-stages")
             self.no_stages = ui.label("Not started yet").classes("text-sm text-gray-500")
             with ui.row().classes("w-full items-start gap-6"):
@@ -217,11 +226,10 @@ class EnginePanel:
             self.state.set_text(status.state)
             self.state.props(f"color={engine_color(status.state)}")
         self.desired.set_text(f"wanted: {status.desired}" if status.desired else "")
-        self.since.set_text(
-            f"since {moment(status.started_at)}"
-            if status.HasField("started_at") and status.state in ("running", "paused")
-            else ""
-        )
+        if status.HasField("started_at") and status.state in ("running", "paused"):
+            self.since.set_text(f"since {moment(status.started_at)}")
+        else:
+            self.since.set_text(stopped_since(status))
         self._allowed = allowed(status, open_positions)
         for name, enabled in self._allowed.items():
             self.buttons[name].set_enabled(enabled)
@@ -230,6 +238,11 @@ class EnginePanel:
         self._stale(status)
         self._error(status)
         self._show_stages(status.stages)
+        self.stages_heading.set_text(
+            "Loading stages · of the last run"
+            if halted(status) and status.stages
+            else "Loading stages"
+        )
         self._metrics(status)
         self.symbols.set_text(" · ".join(status.symbols) if status.symbols else "none yet")
 

@@ -1,7 +1,9 @@
 """The latest signals of an engine's symbols, one row per symbol, from its status.
 
 Every status the engine stream delivers carries the signals of its last cycle (empty until the
-first cycle), so the table follows the engine without polling.
+first cycle), so the table follows the engine without polling. A stopped (or stopping) engine's
+status still carries the signals of its last cycle: they stay, dimmed under a badge saying they
+are the values at the stop, not live ones.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
 from webui.components.data_table import DataTable, column
-from webui.components.status import moment, percent, side_word
+from webui.components.status import halted, moment, percent, side_word
 
 COLUMNS = [
     column("symbol", "Symbol", sortable=True),
@@ -56,6 +58,11 @@ class SignalsTable:
             with ui.row().classes("w-full items-baseline gap-3"):
                 ui.label("Signals").classes("text-lg font-semibold")
                 self.as_of = ui.label().classes("text-sm text-gray-500").mark("signals-as-of")
+                self.stopped = (
+                    ui.badge("engine stopped: values at the stop, not live", color="grey-7")
+                    .classes("text-sm")
+                    .mark("signals-stopped")
+                )
             self.table = (
                 DataTable(rows=[], columns=COLUMNS, row_key="symbol")
                 .props("dense flat hide-bottom")
@@ -73,9 +80,19 @@ class SignalsTable:
         self.table.show([signal_row(s) for s in status.signals])
         self.table.set_visibility(bool(status.signals))
         self.empty.set_visibility(not status.signals)
+        at_stop = halted(status) and bool(status.signals)
+        self.stopped.set_visibility(at_stop)
+        if at_stop:
+            self.table.classes(add="opacity-50")
+        else:
+            self.table.classes(remove="opacity-50")
         metrics = status.metrics
-        self.as_of.set_text(
-            f"as of the cycle at {moment(metrics.last_cycle_at)}"
-            if status.signals and metrics.HasField("last_cycle_at")
-            else ""
-        )
+        if status.signals and metrics.HasField("last_cycle_at"):
+            cycle = moment(metrics.last_cycle_at)
+            self.as_of.set_text(
+                f"of the last cycle before the stop, at {cycle}"
+                if at_stop
+                else f"as of the cycle at {cycle}"
+            )
+        else:
+            self.as_of.set_text("")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from cts.connection.v1 import connection_pb2 as pb
+from cts.engine.v1 import engine_pb2 as engine_pb
 from google.protobuf import timestamp_pb2
 
 # Quasar colour names.
@@ -85,6 +86,23 @@ STAGE_COLORS = {
     "skipped": "grey",
     "failed": "negative",
 }
+
+
+HALTED = ("stopping", "stopped")
+
+
+def halted(status: engine_pb.EngineStatus) -> bool:
+    """The engine is stopping or stopped: what its status still carries of its last run (stages,
+    signals, counts) is no longer live."""
+    return status.state in HALTED
+
+
+def stopped_since(status: engine_pb.EngineStatus) -> str:
+    """``since 2026-01-02 03:04:05 UTC``: when a stopped engine stopped (its status's last
+    change: the server sends no other time for it); empty while it is not stopped."""
+    if status.state != "stopped" or not status.HasField("updated_at"):
+        return ""
+    return f"since {moment(status.updated_at)}"
 
 
 def engine_color(state: str) -> str:

@@ -1,19 +1,27 @@
 """What an engine's positions did, from its status (trading metrics, cycle breakdown): trades,
 open and closed positions pseudo and live, PnL, live trading, optimal sets, the last live error.
 
-Updated with every status the engine stream delivers. The server reports realised PnL for the
-pseudo positions closed in this run only; the live figure is summed here, in Decimal, over the
-closed live positions the position stream holds (the ones listed below the summary).
+Updated with every status the engine stream delivers. The figures have different scopes, and
+each caption names its own, in rows by scope:
+
+- this run (since the engine started; "last run" once it is stopped): pseudo trades, realised
+  pseudo PnL, live orders, failed orders, live opens skipped by the notional limits;
+- now ("at the stop" once it is stopped): open positions and unrealised PnL, pseudo and live;
+- all time: closed positions, pseudo and live; the realised live PnL is summed here, in Decimal,
+  over the closed live positions the position stream holds (the ones listed below the summary).
 """
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
 from webui.components.engine_panel import Metric
-from webui.components.status import moment, money
+from webui.components.status import halted, moment, money
 
+M = TypeVar("M", bound=Metric)
 PNL_CLASSES = ("text-positive", "text-negative", "text-gray-900")
 
 
@@ -33,39 +41,82 @@ def split_ms(p50: float, p99: float) -> str:
     return f"{p50:.2f} / {p99:.2f} ms"
 
 
+RUN, NOW = "run", "now"  # the scopes that change words when the engine stops
+
+
+def scope_words(status: pb.EngineStatus) -> dict[str, str]:
+    """What "this run" and "now" are for an engine in this state."""
+    if halted(status):
+        return {RUN: "last run", NOW: "at the stop"}
+    return {RUN: "this run", NOW: "now"}
+
+
+def run_span(status: pb.EngineStatus) -> str:
+    """The run the "this run" figures count: ``this run: since …``, ``last run: … to …``."""
+    if not status.HasField("started_at"):
+        return "no run yet"
+    started = moment(status.started_at)
+    if status.state == "stopped" and status.HasField("updated_at"):
+        return f"last run: {started} to {moment(status.updated_at)}"
+    return f"{scope_words(status)[RUN]}: since {started}"
+
+
 class TradingSummary:
     def __init__(self) -> None:
+        self._scoped: list[tuple[Metric, str, str]] = []  # figure, what it counts, scope
         with ui.card().classes("w-full gap-3").mark("trading-summary") as self.card:
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label("Trading").classes("text-lg font-semibold")
                 self.live = ui.badge().mark("summary-live-trading")
                 self.as_of = ui.label().classes("text-sm text-gray-500").mark("summary-as-of")
-            with ui.row().classes("w-full items-start gap-6"):
-                self.trades = Metric("Trades", "summary-trades")
-                self.open_pseudo = Metric("Open pseudo", "summary-open-pseudo")
-                self.closed_pseudo = Metric("Closed pseudo", "summary-closed-pseudo")
-                self.open_live = Metric("Open live", "summary-open-live")
-                self.closed_live = Metric("Closed live", "summary-closed-live")
-                self.live_orders = Metric("Live orders", "summary-live-orders")
-                self.failed_orders = Metric("Failed orders", "summary-failed-orders")
-                self.skipped = Metric("Skipped by limits", "summary-skipped")
-            with ui.row().classes("w-full items-start gap-6"):
-                self.realized = PnlMetric("Realized pseudo · this run", "summary-realized")
-                self.unrealized = PnlMetric("Unrealized pseudo", "summary-unrealized")
-                self.live_realized = PnlMetric("Realized live · listed", "summary-live-realized")
+            self.run = ui.label().classes("text-sm text-gray-600").mark("summary-run")
+            with ui.row().classes("w-full items-start gap-6").mark("summary-run-figures"):
+                self.trades = self._figure(Metric, "Pseudo trades", "summary-trades", RUN)
+                self.realized = self._figure(PnlMetric, "Realized pseudo", "summary-realized", RUN)
+                self.live_orders = self._figure(Metric, "Live orders", "summary-live-orders", RUN)
+                self.failed_orders = self._figure(
+                    Metric, "Failed live orders", "summary-failed-orders", RUN
+                )
+                self.skipped = self._figure(
+                    Metric, "Live opens skipped by limits", "summary-skipped", RUN
+                )
+            with ui.row().classes("w-full items-start gap-6").mark("summary-now-figures"):
+                self.open_pseudo = self._figure(Metric, "Open pseudo", "summary-open-pseudo", NOW)
+                self.unrealized = self._figure(
+                    PnlMetric, "Unrealized pseudo", "summary-unrealized", NOW
+                )
+                self.open_live = self._figure(Metric, "Open live", "summary-open-live", NOW)
+                self.live_unrealized = self._figure(
+                    PnlMetric, "Unrealized live", "summary-live-unrealized", NOW
+                )
+            with ui.row().classes("w-full items-start gap-6").mark("summary-all-time-figures"):
+                self.closed_pseudo = Metric("Closed pseudo · all time", "summary-closed-pseudo")
+                self.closed_live = Metric("Closed live · all time", "summary-closed-live")
+                self.live_realized = PnlMetric(
+                    "Realized live · closed ones listed below", "summary-live-realized"
+                )
                 self.live_realized.value.tooltip(
                     "Summed over the closed live positions listed under Positions"
                 )
-                self.live_unrealized = PnlMetric("Unrealized live", "summary-live-unrealized")
             with ui.row().classes("w-full items-start gap-6"):
-                self.indication = Metric("Indication cycle p50 / p99", "summary-indication")
-                self.strategy = Metric("Strategy cycle p50 / p99", "summary-strategy")
+                self.indication = Metric(
+                    "Indication cycle p50 / p99 · last 1,000 cycles", "summary-indication"
+                )
+                self.strategy = Metric(
+                    "Strategy cycle p50 / p99 · last 1,000 cycles", "summary-strategy"
+                )
                 with ui.column().classes("gap-0"):
-                    ui.label("Optimal sets").classes("text-xs uppercase text-gray-500")
+                    ui.label("Optimal sets · last cycle").classes("text-xs uppercase text-gray-500")
                     self.optimal = ui.label().classes("text-lg font-medium").mark("summary-optimal")
             self.live_error = (
                 ui.label().classes("w-full text-sm text-negative").mark("summary-live-error")
             )
+
+    def _figure(self, kind: type[M], counts: str, marker: str, scope: str) -> M:
+        """A figure whose scope's words follow the engine's state (see :func:`scope_words`)."""
+        figure = kind(f"{counts} · {scope_words(pb.EngineStatus())[scope]}", marker)
+        self._scoped.append((figure, counts, scope))
+        return figure
 
     def update(self, status: pb.EngineStatus, live_realized: str) -> None:
         trading = status.trading
@@ -77,6 +128,10 @@ class TradingSummary:
             if metrics.HasField("last_cycle_at")
             else "no cycle yet"
         )
+        self.run.set_text(run_span(status))
+        words = scope_words(status)
+        for figure, counts, scope in self._scoped:
+            figure.caption.set_text(f"{counts} · {words[scope]}")
         self.live.set_text("live trading on" if trading.live_trading else "live trading off")
         self.live.props(f"color={'negative' if trading.live_trading else 'grey'}")
         self.trades.set(str(trading.trades))
