@@ -120,6 +120,38 @@ async def test_add_edit_and_delete_through_the_forms(
         assert "Form edited" not in [c.name for c in listed.connections]
 
 
+async def test_the_form_sets_simulated_enabled_active_and_the_live_limits(
+    user: User, dashboard_server: ServerThread
+) -> None:
+    await sign_in(user)
+    user.find(marker="add-connection").click()
+    await user.should_see(marker="connection-dialog")
+    user.find(marker="form-name").type("Limited")
+    user.find(marker="form-simulated").click()
+    user.find(marker="form-enabled").click()
+    user.find(marker="form-max-position-notional").type("75.5")
+    user.find(marker="form-save").click()
+    await user.should_see("Limited added")
+
+    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
+        stub = Stub(channel)
+        made = await find_by_name(stub, "Limited")
+        assert (made.is_simulated, made.is_enabled, made.is_active) == (True, True, False)
+        assert made.max_position_notional == "75.5"
+        assert made.max_total_notional == "500"  # left empty: the server's default
+
+        with user.scope(marker=f"connection-{made.id}"):
+            user.find(marker="card-edit").click()
+        await user.should_see("Edit Limited")
+        user.find(marker="form-active").click()
+        user.find(marker="form-max-total-notional").clear().type("900")
+        user.find(marker="form-save").click()
+        await user.should_see("Limited saved")
+        edited = await find_by_name(stub, "Limited")
+        assert (edited.is_active, edited.max_total_notional) == (True, "900")
+        assert edited.max_position_notional == "75.5"
+
+
 async def test_the_form_offers_only_the_api_types_cts_trades_on_the_exchange(
     user: User,
 ) -> None:

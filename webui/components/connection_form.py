@@ -30,7 +30,14 @@ FORM_FIELDS = (
     "leverage",
     "preset_type",
     "is_testnet",
+    "is_enabled",
+    "is_active",
+    "is_simulated",
+    "max_position_notional",
+    "max_total_notional",
 )
+# Left out when empty: the server's defaults apply (a new connection) or the value stays.
+OPTIONAL_FIELDS = ("max_position_notional", "max_total_notional")
 SECRET_FIELDS = ("api_key", "api_secret", "api_passphrase")
 
 # Saves the changes: None when saved, else the refusal (shown on its fields in the dialog).
@@ -117,9 +124,38 @@ class ConnectionForm:
                     .classes("grow")
                     .mark("form-connection-method")
                 )
-            self.inputs["is_testnet"] = ui.checkbox("Testnet", value=current.is_testnet).mark(
-                "form-testnet"
-            )
+            with ui.row().classes("w-full gap-2 no-wrap"):
+                self.inputs["max_position_notional"] = (
+                    ui.input(
+                        "Max notional per live position",
+                        value=current.max_position_notional,
+                        placeholder="server default",
+                    )
+                    .classes("grow")
+                    .mark("form-max-position-notional")
+                )
+                self.inputs["max_total_notional"] = (
+                    ui.input(
+                        "Max live notional in total",
+                        value=current.max_total_notional,
+                        placeholder="server default",
+                    )
+                    .classes("grow")
+                    .mark("form-max-total-notional")
+                )
+            with ui.row().classes("w-full gap-4"):
+                self.inputs["is_testnet"] = ui.checkbox("Testnet", value=current.is_testnet).mark(
+                    "form-testnet"
+                )
+                self.inputs["is_simulated"] = ui.checkbox(
+                    "Simulated exchange", value=current.is_simulated
+                ).mark("form-simulated")
+                self.inputs["is_enabled"] = ui.checkbox("Enabled", value=current.is_enabled).mark(
+                    "form-enabled"
+                )
+                self.inputs["is_active"] = ui.checkbox("Active", value=current.is_active).mark(
+                    "form-active"
+                )
             stored = original is not None and original.has_credentials
             keep = (
                 f"stored ({original.api_key_hint}) — leave empty to keep"
@@ -180,6 +216,8 @@ class ConnectionForm:
                 value = int(value) if value is not None else 1
             elif isinstance(value, str):
                 value = value.strip()
+            if name in OPTIONAL_FIELDS and not value:
+                continue
             values[name] = value
         for name in SECRET_FIELDS:
             secret = (self.inputs[name].value or "").strip()
