@@ -178,6 +178,28 @@ async def test_watch_resume_replays_without_snapshot() -> None:
     await stream.aclose()
 
 
+async def test_watch_resume_says_caught_up_at_once_after_its_replay() -> None:
+    topic = Topic[Item]("t")
+    store = Store()
+    await store.put(topic, Item("a", "red"))
+    seen = topic.revision
+    missed_nothing = watch(
+        topic, load=store.load, matches=red, heartbeat_seconds=60, resume_revision=seen
+    )
+    first = await asyncio.wait_for(anext(missed_nothing), 1)  # not the 60 s heartbeat
+    assert first == Heartbeat(seen)
+    await missed_nothing.aclose()
+
+    await store.put(topic, Item("b", "red"))
+    missed_one = watch(
+        topic, load=store.load, matches=red, heartbeat_seconds=60, resume_revision=seen
+    )
+    replayed, caught_up = await asyncio.wait_for(take(missed_one, 2), 1)
+    assert isinstance(replayed, ViewChange) and replayed.item.key == "b"
+    assert caught_up == Heartbeat(replayed.revision)
+    await missed_one.aclose()
+
+
 async def test_watch_resume_too_old_starts_with_snapshot() -> None:
     topic = Topic[Item]("t", history_size=1)
     store = Store()

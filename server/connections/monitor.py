@@ -135,14 +135,18 @@ class HealthMonitor:
 
     async def publish(self, connection_id: uuid.UUID, *, score_only: bool = False) -> None:
         """Recompute the connection's health and publish it if it changed (``score_only``: only
-        if its score or band changed); then have it pushed again when its account's usage
-        settles."""
+        if its score or band changed); either way, have it pushed again when its account's
+        usage settles.
+
+        Either way: a push may have published usage while a request was under way (whose end
+        is an event, so no settling time was due then); the push after that request's call
+        publishes nothing new when the score stayed, but its windows still run empty later,
+        and the bars must show it."""
         view = await self._connections.get(str(connection_id))
         account = self._access.health_of_connection(str(view.id), view.exchange)
         health = self._assess(view, account)
-        if score_only and _score_of(view.health) == _score_of(health):
-            return
-        await self._connections.record_health(connection_id, health)
+        if not score_only or _score_of(view.health) != _score_of(health):
+            await self._connections.record_health(connection_id, health)
         account_id = self._access.account_of(str(view.id))
         # Time, not an event, ends a pause and empties the windows; while the limits are more
         # than half full, every request leaving a window moves the score's headroom.

@@ -2,7 +2,8 @@
 
 :func:`watch` turns a :class:`~server.streams.topic.Topic` into what a client sees: a snapshot
 first (or a replay when resuming), then each change translated through the client's filter
-into ADDED / MODIFIED / REMOVED, heartbeats while idle, a fresh snapshot after falling behind,
+into ADDED / MODIFIED / REMOVED, heartbeats while idle (and one at once after a replay: the
+client is caught up, even when it missed nothing), a fresh snapshot after falling behind,
 and a clean end when the topic closes.
 """
 
@@ -93,6 +94,7 @@ async def watch(
         return Snapshot(subscription.start_revision, [i for i in items if matches(i)], reason)
 
     subscription, replay = topic.subscribe(resume_after=resume_revision)
+    caught_up = topic.revision  # where the replay ends: later changes are in the subscription
     try:
         if replay is None:
             reason = SnapshotReason.RESUME_TOO_OLD if resume_revision else SnapshotReason.INITIAL
@@ -102,6 +104,8 @@ async def watch(
                 change_type = classify(change, matches)
                 if change_type is not None:
                     yield ViewChange(change_type, change)
+            # A resumed client learns at once that its stream is up, not at the next heartbeat.
+            yield Heartbeat(caught_up)
         while True:
             item = await subscription.next(timeout=heartbeat_seconds)
             if item is None:
