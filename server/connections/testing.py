@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 import uuid
 from collections import Counter
@@ -337,7 +336,7 @@ class ConnectionTester:
             limits[target.account_id] = self._access.config.limits_for(target.exchange)
         tests = Counter(accounts.values())
         turns = {
-            a: self._turns.setdefault(a, asyncio.Semaphore(in_flight(lim)))
+            a: self._turns.setdefault(a, asyncio.Semaphore(lim.concurrent))
             for a, lim in limits.items()
         }
         urgency = {a: tests[a] / lim.per_second for a, lim in limits.items()}
@@ -457,18 +456,6 @@ def _describe(permissions: KeyPermissions) -> str:
         f"derivatives trading {word(permissions.derivatives_trading)}, "
         f"withdrawals {word(permissions.withdrawals)}"
     )
-
-
-# Requests a second that one test in flight can make: its requests go one after another, one per
-# round trip (about 200 ms to an exchange, often less).
-TEST_REQUESTS_PER_SECOND = 5
-
-
-def in_flight(limits: RateLimits) -> int:
-    """How many tests of one account a batch runs at once: no more than its calls in flight, and
-    no more than its request rate can serve. More would wait for the account while holding
-    places of the cap that other accounts' tests could use."""
-    return max(1, min(limits.concurrent, math.ceil(limits.per_second / TEST_REQUESTS_PER_SECOND)))
 
 
 def _batch_ids(connection_ids: Sequence[str]) -> list[str]:

@@ -260,19 +260,17 @@ def span(result: pb.ConnectionTestResult) -> tuple[float, float]:
 
 
 @pytest.fixture
-def a_fast_account(server_settings: dict[str, Any]) -> None:
+def one_call_at_a_time(server_settings: dict[str, Any]) -> None:
     server_settings["test_concurrency"] = 10
     server_settings["exchange_limits"] = {
-        "bybit": {"per_second": 5, "per_minute": 300, "concurrent": 5}
+        "bybit": {"per_second": 5, "per_minute": 300, "concurrent": 1}
     }
 
 
-@pytest.mark.usefixtures("a_fast_account")
-async def test_batches_at_once_share_an_accounts_turns_and_a_slow_rate_runs_one_test_at_a_time(
-    desk: Desk,
-) -> None:
-    # Five calls in flight are allowed, but five requests a second are what one test in flight
-    # already makes: the account's tests run one at a time, over two batches sent together.
+@pytest.mark.usefixtures("one_call_at_a_time")
+async def test_batches_sent_together_share_an_accounts_calls_in_flight(desk: Desk) -> None:
+    # One call in flight is allowed: the account's tests run one at a time, over two batches
+    # sent together (each batch alone would have run one of its own at the same time).
     shared = desk.account("bybit")
     connections = [await desk.connect("bybit", shared) for _ in range(4)]
 
