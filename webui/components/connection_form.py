@@ -60,7 +60,6 @@ class ConnectionForm:
             preset_type="default",
         )
         self.inputs: dict[str, Any] = {}
-        self.refusal: Any = None  # the dialog's line for refusals of no single field
         with ui.column().classes("w-full gap-2"):
             self.inputs["name"] = (
                 ui.input("Name", value=current.name).props("autofocus").mark("form-name")
@@ -180,6 +179,14 @@ class ConnectionForm:
                 if original and original.has_passphrase
                 else "",
             ).mark("form-api-passphrase")
+            # Refusals of no single field, last in the form (above the dialog's buttons).
+            self.refusal = (
+                ui.label()
+                .classes("text-sm text-negative")
+                .props('role="alert"')
+                .mark("form-refusal")
+            )
+            self.refusal.set_visibility(False)
 
     def _offer_api_types(self, exchange: str) -> None:
         """Only the API types CTS trades on the chosen exchange; the chosen type stays if the
@@ -246,11 +253,6 @@ async def connection_dialog(original: pb.Connection | None, submit: Submit) -> N
     with ui.dialog() as dialog, ui.card().classes("min-w-[32rem]").mark("connection-dialog"):
         ui.label(title).classes("text-lg font-semibold")
         form = ConnectionForm(original)
-
-        form.refusal = (
-            ui.label().classes("text-sm text-negative").props('role="alert"').mark("form-refusal")
-        )
-        form.refusal.set_visibility(False)
 
         async def save() -> None:
             changes = form.changes()
