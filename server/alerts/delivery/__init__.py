@@ -1,0 +1,1 @@
+"""Delivery of alerts to channels: webhook, Slack, Discord, Telegram."""
