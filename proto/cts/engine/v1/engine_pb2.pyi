@@ -392,6 +392,14 @@ class Position(_message.Message):
     closed_at: _timestamp_pb2.Timestamp
     def __init__(self, id: _Optional[str] = ..., connection_id: _Optional[str] = ..., mode: _Optional[str] = ..., set_id: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[str] = ..., status: _Optional[str] = ..., quantity: _Optional[str] = ..., average_price: _Optional[str] = ..., entry_price: _Optional[str] = ..., order_value: _Optional[str] = ..., best_price: _Optional[str] = ..., adds: _Optional[int] = ..., trailing_armed: _Optional[bool] = ..., fees: _Optional[str] = ..., mark_price: _Optional[str] = ..., unrealized_pnl: _Optional[str] = ..., exit_price: _Optional[str] = ..., realized_pnl: _Optional[str] = ..., close_reason: _Optional[str] = ..., follows: _Optional[str] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class ClosePositionRequest(_message.Message):
+    __slots__ = ("position_id", "confirm_live")
+    POSITION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_LIVE_FIELD_NUMBER: _ClassVar[int]
+    position_id: str
+    confirm_live: bool
+    def __init__(self, position_id: _Optional[str] = ..., confirm_live: _Optional[bool] = ...) -> None: ...
+
 class ListPositionsRequest(_message.Message):
     __slots__ = ("connection_id", "status", "mode", "page_size", "page_token")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]

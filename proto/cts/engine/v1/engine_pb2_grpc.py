@@ -94,6 +94,11 @@ class EngineServiceStub:
                 request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsRequest.SerializeToString,
                 response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsResponse.FromString,
                 _registered_method=True)
+        self.ClosePosition = channel.unary_unary(
+                '/cts.engine.v1.EngineService/ClosePosition',
+                request_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.ClosePositionRequest.SerializeToString,
+                response_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.Position.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -193,6 +198,18 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClosePosition(self, request, context):
+        """Close one open position now, at market, as its engine would on a signal (close reason
+        `manual`). A pseudo position closes at the last price of its market; a live position sends
+        a reduce-only market order through the live desk, exactly once, and closes at its fill.
+        Closing a live position needs `confirm_live: true` (FAILED_PRECONDITION otherwise, naming
+        it), so that no client closes real money by accident. Already closed: FAILED_PRECONDITION;
+        unknown id: NOT_FOUND; its engine not running: FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -255,6 +272,11 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.WatchPositions,
                     request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsRequest.FromString,
                     response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsResponse.SerializeToString,
+            ),
+            'ClosePosition': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClosePosition,
+                    request_deserializer=cts_dot_engine_dot_v1_dot_engine__pb2.ClosePositionRequest.FromString,
+                    response_serializer=cts_dot_engine_dot_v1_dot_engine__pb2.Position.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -581,6 +603,33 @@ class EngineService:
             '/cts.engine.v1.EngineService/WatchPositions',
             cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsRequest.SerializeToString,
             cts_dot_engine_dot_v1_dot_engine__pb2.WatchPositionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClosePosition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cts.engine.v1.EngineService/ClosePosition',
+            cts_dot_engine_dot_v1_dot_engine__pb2.ClosePositionRequest.SerializeToString,
+            cts_dot_engine_dot_v1_dot_engine__pb2.Position.FromString,
             options,
             channel_credentials,
             insecure,
