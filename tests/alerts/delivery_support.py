@@ -47,6 +47,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     body: str = "ok"
     hold: bool = False  # keep the request open until Receiver.release is set
+    echo: bool = False  # add the request's path and query to the body, as error pages do
 
 
 class Receiver:
@@ -72,7 +73,8 @@ class Receiver:
         if answer.hold:
             self.holding.set()
             await self.release.wait()
-        return web.Response(status=answer.status, headers=answer.headers, text=answer.body)
+        text = f"{answer.body} {request.path_qs}" if answer.echo else answer.body
+        return web.Response(status=answer.status, headers=answer.headers, text=text)
 
     async def start(self, port: int = 0) -> None:
         app = web.Application()

@@ -15,6 +15,8 @@ from yarl import URL
 from server.alerts.delivery import formats
 from server.alerts.delivery.contract import AlertMessage, ChannelKind, ChannelTarget
 
+SEGMENT_TOKEN_LENGTH = 8  # a path segment this long may be a token (Slack's ids are 9+)
+
 
 class UndeliverableTarget(ValueError):
     """The channel cannot be posted to as configured (no retry helps); the message names what
@@ -86,7 +88,8 @@ def secret_parts(target: ChannelTarget) -> list[str]:
         url = None
     if url is not None:
         parts += [url.path_qs, url.path, url.query_string, url.user or "", url.password or ""]
-        parts += [segment for segment in url.parts if segment != "/"]
+        # Words such as "hooks" or "services" stay readable; tokens are longer.
+        parts += [segment for segment in url.parts if len(segment) >= SEGMENT_TOKEN_LENGTH]
     return sorted({p for p in parts if len(p) >= 4}, key=len, reverse=True)
 
 
