@@ -5,6 +5,7 @@ is used from the next attempt. All against real local receivers."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 
 import pytest
@@ -67,7 +68,7 @@ async def test_a_refusing_channel_backing_off_delays_no_other_channel() -> None:
 
 
 def test_submit_never_awaits() -> None:
-    assert not asyncio.iscoroutinefunction(ChannelDispatcher.submit)
+    assert not inspect.iscoroutinefunction(ChannelDispatcher.submit)
 
 
 SLACK_TOKEN = "T0CTS/B0CTS/slackSecretToken123"
@@ -193,3 +194,47 @@ async def test_a_changed_target_is_used_from_the_next_attempt() -> None:
     assert [r.headers["X-CTS-Delivery"] for r in new.requests] == ["alert-1", "alert-2"]
     for got in new.requests:
         assert got.headers["X-CTS-Signature-256"] == signature_of(got.body, "new-secret")
+
+
+async def test_a_discarded_channel_stops_at_once_and_reports_what_it_left() -> None:
+    outcomes = Outcomes()
+    backing_off = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        backing_off.set()
+        await asyncio.Event().wait()
+
+    deliver = ChannelDispatcher(outcomes, sleep=sleep)
+    async with receiving(default=Answer(500)) as receiver:
+        target = webhook_target(receiver.url())
+        deliver.submit(target, alert(1))
+        deliver.submit(target, alert(2))
+        await asyncio.wait_for(backing_off.wait(), WAIT)  # alert 1 failed once, retry pending
+        deliver.discard(target.id)
+        left = [(o.alert_id, o.attempt, o.final, o.error) for o in outcomes.all[1:]]
+        assert left == [
+            ("alert-1", 1, True, "channel removed before delivery"),
+            ("alert-2", 0, True, "channel removed before delivery"),
+        ]
+        # The same id later starts afresh (a new worker).
+        receiver.default = Answer(200)
+        deliver.submit(target, alert(3))
+        assert (await outcomes.final("alert-3")).delivered
+        await deliver.close()
+    assert [r.headers["X-CTS-Delivery"] for r in receiver.requests] == ["alert-1", "alert-3"]
+    assert len(outcomes.all) == 4  # close() found nothing more to report
+
+
+async def test_a_request_aiohttp_refuses_fails_alone_and_the_channel_goes_on() -> None:
+    outcomes = Outcomes()
+    deliver = ChannelDispatcher(outcomes, sleep=VirtualSleep())
+    async with receiving() as receiver:
+        target = webhook_target(receiver.url())
+        deliver.submit(target, alert(1, kind="engine_error\r\nX-Injected: 1"))
+        deliver.submit(target, alert(2))
+        refused = await outcomes.final("alert-1")
+        assert (await outcomes.final("alert-2")).delivered
+        await deliver.close()
+    assert (refused.delivered, refused.attempt, refused.status_code) == (False, 1, None)
+    assert refused.error.startswith("request refused")
+    assert [r.headers["X-CTS-Delivery"] for r in receiver.requests] == ["alert-2"]

@@ -5,6 +5,8 @@ delivered or the attempts run out; other 4xx are final at once."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
+from datetime import UTC, datetime, timedelta
 
 from server.alerts.delivery.contract import DeliveryOutcome
 from server.alerts.delivery.dispatcher import ChannelDispatcher, DeliveryPolicy
@@ -201,3 +203,16 @@ async def test_a_failing_outcome_listener_does_not_stop_delivery() -> None:
         await deliver.close()
     assert seen == ["alert-1", "alert-2"]
     assert len(receiver.requests) == 2
+
+
+async def test_retry_after_as_an_http_date_and_outcome_times_follow_the_clock() -> None:
+    now = datetime(2026, 12, 6, 15, 0, 0, tzinfo=UTC)
+    outcomes, sleep = Outcomes(), VirtualSleep()
+    deliver = ChannelDispatcher(outcomes, POLICY, clock=lambda: now, sleep=sleep)
+    later = email.utils.format_datetime(now + timedelta(seconds=12), usegmt=True)
+    async with receiving(Answer(429, {"Retry-After": later})) as receiver:
+        deliver.submit(webhook_target(receiver.url()), alert())
+        assert (await outcomes.final("alert-1")).delivered
+        await deliver.close()
+    assert sleep.delays == [12.0]
+    assert [o.at for o in outcomes.all] == [now, now]

@@ -72,6 +72,12 @@ class DeliveryPolicy:
     max_backoff_seconds: float = 60.0
     queue_size: int = 1000
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.queue_size < 1:
+            raise ValueError("max_attempts and queue_size must be at least 1")
+        if min(self.timeout_seconds, self.first_backoff_seconds, self.max_backoff_seconds) <= 0:
+            raise ValueError("timeout and back-off seconds must be positive")
+
     def backoff(self, attempt: int, draw: float) -> float:
         """The wait after failed attempt ``attempt`` (1-based); ``draw`` is uniform in [0, 1)."""
         full = min(self.max_backoff_seconds, self.first_backoff_seconds * 2.0 ** (attempt - 1))
@@ -144,6 +150,17 @@ class ChannelDispatcher:
                 self._work(lane), name=f"alert delivery to channel {target.id}"
             )
 
+    def discard(self, channel_id: str) -> None:
+        """Forget a channel (deleted or disabled): its worker ends at once, so no retry posts
+        to the old destination again; what it had not delivered is reported as final failures.
+        A later ``submit`` for the same id starts afresh."""
+        lane = self._lanes.pop(channel_id, None)
+        if lane is None:
+            return
+        if lane.worker is not None:
+            lane.worker.cancel()  # it reports nothing more: cancelled before its next step
+        self._give_up(lane, "channel removed before delivery")
+
     async def close(self) -> None:
         """End every worker; the alert under way and those queued are reported as final
         failures; the HTTP client is closed."""
@@ -152,22 +169,30 @@ class ChannelDispatcher:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        closed = _Attempt(False, False, None, "dispatcher closed before delivery")
         for lane in self._lanes.values():
-            if lane.current is not None:
-                self._report(lane.target, lane.current, closed, lane.attempt)
-                lane.current = None
-            while not lane.queue.empty():
-                self._report(lane.target, lane.queue.get_nowait(), closed, 0)
+            self._give_up(lane, "dispatcher closed before delivery")
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def _give_up(self, lane: _Lane, reason: str) -> None:
+        failure = _Attempt(False, False, None, reason)
+        if lane.current is not None:
+            self._report(lane.target, lane.current, failure, lane.attempt)
+            lane.current = None
+        while not lane.queue.empty():
+            self._report(lane.target, lane.queue.get_nowait(), failure, 0)
 
     async def _work(self, lane: _Lane) -> None:
         while True:
             alert = await lane.queue.get()
             lane.current, lane.attempt = alert, 0
-            await self._deliver(lane, alert)
+            try:
+                await self._deliver(lane, alert)
+            except Exception as exc:  # a bug must not end the channel's worker
+                # Only the type: an exception's text may hold the destination.
+                failure = _Attempt(False, False, None, f"internal error ({type(exc).__name__})")
+                self._report(lane.target, alert, failure, lane.attempt)
             lane.current = None
 
     async def _deliver(self, lane: _Lane, alert: AlertMessage) -> None:
@@ -214,6 +239,8 @@ class ChannelDispatcher:
         except (aiohttp.ClientError, OSError) as exc:
             # Lost connection, bad answer: only the type, since aiohttp's texts carry the URL.
             return _Attempt(False, True, None, f"connection failed ({type(exc).__name__})")
+        except ValueError as exc:  # e.g. a header or URL aiohttp refuses: no retry helps
+            return _Attempt(False, False, None, f"request refused ({type(exc).__name__})")
         error = f"HTTP {status}"
         # Secrets are cut out before the text is shortened, so no part of one can remain.
         detail = without_secrets(text, target).strip()[:ERROR_BODY_CHARS]
