@@ -23,8 +23,8 @@ Sources (checked when this was written):
 - Telegram Bot API ``sendMessage``: ``chat_id``, ``text`` of 1 to 4096 characters after entities
   parsing, ``parse_mode`` "HTML" (where ``<``, ``>`` and ``&`` outside tags are written
   ``&lt;``, ``&gt;``, ``&amp;``), ``disable_web_page_preview`` — core.telegram.org/bots/api
-  #sendmessage and #html-style. Telegram counts text in UTF-16 code units, so that is how the
-  limit is measured here.
+  #sendmessage and #html-style. Telegram measures entity offsets in UTF-16 code units; the
+  limit is measured the same way here, which is never more than 4096 characters either.
 """
 
 from __future__ import annotations
