@@ -347,12 +347,12 @@ class CtsServer:
         if self._exporter is not None:
             self.metrics_port = self._exporter.start(settings.host, settings.metrics_port)
         self.loop_lag.start()
+        await accounts.start()  # loaded before the first request can ask for a summary
         await server.start()
         self._server = server
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         board.start()
-        await accounts.start()
         if settings.health_checks:
             monitor.start()
         if settings.engines:

@@ -267,6 +267,8 @@ class Accounts:
 
     def _apply(self, position: PositionView) -> str:
         cid = position.connection_id
+        if self._connections.cached(uuid.UUID(cid)) is None:
+            return cid  # its connection is gone (deleted with its positions)
         self._position_quote.setdefault(cid, settle_of(position.symbol))
         filled = self._mode(cid, position.mode).apply(position)
         if filled and position.mode is Mode.LIVE:

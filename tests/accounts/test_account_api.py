@@ -196,6 +196,7 @@ def test_bad_requests_are_refused_naming_the_problem(stack: Stack) -> None:
         ("/v1/pnlHistory", {"connectionId": UNKNOWN}, 404, UNKNOWN),
         ("/v1/accountSummaries", {"connectionIds": f"{UNKNOWN},x"}, 404, UNKNOWN),
         ("/v1/accountSummaries", {"connectionIds": "x" * 65}, 400, "connection_ids"),
+        ("/v1/accountSummaries", {"connectionIds": ","}, 400, "connection_ids"),
     ):
         response = stack.http.get(path, params=query)
         assert response.status_code == status, (path, query, response.text)
