@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,10 @@ from cts.engine.v1 import engine_pb2 as epb
 from cts.engine.v1 import engine_pb2_grpc
 from cts.stream.v1 import stream_pb2
 
+from server.engine.book import Mode
+from server.engine.store import PositionStore
+from server.storage.database import Database
+from tests.accounts.test_figures import position
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.engine.test_positions_api import ENGINES, UNKNOWN, connect, hold_prices
 from tests.support.envoy_process import EnvoyProcess
@@ -209,3 +214,36 @@ def test_bad_requests_are_refused_naming_the_problem(stack: Stack) -> None:
         assert response.status_code == status, (position_id, response.text)
         assert named in response.json()["message"]
     assert stack.http.get("/v1/accountSummaries", headers={"authorization": ""}).status_code == 401
+
+
+async def test_close_refusals_change_nothing(stack: Stack, channel: grpc.aio.Channel) -> None:
+    created = stack.http.post(
+        "/api/settings/connections",
+        json={"name": "engine off", "exchange": "binance", "api_type": "spot"},
+    )
+    assert created.status_code == 200, created.text
+    connection_id = created.json()["id"]  # disabled: no engine runs for it
+    pseudo = position(connection_id)
+    live = replace(position(connection_id, mode=Mode.LIVE), follows=pseudo.id)
+    db = Database(stack.server.settings.resolved_database_url, threads=1)
+    try:
+        await PositionStore(db).save([pseudo, live])
+    finally:
+        db.close()
+
+    for position_id, body, named in (
+        (live.id, {}, "confirm_live"),  # a live position, unconfirmed
+        (live.id, {"confirm_live": True}, "not running"),
+        (pseudo.id, {}, "not running"),
+    ):
+        response = stack.http.post(f"/v1/positions/{position_id}:close", json=body)
+        assert response.status_code == 400, (position_id, body, response.text)
+        assert named in response.json()["message"], (position_id, body, response.json())
+    engines = engine_pb2_grpc.EngineServiceStub(channel)
+    listed = await engines.ListPositions(
+        epb.ListPositionsRequest(connection_id=connection_id), metadata=auth()
+    )
+    assert {(p.id, p.status) for p in listed.positions} == {
+        (str(pseudo.id), "open"),
+        (str(live.id), "open"),
+    }
