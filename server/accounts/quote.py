@@ -4,7 +4,8 @@
 the markets its engine trades: the engine trades the most traded markets quoted in USDT, or in
 USD where the exchange has none of that type (:data:`server.engine.loading.QUOTES`; Kraken
 Futures settles in USD). So:
-1. the settle/quote currency of the account's positions, when CTS holds any (newest symbol);
+1. the settle/quote currency of the account's positions, when CTS holds any (an engine trades
+   markets of one quote currency, so any of its symbols says it);
 2. else the first of USDT, USD that the exchange's balance lists;
 3. else USDT.
 PnL is never converted: positions of another quote currency (none in practice) count as they are.

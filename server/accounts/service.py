@@ -234,7 +234,7 @@ class Accounts:
     async def _load(self) -> None:
         stored = await self.store.figures(midnight(self._day))
         self._figures = {}
-        for connection_id, symbol in stored.newest_symbol.items():
+        for connection_id, symbol in stored.traded_symbol.items():
             self._position_quote[connection_id] = settle_of(symbol)
         for (cid, mode), total in stored.realized_total.items():
             figures = self._mode(cid, Mode(mode))

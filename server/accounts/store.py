@@ -26,7 +26,7 @@ class StoredFigures:
     realized_total: dict[tuple[str, str], Decimal]
     realized_today: dict[tuple[str, str], Decimal]
     open_positions: list[PositionView]
-    newest_symbol: dict[str, str]  # per connection: the symbol of its newest position
+    traded_symbol: dict[str, str]  # per connection: one symbol it holds positions in
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +57,14 @@ class AccountStore:
 
         def work(session: Session) -> StoredFigures:
             opened = select(PositionRecord).where(PositionRecord.status == Status.OPEN.value)
-            newest = select(
+            traded = select(
                 col(PositionRecord.connection_id), func.max(col(PositionRecord.symbol))
             ).group_by(col(PositionRecord.connection_id))
             return StoredFigures(
                 realized_total=sums(session, None),
                 realized_today=sums(session, today),
                 open_positions=[view_of(r) for r in session.exec(opened)],
-                newest_symbol={str(c): s for c, s in session.exec(newest)},
+                traded_symbol={str(c): s for c, s in session.exec(traded)},
             )
 
         return await self._db.read(work)

@@ -150,3 +150,19 @@ async def test_live_fills_read_the_balance_soon_and_a_burst_reads_once(
     assert len(balance_reads(bench, account.api_key)) == reads + 2
     engine.run(Desired.RUNNING)
     await engine.stop()
+
+
+async def test_a_derivatives_account_is_worth_the_exchanges_total_of_its_settle_currency(
+    bench: Bench, open_accounts: OpenAccounts, feeds: MarketFeeds
+) -> None:
+    account = bench.sim.open_account("bybit", balances={"USDT": "500.25", "BTC": "1"})
+    connection_id = await bench.connect(account, api_type="perpetual_futures", is_enabled=True)
+    accounts = await open_accounts(feeds=feeds)
+    read = await summary_where(accounts, connection_id, lambda s: s.balance.read_at is not None)
+    assert read.quote_currency == "USDT"
+    # The exchange's own equity of the settle currency: other assets are not CTS's to value.
+    assert (read.balance.equity, read.balance.free, read.balance.unvalued_assets) == (
+        D("500.25"),
+        D("500.25"),
+        (),
+    )
