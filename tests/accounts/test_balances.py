@@ -31,7 +31,7 @@ async def test_balances_are_read_periodically_and_spread_over_the_interval(
     prices = feeds.subscribe(MarketSource.of(target), ["BTC/USDT"])
     await prices.next(timeout=20)
 
-    accounts = await open_accounts(interval_seconds=1.2, feeds=feeds)
+    accounts = await open_accounts(interval_seconds=1.5, feeds=feeds)
     for connection_id in ids:
         summary = await summary_where(accounts, connection_id, lambda s: s.balance.read_at)
         assert summary.quote_currency == "USDT"
@@ -53,10 +53,11 @@ async def test_balances_are_read_periodically_and_spread_over_the_interval(
         )
     prices.close()
 
-    # Each period's reads are 1.2 s / 3 apart, never all at once.
+    # Each period's reads are 1.5 s / 3 apart (less what the calls themselves vary), never all
+    # at once.
     times = sorted(t for a in accounts_held for t in balance_reads(bench, a.api_key)[:1])
     assert len(times) == 3
-    assert all(later - earlier >= 0.3 for earlier, later in itertools.pairwise(times))
+    assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(times))
 
 
 async def test_a_failed_read_keeps_the_last_figures_and_says_why(
