@@ -10,11 +10,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from cts.connection.v1 import account_pb2 as apb
 from cts.connection.v1 import account_pb2_grpc
@@ -26,40 +24,24 @@ from server.engine.book import Mode
 from server.engine.store import PositionStore
 from server.storage.database import Database
 from tests.accounts.test_figures import position
-from tests.conftest import TEST_TOKEN, auth, make_settings
-from tests.engine.test_positions_api import ENGINES, UNKNOWN, connect, hold_prices
-from tests.support.envoy_process import EnvoyProcess
+from tests.conftest import auth
+from tests.engine.test_positions_api import (
+    ENGINES,
+    UNKNOWN,
+    Stack,
+    connect,
+    hold_prices,
+    running_stack,
+)
 from tests.support.rpc import engine_until
-from tests.support.server_thread import ServerThread
-from tests.support.simulator_thread import SimulatorThread
 
 D = Decimal
 SETTINGS = {**ENGINES, "balance_interval_seconds": 0.5, "balance_fill_delay_seconds": 0.1}
 
 
-class Stack:
-    def __init__(self, sim: SimulatorThread, server: ServerThread, envoy: EnvoyProcess) -> None:
-        self.sim, self.server = sim, server
-        self.http = httpx.Client(
-            base_url=envoy.base_url,
-            headers={"authorization": f"Bearer {TEST_TOKEN}"},
-            timeout=20,
-        )
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    sim = SimulatorThread().start()
-    hold_prices(sim, "100")
-    data: Path = tmp_path_factory.mktemp("accounts") / "data"
-    server = ServerThread(make_settings(data, simulator_url=sim.base_url, **SETTINGS)).start()
-    envoy = EnvoyProcess(server.settings.model_copy(update={"grpc_port": server.port})).start()
-    stack = Stack(sim, server, envoy)
-    yield stack
-    stack.http.close()
-    envoy.stop()
-    server.stop()
-    sim.stop()
+    yield from running_stack(tmp_path_factory.mktemp("accounts") / "data", SETTINGS)
 
 
 @pytest.fixture
