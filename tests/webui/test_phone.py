@@ -52,6 +52,53 @@ OVERFLOW = """() => {
 }"""
 
 
+# Every visible piece of text whose colour has a WCAG 2 contrast ratio under 4.5:1 against the
+# background it is drawn on (the nearest opaque one; translucent ones are blended onto it).
+# Disabled controls are left out (WCAG exempts inactive components).
+LOW_CONTRAST = """() => {
+  // Any CSS colour (Tailwind's are oklch) as sRGB bytes and alpha: painted on a canvas.
+  const paint = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+  const rgba = color => {
+    paint.clearRect(0, 0, 1, 1);
+    paint.fillStyle = color;
+    paint.fillRect(0, 0, 1, 1);
+    const [r, g, b, a] = paint.getImageData(0, 0, 1, 1).data;
+    return [r, g, b, a / 255];
+  };
+  const over = (top, below) => top.slice(0, 3).map((c, i) => c * top[3] + below[i] * (1 - top[3]));
+  const linear = c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  const lum = rgb => {
+    const [r, g, b] = rgb.map(c => linear(c / 255));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = element => {
+    const layers = [];
+    for (let e = element; e; e = e.parentElement) {
+      const color = rgba(getComputedStyle(e).backgroundColor);
+      if (color[3] > 0) layers.push(color);
+      if (color[3] === 1) break;
+    }
+    let rgb = [255, 255, 255];
+    for (const layer of layers.reverse()) rgb = over(layer, rgb);
+    return rgb;
+  };
+  const found = [];
+  for (const element of document.querySelectorAll('body *')) {
+    const own = [...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const shown = element.checkVisibility({opacityProperty: true, visibilityProperty: true});
+    if (!own || !shown) continue;
+    if (element.closest('.disabled, [disabled], [aria-disabled="true"], .q-tooltip')) continue;
+    const bg = background(element);
+    const fg = over(rgba(getComputedStyle(element).color), bg);
+    const [light, dark] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (light + 0.05) / (dark + 0.05);
+    if (ratio < 4.5) found.push(`${element.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)} `
+                                + `(${element.className})`);
+  }
+  return found;
+}"""
+
+
 @pytest.fixture(scope="module")
 def phone_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("phone") / "data"
@@ -199,12 +246,17 @@ async def test_no_page_scrolls_sideways(phone: Page, path: str, ready: str) -> N
     await assert_no_sideways_scroll(phone, path)
 
 
-async def test_live_trading_with_an_engine_picked_does_not_scroll_sideways(phone: Page) -> None:
-    await open_page(phone, "/live-trading", "All engines")
-    await phone.get_by_label("Connection").click()
-    await phone.get_by_role("option", name=DEMO_CONNECTION_NAME).click()
-    panel = phone.locator(".q-card").filter(has_text="Loading stages")
+async def open_live_trading(page: Page) -> None:
+    """Live trading on the demo connection's running engine (its panel, signals, positions)."""
+    await open_page(page, "/live-trading", "All engines")
+    await page.get_by_label("Connection").click()
+    await page.get_by_role("option", name=DEMO_CONNECTION_NAME).click()
+    panel = page.locator(".q-card").filter(has_text="Loading stages")
     await expect(panel.get_by_text("running", exact=True)).to_be_visible(timeout=60_000)
+
+
+async def test_live_trading_with_an_engine_picked_does_not_scroll_sideways(phone: Page) -> None:
+    await open_live_trading(phone)
     await assert_no_sideways_scroll(phone, "/live-trading")
 
 
@@ -250,3 +302,60 @@ async def test_the_header_keeps_its_links_on_a_wide_screen(phone: Page) -> None:
         await expect(header.get_by_role("button", name="Menu")).to_be_hidden()
     finally:
         await phone.set_viewport_size(PHONE)
+
+
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/connections", DEMO_CONNECTION_NAME),
+        ("/monitoring", "overall:"),
+        ("/logs", "Following new entries live"),
+        ("/audit", "entries shown"),
+    ],
+)
+async def test_every_text_on_the_pages_is_readable(phone: Page, path: str, ready: str) -> None:
+    await open_page(phone, path, ready)
+    assert await phone.evaluate(LOW_CONTRAST) == [], path
+
+
+async def test_every_text_on_live_trading_is_readable(phone: Page) -> None:
+    await open_live_trading(phone)
+    assert await phone.evaluate(LOW_CONTRAST) == []
+
+
+async def test_every_text_of_a_finished_connection_test_is_readable(phone: Page) -> None:
+    await open_connections(phone)
+    demo = phone.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
+    await demo.get_by_role("button", name=f"Test connection {DEMO_CONNECTION_NAME}").click()
+    dialog = phone.locator(".q-dialog .q-card")
+    await expect(dialog.get_by_text("success", exact=True)).to_be_visible(timeout=30_000)
+    await opened(dialog)
+    assert await phone.evaluate(LOW_CONTRAST) == []
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(dialog).to_be_hidden()
+
+
+async def test_the_batch_dialog_fits_the_phone_and_reads_clearly(phone: Page) -> None:
+    await open_connections(phone)
+    await phone.get_by_role("checkbox", name=f"Select {DEMO_CONNECTION_NAME}").click()
+    await phone.get_by_role("button", name="Test selected (1)").click()
+    dialog = phone.locator(".q-dialog .q-card")
+    await expect(dialog.get_by_text("1 succeeded")).to_be_visible(timeout=30_000)
+    await opened(dialog)
+    await phone.screenshot(path=screenshot_path("phone-batch-dialog.png"))
+    await assert_inside(dialog, "the batch dialog")
+    close = dialog.get_by_role("button", name="Close")
+    await assert_inside(close, "Close")
+    assert await phone.evaluate(LOW_CONTRAST) == []
+    await close.click()
+    await expect(dialog).to_be_hidden()
+    await phone.get_by_role("checkbox", name=f"Select {DEMO_CONNECTION_NAME}").click()
+
+
+async def test_the_login_page_reads_clearly(phone_browser: Browser, phone_stack: Up) -> None:
+    page = await phone_tab(phone_browser)
+    await page.goto(f"http://127.0.0.1:{phone_stack.ports['CTS_WEBUI_PORT']}/login")
+    await page.get_by_role("button", name="Sign in").click()  # no token: the refusal shows
+    await expect(page.get_by_text("Enter an API token")).to_be_visible()
+    assert await page.evaluate(LOW_CONTRAST) == []
+    await page.context.close()
