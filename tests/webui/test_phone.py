@@ -24,7 +24,14 @@ from tests.support.stack_process import Up
 pytestmark = [*BROWSER_TEST, pytest.mark.asyncio(loop_scope="module")]
 
 PHONE = {"width": 390, "height": 844}
-PAGES = ("/connections", "/live-trading", "/monitoring", "/logs", "/audit")
+# The pages besides Live trading (which needs a connection picked), each with what says that
+# its live content is drawn.
+PAGES = [
+    ("/connections", DEMO_CONNECTION_NAME),
+    ("/monitoring", "overall:"),
+    ("/logs", "Following new entries live"),
+    ("/audit", "entries shown"),
+]
 
 # The element's box against the viewport, and whether what is drawn at its centre is it.
 BOX = """element => {
@@ -170,6 +177,26 @@ async def open_connections(page: Page) -> None:
     await expect(page.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
 
 
+async def demo_dialog(page: Page, button: str, shows: str) -> Locator:
+    """The dialog that the demo card's ``button`` opens, once it ``shows`` this text."""
+    await open_connections(page)
+    demo = page.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
+    await demo.get_by_role("button", name=f"{button} {DEMO_CONNECTION_NAME}").click()
+    dialog = page.locator(".q-dialog .q-card")
+    await expect(dialog.get_by_text(shows, exact=True)).to_be_visible(timeout=30_000)
+    await opened(dialog)
+    return dialog
+
+
+async def assert_fits(dialog: Locator, *buttons: str) -> None:
+    """The dialog and its ``buttons`` inside the screen; then closed with the first button."""
+    await assert_inside(dialog, "the dialog")
+    for name in buttons:
+        await assert_inside(dialog.get_by_role("button", name=name, exact=True), name)
+    await dialog.get_by_role("button", name=buttons[0], exact=True).click()
+    await expect(dialog).to_be_hidden()
+
+
 async def test_the_add_dialog_fits_the_phone_with_its_buttons_reachable(phone: Page) -> None:
     await open_connections(phone)
     await phone.get_by_role("button", name="Add connection").click()
@@ -177,46 +204,26 @@ async def test_the_add_dialog_fits_the_phone_with_its_buttons_reachable(phone: P
     await expect(dialog.get_by_label("Name")).to_be_visible()
     await opened(dialog)
     await phone.screenshot(path=screenshot_path("phone-add-dialog.png"))
-    card = await box(dialog)
-    assert card["left"] >= 0 and card["right"] <= card["width"], card
-    assert card["top"] >= 0 and card["bottom"] <= card["height"], card
-    for name in ("Cancel", "Save"):
-        await assert_inside(dialog.get_by_role("button", name=name), name)
     await assert_inside(dialog.get_by_label("Name"), "the Name field")
-    await dialog.get_by_role("button", name="Cancel").click()
-    await expect(dialog).to_be_hidden()
+    await assert_fits(dialog, "Cancel", "Save")
+
+
+async def test_the_edit_dialog_fits_the_phone_with_its_buttons_reachable(phone: Page) -> None:
+    dialog = await demo_dialog(phone, "Edit", f"Edit {DEMO_CONNECTION_NAME}")
+    await assert_fits(dialog, "Cancel", "Save")
 
 
 async def test_the_test_dialog_fits_the_phone_with_its_close_button_reachable(
     phone: Page,
 ) -> None:
-    await open_connections(phone)
-    demo = phone.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
-    await demo.get_by_role("button", name=f"Test connection {DEMO_CONNECTION_NAME}").click()
-    dialog = phone.locator(".q-dialog .q-card")
-    await expect(dialog.get_by_text(f"Testing {DEMO_CONNECTION_NAME}")).to_be_visible()
-    await expect(dialog.get_by_text("success", exact=True)).to_be_visible(timeout=30_000)
-    await opened(dialog)
+    dialog = await demo_dialog(phone, "Test connection", "success")
     await phone.screenshot(path=screenshot_path("phone-test-dialog.png"))
-    await assert_inside(dialog, "the Test dialog")
-    close = dialog.get_by_role("button", name="Close")
-    await assert_inside(close, "Close")
-    await close.click()
-    await expect(dialog).to_be_hidden()
+    await assert_fits(dialog, "Close")
 
 
 async def test_a_confirmation_fits_the_phone(phone: Page) -> None:
-    await open_connections(phone)
-    demo = phone.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
-    await demo.get_by_role("button", name=f"Delete {DEMO_CONNECTION_NAME}").click()
-    dialog = phone.locator(".q-dialog .q-card")
-    await expect(dialog.get_by_text(f"Delete {DEMO_CONNECTION_NAME}?")).to_be_visible()
-    await opened(dialog)
-    await assert_inside(dialog, "the confirmation")
-    for name in ("Cancel", "Delete"):
-        await assert_inside(dialog.get_by_role("button", name=name, exact=True), name)
-    await dialog.get_by_role("button", name="Cancel").click()
-    await expect(dialog).to_be_hidden()
+    dialog = await demo_dialog(phone, "Delete", f"Delete {DEMO_CONNECTION_NAME}?")
+    await assert_fits(dialog, "Cancel", "Delete")
 
 
 async def open_page(page: Page, path: str, ready: str) -> None:
@@ -232,15 +239,7 @@ async def assert_no_sideways_scroll(page: Page, path: str) -> None:
     assert measured["scroll"] <= measured["client"], (path, measured)
 
 
-@pytest.mark.parametrize(
-    ("path", "ready"),
-    [
-        ("/connections", DEMO_CONNECTION_NAME),
-        ("/monitoring", "overall:"),
-        ("/logs", "Following new entries live"),
-        ("/audit", "entries shown"),
-    ],
-)
+@pytest.mark.parametrize(("path", "ready"), PAGES)
 async def test_no_page_scrolls_sideways(phone: Page, path: str, ready: str) -> None:
     await open_page(phone, path, ready)
     await assert_no_sideways_scroll(phone, path)
@@ -304,15 +303,7 @@ async def test_the_header_keeps_its_links_on_a_wide_screen(phone: Page) -> None:
         await phone.set_viewport_size(PHONE)
 
 
-@pytest.mark.parametrize(
-    ("path", "ready"),
-    [
-        ("/connections", DEMO_CONNECTION_NAME),
-        ("/monitoring", "overall:"),
-        ("/logs", "Following new entries live"),
-        ("/audit", "entries shown"),
-    ],
-)
+@pytest.mark.parametrize(("path", "ready"), PAGES)
 async def test_every_text_on_the_pages_is_readable(phone: Page, path: str, ready: str) -> None:
     await open_page(phone, path, ready)
     assert await phone.evaluate(LOW_CONTRAST) == [], path
@@ -324,12 +315,7 @@ async def test_every_text_on_live_trading_is_readable(phone: Page) -> None:
 
 
 async def test_every_text_of_a_finished_connection_test_is_readable(phone: Page) -> None:
-    await open_connections(phone)
-    demo = phone.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
-    await demo.get_by_role("button", name=f"Test connection {DEMO_CONNECTION_NAME}").click()
-    dialog = phone.locator(".q-dialog .q-card")
-    await expect(dialog.get_by_text("success", exact=True)).to_be_visible(timeout=30_000)
-    await opened(dialog)
+    dialog = await demo_dialog(phone, "Test connection", "success")
     assert await phone.evaluate(LOW_CONTRAST) == []
     await dialog.get_by_role("button", name="Close").click()
     await expect(dialog).to_be_hidden()
@@ -343,12 +329,8 @@ async def test_the_batch_dialog_fits_the_phone_and_reads_clearly(phone: Page) ->
     await expect(dialog.get_by_text("1 succeeded")).to_be_visible(timeout=30_000)
     await opened(dialog)
     await phone.screenshot(path=screenshot_path("phone-batch-dialog.png"))
-    await assert_inside(dialog, "the batch dialog")
-    close = dialog.get_by_role("button", name="Close")
-    await assert_inside(close, "Close")
     assert await phone.evaluate(LOW_CONTRAST) == []
-    await close.click()
-    await expect(dialog).to_be_hidden()
+    await assert_fits(dialog, "Close")
     await phone.get_by_role("checkbox", name=f"Select {DEMO_CONNECTION_NAME}").click()
 
 
