@@ -327,6 +327,7 @@ async def test_the_batch_dialog_fits_the_phone_and_reads_clearly(phone: Page) ->
     await phone.get_by_role("button", name="Test selected (1)").click()
     dialog = phone.locator(".q-dialog .q-card")
     await expect(dialog.get_by_text("1 succeeded")).to_be_visible(timeout=30_000)
+    await expect(dialog.get_by_role("progressbar", name="Batch test progress")).to_be_visible()
     await opened(dialog)
     await phone.screenshot(path=screenshot_path("phone-batch-dialog.png"))
     assert await phone.evaluate(LOW_CONTRAST) == []
@@ -341,3 +342,17 @@ async def test_the_login_page_reads_clearly(phone_browser: Browser, phone_stack:
     await expect(page.get_by_text("Enter an API token")).to_be_visible()
     assert await page.evaluate(LOW_CONTRAST) == []
     await page.context.close()
+
+
+async def test_a_cards_rate_bars_are_progress_bars_named_after_it(phone: Page) -> None:
+    await open_connections(phone)
+    for per in ("second", "minute"):
+        bar = phone.get_by_role("progressbar", name=f"{DEMO_CONNECTION_NAME} requests per {per}")
+        await expect(bar).to_be_visible()
+
+
+async def test_live_trading_names_its_stage_bars_and_its_chart(phone: Page) -> None:
+    await open_live_trading(phone)
+    await expect(phone.get_by_role("progressbar", name="Loading history progress")).to_be_attached()
+    chart = phone.get_by_role("img", name=f"Realized PnL over time of {DEMO_CONNECTION_NAME}: ")
+    await expect(chart).to_be_attached()

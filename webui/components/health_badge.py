@@ -129,6 +129,8 @@ class HealthRow:
         self.reasons.classes(replace=f"text-sm {REASON_CLASSES.get(status, 'text-gray-700')}")
         for element in (self.figures, self.bars, self.rate, self.checked):
             element.set_visibility(known)
+        for bar, per in ((self.second_bar, "second"), (self.minute_bar, "minute")):
+            named(bar, f"{connection.name} requests per {per}")
         if not known:
             self.paused.set_visibility(False)
             return
@@ -139,11 +141,10 @@ class HealthRow:
         )
         rate = health.rate_limit
         self.rate.set_text(rate_text(rate))
-        for bar, used, limit, per in (
-            (self.second_bar, rate.requests_last_second, rate.per_second_limit, "second"),
-            (self.minute_bar, rate.requests_last_minute, rate.per_minute_limit, "minute"),
+        for bar, used, limit in (
+            (self.second_bar, rate.requests_last_second, rate.per_second_limit),
+            (self.minute_bar, rate.requests_last_minute, rate.per_minute_limit),
         ):
-            named(bar, f"{connection.name} requests per {per}")
             share = fraction(used, limit)
             bar.set_value(share)
             bar.props(f"color={theme.BUSY_BAR if share >= BUSY else theme.CALM_BAR}")
