@@ -99,9 +99,13 @@ def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
             "self-start -ml-2"
         ).mark("menu-sign-out")
     with ui.header().classes("items-center gap-4 bg-slate-800 no-wrap"):
-        ui.button(icon="menu", on_click=menu.toggle).props(
-            'flat round dense color=white aria-label="Menu"'
-        ).classes("md:hidden").mark("menu-button")
+        menu_button = (
+            ui.button(icon="menu", on_click=menu.toggle)
+            .props('flat round dense color=white aria-label="Menu" aria-expanded=false')
+            .classes("md:hidden")
+            .mark("menu-button")
+        )
+        menu.on_value_change(lambda e: menu_button.props(f"aria-expanded={str(e.value).lower()}"))
         ui.label("CTS").classes("text-lg font-bold tracking-wide")
         with ui.row().classes("max-md:hidden items-center gap-4"):
             for label, path in links:

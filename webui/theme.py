@@ -20,6 +20,7 @@ from nicegui import ui
 
 WHITE = "#ffffff"
 TEXT = "#1d1d1d"  # Quasar's body text
+CAPTION = "#6a7282"  # Tailwind 4's gray-500 (oklch(55.1% 0.027 264.364)) in sRGB
 HEADER = "#1e293b"  # the frame's header and menu (Tailwind slate-800, class bg-slate-800)
 HEADER_TEXT = "#e2e8f0"  # the price ticker in the header (slate-200)
 CONSOLE = "#0f172a"  # a connection test's log (slate-900)
@@ -78,6 +79,7 @@ PAIRS: tuple[tuple[str, str, str], ...] = (
     *((f"{name} text on white", TONES[name], WHITE) for name in STATUS_TONES),
     *((f"white on {name}", WHITE, TONES[name]) for name in STATUS_TONES),
     ("body text on white", TEXT, WHITE),
+    ("captions on white (Tailwind gray-500, the lightest grey used)", CAPTION, WHITE),
     ("dark text on a warning toast", TEXT, TONES["warning"]),
     ("header text", WHITE, HEADER),
     ("price ticker in the header", HEADER_TEXT, HEADER),

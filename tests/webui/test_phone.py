@@ -277,7 +277,9 @@ async def test_the_header_collapses_to_a_menu_that_navigates(phone: Page) -> Non
     await expect(header.get_by_role("button", name="Sign out")).to_be_hidden()
     menu = header.get_by_role("button", name="Menu")
     await assert_inside(menu, "the menu button")
+    await expect(menu).to_have_attribute("aria-expanded", "false")
     await menu.click()
+    await expect(menu).to_have_attribute("aria-expanded", "true")
     drawer = phone.get_by_role("navigation", name="Pages")
     await expect(drawer).to_be_visible()
     await expect(drawer.locator("xpath=ancestor::aside[1]")).to_have_css(
@@ -356,3 +358,13 @@ async def test_live_trading_names_its_stage_bars_and_its_chart(phone: Page) -> N
     await expect(phone.get_by_role("progressbar", name="Loading history progress")).to_be_attached()
     chart = phone.get_by_role("img", name=f"Realized PnL over time of {DEMO_CONNECTION_NAME}: ")
     await expect(chart).to_be_attached()
+
+
+async def test_an_engine_is_picked_from_the_overview_by_keyboard(phone: Page) -> None:
+    await open_live_trading(phone)
+    overview = phone.locator(".q-card").filter(has_text="All engines")
+    name = overview.get_by_role("button", name="Bybit", exact=True)
+    await name.focus()
+    await name.press("Enter")
+    panel = phone.locator(".q-card").filter(has_text="Loading stages")
+    await expect(panel.get_by_text("Bybit", exact=True)).to_be_visible()

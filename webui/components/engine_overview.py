@@ -27,10 +27,13 @@ class OverviewRow:
             .classes("contents")
             .mark(f"engine-row engine-row-{connection.id}") as self.row
         ):
+            # A label that works as a button: by pointer, and by keyboard (Tab, then Enter).
             self.name = (
                 ui.label()
                 .classes("text-primary cursor-pointer truncate")
+                .props("role=button tabindex=0")
                 .on("click", lambda: on_pick(connection.id))
+                .on("keydown.enter", lambda: on_pick(connection.id))
                 .mark("overview-name")
             )
             with ui.row().classes("gap-1 items-center no-wrap"):
