@@ -353,8 +353,14 @@ async def test_a_cards_rate_bars_are_progress_bars_named_after_it(phone: Page) -
         await expect(bar).to_be_visible()
 
 
-async def test_live_trading_names_its_stage_bars_and_its_chart(phone: Page) -> None:
+async def test_live_trading_names_its_commands_stage_bars_and_chart(phone: Page) -> None:
     await open_live_trading(phone)
+    panel = phone.locator(".q-card").filter(has_text="Loading stages")
+    for command in ("Start", "Pause", "Resume"):
+        name = f"{command} the engine of {DEMO_CONNECTION_NAME}"
+        await expect(panel.get_by_role("button", name=name, exact=True)).to_be_visible()
+    toggle = f"More ways to stop the engine of {DEMO_CONNECTION_NAME}"
+    await expect(panel.get_by_role("button", name=toggle, exact=True)).to_be_visible()
     await expect(phone.get_by_role("progressbar", name="Loading history progress")).to_be_attached()
     chart = phone.get_by_role("img", name=f"Realized PnL over time of {DEMO_CONNECTION_NAME}: ")
     await expect(chart).to_be_attached()

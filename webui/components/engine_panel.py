@@ -226,6 +226,7 @@ class EnginePanel:
         self, connection: cpb.Connection, status: pb.EngineStatus, open_positions: int = 0
     ) -> None:
         self.name.set_text(connection.name)
+        self._name_commands(connection.name)
         if self.state.text != status.state:
             self.state.set_text(status.state)
             self.state.props(f"color={engine_color(status.state)}")
@@ -249,6 +250,15 @@ class EnginePanel:
         )
         self._metrics(status)
         self.symbols.set_text(" · ".join(status.symbols) if status.symbols else "none yet")
+
+    def _name_commands(self, name: str) -> None:
+        """The command buttons' accessible names say whose engine they command."""
+        for command, label, _, _ in COMMANDS:
+            named(self.buttons[command], f"{label} the engine of {name}")
+        toggle = f"More ways to stop the engine of {name}"
+        if self.stop.props.get("toggle-aria-label") != toggle:
+            self.stop.props["toggle-aria-label"] = toggle
+            self.stop.update()
 
     def _hint(self, connection: cpb.Connection) -> None:
         missing = [
