@@ -1,5 +1,5 @@
 """The frame's menu (the drawer a phone opens instead of the header's links): the same pages as
-the header, for what the token may open, and sign-out."""
+the header, for what the token may open (sign-out from it: tests/webui/test_dashboard.py)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,3 @@ async def test_the_menu_offers_a_viewer_no_audit(
 ) -> None:
     await sign_in(user, token_for(dashboard_server, Role.VIEWER))
     assert menu_links(user) == PAGES
-
-
-async def test_sign_out_from_the_menu_returns_to_login(user: User) -> None:
-    await sign_in(user)
-    user.find(marker="menu-sign-out").click()
-    await user.should_see(marker="login-card")
-    await user.open("/connections")
-    await user.should_see(marker="login-card")
