@@ -23,15 +23,15 @@ from webui.components.system_status import band_word
 # The components of the score, as the server names them (server/monitoring/score.py).
 COMPONENTS = ("errors", "latency", "headroom", "uptime")
 COLUMNS = [
-    column("name", "Connection", sortable=True),
+    column("name", "Connection", sortable=True, min_rem=8),
     column("exchange", "Exchange", sortable=True),
     column("health", "Health", sortable=True),
     column("score", "Score", align="right", sortable=True),
     column("band", "Band", sortable=True, nowrap=True),
     column("gate", "Gate", align="right"),
     *(column(name, name.capitalize(), align="right", sortable=True) for name in COMPONENTS),
-    column("rate", "Rate limits"),
-    column("why", "Why not 100"),
+    column("rate", "Rate limits", min_rem=10),
+    column("why", "Why not 100", min_rem=16),
 ]
 BAND_WEIGHTS = {"major_outage": "font-semibold"}
 ROWS_PER_PAGE = 25

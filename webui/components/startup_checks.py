@@ -24,7 +24,7 @@ Verify = Callable[[], Awaitable[pb.StartupReport]]
 COLUMNS = [
     column("status", "Status"),
     column("name", "Check", nowrap=True),
-    column("detail", "What it found"),
+    column("detail", "What it found", min_rem=14),
     column("duration", "Time", align="right", nowrap=True),
 ]
 STATUS_WEIGHTS = {"pass": "font-medium", "warn": "font-medium", "fail": "font-semibold"}
