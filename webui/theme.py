@@ -73,6 +73,7 @@ CHECKS = {"pass": "positive", "warn": "caution", "fail": "negative", "skipped": 
 LOG_LEVELS = {"debug": "neutral", "info": "info", "warning": "caution", "error": "negative"}
 SIDES = {"long": "positive", "short": "negative"}  # also a PnL's sign: + and -
 BUSY_BAR, CALM_BAR = "caution", "primary"  # a rate-limit bar nearly full, or not
+CHART_SERIES = {"pseudo": "primary", "live": "caution"}  # the PnL chart's lines, by mode
 
 # Every (what, foreground, background) the dashboard draws text with.
 PAIRS: tuple[tuple[str, str, str], ...] = (

@@ -17,6 +17,7 @@ STATUS_MAPS = {
     "log levels": theme.LOG_LEVELS,
     "sides and PnL signs": theme.SIDES,
     "rate-limit bars": {"busy": theme.BUSY_BAR, "calm": theme.CALM_BAR},
+    "PnL chart lines": theme.CHART_SERIES,
 }
 
 

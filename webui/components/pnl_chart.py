@@ -13,6 +13,7 @@ from typing import Any
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.components.accessible import image
 from webui.components.positions_panel import MODES
 from webui.feeds import PositionFeed
@@ -36,6 +37,7 @@ def options() -> dict[str, Any]:
     would otherwise use the browser's zone)."""
     return {
         "useUTC": True,
+        "color": [theme.TONES[theme.CHART_SERIES[mode]] for mode, _ in MODES],
         "animation": False,
         "grid": {"left": 56, "right": 24, "top": 48, "bottom": 32},
         "tooltip": {"trigger": "axis"},
