@@ -107,17 +107,17 @@ def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
         )
         menu.on_value_change(lambda e: menu_button.props(f"aria-expanded={str(e.value).lower()}"))
         ui.label("CTS").classes("text-lg font-bold tracking-wide")
-        with ui.row().classes("max-md:hidden items-center gap-4"):
+        with ui.row().classes("max-md:hidden items-center gap-4 no-wrap shrink-0"):
             for label, path in links:
                 ui.link(label, path).classes("text-white no-underline")
         ui.space()
         token = session.current_token()
         if token is not None and _Parts.backend is not None and _Parts.feeds is not None:
-            with ui.element("div").classes("max-lg:hidden"):
+            with ui.element("div").classes("max-lg:hidden min-w-0 overflow-hidden"):
                 price_ticker(_Parts.backend, _Parts.feeds, token)
         live_badge(feeds)
-        ui.button("Sign out", on_click=sign_out).props("flat color=white").classes(
-            "max-md:hidden"
+        ui.button("Sign out", on_click=sign_out).props("flat no-wrap color=white").classes(
+            "max-md:hidden shrink-0"
         ).mark("sign-out")
     with ui.column().classes("w-full max-w-6xl mx-auto p-3 sm:p-4 gap-4 min-w-0"):
         ui.label(title).classes("text-2xl font-semibold")

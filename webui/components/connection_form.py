@@ -171,21 +171,31 @@ class ConnectionForm:
             ui.label("Credentials are encrypted at rest and never shown again.").classes(
                 "text-xs text-gray-500"
             )
-            self.inputs["api_key"] = ui.input("API key", password=True, placeholder=keep).mark(
-                "form-api-key"
+            self.inputs["api_key"] = (
+                ui.input("API key", password=True, placeholder=keep)
+                .classes("w-full")
+                .mark("form-api-key")
             )
-            self.inputs["api_secret"] = ui.input(
-                "API secret",
-                password=True,
-                placeholder="stored — leave empty to keep" if stored else "",
-            ).mark("form-api-secret")
-            self.inputs["api_passphrase"] = ui.input(
-                "Passphrase (OKX and others)",
-                password=True,
-                placeholder="stored — leave empty to keep"
-                if original and original.has_passphrase
-                else "",
-            ).mark("form-api-passphrase")
+            self.inputs["api_secret"] = (
+                ui.input(
+                    "API secret",
+                    password=True,
+                    placeholder="stored — leave empty to keep" if stored else "",
+                )
+                .classes("w-full")
+                .mark("form-api-secret")
+            )
+            self.inputs["api_passphrase"] = (
+                ui.input(
+                    "Passphrase (OKX and others)",
+                    password=True,
+                    placeholder="stored — leave empty to keep"
+                    if original and original.has_passphrase
+                    else "",
+                )
+                .classes("w-full")
+                .mark("form-api-passphrase")
+            )
             # Refusals of no single field, last in the form (above the dialog's buttons).
             self.refusal = (
                 ui.label()
