@@ -163,7 +163,7 @@ class ConnectionForm:
                     "form-active"
                 )
             stored = original is not None and original.has_credentials
-            keep = (
+            key_kept = (
                 f"stored ({original.api_key_hint}) — leave empty to keep"
                 if stored and original
                 else ""
@@ -171,31 +171,18 @@ class ConnectionForm:
             ui.label("Credentials are encrypted at rest and never shown again.").classes(
                 "text-xs text-gray-500"
             )
-            self.inputs["api_key"] = (
-                ui.input("API key", password=True, placeholder=keep)
-                .classes("w-full")
-                .mark("form-api-key")
-            )
-            self.inputs["api_secret"] = (
-                ui.input(
-                    "API secret",
-                    password=True,
-                    placeholder="stored — leave empty to keep" if stored else "",
+            kept = "stored — leave empty to keep"
+            has_passphrase = original is not None and original.has_passphrase
+            for name, label, placeholder in (
+                ("api_key", "API key", key_kept),
+                ("api_secret", "API secret", kept if stored else ""),
+                ("api_passphrase", "Passphrase (OKX and others)", kept if has_passphrase else ""),
+            ):
+                self.inputs[name] = (
+                    ui.input(label, password=True, placeholder=placeholder)
+                    .classes("w-full")
+                    .mark(f"form-{name.replace('_', '-')}")
                 )
-                .classes("w-full")
-                .mark("form-api-secret")
-            )
-            self.inputs["api_passphrase"] = (
-                ui.input(
-                    "Passphrase (OKX and others)",
-                    password=True,
-                    placeholder="stored — leave empty to keep"
-                    if original and original.has_passphrase
-                    else "",
-                )
-                .classes("w-full")
-                .mark("form-api-passphrase")
-            )
             # Refusals of no single field, last in the form (above the dialog's buttons).
             self.refusal = (
                 ui.label()
