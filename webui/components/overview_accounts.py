@@ -11,7 +11,7 @@ The grid is an AG Grid that keeps working with hundreds of rows: a change reache
 a row delta (``applyTransaction`` with the rows that changed), never as every row again. The rows
 are kept on the Python side too (without sending them), so a reconnecting browser and NiceGUI's
 test user see the same rows. Searching (name or exchange) is done here and sent as rows removed
-and added; sorting is the grid's own, by the number a cell starts with.
+and added; sorting is the grid's own (by name at first), by the number a cell starts with.
 """
 
 from __future__ import annotations
@@ -51,11 +51,11 @@ def money_group(header: str, key: str) -> dict[str, Any]:
 
 
 COLUMN_DEFS: list[dict[str, Any]] = [
-    {"headerName": "Account", "field": "name", "pinned": "left", "minWidth": 140},
-    {"headerName": "Exchange · type", "field": "market"},
+    {"headerName": "Account", "field": "name", "pinned": "left", "minWidth": 140, "sort": "asc"},
+    {"headerName": "Exchange · type", "field": "market", "minWidth": 160},
     {"headerName": "Health", "field": "health", **NUMERIC},
-    {"headerName": "Equity", "field": "equity", **NUMERIC},
-    {"headerName": "Balance read (UTC)", "field": "balance_read", "minWidth": 190},
+    {"headerName": "Equity", "field": "equity", "minWidth": 150, **NUMERIC},
+    {"headerName": "Balance read (UTC)", "field": "balance_read", "minWidth": 210},
     {"headerName": "Engine", "field": "engine"},
     {"headerName": "Open pseudo / live", "field": "open"},
     money_group("Realized today (since 00:00 UTC)", "today"),
@@ -197,7 +197,7 @@ class AccountsTable:
                         "columnDefs": COLUMN_DEFS,
                         "rowData": [],
                         ":getRowId": "params => params.data.id",
-                        "defaultColDef": {"sortable": True, "resizable": True},
+                        "defaultColDef": {"sortable": True, "resizable": True, "minWidth": 120},
                         "suppressCellFocus": True,
                     }
                 )
@@ -205,6 +205,8 @@ class AccountsTable:
                 .mark("overview-accounts")
             )
             self.grid.sent = []
+            self.ready = False  # the browser is connected and has the grid's rows
+            ui.context.client.on_connect(self._connected)
             self.empty = ui.label().classes("text-sm text-gray-600").mark("overview-empty")
             ui.label("Totals per quote currency").classes("text-sm font-semibold text-gray-700")
             self.totals = (
@@ -269,16 +271,21 @@ class AccountsTable:
 
     def _send(self, transaction: dict[str, Any]) -> None:
         # The rows are kept in the grid's options without sending them: the transaction is
-        # what goes to the browser.
-        # Before the browser is connected the grid is sent whole (once, when it connects).
-        if not self.grid.client.has_socket_connection:
-            self.grid.options["rowData"] = list(self.shown.values())
-            return
+        # what goes to the browser, once it is connected (until then, see _connected).
         with self.grid._props.suspend_updates():
             self.grid.options["rowData"] = list(self.shown.values())
+        if not self.ready:
+            return
         self.grid.sent.append(transaction)
         del self.grid.sent[:-20]
         self.grid.run_grid_method("applyTransaction", transaction)
+
+    def _connected(self) -> None:
+        """The browser's socket is up (again): the rows are sent whole, once; each change after
+        this goes as a transaction. (What changed before, or while a socket was down, may not
+        have reached the browser's grid: events and calls before the socket are lost.)"""
+        self.ready = True
+        self.grid.update()
 
     def _show_empty(self) -> None:
         if not self.rows:

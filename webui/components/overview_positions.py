@@ -177,7 +177,10 @@ class OpenPositionsTable:
             position_row(p, names.get(p.connection_id, p.connection_id), now)
             for p in self.positions.values()
         ]
-        self._set_options(self.account, {ALL: "All accounts"} | dict(sorted(names.items())))
+        # Only accounts that hold a position: a choice of 300 names would be of no help.
+        held = {p.connection_id for p in self.positions.values()}
+        choices = sorted(((names.get(c, c), c) for c in held), key=lambda pair: pair[0])
+        self._set_options(self.account, {ALL: "All accounts"} | {c: n for n, c in choices})
         symbols = sorted({p.symbol for p in self.positions.values()})
         self._set_options(self.symbol, {ALL: "All symbols"} | {s: s for s in symbols})
         self._show_rows()
