@@ -4,9 +4,6 @@ to 102 opens one pseudo long position, as in test_live_trading)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +16,12 @@ from playwright.async_api import Browser, Page, WebSocket, expect
 
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.support.chromium import BROWSER_TEST, screenshot_path
-from tests.support.ports import free_port
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
-from tests.support.stack_process import REPOSITORY
 from tests.webui.conftest import EngineStub, Stub, engine_status, simulated
 from tests.webui.test_live_trading import hold_prices
 from tests.webui.test_overview_accounts import AccountStub, server_side_missing
-from tests.webui.test_session import Dashboard, wait_until_healthy
+from tests.webui.test_session import Dashboard, webui_process
 from webui.components.overview_money import amount
 
 pytestmark = BROWSER_TEST
@@ -55,31 +50,11 @@ def running(tmp_path: Path, sim: SimulatorThread) -> Iterator[Running]:
     hold_prices(sim, "100")
     settings = make_settings(tmp_path / "server", simulator_url=sim.base_url, **ENGINE_SETTINGS)
     server = ServerThread(settings).start()
-    data, port = tmp_path / "webui-data", free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
-    env.pop("PYTEST_CURRENT_TEST", None)
-    env.update(
-        CTS_HOST="127.0.0.1",
-        CTS_GRPC_PORT=str(server.port),
-        CTS_WEBUI_PORT=str(port),
-        CTS_DATA_DIR=str(data),
-    )
-    with (tmp_path / "webui.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "webui"],
-            cwd=REPOSITORY,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        dashboard = Dashboard(f"http://127.0.0.1:{port}", data / "webui-storage", None)
-        try:
-            wait_until_healthy(dashboard, process)
+    try:
+        with webui_process(server, tmp_path) as dashboard:
             yield Running(server, dashboard)
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-            server.stop()
+    finally:
+        server.stop()
 
 
 @pytest.fixture
