@@ -19,18 +19,20 @@ from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 from nicegui.testing.user import User
 
+from server.access.roles import Role
 from tests.conftest import TEST_TOKEN, auth
 from tests.support.server_thread import ServerThread
 from tests.webui.conftest import Stub
+from tests.webui.test_roles_view import token_for
 from webui.components.overview_accounts import AccountGrid
 
 PREDEFINED = ("Bybit", "BingX", "OrangeX", "Pionex")
 
 
-async def open_overview(user: User) -> None:
+async def open_overview(user: User, token: str = TEST_TOKEN) -> None:
     """A plain sign-in: the page after it is the Overview."""
     await user.open("/login")
-    user.find(marker="login-token").type(TEST_TOKEN)
+    user.find(marker="login-token").type(token)
     user.find(marker="login-submit").click()
     await user.should_see(marker="overview-accounts", retries=50)
     await user.should_see(marker="overview-accounts", content="Bybit", retries=50)
@@ -57,6 +59,19 @@ async def test_sign_in_lands_on_the_overview_with_one_row_per_connection(user: U
     assert bybit["market"].startswith("bybit · ")
     assert (bybit["engine"], bybit["live_trading"], bybit["health"]) == ("stopped", "off", "—")
     await user.should_see(marker="live-badge", content="Live", retries=50)
+    assert "close" in close_column(user)  # an admin may close positions
+
+
+def close_column(user: User) -> list[str]:
+    (table,) = user.find(marker="overview-positions").elements
+    return [c["name"] for c in table.props["columns"]]
+
+
+async def test_a_viewer_sees_the_positions_without_a_close_action(
+    user: User, dashboard_server: ServerThread
+) -> None:
+    await open_overview(user, token_for(dashboard_server, Role.VIEWER))
+    assert "close" not in close_column(user) and "symbol" in close_column(user)
 
 
 async def test_rows_change_one_at_a_time_with_300_accounts(user: User, stub: Stub) -> None:

@@ -52,12 +52,12 @@ def money_group(header: str, key: str) -> dict[str, Any]:
 
 COLUMN_DEFS: list[dict[str, Any]] = [
     {"headerName": "Account", "field": "name", "pinned": "left", "minWidth": 140, "sort": "asc"},
-    {"headerName": "Exchange · type", "field": "market", "minWidth": 160},
-    {"headerName": "Health", "field": "health", **NUMERIC},
+    {"headerName": "Exchange · type", "field": "market", "minWidth": 220},
+    {"headerName": "Health", "field": "health", "minWidth": 170, **NUMERIC},
     {"headerName": "Equity", "field": "equity", "minWidth": 150, **NUMERIC},
     {"headerName": "Balance read (UTC)", "field": "balance_read", "minWidth": 210},
     {"headerName": "Engine", "field": "engine"},
-    {"headerName": "Open pseudo / live", "field": "open"},
+    {"headerName": "Open pseudo / live", "field": "open", "minWidth": 160},
     money_group("Realized today (since 00:00 UTC)", "today"),
     money_group("Realized total", "realized"),
     money_group("Unrealized", "unrealized"),
