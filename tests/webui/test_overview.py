@@ -101,7 +101,7 @@ async def test_rows_change_one_at_a_time_with_300_accounts(user: User, stub: Stu
     )
     one = len(json.dumps(sent))
     every = len(json.dumps(grid(user).options["rowData"]))
-    assert one * 100 < every, (one, every)  # about 300 B against about 70 kB
+    assert one * 100 < every, (one, every)  # about 0.4 kB against about 117 kB
 
 
 async def test_search_by_name_or_exchange_and_an_empty_result_says_so(user: User) -> None:
