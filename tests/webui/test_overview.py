@@ -23,6 +23,7 @@ from server.access.roles import Role
 from tests.conftest import TEST_TOKEN, auth
 from tests.support.server_thread import ServerThread
 from tests.webui.conftest import Stub
+from tests.webui.test_live_trading import until
 from tests.webui.test_roles_view import token_for
 from webui.components.overview_accounts import AccountGrid
 
@@ -146,3 +147,14 @@ async def test_a_server_without_account_service_is_said_inline(
     await user.should_see(marker="overview-chart-error", content="does not serve AccountService")
     await user.should_see(marker="overview-summary-stream", content="Unavailable")
     assert row_of(user, "Bybit")["equity"] == "—"
+
+
+async def until_row(user: User, name: str, field: str, value: str) -> None:
+    """Wait until the grid's row of ``name`` shows ``value`` in ``field`` (kept live by the
+    streams)."""
+
+    def shown() -> bool:
+        rows = [r for r in grid(user).options["rowData"] if r["name"] == name]
+        return bool(rows) and rows[0][field] == value
+
+    await until(shown, f"{name}'s {field} at {value}")

@@ -19,20 +19,15 @@ from tests.support.chromium import BROWSER_TEST, screenshot_path
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 from tests.webui.conftest import EngineStub, Stub, engine_status, simulated
-from tests.webui.test_live_trading import hold_prices
-from tests.webui.test_overview_accounts import AccountStub, server_side_missing
+from tests.webui.test_live_trading import ENGINE_SETTINGS, hold_prices
+from tests.webui.test_overview_accounts import BALANCE_SETTINGS, AccountStub, server_side_missing
 from tests.webui.test_session import Dashboard, webui_process
 from webui.components.overview_money import amount
 
 pytestmark = BROWSER_TEST
-ENGINE_SETTINGS = {
-    "demo": False,
-    "engines": True,
-    "engine_symbols": 3,
-    "engine_history_bars": 60,
-    "engine_cycle_seconds": 0.2,
-    "engine_sets": "trend/trailing",
-    "engine_mark_seconds": 0.5,
+SETTINGS = {
+    **ENGINE_SETTINGS,
+    **BALANCE_SETTINGS,
     "rate_limit_per_second": 0,
     "address_rate_limit_per_second": 0,
 }
@@ -48,7 +43,7 @@ class Running:
 def running(tmp_path: Path, sim: SimulatorThread) -> Iterator[Running]:
     """A server with engines on the simulator, and `cts webui` in front of it."""
     hold_prices(sim, "100")
-    settings = make_settings(tmp_path / "server", simulator_url=sim.base_url, **ENGINE_SETTINGS)
+    settings = make_settings(tmp_path / "server", simulator_url=sim.base_url, **SETTINGS)
     server = ServerThread(settings).start()
     try:
         with webui_process(server, tmp_path) as dashboard:

@@ -18,7 +18,7 @@ from tests.webui.test_live_trading import (  # noqa: F401  (the module's fixture
     positions_of,
     until,
 )
-from tests.webui.test_overview import grid, open_overview
+from tests.webui.test_overview import open_overview, until_row
 
 
 async def test_engine_state_and_open_positions_of_every_account_with_filters(
@@ -68,14 +68,3 @@ def pick(user: User, marker: str, value: str) -> None:
     if value not in select.options:
         select.set_options({**select.options, value: value})
     select.set_value(value)
-
-
-async def until_row(user: User, name: str, field: str, value: str) -> None:
-    """Wait until the grid's row of ``name`` shows ``value`` in ``field`` (kept live by the
-    streams)."""
-
-    def shown() -> bool:
-        rows = [r for r in grid(user).options["rowData"] if r["name"] == name]
-        return bool(rows) and rows[0][field] == value
-
-    await until(shown, f"{name}'s {field} at {value}")

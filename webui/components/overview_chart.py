@@ -75,8 +75,8 @@ class OverviewChart:
 
     def show(self, history: pb.PnlHistory) -> None:
         self.show_error("")
-        minutes = history.bucket_seconds / 60
-        bucket = f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"
+        seconds = history.bucket_seconds
+        bucket = f"{seconds / 3600:.3g} h" if seconds >= 3600 else f"{seconds / 60:.3g} min"
         since = history.since.ToDatetime()
         self.range.set_text(f"since {since:%Y-%m-%d %H:%M} UTC · cumulative, buckets of {bucket}")
         wanted = {s.quote_currency: s for s in history.series}
