@@ -104,9 +104,12 @@ def test_an_account_row_joins_connection_engine_and_summary() -> None:
     assert bare["equity"] == bare["today_pseudo"] == bare["balance_read"] == "—"
     known = summary("c1", "USDT", "10000.123456")
     known.balance.error = "rate_limited"
+    known.balance.unvalued_assets.extend(["XYZ", "ABC"])
     row = account_row(connection, engine, known)
     assert row["equity"] == "10,000.12 USDT"
-    assert row["balance_read"] == "2026-01-02 03:04:05 UTC · failed: rate_limited"
+    assert row["balance_read"] == (
+        "2026-01-02 03:04:05 UTC · failed: rate_limited · not valued: XYZ, ABC"
+    )
     assert (row["open"], row["unrealized_pseudo"], row["unrealized_live"]) == (
         "1 / 0",
         "+0.50 USDT",

@@ -87,9 +87,14 @@ def health_text(health: cpb.ConnectionHealth) -> str:
 
 
 def balance_text(balance: apb.AccountBalance) -> str:
-    """When the balance was read, and why the last read failed (if it did)."""
-    read = moment(balance.read_at) if balance.HasField("read_at") else "never read"
-    return f"{read} · failed: {balance.error}" if balance.error else read
+    """When the balance was read, why the last read failed (if it did), and which held assets
+    the equity leaves out (no known price)."""
+    parts = [moment(balance.read_at) if balance.HasField("read_at") else "never read"]
+    if balance.error:
+        parts.append(f"failed: {balance.error}")
+    if balance.unvalued_assets:  # held, but without a price: not in the equity
+        parts.append(f"not valued: {', '.join(balance.unvalued_assets)}")
+    return " · ".join(parts)
 
 
 def account_row(
@@ -202,6 +207,7 @@ class AccountsTable:
                     }
                 )
                 .classes("w-full h-[32rem]")
+                .props('role="region" aria-label="Accounts: one row per connection"')
                 .mark("overview-accounts")
             )
             self.grid.sent = []
