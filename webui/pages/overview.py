@@ -18,6 +18,7 @@ most once per :data:`REFRESH_SECONDS`, after a burst (open positions are re-mark
 
 from __future__ import annotations
 
+import grpc
 from cts.connection.v1 import account_pb2 as apb
 from cts.connection.v1 import connection_pb2 as cpb
 from nicegui import app, background_tasks, ui
@@ -41,7 +42,7 @@ CHART_REFRESH_SECONDS = 0.5  # closes come in bursts (stop and close): ask once 
 def unavailable(error: BackendError, what: str) -> str:
     """Why a part of the page is empty, in words: an older server without AccountService says
     UNIMPLEMENTED."""
-    if error.code.name == "UNIMPLEMENTED":
+    if error.code == grpc.StatusCode.UNIMPLEMENTED:
         return f"{what} are not available: this CTS server does not serve AccountService yet."
     return f"{what} are not available: {error.message}"
 
