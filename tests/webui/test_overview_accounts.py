@@ -9,6 +9,7 @@ skipped, saying so. Remove nothing else when merging: the skip goes away by itse
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -137,7 +138,10 @@ async def test_each_account_shows_its_balance_and_pnl_and_totals_per_currency(
     equity = amount(known.balance.equity, currency)
     await until(lambda: row_of(user, "Sim money")["equity"] == equity, f"equity {equity}")
     row = row_of(user, "Sim money")
-    assert row["balance_read"].endswith(" UTC")
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", row["balance_read"])
+    assert "failed" not in row["balance_read"]
+    for asset in known.balance.unvalued_assets:  # held without a known price: said so
+        assert asset in row["balance_read"]
     assert row["open"] == "0 / 0" and row["realized_pseudo"] == amount("0", currency)
     await user.should_see(marker="overview-totals", content=[currency, equity])
     await user.should_see(marker="overview-summary-stream", content="Live")
