@@ -14,7 +14,7 @@ from server.settings import Settings
 from webui import api_docs, frame, session
 from webui.backend import Backend
 from webui.feeds import Feeds
-from webui.pages import audit, connections, live_trading, login, logs, monitoring
+from webui.pages import audit, connections, live_trading, login, logs, monitoring, overview
 
 # /api-docs is the public REST contract (it is in the repository) and holds no data.
 OPEN_PATHS = (
@@ -93,6 +93,7 @@ def build(settings: Settings) -> Backend:
 
     api_docs.register(settings)
     login.register(backend)
+    overview.register(backend, feeds)
     connections.register(backend, feeds)
     live_trading.register(backend, feeds)
     monitoring.register(backend, feeds)

@@ -68,6 +68,8 @@ class StreamFeed:
     """
 
     name = "feed"
+    # Answers after which the same request cannot succeed: the feed stops and emits ``refused``.
+    refused_codes: tuple[grpc.StatusCode, ...] = REFUSED
 
     def __init__(self, backend: Backend, token: str) -> None:
         self._backend = backend
@@ -113,7 +115,7 @@ class StreamFeed:
                     self._set_live(False)
                     self.rejected.emit()
                     return
-                if error.code() in REFUSED:
+                if error.code() in self.refused_codes:
                     self._set_live(False)
                     self.refused.emit(BackendError.of(error))
                     return

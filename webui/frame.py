@@ -14,6 +14,7 @@ from webui.components.price_ticker import price_ticker
 from webui.feeds import Feeds, StreamFeed
 
 NAVIGATION = (
+    ("Overview", "/overview"),
     ("Connections", "/connections"),
     ("Live trading", "/live-trading"),
     ("Monitoring", "/monitoring"),

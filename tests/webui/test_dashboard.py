@@ -17,7 +17,9 @@ Stub = connection_pb2_grpc.ConnectionServiceStub
 
 
 async def sign_in(user: User, token: str = TEST_TOKEN) -> None:
-    await user.open("/login")
+    """Sign in and land on the Connections page (the page after a plain sign-in is the
+    Overview)."""
+    await user.open("/login?redirect_to=/connections")
     user.find(marker="login-token").type(token)
     user.find(marker="login-submit").click()
     # Generous waits (`should_see` tries every 0.1 s) for a loaded machine.

@@ -32,19 +32,22 @@ from webui.components.status import money
 WAIT = 200
 
 
+# Engines on the simulator, quick: the server settings of the dashboard's engine tests.
+ENGINE_SETTINGS: dict[str, Any] = {
+    "demo": False,
+    "engines": True,
+    "engine_symbols": 3,
+    "engine_history_bars": 60,
+    "engine_cycle_seconds": 0.2,
+    "engine_retry_seconds": 0.5,
+    "engine_sets": "trend/trailing",
+    "engine_mark_seconds": 0.5,
+}
+
+
 @pytest.fixture
 def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
-    return {
-        "simulator_url": sim.base_url,
-        "demo": False,
-        "engines": True,
-        "engine_symbols": 3,
-        "engine_history_bars": 60,
-        "engine_cycle_seconds": 0.2,
-        "engine_retry_seconds": 0.5,
-        "engine_sets": "trend/trailing",
-        "engine_mark_seconds": 0.5,
-    }
+    return {"simulator_url": sim.base_url, **ENGINE_SETTINGS}
 
 
 def hold_prices(sim: SimulatorThread, price: str, bases: list[str] | None = None) -> None:

@@ -56,6 +56,19 @@ def dashboard(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dashbo
     """`cts webui` in front of a real server; over TLS, with a pair made by the code of
     `cts cert self-signed`, when the test parametrizes it with True."""
     server = ServerThread(make_settings(tmp_path / "server")).start()
+    try:
+        with webui_process(server, tmp_path, tls=getattr(request, "param", False)) as running:
+            yield running
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def webui_process(
+    server: ServerThread, tmp_path: Path, *, tls: bool = False
+) -> Iterator[Dashboard]:
+    """`cts webui` as a real process in front of ``server``, answering /healthz, until the
+    block ends (its output in ``tmp_path / "webui.log"``)."""
     data = tmp_path / "webui-data"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CTS_")}
@@ -66,9 +79,9 @@ def dashboard(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dashbo
         CTS_WEBUI_PORT=str(port),
         CTS_DATA_DIR=str(data),
     )
-    tls = self_signed(data) if getattr(request, "param", False) else None
-    if tls is not None:
-        env.update(CTS_TLS_CERT=str(tls.cert), CTS_TLS_KEY=str(tls.key))
+    pair = self_signed(data) if tls else None
+    if pair is not None:
+        env.update(CTS_TLS_CERT=str(pair.cert), CTS_TLS_KEY=str(pair.key))
     log = (tmp_path / "webui.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "webui"],
@@ -78,7 +91,7 @@ def dashboard(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dashbo
         stderr=subprocess.STDOUT,
     )
     running = Dashboard(
-        f"{'https' if tls else 'http'}://127.0.0.1:{port}", data / "webui-storage", tls
+        f"{'https' if pair else 'http'}://127.0.0.1:{port}", data / "webui-storage", pair
     )
     try:
         wait_until_healthy(running, process)
@@ -91,7 +104,6 @@ def dashboard(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dashbo
             process.kill()
             process.wait()
         log.close()
-        server.stop()
 
 
 def wait_until_healthy(dashboard: Dashboard, process: subprocess.Popen[bytes]) -> None:

@@ -46,7 +46,7 @@ class ConnectionFilters:
 def register(backend: Backend, feeds: Feeds) -> None:
     @ui.page("/")
     def index() -> None:
-        ui.navigate.to("/connections")
+        ui.navigate.to("/overview")
 
     @ui.page("/connections")
     def connections_page() -> None:

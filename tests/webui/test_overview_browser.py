@@ -1,0 +1,141 @@
+"""The Overview in a real headless Chromium, against `cts webui` as a real process in front of a
+real server whose engines trade on a real exchange simulator (assets held flat at 100; one moved
+to 102 opens one pseudo long position, as in test_live_trading)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from cts.connection.v1 import connection_pb2 as cpb
+from playwright.async_api import Browser, Page, WebSocket, expect
+
+from tests.conftest import TEST_TOKEN, auth, make_settings
+from tests.support.chromium import BROWSER_TEST, screenshot_path
+from tests.support.server_thread import ServerThread
+from tests.support.simulator_thread import SimulatorThread
+from tests.webui.conftest import EngineStub, Stub, engine_status, simulated
+from tests.webui.test_live_trading import ENGINE_SETTINGS, hold_prices, positions_of
+from tests.webui.test_overview_accounts import BALANCE_SETTINGS, server_side_missing
+from tests.webui.test_session import Dashboard, webui_process
+from webui.components.overview_money import amount
+
+pytestmark = BROWSER_TEST
+SETTINGS = {
+    **ENGINE_SETTINGS,
+    **BALANCE_SETTINGS,
+    "rate_limit_per_second": 0,
+    "address_rate_limit_per_second": 0,
+}
+
+
+@dataclass
+class Running:
+    server: ServerThread
+    dashboard: Dashboard
+
+
+@pytest.fixture
+def running(tmp_path: Path, sim: SimulatorThread) -> Iterator[Running]:
+    """A server with engines on the simulator, and `cts webui` in front of it."""
+    hold_prices(sim, "100")
+    settings = make_settings(tmp_path / "server", simulator_url=sim.base_url, **SETTINGS)
+    server = ServerThread(settings).start()
+    try:
+        with webui_process(server, tmp_path) as dashboard:
+            yield Running(server, dashboard)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def channel(running: Running) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(running.server.target) as opened:
+        yield opened
+
+
+async def sign_in(page: Page, running: Running) -> None:
+    """A plain sign-in: the page after it is the Overview."""
+    await page.goto(f"{running.dashboard.url}/login")
+    await page.get_by_label("API token").fill(TEST_TOKEN)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{running.dashboard.url}/overview")
+
+
+async def test_the_overview_lands_after_sign_in_and_sends_one_row_per_change(
+    running: Running, channel: grpc.aio.Channel, browser: Browser
+) -> None:
+    stub = Stub(channel)
+    made = [
+        await stub.CreateConnection(
+            cpb.CreateConnectionRequest(
+                connection=cpb.Connection(name=f"Acct {n:03d}", exchange="okx", api_type="spot")
+            ),
+            metadata=auth(),
+        )
+        for n in range(96)
+    ]
+    page = await browser.new_page()
+    frames: list[str | bytes] = []
+
+    def follow(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda payload: frames.append(payload))
+
+    page.on("websocket", follow)
+    await sign_in(page, running)
+    grid = page.locator(".ag-root")
+    await expect(grid.get_by_text("Acct 002", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Live", exact=True).first).to_be_visible()
+
+    await stub.UpdateConnection(
+        cpb.UpdateConnectionRequest(id=made[2].id, connection=cpb.Connection(name="Renamed 002")),
+        metadata=auth(),
+    )
+    await expect(grid.get_by_text("Renamed 002", exact=True)).to_be_visible()
+    carrying = [f for f in frames if "Renamed 002" in (f if isinstance(f, str) else f.decode())]
+    # One message with one row (measured: 514 B), not the 100 rows again (their rowData: 30 kB).
+    assert len(carrying) == 1 and len(carrying[0]) < 1500, [len(f) for f in carrying]
+    assert "applyTransaction" in str(carrying[0])
+
+    await page.get_by_label("Search name or exchange").fill("renamed")
+    await expect(grid.get_by_text("Acct 003", exact=True)).to_be_hidden()
+    await expect(grid.get_by_text("Renamed 002", exact=True)).to_be_visible()
+    await page.screenshot(path=screenshot_path("dashboard-overview-search.png"), full_page=True)
+
+
+async def test_totals_change_live_when_a_pseudo_position_closes(
+    running: Running, channel: grpc.aio.Channel, browser: Browser, sim: SimulatorThread
+) -> None:
+    missing = await server_side_missing(running.server.target)
+    if missing:
+        pytest.skip(missing)
+    stub, engines = Stub(channel), EngineStub(channel)
+    made = await simulated(stub, sim, "Sim closer", is_enabled=True, is_active=True)
+    page = await browser.new_page()
+    await sign_in(page, running)
+    positions = page.locator(".q-card").filter(has_text="Open positions")
+    totals = page.locator(".q-card").filter(has_text="Totals per quote currency")
+    await expect(page.locator(".ag-root").get_by_text("Sim closer")).to_be_visible()
+    await expect(page.locator(".ag-root").get_by_text("running")).to_be_visible(timeout=60_000)
+    status = await engine_status(engines, made.id)
+    symbol = status.symbols[0]
+    hold_prices(sim, "102", [symbol.split("/")[0]])
+    row = positions.locator("tr").filter(has_text=symbol)
+    await expect(row).to_be_visible(timeout=60_000)
+    currency = symbol.split("/")[1].split(":")[0]
+    before = amount("0", currency, signed=True)
+    await expect(totals.locator("tr").filter(has_text=currency)).to_contain_text(before)
+    marker = await page.evaluate("window.__cts_marker = Math.random()")
+
+    await row.get_by_role("button", name=f"Close pseudo long {symbol} on Sim closer").click()
+    # The close has been made once the page says so (the engine may open another one later).
+    await expect(page.get_by_text("Closed pseudo long")).to_be_visible()
+    (closed,) = [p for p in await positions_of(engines, made.id) if p.status == "closed"]
+    realized = amount(closed.realized_pnl, currency, signed=True)
+    assert realized != before
+    await expect(totals.locator("tr").filter(has_text=currency)).to_contain_text(realized)
+    assert await page.evaluate("window.__cts_marker") == marker  # live, not reloaded
+    await page.screenshot(path=screenshot_path("dashboard-overview.png"), full_page=True)
