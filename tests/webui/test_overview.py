@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import grpc
 import pytest
-from cts.connection.v1 import account_pb2 as apb
-from cts.connection.v1 import account_pb2_grpc
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 from nicegui.testing.user import User
@@ -125,28 +122,6 @@ async def test_search_by_name_or_exchange_and_an_empty_result_says_so(user: User
 def dashboard_settings() -> dict[str, Any]:
     # 300 connections are made as fast as the server takes them.
     return {"rate_limit_per_second": 0, "address_rate_limit_per_second": 0}
-
-
-async def test_a_server_without_account_service_is_said_inline(
-    user: User, dashboard_server: ServerThread
-) -> None:
-    async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
-        try:
-            await account_pb2_grpc.AccountServiceStub(channel).ListAccountSummaries(
-                apb.ListAccountSummariesRequest(), metadata=auth()
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise
-        else:
-            pytest.skip("this server serves AccountService: nothing missing to show")
-    await open_overview(user)
-    await user.should_see(
-        marker="overview-summary-error", content="does not serve AccountService", retries=50
-    )
-    await user.should_see(marker="overview-chart-error", content="does not serve AccountService")
-    await user.should_see(marker="overview-summary-stream", content="Unavailable")
-    assert row_of(user, "Bybit")["equity"] == "—"
 
 
 async def until_row(user: User, name: str, field: str, value: str) -> None:

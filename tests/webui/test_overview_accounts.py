@@ -24,7 +24,6 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from server.engine.store import PositionStore
-from server.settings import Settings
 from server.storage.database import Database
 from tests.conftest import auth
 from tests.support.server_thread import ServerThread
@@ -43,13 +42,8 @@ from tests.webui.test_overview import grid, open_overview, row_of, until_row
 from webui.components.overview_money import amount
 
 AccountStub = account_pb2_grpc.AccountServiceStub
-# Balances read every half second. (The settings exist once the server side is merged; until
-# then every test here is skipped anyway, and the condition can go with the merge.)
-BALANCE_SETTINGS = (
-    {"balance_interval_seconds": 0.5, "balance_fill_delay_seconds": 0.1}
-    if "balance_interval_seconds" in Settings.model_fields
-    else {}
-)
+# Balances read every half second.
+BALANCE_SETTINGS = {"balance_interval_seconds": 0.5, "balance_fill_delay_seconds": 0.1}
 
 
 @pytest.fixture
@@ -57,38 +51,9 @@ def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
     return {"simulator_url": sim.base_url, **ENGINE_SETTINGS, **BALANCE_SETTINGS}
 
 
-async def server_side_missing(target: str) -> str:
-    """Why the Overview's account parts cannot be tested against the server at ``target``
-    (it answers UNIMPLEMENTED to AccountService or EngineService.ClosePosition); empty when
-    they can."""
-    async with grpc.aio.insecure_channel(target) as channel:
-        for call in (
-            AccountStub(channel).ListAccountSummaries(
-                apb.ListAccountSummariesRequest(), metadata=auth()
-            ),
-            EngineStub(channel).ClosePosition(
-                epb.ClosePositionRequest(position_id="00000000-0000-0000-0000-000000000000"),
-                metadata=auth(),
-            ),
-        ):
-            try:
-                await call
-            except grpc.aio.AioRpcError as error:
-                if error.code() == grpc.StatusCode.UNIMPLEMENTED:
-                    return (
-                        "the server does not implement AccountService / ClosePosition yet "
-                        "(branch `accounts`): the Overview's account figures cannot be shown"
-                    )
-    return ""
-
-
 @pytest.fixture
 async def accounts(dashboard_server: ServerThread) -> AsyncIterator[AccountStub]:
-    """AccountService of the dashboard's server; the test is skipped while the server does not
-    serve it (or EngineService.ClosePosition) yet."""
-    missing = await server_side_missing(dashboard_server.target)
-    if missing:
-        pytest.skip(missing)
+    """AccountService of the dashboard's server."""
     async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
         yield AccountStub(channel)
 

@@ -19,7 +19,7 @@ from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 from tests.webui.conftest import EngineStub, Stub, engine_status, simulated
 from tests.webui.test_live_trading import ENGINE_SETTINGS, hold_prices, positions_of
-from tests.webui.test_overview_accounts import BALANCE_SETTINGS, server_side_missing
+from tests.webui.test_overview_accounts import BALANCE_SETTINGS
 from tests.webui.test_session import Dashboard, webui_process
 from webui.components.overview_money import amount
 
@@ -109,9 +109,6 @@ async def test_the_overview_lands_after_sign_in_and_sends_one_row_per_change(
 async def test_totals_change_live_when_a_pseudo_position_closes(
     running: Running, channel: grpc.aio.Channel, browser: Browser, sim: SimulatorThread
 ) -> None:
-    missing = await server_side_missing(running.server.target)
-    if missing:
-        pytest.skip(missing)
     stub, engines = Stub(channel), EngineStub(channel)
     made = await simulated(stub, sim, "Sim closer", is_enabled=True, is_active=True)
     page = await browser.new_page()

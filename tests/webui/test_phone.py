@@ -27,6 +27,7 @@ PHONE = {"width": 390, "height": 844}
 # The pages besides Live trading (which needs a connection picked), each with what says that
 # its live content is drawn.
 PAGES = [
+    ("/overview", "Totals per quote currency"),
     ("/connections", DEMO_CONNECTION_NAME),
     ("/monitoring", "overall:"),
     ("/logs", "Following new entries live"),

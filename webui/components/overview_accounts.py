@@ -213,8 +213,8 @@ class AccountsTable:
             self.grid.sent = []
             self.ready = False  # the browser is connected and has the grid's rows
             ui.context.client.on_connect(self._connected)
-            self.empty = ui.label().classes("text-sm text-gray-600").mark("overview-empty")
-            ui.label("Totals per quote currency").classes("text-sm font-semibold text-gray-700")
+            self.empty = ui.label().classes("text-sm text-neutral").mark("overview-empty")
+            ui.label("Totals per quote currency").classes("text-sm font-semibold text-neutral")
             self.totals = (
                 DataTable(rows=[], columns=TOTAL_COLUMNS, row_key="currency")
                 .props('dense flat no-data-label="No account figures yet"')

@@ -47,7 +47,7 @@ class OverviewChart:
         with ui.card().classes("w-full gap-2").mark("overview-chart-card"):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label("Realized PnL across accounts").classes("text-lg font-semibold")
-                self.range = ui.label().classes("text-sm text-gray-600")
+                self.range = ui.label().classes("text-sm text-neutral")
                 self.range.mark("overview-chart-range")
             self.error = (
                 ui.label()
@@ -57,7 +57,7 @@ class OverviewChart:
             )
             self.error.set_visibility(False)
             self.empty = ui.label("No closed positions in the range yet").classes(
-                "text-sm text-gray-500"
+                "text-sm text-neutral"
             )
             self.box = ui.column().classes("w-full gap-2 p-0")
 

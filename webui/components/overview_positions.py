@@ -129,7 +129,7 @@ class OpenPositionsTable:
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label("Open positions").classes("text-lg font-semibold")
                 self.stream = ui.badge().mark("overview-positions-stream")
-                self.count = ui.label().classes("text-sm text-gray-600").mark("overview-count")
+                self.count = ui.label().classes("text-sm text-neutral").mark("overview-count")
             with ui.row().classes("w-full gap-3 items-end"):
                 self.account = self._filter("Account", "account", {ALL: "All accounts"})
                 self.symbol = self._filter("Symbol", "symbol", {ALL: "All symbols"})
