@@ -14,7 +14,14 @@ import grpc
 from cts.access.v1 import access_pb2, access_pb2_grpc
 from cts.connection.v1 import connection_pb2, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2, engine_pb2_grpc
-from cts.monitoring.v1 import market_pb2, market_pb2_grpc, monitoring_pb2, monitoring_pb2_grpc
+from cts.monitoring.v1 import (
+    alerts_pb2,
+    alerts_pb2_grpc,
+    market_pb2,
+    market_pb2_grpc,
+    monitoring_pb2,
+    monitoring_pb2_grpc,
+)
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
@@ -22,6 +29,8 @@ from sqlmodel import Session
 from server.access.audit import AuditTrail
 from server.access.limits import Limits
 from server.access.tokens import TokenVerifier, ensure_admin_token
+from server.alerts.views import AlertEntry
+from server.alerts.wiring import AlertsRuntime, DispatcherFactory, ServerTopics, start_alerts
 from server.connections.monitor import HealthMonitor
 from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
@@ -46,6 +55,7 @@ from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.monitoring.structure import StructureMeter
 from server.rpc.access_servicer import AccessServicer
+from server.rpc.alert_servicer import AlertServicer
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
@@ -70,6 +80,7 @@ SERVICE_NAMES = (
     monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"].full_name,
     market_pb2.DESCRIPTOR.services_by_name["MarketService"].full_name,
     access_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
+    alerts_pb2.DESCRIPTOR.services_by_name["AlertService"].full_name,
 )
 
 
@@ -129,10 +140,15 @@ def keep_private(data_dir: Path) -> None:
 
 class CtsServer:
     """A running CTS server; ``port`` is the bound gRPC port (useful when asked for port 0),
-    ``metrics_port`` that of ``/metrics`` (0 while metrics are off)."""
+    ``metrics_port`` that of ``/metrics`` (0 while metrics are off). ``alert_dispatcher`` makes
+    the dispatcher that delivers alerts to channels, given the alerts' outcome listener (default:
+    :class:`~server.alerts.wiring.UndeliveredDispatcher`, which delivers nothing)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, alert_dispatcher: DispatcherFactory | None = None
+    ) -> None:
         self.settings = settings
+        self._make_dispatcher = alert_dispatcher
         self.port: int = 0
         self.metrics_port: int = 0
         self.metrics = CtsMetrics() if settings.metrics else None
@@ -174,6 +190,12 @@ class CtsServer:
         self.status_topic: Topic[SystemStatus] = Topic(
             "system_status", history_size=16, queue_size=settings.stream_queue_size
         )
+        self.alert_topic: Topic[AlertEntry] = Topic(
+            "alerts",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
+        self.alerts: AlertsRuntime | None = None
         self._board: StatusBoard | None = None
         self._monitor: HealthMonitor | None = None
         self._coordinator: Coordinator | None = None
@@ -308,6 +330,22 @@ class CtsServer:
         monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
             MonitoringServicer(monitoring), server
         )
+        self.alerts = await start_alerts(
+            settings,
+            db,
+            cipher,
+            self.alert_topic,
+            connections=connections,
+            access=access,
+            monitoring=monitoring,
+            topics=ServerTopics(
+                self.engine_topic, self.connection_topic, self.test_topic, self.position_topic
+            ),
+            make_dispatcher=self._make_dispatcher,
+        )
+        alerts_pb2_grpc.add_AlertServiceServicer_to_server(
+            AlertServicer(self.alerts.alerts), server
+        )
         prices = Prices(
             feeds,
             simulator_configured=bool(settings.simulator_url),
@@ -328,6 +366,7 @@ class CtsServer:
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         board.start()
+        self.alerts.check_startup(monitoring)
         if settings.health_checks:
             monitor.start()
         if settings.engines:
@@ -355,6 +394,8 @@ class CtsServer:
             await self._feeds.close()
         if self._board is not None:
             await self._board.stop()
+        if self.alerts is not None:
+            await self.alerts.stop()
         for topic in self.topics:
             topic.close()
         if self._server is not None:
@@ -387,6 +428,7 @@ class CtsServer:
             self.position_topic,
             self.log_topic,
             self.status_topic,
+            self.alert_topic,
         ]
 
     def _capture_logs(self) -> None:

@@ -1,0 +1,147 @@
+"""The alerts domain as the server runs it: storage, the domain, its event sources hooked to
+the server's topics and callbacks, and the dispatcher that delivers to channels.
+
+The dispatcher is made by a :data:`DispatcherFactory` given the domain's outcome listener
+(``Alerts.on_outcome``). Until the delivery module (``server.alerts.delivery``) is wired in,
+the server uses :class:`UndeliveredDispatcher`, which delivers nothing and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from server.alerts.delivery.contract import (
+    AlertDispatcher,
+    AlertMessage,
+    ChannelTarget,
+    DeliveryOutcome,
+    OutcomeListener,
+)
+from server.alerts.events import AlertSources
+from server.alerts.service import Alerts
+from server.alerts.store import AlertStore
+from server.alerts.views import AlertEntry
+from server.connections.service import Connections
+from server.connections.testing import TestRun
+from server.connections.view import ConnectionView
+from server.engine.book import PositionView
+from server.engine.status import EngineStatus
+from server.exchange.access import ExchangeAccess
+from server.monitoring.service import Monitoring
+from server.settings import Settings
+from server.storage.database import Database
+from server.streams.topic import Topic
+from server.vault.cipher import CredentialCipher
+
+log = logging.getLogger("cts.alerts")
+
+DispatcherFactory = Callable[[OutcomeListener], AlertDispatcher]
+NOT_WIRED = "alert delivery is not wired into this server yet: nothing was sent"
+
+
+class UndeliveredDispatcher:
+    """A stand-in dispatcher (to be replaced by the delivery module): every alert handed to it
+    is reported at once as a final failure, so that channels show why nothing arrived."""
+
+    def __init__(self, on_outcome: OutcomeListener) -> None:
+        self._on_outcome = on_outcome
+
+    def submit(self, target: ChannelTarget, alert: AlertMessage) -> None:
+        outcome = DeliveryOutcome(
+            channel_id=target.id,
+            alert_id=alert.id,
+            delivered=False,
+            attempt=1,
+            final=True,
+            status_code=None,
+            error=NOT_WIRED,
+            at=datetime.now(UTC),
+        )
+        asyncio.get_running_loop().call_soon(self._on_outcome, outcome)
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTopics:
+    engines: Topic[EngineStatus]
+    connections: Topic[ConnectionView]
+    tests: Topic[TestRun]
+    positions: Topic[PositionView]
+
+
+@dataclass
+class AlertsRuntime:
+    alerts: Alerts
+    sources: AlertSources
+    dispatcher: AlertDispatcher
+    _startup: asyncio.Task[object] | None = field(default=None)
+
+    def check_startup(self, monitoring: Monitoring) -> None:
+        """Run the start-up checks once now (in the background): failures raise alerts."""
+        self._startup = asyncio.ensure_future(monitoring.verify_startup())
+
+    async def stop(self) -> None:
+        if self._startup is not None:
+            self._startup.cancel()
+            with contextlib.suppress(BaseException):
+                await self._startup
+        await self.sources.stop()
+        await self.dispatcher.close()
+        await self.alerts.close()
+
+
+def _name_of(connections: Connections) -> Callable[[str], str]:
+    def name(connection_id: str) -> str:
+        try:
+            return connections.view(connection_id).name
+        except Exception:
+            return ""
+
+    return name
+
+
+async def start_alerts(
+    settings: Settings,
+    db: Database,
+    cipher: CredentialCipher,
+    topic: Topic[AlertEntry],
+    *,
+    connections: Connections,
+    access: ExchangeAccess,
+    monitoring: Monitoring,
+    topics: ServerTopics,
+    make_dispatcher: DispatcherFactory | None = None,
+) -> AlertsRuntime:
+    """Build the alerts domain and hook its sources; call before engines start."""
+    holder: list[Alerts] = []
+    dispatcher = (make_dispatcher or UndeliveredDispatcher)(lambda o: holder[0].on_outcome(o))
+    name_of = _name_of(connections)
+    alerts = Alerts(
+        AlertStore(db, cipher),
+        topic,
+        dispatcher,
+        connection_name=name_of,
+        known_connection=connections.known,
+        heartbeat_seconds=settings.stream_heartbeat_seconds,
+        test_timeout_seconds=settings.alert_test_timeout_seconds,
+    )
+    holder.append(alerts)
+    await alerts.load()
+    sources = AlertSources(alerts, name_of)
+    access.on_circuit_change.add(sources.circuit_changed)
+    access.on_rate_limit_pause.add(sources.rate_limit_paused)
+    monitoring.on_startup_report.add(sources.startup_report)
+    sources.follow(
+        engines=topics.engines,
+        connections=topics.connections,
+        tests=topics.tests,
+        positions=topics.positions,
+    )
+    return AlertsRuntime(alerts, sources, dispatcher)
