@@ -64,7 +64,7 @@ def channel_changes(values: Mapping[str, Any], *, creating: bool) -> dict[str, A
             violations.extend(exc.violations)
     if creating:
         violations.extend(
-            FieldViolation(n, "required") for n in ("name", "kind") if not changes.get(n)
+            FieldViolation(n, "required") for n in ("name", "kind") if not values.get(n)
         )
     if violations:
         raise InvalidArgument(violations)

@@ -222,7 +222,7 @@ def rule_changes(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
             changes[name] = _rule_field(name, value, creating=creating)
         except InvalidArgument as exc:
             violations.extend(exc.violations)
-    if creating and "kind" not in changes:
+    if creating and "kind" not in values:
         violations.append(FieldViolation("kind", "required"))
     if violations:
         raise InvalidArgument(violations)
