@@ -25,6 +25,8 @@ from server.streams.follow import follow
 from server.streams.topic import Change, Topic
 
 ENGINE, CIRCUIT, HEALTH, TEST, RATE_LIMIT = "engine", "circuit", "health", "test", "rate_limit"
+# After a rate-limit pause, this long without another ends the condition.
+RATE_LIMIT_CALM_SECONDS = 60.0
 
 
 def _money(value: Decimal | None) -> str:
@@ -46,6 +48,7 @@ class AlertSources:
         self._bands: dict[str, str] = {}
         self._order_counts: dict[str, tuple[int, int]] = {}
         self._failing_checks: set[str] = set()
+        self._calm: dict[str, asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     def follow(
@@ -65,6 +68,8 @@ class AlertSources:
         ]
 
     async def stop(self) -> None:
+        for handle in self._calm.values():
+            handle.cancel()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -170,8 +175,16 @@ class AlertSources:
                 )
 
     def rate_limit_paused(self, exchange: str, connection_id: str, seconds: float) -> None:
-        """One alert while the pause lasts; the condition ends with the pause."""
+        """One alert per stretch of pauses: the condition ends once the account has gone
+        ``RATE_LIMIT_CALM_SECONDS`` past its last pause without another."""
         cid = connection_id if _is_connection(connection_id) else ""
+        loop = asyncio.get_running_loop()
+        pending = self._calm.pop(cid, None)
+        if pending is not None:
+            pending.cancel()
+        self._calm[cid] = loop.call_later(
+            max(seconds, 0.0) + RATE_LIMIT_CALM_SECONDS, self._calm_again, cid
+        )
         if self._alerts.active(AlertKind.RATE_LIMIT_PAUSE, cid, RATE_LIMIT):
             return
         self._alerts.spawn(
@@ -186,9 +199,10 @@ class AlertSources:
                 )
             )
         )
-        asyncio.get_running_loop().call_later(
-            max(seconds, 0.0), self._alerts.clear, AlertKind.RATE_LIMIT_PAUSE, cid, RATE_LIMIT
-        )
+
+    def _calm_again(self, connection_id: str) -> None:
+        self._calm.pop(connection_id, None)
+        self._alerts.clear(AlertKind.RATE_LIMIT_PAUSE, connection_id, RATE_LIMIT)
 
     # -- health and tests ----------------------------------------------------------------------
 
