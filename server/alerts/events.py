@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -49,6 +50,7 @@ class AlertSources:
         self._order_counts: dict[str, tuple[int, int]] = {}
         self._failing_checks: set[str] = set()
         self._calm: dict[str, asyncio.TimerHandle] = {}
+        self._seen = SeenPositions()
         self._tasks: list[asyncio.Task[None]] = []
 
     def follow(
@@ -254,36 +256,21 @@ class AlertSources:
     # -- live positions ------------------------------------------------------------------------
 
     async def _position(self, change: Change[PositionView]) -> None:
-        position, previous = change.current, change.previous
+        """Live positions only (pseudo ones are the engine's paper trades). Positions are
+        published without their previous state, so which were seen open is kept here."""
+        position = change.current
         if position.mode is not Mode.LIVE:
             return
         cid = position.connection_id
         side = "long" if position.side > 0 else "short"
         details = {"symbol": position.symbol, "side": side, "position_id": str(position.id)}
-        was_open = previous is not None and previous.status is Status.OPEN
-        if (
-            position.status is Status.OPEN
-            and position.state.quantity
-            and not (was_open and previous is not None and previous.state.quantity)
-        ):
-            details |= {
-                "quantity": _money(position.state.quantity),
-                "entry_price": _money(position.state.average_price),
-                "notional": _money(position.notional),
-            }
-            await self._alerts.raise_event(
-                AlertEvent(
-                    AlertKind.LIVE_POSITION_OPENED,
-                    f"Live position opened: {position.symbol} {side}",
-                    f"{self._name(cid)}: {_money(position.state.quantity)} {position.symbol} "
-                    f"at {_money(position.state.average_price)}",
-                    cid,
-                    details=details,
-                )
-            )
+        if position.status is Status.OPEN:
+            if position.state.quantity and self._seen.add(position.id, "open"):
+                await self._opened(position, side, details)
             return
-        closed_now = position.status is Status.CLOSED and (previous is None or was_open)
-        if not closed_now or position.close_reason == Reason.ORDER_FAILED.value:
+        if position.close_reason == Reason.ORDER_FAILED.value:
+            return  # it never opened: the failed order is the alert
+        if not self._seen.add(position.id, "closed"):
             return
         pnl = _money(position.realized_pnl)
         details |= {
@@ -311,6 +298,23 @@ class AlertSources:
                 )
             )
 
+    async def _opened(self, position: PositionView, side: str, details: dict[str, str]) -> None:
+        details |= {
+            "quantity": _money(position.state.quantity),
+            "entry_price": _money(position.state.average_price),
+            "notional": _money(position.notional),
+        }
+        await self._alerts.raise_event(
+            AlertEvent(
+                AlertKind.LIVE_POSITION_OPENED,
+                f"Live position opened: {position.symbol} {side}",
+                f"{self._name(position.connection_id)}: {details['quantity']} {position.symbol} "
+                f"at {details['entry_price']}",
+                position.connection_id,
+                details=details,
+            )
+        )
+
     # -- start-up checks -----------------------------------------------------------------------
 
     def startup_report(self, report: StartupReport) -> None:
@@ -335,6 +339,25 @@ class AlertSources:
             elif check.name in self._failing_checks:
                 self._failing_checks.discard(check.name)
                 self._alerts.clear(AlertKind.STARTUP_CHECK_FAILED, "", f"check:{check.name}")
+
+
+class SeenPositions:
+    """Which live positions were alerted as open or closed (the most recent 10,000)."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[tuple[uuid.UUID, str], None] = OrderedDict()
+
+    def add(self, position_id: uuid.UUID, what: str) -> bool:
+        """True the first time (``position_id``, ``what``) is added."""
+        key = (position_id, what)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self.LIMIT:
+            self._seen.popitem(last=False)
+        return True
 
 
 def _is_connection(value: str) -> bool:

@@ -129,17 +129,25 @@ def make_alerts(
     )
 
 
+async def loaded_alerts(
+    book: Book, topic: Topic[AlertEntry], clock: Clock, **options: Any
+) -> tuple[Alerts, RecordingDispatcher]:
+    """Alerts over ``book``'s storage, loaded, with a recording dispatcher."""
+    holder: list[Alerts] = []
+    dispatcher = RecordingDispatcher(lambda o: holder[0].on_outcome(o))
+    alerts = make_alerts(book, topic, dispatcher, clock, **options)
+    holder.append(alerts)
+    await alerts.load()
+    return alerts, dispatcher
+
+
 @pytest.fixture
 async def domain(database_url: str) -> AsyncIterator[Domain]:
     """The alerts domain on SQLite and on PostgreSQL, its clock at 12:00 UTC."""
     book = await open_book(database_url)
     topic: Topic[AlertEntry] = Topic("alerts")
     clock = Clock()
-    holder: list[Alerts] = []
-    dispatcher = RecordingDispatcher(lambda o: holder[0].on_outcome(o))
-    alerts = make_alerts(book, topic, dispatcher, clock, test_timeout_seconds=0.5)
-    holder.append(alerts)
-    await alerts.load()
+    alerts, dispatcher = await loaded_alerts(book, topic, clock, test_timeout_seconds=0.5)
     yield Domain(book, alerts, topic, dispatcher, clock)
     await alerts.close()
     book.close()

@@ -27,6 +27,7 @@ from server.exchange.model import Ticker
 from server.simulator.instruments import ASSETS
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
+from server.streams.topic import Topic
 from tests.support.book import Book, open_book
 
 SLIPPAGE = Decimal("0.0005")
@@ -86,6 +87,9 @@ class Bench:
     feed: SteppedFeed
     statuses: list[EngineStatus] = field(default_factory=list)
     published: list[PositionView] = field(default_factory=list)
+    # What the engines publish also goes to these topics, as in the server (for followers).
+    engine_topic: Topic[EngineStatus] = field(default_factory=lambda: Topic("engines"))
+    position_topic: Topic[PositionView] = field(default_factory=lambda: Topic("positions"))
     _status_published: asyncio.Event = field(default_factory=asyncio.Event)
 
     def engine(
@@ -104,7 +108,7 @@ class Bench:
             subscribe=self.feed.subscribe,
             store=PositionStore(self.book.db),
             publish_status=self._publish_status,
-            publish_position=self.published.append,
+            publish_position=self._publish_position,
             mark_seconds=3600,
             live_retry_seconds=0.01,
             stale_seconds=stale_seconds,
@@ -123,7 +127,12 @@ class Bench:
 
     def _publish_status(self, status: EngineStatus) -> None:
         self.statuses.append(status)
+        self.engine_topic.publish(status.connection_id, status)
         self._status_published.set()
+
+    def _publish_position(self, position: PositionView) -> None:
+        self.published.append(position)
+        self.position_topic.publish(position.id, position)  # as the coordinator does
 
     async def status_where(
         self, accept: Callable[[EngineStatus], bool], timeout: float = 20
