@@ -22,6 +22,7 @@ from server.alerts.delivery.contract import (
     Severity,
 )
 from server.alerts.model import AlertRecord
+from server.alerts.routing import RoutingStore
 from server.alerts.rules import (
     BAND_RANK,
     RULE_FIELDS,
@@ -75,6 +76,7 @@ class Alerts:
     def __init__(
         self,
         store: AlertStore,
+        routing: RoutingStore,
         topic: Topic[AlertEntry],
         dispatcher: AlertDispatcher,
         *,
@@ -85,6 +87,7 @@ class Alerts:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
+        self._routing = routing
         self._topic = topic
         self._dispatcher = dispatcher
         self._connection_name = connection_name
@@ -99,8 +102,8 @@ class Alerts:
 
     async def load(self) -> None:
         """Create the builtin rules (once per database) and read the rules."""
-        await self._store.seed_builtin_rules(self._clock())
-        self._rules = await self._store.rules()
+        await self._routing.seed_builtin_rules(self._clock())
+        self._rules = await self._routing.rules()
 
     async def close(self) -> None:
         """Wait for outcomes being stored; then nothing more is written."""
@@ -155,7 +158,7 @@ class Alerts:
     async def _raise(self, rule: RuleView, event: AlertEvent) -> AlertView:
         now = self._clock()
         quiet = rule.is_quiet(now)
-        targets = [] if quiet else await self._store.targets(rule.channel_ids)
+        targets = [] if quiet else await self._routing.targets(rule.channel_ids)
         record = AlertRecord(
             kind=event.kind,
             severity=rule.effective_severity.value,
@@ -203,7 +206,7 @@ class Alerts:
 
     async def test_channel(self, channel_id: str) -> DeliveryView:
         """Send a test alert to the channel now and wait (bounded) for its final outcome."""
-        target = await self._store.target(parse_uuid(channel_id, "id", "a channel id"))
+        target = await self._routing.target(parse_uuid(channel_id, "id", "a channel id"))
         now = self._clock()
         message = AlertMessage(
             id=f"test-{uuid.uuid4().hex}",
@@ -296,27 +299,27 @@ class Alerts:
         return list(self._rules)
 
     async def rules(self) -> list[RuleView]:
-        return await self._store.rules()
+        return await self._routing.rules()
 
     async def rule(self, rule_id: str) -> RuleView:
-        return await self._store.rule(parse_rule_id(rule_id))
+        return await self._routing.rule(parse_rule_id(rule_id))
 
     async def create_rule(self, values: Mapping[str, Any]) -> RuleView:
         changes = self._rule_changes(values, creating=True)
-        view = await self._store.save_rule(None, changes, self._clock())
-        self._rules = await self._store.rules()
+        view = await self._routing.save_rule(None, changes, self._clock())
+        self._rules = await self._routing.rules()
         return view
 
     async def update_rule(self, rule_id: str, values: Mapping[str, Any]) -> RuleView:
         parsed = parse_rule_id(rule_id)
         changes = self._rule_changes(values, creating=False)
-        view = await self._store.save_rule(parsed, changes, self._clock())
-        self._rules = await self._store.rules()
+        view = await self._routing.save_rule(parsed, changes, self._clock())
+        self._rules = await self._routing.rules()
         return view
 
     async def delete_rule(self, rule_id: str) -> None:
-        await self._store.delete_rule(parse_rule_id(rule_id))
-        self._rules = await self._store.rules()
+        await self._routing.delete_rule(parse_rule_id(rule_id))
+        self._rules = await self._routing.rules()
 
     def _rule_changes(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         unknown = set(values) - RULE_FIELDS
@@ -335,24 +338,24 @@ class Alerts:
     # -- channels -------------------------------------------------------------------------------
 
     async def channels(self) -> list[ChannelView]:
-        return await self._store.channels()
+        return await self._routing.channels()
 
     async def channel(self, channel_id: str) -> ChannelView:
-        return await self._store.channel(parse_uuid(channel_id, "id", "a channel id"))
+        return await self._routing.channel(parse_uuid(channel_id, "id", "a channel id"))
 
     async def create_channel(self, values: Mapping[str, Any]) -> ChannelView:
         _known_fields(values)
         changes = channel_changes(values, creating=True)
-        return await self._store.save_channel(None, changes, self._clock())
+        return await self._routing.save_channel(None, changes, self._clock())
 
     async def update_channel(self, channel_id: str, values: Mapping[str, Any]) -> ChannelView:
         parsed = parse_uuid(channel_id, "id", "a channel id")
         _known_fields(values)
         changes = channel_changes(values, creating=False)
-        return await self._store.save_channel(parsed, changes, self._clock())
+        return await self._routing.save_channel(parsed, changes, self._clock())
 
     async def delete_channel(self, channel_id: str) -> None:
-        await self._store.delete_channel(parse_uuid(channel_id, "id", "a channel id"))
+        await self._routing.delete_channel(parse_uuid(channel_id, "id", "a channel id"))
 
 
 def _known_fields(values: Mapping[str, Any]) -> None:

@@ -23,6 +23,7 @@ from server.alerts.delivery.contract import (
     OutcomeListener,
 )
 from server.alerts.events import AlertSources
+from server.alerts.routing import RoutingStore
 from server.alerts.service import Alerts
 from server.alerts.store import AlertStore
 from server.alerts.views import AlertEntry
@@ -124,7 +125,8 @@ async def start_alerts(
     dispatcher = (make_dispatcher or UndeliveredDispatcher)(lambda o: holder[0].on_outcome(o))
     name_of = _name_of(connections)
     alerts = Alerts(
-        AlertStore(db, cipher),
+        AlertStore(db),
+        RoutingStore(db, cipher),
         topic,
         dispatcher,
         connection_name=name_of,

@@ -21,6 +21,7 @@ from server.alerts.delivery.contract import (
     DeliveryOutcome,
     OutcomeListener,
 )
+from server.alerts.routing import RoutingStore
 from server.alerts.service import Alerts
 from server.alerts.store import AlertStore
 from server.alerts.views import AlertEntry
@@ -118,7 +119,8 @@ def make_alerts(
             return ""
 
     return Alerts(
-        AlertStore(book.db, book.cipher),
+        AlertStore(book.db),
+        RoutingStore(book.db, book.cipher),
         topic,
         dispatcher,
         connection_name=name,

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, select
 
 from server.alerts.delivery.contract import AlertMessage, ChannelTarget, DeliveryOutcome
 from server.alerts.model import ChannelRecord
+from server.alerts.routing import RoutingStore
 from server.alerts.rules import AlertKind
-from server.alerts.store import AlertStore
 from server.alerts.views import AlertEvent
 from server.errors import FailedPrecondition, InvalidArgument
 from server.streams.topic import Change
@@ -88,7 +88,7 @@ async def test_a_secret_not_sent_is_kept_and_the_kind_cannot_change(domain: Doma
     hook, slack, _ = await channels(domain)
     renamed = await domain.alerts.update_channel(hook, {"name": "renamed hook", "enabled": False})
     assert (renamed.name, renamed.enabled, renamed.has_secret) == ("renamed hook", False, True)
-    target = await AlertStore(domain.book.db, domain.book.cipher).target(uuid.UUID(hook))
+    target = await RoutingStore(domain.book.db, domain.book.cipher).target(uuid.UUID(hook))
     assert target.secret == WEBHOOK_SECRET
     with pytest.raises(InvalidArgument, match="kind: cannot change"):
         await domain.alerts.update_channel(slack, {"kind": "webhook"})

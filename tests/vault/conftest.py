@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from server.alerts.model import ChannelRecord
-from server.alerts.store import AlertStore
+from server.alerts.routing import RoutingStore
 from server.app import prepare_storage
 from server.connections.model import ConnectionRecord
 from server.connections.service import Connections
@@ -198,7 +198,7 @@ async def make_vault(settings: Settings) -> Vault:
         await connections.load()
         for account in ACCOUNTS:
             await connections.create(account)
-        store = AlertStore(db, cipher)
+        store = RoutingStore(db, cipher)
         for channel in CHANNELS:
             await store.save_channel(None, channel, utc_now())
     finally:
