@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from server.alerts.delivery.contract import ChannelKind, ChannelTarget
 from server.alerts.model import ChannelRecord
+from server.alerts.rules import checked_fields
 from server.alerts.views import ChannelView, DeliveryView
 from server.errors import FieldViolation, InvalidArgument
 from server.vault.cipher import CredentialCipher
@@ -55,20 +56,11 @@ def _url(value: str) -> str:
 
 def channel_changes(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     """The client's fields checked one by one (``None``: not sent or reset)."""
-    changes: dict[str, Any] = {}
-    violations: list[FieldViolation] = []
-    for name, value in values.items():
-        try:
-            changes[name] = _field(name, value, creating=creating)
-        except InvalidArgument as exc:
-            violations.extend(exc.violations)
-    if creating:
-        violations.extend(
-            FieldViolation(n, "required") for n in ("name", "kind") if not values.get(n)
-        )
-    if violations:
-        raise InvalidArgument(violations)
-    return changes
+    return checked_fields(
+        values,
+        lambda name, value: _field(name, value, creating=creating),
+        ("name", "kind") if creating else (),
+    )
 
 
 def _field(name: str, value: Any, *, creating: bool) -> Any:

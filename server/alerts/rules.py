@@ -9,7 +9,7 @@ routed elsewhere without touching the general rule.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
@@ -212,21 +212,35 @@ def parse_uuid(text: str, field: str, what: str) -> uuid.UUID:
         raise InvalidArgument.field(field, f"is not {what} (a UUID)") from None
 
 
-def rule_changes(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """The stored form of a rule's fields sent by a client (``None``: reset to the default),
-    checked one by one; channel ids and the connection are checked against storage later."""
+def checked_fields(
+    values: Mapping[str, Any],
+    check: Callable[[str, Any], Any],
+    required: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Every field of ``values`` through ``check`` (which raises InvalidArgument): the checked
+    values, or one InvalidArgument with every field's violation (and each ``required`` field
+    that is missing or empty)."""
     changes: dict[str, Any] = {}
     violations: list[FieldViolation] = []
     for name, value in values.items():
         try:
-            changes[name] = _rule_field(name, value, creating=creating)
+            changes[name] = check(name, value)
         except InvalidArgument as exc:
             violations.extend(exc.violations)
-    if creating and "kind" not in values:
-        violations.append(FieldViolation("kind", "required"))
+    violations.extend(FieldViolation(n, "required") for n in required if not values.get(n))
     if violations:
         raise InvalidArgument(violations)
     return changes
+
+
+def rule_changes(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """The stored form of a rule's fields sent by a client (``None``: reset to the default),
+    checked one by one; channel ids and the connection are checked against storage later."""
+    return checked_fields(
+        {k: v for k, v in values.items() if not (creating and k == "kind" and not v)},
+        lambda name, value: _rule_field(name, value, creating=creating),
+        ("kind",) if creating else (),
+    )
 
 
 def _rule_field(name: str, value: Any, *, creating: bool) -> Any:
