@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from cts.engine.v1 import engine_pb2 as epb
 from cts.engine.v1 import engine_pb2_grpc
@@ -14,8 +15,13 @@ from cts.monitoring.v1 import alerts_pb2 as pb
 from cts.monitoring.v1 import monitoring_pb2 as mpb
 from cts.monitoring.v1 import monitoring_pb2_grpc
 
-from tests.alerts.conftest import AlertServer, delivered
+from server.app import CtsServer
+from server.monitoring.startup import StartupChecks
+from tests.alerts.conftest import AlertServer, alert_server_settings, delivered
 from tests.conftest import auth
+from tests.connections.conftest import Desk
+from tests.support.server_thread import ServerThread
+from tests.support.simulator_thread import SimulatorThread
 
 ENGINES = {
     "engines": True,
@@ -176,3 +182,25 @@ async def test_a_start_up_check_that_starts_failing_alerts_once(
     finally:
         data.chmod(0o700)
     assert kinds(alerts) == ["startup_check_failed"] * 2
+
+
+class NeedsMoreDisk(CtsServer):
+    """A server whose disk check asks for more free space than any disk has."""
+
+    def startup_checks(self) -> StartupChecks:
+        return StartupChecks(self.settings, self._db, disk_warn_below=2**62, disk_fail_below=2**62)
+
+
+async def test_a_start_up_check_failing_at_the_start_alerts_without_being_asked(
+    tmp_path: Path, sim: SimulatorThread
+) -> None:
+    settings = alert_server_settings(tmp_path / "data", sim)
+    thread = ServerThread(settings, NeedsMoreDisk).start()
+    try:
+        async with grpc.aio.insecure_channel(thread.target) as channel:
+            server = AlertServer(thread, Desk(channel, thread, sim), [])
+            alerts = await server.until(lambda a: "startup_check_failed" in kinds(a))
+    finally:
+        thread.stop()
+    (failed,) = alerts
+    assert failed.details["check"] == "disk_space" and "cannot grow" in failed.text
