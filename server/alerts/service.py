@@ -142,7 +142,11 @@ class Alerts:
                 if key in self._active:
                     continue
                 self._active.add(key)
-            raised.append(await self._raise(rule, event))
+            try:
+                raised.append(await self._raise(rule, event))
+            except BaseException:
+                self._active.discard(key)  # not raised: the next report may raise it
+                raise
         return raised
 
     def clear(self, kind: str, connection_id: str, condition: str) -> bool:
@@ -190,7 +194,8 @@ class Alerts:
     # -- delivery outcomes ----------------------------------------------------------------------
 
     def on_outcome(self, outcome: DeliveryOutcome) -> None:
-        """The dispatcher's ``on_outcome`` listener: stores the attempt and pushes the alert."""
+        """The dispatcher's ``on_outcome`` listener: stores the attempt and pushes the alert.
+        Call it on the server's event loop (from another thread: ``loop.call_soon_threadsafe``)."""
         waiting = self._tests.get((outcome.alert_id, outcome.channel_id))
         if waiting is not None and outcome.final and not waiting.done():
             waiting.set_result(outcome)
@@ -312,6 +317,8 @@ class Alerts:
 
     async def update_rule(self, rule_id: str, values: Mapping[str, Any]) -> RuleView:
         parsed = parse_rule_id(rule_id)
+        if "kind" in values and values["kind"] == (await self._routing.rule(parsed)).kind:
+            values = {k: v for k, v in values.items() if k != "kind"}  # sent back unchanged
         changes = self._rule_changes(values, creating=False)
         view = await self._routing.save_rule(parsed, changes, self._clock())
         self._rules = await self._routing.rules()
@@ -351,6 +358,8 @@ class Alerts:
     async def update_channel(self, channel_id: str, values: Mapping[str, Any]) -> ChannelView:
         parsed = parse_uuid(channel_id, "id", "a channel id")
         _known_fields(values)
+        if "kind" in values and values["kind"] == (await self._routing.channel(parsed)).kind:
+            values = {k: v for k, v in values.items() if k != "kind"}  # sent back unchanged
         changes = channel_changes(values, creating=False)
         return await self._routing.save_channel(parsed, changes, self._clock())
 

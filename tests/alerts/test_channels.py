@@ -92,6 +92,8 @@ async def test_a_secret_not_sent_is_kept_and_the_kind_cannot_change(domain: Doma
     assert target.secret == WEBHOOK_SECRET
     with pytest.raises(InvalidArgument, match="kind: cannot change"):
         await domain.alerts.update_channel(slack, {"kind": "webhook"})
+    same = await domain.alerts.update_channel(slack, {"kind": "slack", "name": "slack 2"})
+    assert (same.kind.value, same.name) == ("slack", "slack 2")  # sent back unchanged: fine
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,10 @@ async def test_builtin_rules_are_made_once_per_database_with_sensible_defaults(
     assert health.effective_band.value == "poor"
 
     engine_error = next(r for r in rules if r.kind is AlertKind.ENGINE_ERROR)
-    await domain.alerts.update_rule(engine_error.id, {"enabled": False})
+    # A client may send the kind back unchanged; a different kind is refused.
+    await domain.alerts.update_rule(engine_error.id, {"kind": "engine_error", "enabled": False})
+    with pytest.raises(InvalidArgument, match="kind: cannot change"):
+        await domain.alerts.update_rule(engine_error.id, {"kind": "circuit_open"})
     again = domain.fresh()
     await again.load()  # as at the next start: nothing re-made, the change kept
     after = await again.rules()
