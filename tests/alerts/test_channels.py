@@ -227,3 +227,31 @@ async def test_acknowledging_records_who_and_when_once(domain: Domain) -> None:
     for bad in ("abc", "-1", "0", "1" * 30):
         with pytest.raises(InvalidArgument, match="not an alert id"):
             await domain.alerts.acknowledge(bad, "x")
+
+
+async def test_alerts_page_newest_first_within_their_filters(domain: Domain) -> None:
+    cid = await domain.connection("paged")
+    for n in range(5):
+        kind = AlertKind.ENGINE_ERROR if n % 2 else AlertKind.CIRCUIT_OPEN
+        await domain.alerts.raise_event(AlertEvent(kind, f"alert {n}", "text", cid))
+
+    async def page(token: str = "", **where: object) -> tuple[list[str], str]:
+        values: dict[str, object] = {"connection_id": "", "kind": "", "unacknowledged": False}
+        values.update(where)
+        found = await domain.alerts.list_alerts(page_size=2, page_token=token, **values)  # type: ignore[arg-type]
+        return [a.title for a in found.alerts], found.next_page_token
+
+    first, token = await page()
+    second, token = await page(token)
+    third, end = await page(token)
+    assert (first, second, third, end) == (
+        ["alert 4", "alert 3"],
+        ["alert 2", "alert 1"],
+        ["alert 0"],
+        "",
+    )
+    errors, token = await page(kind="engine_error", connection_id=cid)
+    assert errors == ["alert 3", "alert 1"] and token == ""
+    _, token = await page()
+    with pytest.raises(InvalidArgument, match="page_token: was issued for different filters"):
+        await page(token, kind="engine_error")
