@@ -14,14 +14,7 @@ import grpc
 from cts.access.v1 import access_pb2, access_pb2_grpc
 from cts.connection.v1 import connection_pb2, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2, engine_pb2_grpc
-from cts.monitoring.v1 import (
-    alerts_pb2,
-    alerts_pb2_grpc,
-    market_pb2,
-    market_pb2_grpc,
-    monitoring_pb2,
-    monitoring_pb2_grpc,
-)
+from cts.monitoring.v1 import market_pb2, market_pb2_grpc, monitoring_pb2, monitoring_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlmodel import Session
@@ -29,8 +22,8 @@ from sqlmodel import Session
 from server.access.audit import AuditTrail
 from server.access.limits import Limits
 from server.access.tokens import TokenVerifier, ensure_admin_token
+from server.alerts import wiring as alerts_wiring
 from server.alerts.views import AlertEntry
-from server.alerts.wiring import AlertsRuntime, DispatcherFactory, ServerTopics, start_alerts
 from server.connections.monitor import HealthMonitor
 from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
@@ -55,7 +48,6 @@ from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.monitoring.structure import StructureMeter
 from server.rpc.access_servicer import AccessServicer
-from server.rpc.alert_servicer import AlertServicer
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
@@ -80,7 +72,7 @@ SERVICE_NAMES = (
     monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"].full_name,
     market_pb2.DESCRIPTOR.services_by_name["MarketService"].full_name,
     access_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
-    alerts_pb2.DESCRIPTOR.services_by_name["AlertService"].full_name,
+    alerts_wiring.SERVICE_NAME,
 )
 
 
@@ -145,7 +137,7 @@ class CtsServer:
     :class:`~server.alerts.wiring.UndeliveredDispatcher`, which delivers nothing)."""
 
     def __init__(
-        self, settings: Settings, *, alert_dispatcher: DispatcherFactory | None = None
+        self, settings: Settings, *, alert_dispatcher: alerts_wiring.DispatcherFactory | None = None
     ) -> None:
         self.settings = settings
         self._make_dispatcher = alert_dispatcher
@@ -195,7 +187,7 @@ class CtsServer:
             history_size=settings.stream_history_size,
             queue_size=settings.stream_queue_size,
         )
-        self.alerts: AlertsRuntime | None = None
+        self.alerts: alerts_wiring.AlertsRuntime | None = None
         self._board: StatusBoard | None = None
         self._monitor: HealthMonitor | None = None
         self._coordinator: Coordinator | None = None
@@ -330,21 +322,8 @@ class CtsServer:
         monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
             MonitoringServicer(monitoring), server
         )
-        self.alerts = await start_alerts(
-            settings,
-            db,
-            cipher,
-            self.alert_topic,
-            connections=connections,
-            access=access,
-            monitoring=monitoring,
-            topics=ServerTopics(
-                self.engine_topic, self.connection_topic, self.test_topic, self.position_topic
-            ),
-            make_dispatcher=self._make_dispatcher,
-        )
-        alerts_pb2_grpc.add_AlertServiceServicer_to_server(
-            AlertServicer(self.alerts.alerts), server
+        self.alerts = await alerts_wiring.start_alerts(
+            self, db, cipher, connections, access, monitoring, server, self._make_dispatcher
         )
         prices = Prices(
             feeds,

@@ -1,5 +1,6 @@
 """The alerts domain as the server runs it: storage, the domain, its event sources hooked to
-the server's topics and callbacks, and the dispatcher that delivers to channels.
+the server's topics and callbacks, AlertService, and the dispatcher that delivers to channels
+(the server's wiring of alerts lives here, not in ``server.app``).
 
 The dispatcher is made by a :data:`DispatcherFactory` given the domain's outcome listener
 (``Alerts.on_outcome``). Until the delivery module (``server.alerts.delivery``) is wired in,
@@ -14,6 +15,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
+
+import grpc
+from cts.monitoring.v1 import alerts_pb2, alerts_pb2_grpc
 
 from server.alerts.delivery.contract import (
     AlertDispatcher,
@@ -34,12 +39,15 @@ from server.engine.book import PositionView
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
 from server.monitoring.service import Monitoring
+from server.rpc.alert_servicer import AlertServicer
 from server.settings import Settings
 from server.storage.database import Database
 from server.streams.topic import Topic
 from server.vault.cipher import CredentialCipher
 
 log = logging.getLogger("cts.alerts")
+
+SERVICE_NAME = alerts_pb2.DESCRIPTOR.services_by_name["AlertService"].full_name
 
 DispatcherFactory = Callable[[OutcomeListener], AlertDispatcher]
 NOT_WIRED = "alert delivery is not wired into this server yet: nothing was sent"
@@ -69,12 +77,22 @@ class UndeliveredDispatcher:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ServerTopics:
-    engines: Topic[EngineStatus]
-    connections: Topic[ConnectionView]
-    tests: Topic[TestRun]
-    positions: Topic[PositionView]
+class ServerParts(Protocol):
+    """What the alerts take from the server (``server.app.CtsServer`` has it): its settings
+    and topics, the alerts' own among them."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def engine_topic(self) -> Topic[EngineStatus]: ...
+    @property
+    def connection_topic(self) -> Topic[ConnectionView]: ...
+    @property
+    def test_topic(self) -> Topic[TestRun]: ...
+    @property
+    def position_topic(self) -> Topic[PositionView]: ...
+    @property
+    def alert_topic(self) -> Topic[AlertEntry]: ...
 
 
 @dataclass
@@ -109,25 +127,25 @@ def _name_of(connections: Connections) -> Callable[[str], str]:
 
 
 async def start_alerts(
-    settings: Settings,
+    parts: ServerParts,
     db: Database,
     cipher: CredentialCipher,
-    topic: Topic[AlertEntry],
-    *,
     connections: Connections,
     access: ExchangeAccess,
     monitoring: Monitoring,
-    topics: ServerTopics,
+    server: grpc.aio.Server,
     make_dispatcher: DispatcherFactory | None = None,
 ) -> AlertsRuntime:
-    """Build the alerts domain and hook its sources; call before engines start."""
+    """Build the alerts domain, hook its sources to the server's callbacks and topics, and
+    serve AlertService on ``server``; call before engines start."""
+    settings = parts.settings
     holder: list[Alerts] = []
     dispatcher = (make_dispatcher or UndeliveredDispatcher)(lambda o: holder[0].on_outcome(o))
     name_of = _name_of(connections)
     alerts = Alerts(
         AlertStore(db),
         RoutingStore(db, cipher),
-        topic,
+        parts.alert_topic,
         dispatcher,
         connection_name=name_of,
         known_connection=connections.known,
@@ -141,9 +159,10 @@ async def start_alerts(
     access.on_rate_limit_pause.add(sources.rate_limit_paused)
     monitoring.on_startup_report.add(sources.startup_report)
     sources.follow(
-        engines=topics.engines,
-        connections=topics.connections,
-        tests=topics.tests,
-        positions=topics.positions,
+        engines=parts.engine_topic,
+        connections=parts.connection_topic,
+        tests=parts.test_topic,
+        positions=parts.position_topic,
     )
+    alerts_pb2_grpc.add_AlertServiceServicer_to_server(AlertServicer(alerts), server)
     return AlertsRuntime(alerts, sources, dispatcher)
