@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import create_engine
 
 from server.alerts.delivery.contract import OutcomeListener
+from server.alerts.views import AlertEvent
 from server.app import CtsServer
 from tests.alerts.conftest import RecordingDispatcher, delivered
 from tests.conftest import TEST_TOKEN, make_settings
+from tests.monitoring.test_prices import sse_events
 from tests.support.envoy_process import EnvoyProcess
 from tests.support.server_thread import ServerThread
 from tests.support.storage import dump
@@ -265,3 +267,26 @@ def test_builtin_rules_cannot_be_deleted_and_named_channels_cannot_either(
     assert refused.status_code == 400 and rule["id"] in refused.json()["message"]
     stack.ok("DELETE", f"/v1/alertRules/{rule['id']}")
     assert stack.storage() == before
+
+
+def test_alerts_stream_as_server_sent_events_with_the_unacknowledged_count(
+    stack: Stack,
+) -> None:
+    runtime = stack.server.server.alerts if stack.server.server else None
+    assert runtime is not None
+    event = AlertEvent("startup_check_failed", "disk nearly full", "1 GiB free")
+    (raised,) = stack.server.run(lambda: runtime.alerts.raise_event(event))
+    with stack.http.stream("GET", "/v1/alerts:watch") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(response)
+        snapshot = next(events)["snapshot"]
+        assert snapshot["unacknowledged_count"] >= 1
+        assert snapshot["alerts"][0]["id"] == str(raised.id)
+        assert snapshot["alerts"][0]["title"] == "disk nearly full"
+        done = stack.ok("POST", "/v1/alerts:acknowledge", json={})
+        assert done["acknowledged"] == snapshot["unacknowledged_count"]
+        changes = [next(events)["change"] for _ in range(done["acknowledged"])]
+        assert changes[-1]["type"] == "CHANGE_TYPE_MODIFIED"
+        assert changes[-1]["unacknowledged_count"] == 0
+        assert {c["alert"]["acknowledged_by"] for c in changes} == {"admin"}
