@@ -25,6 +25,8 @@ from server.access.tokens import TokenVerifier, ensure_admin_token
 from server.accounts.model import AccountSummary
 from server.accounts.service import Accounts
 from server.accounts.valuation import feed_prices
+from server.alerts import wiring as alerts_wiring
+from server.alerts.views import AlertEntry
 from server.connections.monitor import HealthMonitor
 from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
@@ -75,6 +77,7 @@ SERVICE_NAMES = (
     market_pb2.DESCRIPTOR.services_by_name["MarketService"].full_name,
     access_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
     account_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
+    alerts_wiring.SERVICE_NAME,
 )
 
 
@@ -134,10 +137,15 @@ def keep_private(data_dir: Path) -> None:
 
 class CtsServer:
     """A running CTS server; ``port`` is the bound gRPC port (useful when asked for port 0),
-    ``metrics_port`` that of ``/metrics`` (0 while metrics are off)."""
+    ``metrics_port`` that of ``/metrics`` (0 while metrics are off). ``alert_dispatcher`` makes
+    the dispatcher that delivers alerts to channels, given the alerts' outcome listener (default:
+    :class:`~server.alerts.delivery.dispatcher.ChannelDispatcher` with the settings' policy)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, alert_dispatcher: alerts_wiring.DispatcherFactory | None = None
+    ) -> None:
         self.settings = settings
+        self._make_dispatcher = alert_dispatcher
         self.port: int = 0
         self.metrics_port: int = 0
         self.metrics = CtsMetrics() if settings.metrics else None
@@ -184,6 +192,12 @@ class CtsServer:
         self.status_topic: Topic[SystemStatus] = Topic(
             "system_status", history_size=16, queue_size=settings.stream_queue_size
         )
+        self.alert_topic: Topic[AlertEntry] = Topic(
+            "alerts",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
+        self.alerts: alerts_wiring.AlertsRuntime | None = None
         self._board: StatusBoard | None = None
         self._monitor: HealthMonitor | None = None
         self._coordinator: Coordinator | None = None
@@ -332,6 +346,9 @@ class CtsServer:
         monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(
             MonitoringServicer(monitoring), server
         )
+        self.alerts = await alerts_wiring.start_alerts(
+            self, db, cipher, connections, access, monitoring, server, self._make_dispatcher
+        )
         prices = Prices(
             feeds,
             simulator_configured=bool(settings.simulator_url),
@@ -353,6 +370,7 @@ class CtsServer:
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         board.start()
+        self.alerts.check_startup(monitoring)
         if settings.health_checks:
             monitor.start()
         if settings.engines:
@@ -382,6 +400,8 @@ class CtsServer:
             await self._feeds.close()
         if self._board is not None:
             await self._board.stop()
+        if self.alerts is not None:
+            await self.alerts.stop()
         for topic in self.topics:
             topic.close()
         if self._server is not None:
@@ -415,6 +435,7 @@ class CtsServer:
             self.account_topic,
             self.log_topic,
             self.status_topic,
+            self.alert_topic,
         ]
 
     def _capture_logs(self) -> None:

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     stream_queue_size: int = Field(default=1024, ge=1, description="Per-subscriber buffer.")
     stream_history_size: int = Field(default=4096, ge=1, description="Changes kept for resume.")
 
+    alert_test_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="How long TestChannel waits for a test alert's final delivery outcome.",
+    )
+
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified token is trusted without a lookup."
     )

@@ -175,7 +175,8 @@ BULK = {"rate_limit_per_second": 0, "address_rate_limit_per_second": 0}
 async def test_a_subscriber_that_does_not_read_is_resynced_and_blocks_nobody(
     tuned_server: ServerThread,
 ) -> None:
-    own = tuned_server.run(lambda: _subscribers(tuned_server))  # the server's own followers
+    # The server's own followers (account summaries, alert sources) are subscribers too.
+    own = tuned_server.run(lambda: _subscribers(tuned_server))
     async with (
         grpc.aio.insecure_channel(tuned_server.target, options=SLOW_CLIENT) as slow_channel,
         grpc.aio.insecure_channel(tuned_server.target) as channel,

@@ -542,6 +542,7 @@ class Engine:
             trades=book.trades,
             live_orders=desk.orders,
             failed_orders=desk.failed_orders,
+            unresolved_orders=desk.unresolved_orders,
             skipped_by_limits=desk.skipped,
             realized_pnl=book.realized_pnl,
             unrealized_pnl=book.unrealized_pnl,

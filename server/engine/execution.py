@@ -74,6 +74,10 @@ class OrderExecution:
         self._retry_max_seconds = max(retry_seconds, retry_max_seconds)
         self.orders = 0
         self.failed_orders = 0
+        # Orders whose outcome could not be learnt (left pending, or still being looked up
+        # after every send): each one needs the operator's eye on the exchange.
+        self.unresolved_orders = 0
+        self._unresolved_ids: set[str] = set()
         self.last_error = ""
 
     async def place(
@@ -164,6 +168,7 @@ class OrderExecution:
                         exc.failure.value,
                         extra=self.about(order, failure=exc.failure.value),
                     )
+                    self._unresolved(order, exc.message)
                     return None, False  # stays pending: looked up again on the next start
                 self.last_error = exc.message
                 await self._store.update_order(order.id, attempts=attempt, error=exc.message[:300])
@@ -183,6 +188,7 @@ class OrderExecution:
                         order.id,
                         extra=self.about(order, failure=exc.failure.value),
                     )
+                    self._unresolved(order, exc.message)
             if info is None:
                 await asyncio.sleep(self.backoff(attempt))
         try:
@@ -195,6 +201,7 @@ class OrderExecution:
                 extra=self.about(order, failure=exc.failure.value),
             )
             await self._store.update_order(order.id, error=exc.message[:300])
+            self._unresolved(order, exc.message)
             return None, False  # stays pending: looked up again on the next start
         await self._store.update_order(
             order.id,
@@ -264,6 +271,15 @@ class OrderExecution:
             if found is not None:
                 info = found
         return info
+
+    def _unresolved(self, order: OrderRecord, reason: str) -> None:
+        """Counted once per order, however many times its outcome stays unknown."""
+        self.last_error = reason
+        if order.client_order_id in self._unresolved_ids:
+            return
+        self._unresolved_ids.add(order.client_order_id)
+        self.unresolved_orders += 1
+        self._changed()
 
     async def _fail(self, order: OrderRecord, reason: str) -> tuple[None, bool]:
         log.error("live order failed: %s", reason, extra=self.about(order))

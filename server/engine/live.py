@@ -99,6 +99,10 @@ class LiveDesk:
         return self._execution.failed_orders
 
     @property
+    def unresolved_orders(self) -> int:
+        return self._execution.unresolved_orders
+
+    @property
     def last_error(self) -> str:
         return self._execution.last_error
 

@@ -69,6 +69,7 @@ class TradingMetrics:
     trades: int = 0  # pseudo fills since the engine started
     live_orders: int = 0  # live orders sent since the engine started
     failed_orders: int = 0
+    unresolved_orders: int = 0  # live orders whose outcome could not be learnt (left pending)
     skipped_by_limits: int = 0  # live opens and adds refused by the notional limits
     realized_pnl: Decimal = Decimal(0)  # pseudo, since the engine started
     unrealized_pnl: Decimal = Decimal(0)  # pseudo, open positions at the last prices

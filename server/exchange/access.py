@@ -205,6 +205,9 @@ class ExchangeAccess:
         #: Told (exchange, seconds) when an HTTP request gets its turn within its account's
         #: limits: how long it waited (windows, a 429 pause, the queue ahead of it).
         self.on_limit_wait: Listeners[[str, float]] = Listeners("a wait for exchange limits")
+        #: Told (exchange, connection id, seconds) when a rate limit pauses (or bans) an
+        #: account: the exchange answered 429 and no call of the account goes out meanwhile.
+        self.on_rate_limit_pause: Listeners[[str, str, float]] = Listeners("a rate-limit pause")
         #: Told (account id) after each call's outcome is counted in the account's statistics.
         self.on_call_counted: Listeners[[str]] = Listeners("an exchange account's calls")
         self._accounts: dict[str, Account] = {}
@@ -251,6 +254,7 @@ class ExchangeAccess:
                     pause,
                     extra=about(target.connection_id, Category.EXCHANGE, pause_seconds=pause),
                 )
+                self.on_rate_limit_pause.tell(target.exchange, target.connection_id, pause)
                 if ban is None and retry and attempts < self.config.max_retries:
                     attempts += 1
                     continue

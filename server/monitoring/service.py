@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from server.connections.view import ConnectionView
 from server.engine.status import EngineStatus
 from server.exchange.breaker import CircuitState
+from server.listeners import Listeners
 from server.monitoring.logs.entry import Level
 from server.monitoring.logs.journal import LogJournal
 from server.monitoring.logs.store import LogFilter
@@ -45,6 +46,8 @@ class Monitoring:
         self._exchange_circuit = exchange_circuit
         self._startup_checks = startup_checks
         self._structure = structure
+        #: Told every start-up report, whoever asked for it (VerifyStartup, the server's start).
+        self.on_startup_report: Listeners[[StartupReport]] = Listeners("a start-up report")
 
     def status(self) -> SystemStatus:
         return self.board.current()
@@ -67,7 +70,9 @@ class Monitoring:
         return comprehensive(self.status(), statuses, errors, self._exchange_circuit)
 
     async def verify_startup(self) -> StartupReport:
-        return await self._startup_checks().run()
+        report = await self._startup_checks().run()
+        self.on_startup_report.tell(report)
+        return report
 
     async def structure_metrics(self) -> StructureFigures:
         return await self._structure.measure()

@@ -1,5 +1,6 @@
-"""``cts vault rotate``: every stored credential and the canary sealed again under a new master
-key, in one database transaction; afterwards the old key opens nothing.
+"""``cts vault rotate``: every stored credential (alert channels' secrets included) and the
+canary sealed again under a new master key, in one database transaction; afterwards the old key
+opens nothing.
 
 Safe against a kill at any point, in this order (``master.key`` holds the key):
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
+from server.alerts.model import ChannelRecord
 from server.connections.model import ConnectionRecord
 from server.storage.database import Database
 from server.storage.migrate import upgrade
@@ -47,9 +49,13 @@ from server.vault.opening import RESTORE, opens_canary, settle_rotation
 #: Where a rotation may be stopped for a test (``cts vault rotate --test-stop-at``).
 CHECKPOINTS = ("key-written", "rows-sealed", "committed", "renamed")
 SEALED_FIELDS = ("api_key", "api_secret", "api_passphrase")
+#: The sealed fields of an alert channel (owner ``alert_channel:<id>:<field>``).
+CHANNEL_SEALED_FIELDS = ("secret", "url")
 #: Every sealed column the rotation re-seals (a test holds the schema to it).
 ROTATED_COLUMNS = frozenset(
-    {f"connections.{field}_sealed" for field in SEALED_FIELDS} | {"canaries.sealed"}
+    {f"connections.{field}_sealed" for field in SEALED_FIELDS}
+    | {f"alert_channels.{field}_sealed" for field in CHANNEL_SEALED_FIELDS}
+    | {"canaries.sealed"}
 )
 
 ENVIRONMENT_KEY = (
@@ -69,12 +75,19 @@ class Rotation:
     key_file: Path  # where the new key is
     from_environment: bool
     settled: str | None  # an earlier, interrupted rotation finished or undone first
+    channel_secrets: int = 0  # alert channels' sealed secrets and URLs re-sealed
 
     def report(self) -> str:
         lines = [self.settled] if self.settled else []
         lines.append(
             f"master key rotated: {_count(self.credentials, 'credential')} of "
-            f"{_count(self.connections, 'connection')} and the canary are now sealed with a "
+            f"{_count(self.connections, 'connection')}"
+            + (
+                f", {_count(self.channel_secrets, 'alert channel secret')}"
+                if self.channel_secrets
+                else ""
+            )
+            + " and the canary are now sealed with a "
             f"new key, in {self.key_file} "
             "(mode 0600); the old key opens none of them."
         )
@@ -147,12 +160,12 @@ def _rotate_file(db: Database, data_dir: Path, checkpoint: Callable[[str], None]
     pending = data_dir / NEXT_KEY_FILE_NAME
     write_key_file(pending, new)
     checkpoint("key-written")
-    connections, credentials = _reseal(db, old, new, checkpoint)
+    connections, credentials, channel_secrets = _reseal(db, old, new, checkpoint)
     checkpoint("committed")
     os.replace(pending, key_file)
     sync_folder(data_dir)
     checkpoint("renamed")
-    return Rotation(connections, credentials, key_file, False, settled)
+    return Rotation(connections, credentials, key_file, False, settled, channel_secrets)
 
 
 def _rotate_configured(
@@ -177,9 +190,9 @@ def _rotate_configured(
     new = secrets.token_bytes(32)
     write_key_file(target, new)
     checkpoint("key-written")
-    connections, credentials = _reseal(db, old, new, checkpoint)
+    connections, credentials, channel_secrets = _reseal(db, old, new, checkpoint)
     checkpoint("committed")
-    return Rotation(connections, credentials, target, True, None)
+    return Rotation(connections, credentials, target, True, None, channel_secrets)
 
 
 def _require_opens(db: Database, key: bytes, source: str, key_file: Path | None) -> None:
@@ -190,35 +203,57 @@ def _require_opens(db: Database, key: bytes, source: str, key_file: Path | None)
         )
 
 
+def _reseal_fields(
+    record: object,
+    owner: str,
+    fields: tuple[str, ...],
+    what: str,
+    ciphers: tuple[CredentialCipher, CredentialCipher],
+) -> int:
+    """``record``'s sealed fields (``<field>_sealed``, owner ``<owner>:<field>``) under the
+    new key: how many there were. ``what`` names the record in the refusal."""
+    old_cipher, new_cipher = ciphers
+    count = 0
+    for field in fields:
+        sealed = getattr(record, f"{field}_sealed")
+        if sealed is None:
+            continue
+        try:
+            plaintext = old_cipher.open(sealed, owner=f"{owner}:{field}")
+        except SealedValueError:
+            raise MasterKeyError(
+                f"the {field} of {what} does not open with the current master key: nothing was "
+                "changed"
+            ) from None
+        setattr(record, f"{field}_sealed", new_cipher.seal(plaintext, owner=f"{owner}:{field}"))
+        count += 1
+    return count
+
+
 def _reseal(
     db: Database, old: bytes, new: bytes, checkpoint: Callable[[str], None]
-) -> tuple[int, int]:
-    """Every credential and the canary opened with ``old`` and sealed with ``new``, in one
-    committed transaction; nothing changes when any of them does not open."""
+) -> tuple[int, int, int]:
+    """Every credential, alert channel secret and the canary opened with ``old`` and sealed
+    with ``new``, in one committed transaction; nothing changes when any of them does not open:
+    how many connections, their credentials and the channels' secrets."""
     old_cipher, new_cipher = CredentialCipher(old), CredentialCipher(new)
 
-    def work(session: Session) -> tuple[int, int]:
+    def work(session: Session) -> tuple[int, int, int]:
         connections = credentials = 0
+        ciphers = (old_cipher, new_cipher)
         for record in session.exec(select(ConnectionRecord)).all():
-            sealed_here = 0
-            for field in SEALED_FIELDS:
-                sealed = getattr(record, f"{field}_sealed")
-                if sealed is None:
-                    continue
-                owner = f"connection:{record.id}:{field}"
-                try:
-                    plaintext = old_cipher.open(sealed, owner=owner)
-                except SealedValueError:
-                    raise MasterKeyError(
-                        f"the {field} of connection {record.id} does not open with the current "
-                        "master key: nothing was changed"
-                    ) from None
-                setattr(record, f"{field}_sealed", new_cipher.seal(plaintext, owner=owner))
-                sealed_here += 1
+            owner = f"connection:{record.id}"
+            what = f"connection {record.id}"
+            sealed_here = _reseal_fields(record, owner, SEALED_FIELDS, what, ciphers)
             if sealed_here:
                 session.add(record)
                 connections += 1
                 credentials += sealed_here
+        channel_secrets = 0
+        for channel in session.exec(select(ChannelRecord)).all():
+            owner, what = f"alert_channel:{channel.id}", f"alert channel {channel.id}"
+            channel_secrets += _reseal_fields(channel, owner, CHANNEL_SEALED_FIELDS, what, ciphers)
+            session.add(channel)
         try:
             reseal_canary(session, old_cipher, new_cipher)
         except SealedValueError:
@@ -227,6 +262,6 @@ def _reseal(
             ) from None
         session.flush()
         checkpoint("rows-sealed")  # written, not yet committed
-        return connections, credentials
+        return connections, credentials, channel_secrets
 
     return db.write_now(work)

@@ -71,7 +71,7 @@ async def open_accounts(bench: Bench, clock: Clock) -> AsyncIterator[OpenAccount
             bench.access,
             bench.book.db,
             Topic("accounts"),
-            bench.positions,
+            bench.position_topic,
             bench.book.topic,
             prices=feed_prices(feeds) if feeds is not None else no_prices,
             interval_seconds=interval_seconds,

@@ -120,7 +120,7 @@ async def test_figures_load_from_storage_as_exact_sums(
 
     # Marked (a re-mark on the stream): unrealised at the mark, notional at the mark.
 
-    bench.positions.publish(unmarked.id, replace(unmarked, mark_price=D(90)))
+    bench.position_topic.publish(unmarked.id, replace(unmarked, mark_price=D(90)))
     marked = await summary_where(accounts, connection_id, lambda s: s.pseudo.unrealized_pnl)
     assert (marked.pseudo.unrealized_pnl, marked.pseudo.open_notional) == (D(5), D(45))
 
@@ -134,12 +134,12 @@ async def test_today_starts_again_at_midnight_utc(
     accounts = await open_accounts()
     first, second = position(connection_id), position(connection_id)
     for opened in (first, second):
-        bench.positions.publish(opened.id, opened)
+        bench.position_topic.publish(opened.id, opened)
     await summary_where(accounts, connection_id, lambda s: s.pseudo.open_positions == 2)
 
     closing = clock.now + timedelta(minutes=1)
     closed = _closed(first, "1.5", closing)
-    bench.positions.publish(closed.id, closed)
+    bench.position_topic.publish(closed.id, closed)
     before = await summary_where(accounts, connection_id, lambda s: s.pseudo.open_positions == 1)
     assert (before.pseudo.realized_pnl_today, before.pseudo.realized_pnl_total) == (
         D("1.5"),
@@ -152,17 +152,17 @@ async def test_today_starts_again_at_midnight_utc(
     assert (after.pseudo.realized_pnl_today, after.pseudo.realized_pnl_total) == (D(0), D("1.5"))
 
     closed = _closed(second, "-0.25", clock.now)
-    bench.positions.publish(closed.id, closed)
+    bench.position_topic.publish(closed.id, closed)
     later = await summary_where(accounts, connection_id, lambda s: s.pseudo.open_positions == 0)
     assert (later.pseudo.realized_pnl_today, later.pseudo.realized_pnl_total) == (
         D("-0.25"),
         D("1.25"),
     )
     # A close seen twice (a repeated announcement) counts once.
-    bench.positions.publish(closed.id, closed)
+    bench.position_topic.publish(closed.id, closed)
     clock.now = datetime(2026, 3, 12, 0, 0, 1, tzinfo=UTC)  # and the next change rolls the day
     third = position(connection_id)
-    bench.positions.publish(third.id, third)
+    bench.position_topic.publish(third.id, third)
     rolled = await summary_where(accounts, connection_id, lambda s: s.pseudo.open_positions == 1)
     assert (rolled.pseudo.realized_pnl_today, rolled.pseudo.realized_pnl_total) == (
         D(0),

@@ -221,7 +221,9 @@ async def test_engines_positions_and_streams_are_read_at_scrape_time(tmp_path: P
                 ),
             )
             assert running.value("cts_positions_open", mode="pseudo") == 0
-            assert running.value("cts_stream_subscribers", topic="engines") == 0
+            # The server's own followers (the alerts' engine source) are subscribers too.
+            followers = running.value("cts_stream_subscribers", topic="engines")
+            assert followers == 1
             hold_prices(sim, "102")  # the trend entry opens a long on each symbol
             await until(server, lambda s: s.value("cts_positions_open", mode="pseudo") >= 1)
 
@@ -229,10 +231,12 @@ async def test_engines_positions_and_streams_are_read_at_scrape_time(tmp_path: P
             stream = stub.WatchEngines(epb.WatchEnginesRequest(), metadata=auth())
             await stream.read()  # the snapshot: the subscription is there
             watched = await asyncio.to_thread(scrape, server)
-            assert watched.value("cts_stream_subscribers", topic="engines") == 1
+            assert watched.value("cts_stream_subscribers", topic="engines") == followers + 1
             assert watched.value("cts_positions_open", mode="live") == 0
             stream.cancel()
-            await until(server, lambda s: s.value("cts_stream_subscribers", topic="engines") == 0)
+            await until(
+                server, lambda s: s.value("cts_stream_subscribers", topic="engines") == followers
+            )
     finally:
         server.stop()
         sim.stop()

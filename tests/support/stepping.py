@@ -87,8 +87,9 @@ class Bench:
     feed: SteppedFeed
     statuses: list[EngineStatus] = field(default_factory=list)
     published: list[PositionView] = field(default_factory=list)
-    #: Every position change, also as the server's position stream carries it.
-    positions: Topic[PositionView] = field(default_factory=lambda: Topic("positions"))
+    # What the engines publish also goes to these topics, as in the server (for followers).
+    engine_topic: Topic[EngineStatus] = field(default_factory=lambda: Topic("engines"))
+    position_topic: Topic[PositionView] = field(default_factory=lambda: Topic("positions"))
     _status_published: asyncio.Event = field(default_factory=asyncio.Event)
 
     def engine(
@@ -124,13 +125,14 @@ class Bench:
             connection=lambda: self.book.connections.cached(cid),
         )
 
-    def _publish_position(self, position: PositionView) -> None:
-        self.published.append(position)
-        self.positions.publish(position.id, position)
-
     def _publish_status(self, status: EngineStatus) -> None:
         self.statuses.append(status)
+        self.engine_topic.publish(status.connection_id, status)
         self._status_published.set()
+
+    def _publish_position(self, position: PositionView) -> None:
+        self.published.append(position)
+        self.position_topic.publish(position.id, position)  # as the coordinator does
 
     async def status_where(
         self, accept: Callable[[EngineStatus], bool], timeout: float = 20

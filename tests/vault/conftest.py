@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from server.alerts.model import ChannelRecord
+from server.alerts.routing import RoutingStore
 from server.app import prepare_storage
 from server.connections.model import ConnectionRecord
 from server.connections.service import Connections
@@ -21,6 +23,7 @@ from server.connections.view import ConnectionView
 from server.exchange.access import Credentials
 from server.settings import Settings
 from server.storage.database import Database
+from server.storage.types import utc_now
 from server.streams.topic import Topic
 from server.vault.canary import CanaryRecord
 from server.vault.cipher import CredentialCipher, SealedValueError
@@ -30,7 +33,7 @@ from server.vault.master_key import (
     load_master_key,
     read_key_file,
 )
-from server.vault.rotation import SEALED_FIELDS
+from server.vault.rotation import CHANNEL_SEALED_FIELDS, SEALED_FIELDS
 from tests.conftest import make_settings
 from tests.support.cli import REPOSITORY
 
@@ -52,7 +55,25 @@ ACCOUNTS = (
     },
     {"name": "bybit without keys", "exchange": "bybit", "api_type": "spot"},
 )
-PLAINTEXTS = tuple(v for a in ACCOUNTS for k, v in a.items() if k.startswith("api_") and "-" in v)
+# Alert channels: a signed webhook (its secret sealed) and Slack (its URL is the secret).
+CHANNELS = (
+    {
+        "name": "ops webhook",
+        "kind": "webhook",
+        "url": "https://hooks.example.test/cts",
+        "secret": "WEBHOOK-HMAC-S3CR3T",
+    },
+    {
+        "name": "ops slack",
+        "kind": "slack",
+        "url": "https://hooks.slack.example.test/services/T0/B0/SLACK-URL-TOKEN",
+    },
+)
+PLAINTEXTS = (
+    *(v for a in ACCOUNTS for k, v in a.items() if k.startswith("api_") and "-" in v),
+    "WEBHOOK-HMAC-S3CR3T",
+    CHANNELS[1]["url"],
+)
 CANARY_OWNER = "canary:master_key"
 
 
@@ -135,6 +156,9 @@ class Vault:
                 lambda s: s.exec(select(ConnectionRecord).order_by(ConnectionRecord.id)).all()
             )
             canaries = db.read_now(lambda s: s.exec(select(CanaryRecord)).all())
+            channels = db.read_now(
+                lambda s: s.exec(select(ChannelRecord).order_by(ChannelRecord.id)).all()
+            )
         finally:
             db.close()
         values = [
@@ -142,6 +166,12 @@ class Vault:
             for r in records
             for f in SEALED_FIELDS
             if getattr(r, f"{f}_sealed") is not None
+        ]
+        values += [
+            (f"alert_channel:{c.id}:{f}", getattr(c, f"{f}_sealed"))
+            for c in channels
+            for f in CHANNEL_SEALED_FIELDS
+            if getattr(c, f"{f}_sealed") is not None
         ]
         return values + [(CANARY_OWNER, c.sealed) for c in canaries]
 
@@ -168,6 +198,9 @@ async def make_vault(settings: Settings) -> Vault:
         await connections.load()
         for account in ACCOUNTS:
             await connections.create(account)
+        store = RoutingStore(db, cipher)
+        for channel in CHANNELS:
+            await store.save_channel(None, channel, utc_now())
     finally:
         db.close()
     vault.expected = await vault.readable()

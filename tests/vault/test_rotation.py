@@ -50,7 +50,9 @@ async def test_rotation_reseals_every_credential_and_the_old_key_opens_nothing(
     new = vault.key()
     assert new != old
     assert "2 credentials" not in rotated.stdout  # the okx account has three
-    assert "5 credentials of 2 connections and the canary" in rotated.stdout
+    assert (
+        "5 credentials of 2 connections, 2 alert channel secrets and the canary" in rotated.stdout
+    )
     assert str(vault.key_file) in rotated.stdout
     assert shown(rotated.stdout + rotated.stderr, old, new) == []
     assert stat.S_IMODE(vault.key_file.stat().st_mode) == 0o600

@@ -94,6 +94,10 @@ class AlertDispatcher(Protocol):
     def submit(self, target: ChannelTarget, alert: AlertMessage) -> None:
         """Queue ``alert`` for ``target``; returns at once."""
 
+    def discard(self, channel_id: str) -> None:
+        """The channel was deleted or disabled: stop its retries at once; what it still held is
+        reported as final failures."""
+
     async def close(self) -> None:
         """Stop: give up what is still queued (reported as final failures) and release the
         HTTP client."""

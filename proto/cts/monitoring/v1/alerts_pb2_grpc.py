@@ -124,9 +124,10 @@ class AlertServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchAlerts(self, request, context):
-        """Alerts as they happen: a snapshot (the unacknowledged alerts and the 100 most recent, with
-        the unacknowledged count), then every alert raised or acknowledged; heartbeats while nothing
-        changes; resume as in WatchConnections.
+        """Alerts as they happen: a snapshot (the unacknowledged alerts, the newest 1,000 of them, and
+        the 100 most recent, newest first, with the unacknowledged count), then every alert raised,
+        acknowledged or whose delivery changed; heartbeats while nothing changes; resume as in
+        WatchConnections.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
