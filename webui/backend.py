@@ -13,7 +13,7 @@ import grpc
 from cts.access.v1 import access_pb2_grpc
 from cts.connection.v1 import connection_pb2_grpc
 from cts.engine.v1 import engine_pb2_grpc
-from cts.monitoring.v1 import market_pb2_grpc, monitoring_pb2_grpc
+from cts.monitoring.v1 import alerts_pb2_grpc, market_pb2_grpc, monitoring_pb2_grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -86,6 +86,7 @@ class Backend:
         self.monitoring: Any = None
         self.market: Any = None
         self.access: Any = None
+        self.alerts: Any = None
 
     async def open(self) -> None:
         self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
@@ -94,6 +95,7 @@ class Backend:
         self.monitoring = monitoring_pb2_grpc.MonitoringServiceStub(self._channel)
         self.market = market_pb2_grpc.MarketServiceStub(self._channel)
         self.access = access_pb2_grpc.AccessServiceStub(self._channel)
+        self.alerts = alerts_pb2_grpc.AlertServiceStub(self._channel)
 
     def connected(self) -> bool:
         """Whether the channel is connected to the server now."""
