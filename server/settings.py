@@ -13,6 +13,7 @@ from server.exchange.throttle import RateLimits
 
 if TYPE_CHECKING:
     from server.access.limits import LimitsConfig
+    from server.alerts.delivery.dispatcher import DeliveryPolicy
     from server.engine.loading import LoadPlan
     from server.exchange.access import AccessConfig
 
@@ -185,6 +186,34 @@ class Settings(BaseSettings):
         description="How often open positions are re-marked on the stream and their state stored.",
     )
 
+    # Alert delivery (webhook, Slack, Discord, Telegram)
+    alert_delivery_attempts: int = Field(
+        default=6,
+        ge=1,
+        description="Attempts per alert and channel, the first included; connection errors, "
+        "timeouts, 429 and 5xx are retried, other answers are final.",
+    )
+    alert_delivery_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="One delivery request, answer included."
+    )
+    alert_retry_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="First wait before a retry (doubles each time, with jitter: a random "
+        "half taken off).",
+    )
+    alert_retry_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest wait before a retry, also for a 429's Retry-After.",
+    )
+    alert_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Alerts waiting per channel; beyond, the oldest is dropped (a failed "
+        "delivery).",
+    )
+
     # Exchange simulator
     simulator_url: str | None = Field(
         default=None,
@@ -265,6 +294,17 @@ class Settings(BaseSettings):
     @property
     def admin_token_file(self) -> Path:
         return self.resolved_data_dir / "admin.token"
+
+    def alert_delivery_policy(self) -> DeliveryPolicy:
+        from server.alerts.delivery.dispatcher import DeliveryPolicy
+
+        return DeliveryPolicy(
+            max_attempts=self.alert_delivery_attempts,
+            timeout_seconds=self.alert_delivery_timeout_seconds,
+            first_backoff_seconds=self.alert_retry_seconds,
+            max_backoff_seconds=max(self.alert_retry_max_seconds, self.alert_retry_seconds),
+            queue_size=self.alert_queue_size,
+        )
 
     def access_config(self) -> AccessConfig:
         from server.exchange.access import AccessConfig
