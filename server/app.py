@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 from cts.access.v1 import access_pb2, access_pb2_grpc
-from cts.connection.v1 import connection_pb2, connection_pb2_grpc
+from cts.connection.v1 import account_pb2, account_pb2_grpc, connection_pb2, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2, engine_pb2_grpc
 from cts.monitoring.v1 import market_pb2, market_pb2_grpc, monitoring_pb2, monitoring_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,6 +22,9 @@ from sqlmodel import Session
 from server.access.audit import AuditTrail
 from server.access.limits import Limits
 from server.access.tokens import TokenVerifier, ensure_admin_token
+from server.accounts.model import AccountSummary
+from server.accounts.service import Accounts
+from server.accounts.valuation import feed_prices
 from server.connections.monitor import HealthMonitor
 from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
@@ -46,6 +49,7 @@ from server.monitoring.startup import StartupChecks
 from server.monitoring.status import StatusBoard, StatusSources, SystemStatus
 from server.monitoring.structure import StructureMeter
 from server.rpc.access_servicer import AccessServicer
+from server.rpc.account_servicer import AccountServicer
 from server.rpc.boundary import RpcBoundary
 from server.rpc.connection_servicer import ConnectionServicer
 from server.rpc.engine_servicer import EngineServicer
@@ -70,6 +74,7 @@ SERVICE_NAMES = (
     monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"].full_name,
     market_pb2.DESCRIPTOR.services_by_name["MarketService"].full_name,
     access_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
+    account_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
 )
 
 
@@ -165,6 +170,11 @@ class CtsServer:
             history_size=settings.stream_history_size,
             queue_size=settings.stream_queue_size,
         )
+        self.account_topic: Topic[AccountSummary] = Topic(
+            "accounts",
+            history_size=settings.stream_history_size,
+            queue_size=settings.stream_queue_size,
+        )
         # Log batches; streams resume from storage, so little history is kept here.
         self.log_topic: Topic[tuple[LogEntry, ...]] = Topic(
             "logs", history_size=64, queue_size=settings.stream_queue_size
@@ -179,6 +189,7 @@ class CtsServer:
         self._coordinator: Coordinator | None = None
         self._feeds: MarketFeeds | None = None
         self._access: ExchangeAccess | None = None
+        self._accounts: Accounts | None = None
         self._vault_lock: VaultLock | None = None
         self._stopped = asyncio.Event()
 
@@ -274,6 +285,19 @@ class CtsServer:
             EngineServicer(coordinator, EngineDryRun(connections, access, settings.engine_plan())),
             server,
         )
+        accounts = self._accounts = Accounts(
+            connections,
+            access,
+            db,
+            self.account_topic,
+            self.position_topic,
+            self.connection_topic,
+            prices=feed_prices(feeds),
+            interval_seconds=settings.balance_interval_seconds,
+            fill_delay_seconds=settings.balance_fill_delay_seconds,
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+        )
+        account_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(accounts), server)
         journal = self.journal
         board = StatusBoard(
             StatusSources(
@@ -323,6 +347,7 @@ class CtsServer:
         if self._exporter is not None:
             self.metrics_port = self._exporter.start(settings.host, settings.metrics_port)
         self.loop_lag.start()
+        await accounts.start()  # loaded before the first request can ask for a summary
         await server.start()
         self._server = server
         for name in ("", *SERVICE_NAMES):
@@ -351,6 +376,8 @@ class CtsServer:
         if self._coordinator is not None:
             # Engines get most of the grace; streams and calls in flight keep the rest.
             await self._coordinator.stop(deadline - min(1.0, grace / 2))
+        if self._accounts is not None:
+            await self._accounts.stop()
         if self._feeds is not None:
             await self._feeds.close()
         if self._board is not None:
@@ -385,6 +412,7 @@ class CtsServer:
             self.test_topic,
             self.engine_topic,
             self.position_topic,
+            self.account_topic,
             self.log_topic,
             self.status_topic,
         ]

@@ -151,6 +151,18 @@ class Settings(BaseSettings):
     health_check_interval_seconds: float = Field(default=300.0, gt=0)
     test_concurrency: int = Field(default=10, ge=1, description="Connection tests at once.")
     clock_drift_warning_ms: int = Field(default=1000, ge=0)
+    balance_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Read every enabled account's balance (with credentials) this often, the "
+        "reads spread over the interval, and soon after every live fill; 0: never.",
+    )
+    balance_fill_delay_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long after a live fill its account's balance is read (later fills "
+        "join that read).",
+    )
 
     # Engines
     engines: bool = Field(

@@ -9,7 +9,7 @@ from cts.monitoring.v1 import alerts_pb2 as alerts_pb
 from nicegui import ui
 
 from server.access.roles import Role
-from webui import session
+from webui import session, theme
 from webui.alert_feed import AlertFeed, AlertFeeds
 from webui.backend import Backend
 from webui.components.alert_bell import AlertBell
@@ -45,7 +45,7 @@ def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
     def show() -> None:
         live = all(feed.live for feed in feeds)
         badge.set_text("Live" if live else "Reconnecting…")
-        badge.props(f"color={'positive' if live else 'warning'}")
+        badge.props(f"color={'positive' if live else 'caution'}")
 
     show()
     for feed in feeds:
@@ -103,27 +103,54 @@ def alert_bell(backend: Backend, feed: AlertFeed, token: str) -> AlertBell:
 
 @contextmanager
 def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
-    """The page's header and body; a feed that the server refuses the token of signs out."""
+    """The page's header and body; a feed that the server refuses the token of signs out.
+
+    Below Tailwind's ``md`` breakpoint (768 px: phones) the header keeps only the menu button,
+    the name and the live badge; the pages and sign-out move into a drawer the button opens.
+    The price ticker shows from ``lg`` (1024 px) up."""
     ui.page_title(f"{title} · CTS")
+    theme.apply()
     token = session.current_token()
     alert_feed = None
     if token is not None and _Parts.alerts is not None:
         alert_feed = _Parts.alerts.of(token)
         use(alert_feed)
         feeds = [*feeds, alert_feed]
-    with ui.header().classes("items-center gap-4 bg-slate-800"):
-        ui.label("CTS").classes("text-lg font-bold tracking-wide")
-        links = NAVIGATION + (ADMIN_NAVIGATION if session.allows(Role.ADMIN) else ())
+    links = NAVIGATION + (ADMIN_NAVIGATION if session.allows(Role.ADMIN) else ())
+    with (
+        ui.left_drawer(value=False)
+        .props('behavior=mobile overlay role="navigation" aria-label="Pages"')
+        .classes("bg-slate-800 gap-1")
+        .mark("menu") as menu
+    ):
         for label, path in links:
-            ui.link(label, path).classes("text-white no-underline")
+            ui.link(label, path).classes("text-white no-underline text-base py-2").mark("menu-link")
+        ui.button("Sign out", on_click=sign_out).props("flat color=white no-caps").classes(
+            "self-start -ml-2"
+        ).mark("menu-sign-out")
+    with ui.header().classes("items-center gap-4 bg-slate-800 no-wrap"):
+        menu_button = (
+            ui.button(icon="menu", on_click=menu.toggle)
+            .props('flat round dense color=white aria-label="Menu" aria-expanded=false')
+            .classes("md:hidden")
+            .mark("menu-button")
+        )
+        menu.on_value_change(lambda e: menu_button.props(f"aria-expanded={str(e.value).lower()}"))
+        ui.label("CTS").classes("text-lg font-bold tracking-wide")
+        with ui.row().classes("max-md:hidden items-center gap-4 no-wrap shrink-0"):
+            for label, path in links:
+                ui.link(label, path).classes("text-white no-underline")
         ui.space()
         if token is not None and _Parts.backend is not None and _Parts.feeds is not None:
-            price_ticker(_Parts.backend, _Parts.feeds, token)
+            with ui.element("div").classes("max-lg:hidden min-w-0 overflow-hidden"):
+                price_ticker(_Parts.backend, _Parts.feeds, token)
         if alert_feed is not None and token is not None and _Parts.backend is not None:
             alert_bell(_Parts.backend, alert_feed, token)
         live_badge(feeds)
-        ui.button("Sign out", on_click=sign_out).props("flat color=white").mark("sign-out")
-    with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
+        ui.button("Sign out", on_click=sign_out).props("flat no-wrap color=white").classes(
+            "max-md:hidden shrink-0"
+        ).mark("sign-out")
+    with ui.column().classes("w-full max-w-6xl mx-auto p-3 sm:p-4 gap-4 min-w-0"):
         ui.label(title).classes("text-2xl font-semibold")
         yield
     for feed in feeds:

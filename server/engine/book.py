@@ -66,6 +66,7 @@ class Reason(StrEnum):
     # A live position whose pseudo position was no longer open at the engine's start (it closed
     # while the close order could not go out, or was lost in a crash): closed then.
     FOLLOWED_CLOSED = "followed_closed"
+    MANUAL = "manual"  # closed on a user's request (ClosePosition)
 
 
 def strategy_params(preset: Preset, strategy: str) -> StrategyParams:
@@ -211,6 +212,16 @@ class Book:
             for key, position in list(self.open.items())
             if position.symbol in prices
         ]
+
+    def close_one(
+        self, position_id: uuid.UUID, last: Decimal, reason: Reason, now: datetime | None = None
+    ) -> Fill | None:
+        """Close one open position at ``last`` (slippage and fee as any close); None when it
+        is not open here."""
+        key = next((k for k, p in self.open.items() if p.id == position_id), None)
+        if key is None:
+            return None
+        return self._close(key, self.open[key], last, reason, now or datetime.now(UTC))
 
     def optimal(self, params: OptimalParams) -> tuple[str, ...]:
         return indications.optimal(

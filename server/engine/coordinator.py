@@ -30,9 +30,10 @@ from server.engine.engine import Engine, EngineParts, Subscribe
 from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
 from server.engine.model import EngineRecord
+from server.engine.refusals import confirmation_required, engine_not_running
 from server.engine.status import Desired, EngineState, EngineStatus
 from server.engine.store import MAX_PAGE, PositionStore
-from server.errors import FailedPrecondition, InvalidArgument
+from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.exchange.access import ExchangeAccess, Target
 from server.listeners import Listeners
 from server.storage.database import Database
@@ -184,6 +185,37 @@ class Coordinator:
                 "the engine is stopped: start it instead", reason="ENGINE_STOPPED"
             )
         return await self.command(str(cid), Desired.RUNNING)
+
+    async def close_position(self, position_id: str, *, confirm_live: bool) -> PositionView:
+        """Close one open position now through its engine (:meth:`Engine.close_position`).
+
+        INVALID_ARGUMENT: no or a malformed id; NOT_FOUND: no such position;
+        FAILED_PRECONDITION: already closed, a live position (or a pseudo one a live position
+        follows) without ``confirm_live``, or its engine not running."""
+        if not position_id:
+            raise InvalidArgument.field("position_id", "required")
+        try:
+            pid = uuid.UUID(position_id)
+        except ValueError:
+            raise InvalidArgument.field("position_id", "is not a position id (a UUID)") from None
+        stored = await self.store.get(pid)
+        if stored is None:
+            raise NotFound(
+                f"position '{pid}' not found",
+                reason="POSITION_NOT_FOUND",
+                metadata={"position_id": str(pid)},
+            )
+        if stored.status is Status.CLOSED:
+            raise position_closed(pid)
+        if stored.mode is Mode.LIVE and not confirm_live:
+            raise confirmation_required("it is a live position")
+        engine = self._engines.get(uuid.UUID(stored.connection_id))
+        if engine is None:
+            raise engine_not_running(stored.connection_id)
+        closed = await engine.close_position(pid, confirm_live=confirm_live)
+        if closed is None:  # closed meanwhile, or a live one whose opening order is pending
+            raise position_closed(pid)
+        return closed
 
     # -- what clients see ---------------------------------------------------------------------
 
@@ -424,6 +456,10 @@ class Coordinator:
                 await self._reconcile(view.id)
 
         await follow(self._connection_topic, changed, on_resync=resync)
+
+
+def position_closed(position_id: uuid.UUID) -> FailedPrecondition:
+    return FailedPrecondition(f"position '{position_id}' is not open", reason="POSITION_NOT_OPEN")
 
 
 def _matters(change: Change[ConnectionView]) -> bool:

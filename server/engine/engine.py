@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -49,26 +49,27 @@ from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
 from server.engine.loading import MARKET_TYPE, Loaded, Loading, LoadPlan, StageProgress
 from server.engine.presets import Preset, preset_for
-from server.engine.sets import entry_side
+from server.engine.refusals import confirmation_required, engine_not_running
+from server.engine.sets import with_optimal
 from server.engine.signals import Bars, Signals, compute
+from server.engine.state_log import log_staleness, log_state
 from server.engine.status import (
     CycleMetrics,
     Desired,
     EngineState,
     EngineStatus,
-    Timing,
     TradingMetrics,
 )
 from server.engine.store import PositionStore, PositionWriter
+from server.engine.timings import Timings
+from server.errors import FailedPrecondition, Unavailable
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError
 from server.exchange.model import Ticker
 from server.listeners import Listeners
-from server.monitoring.logs.about import about, concerning
-from server.monitoring.logs.entry import Category
+from server.monitoring.logs.about import concerning
 
 log = logging.getLogger("cts.engine")
-CYCLE_SAMPLES = 1000
 
 
 class PriceRound(Protocol):
@@ -116,29 +117,6 @@ class EngineParts:
     stop_seconds: float = 5.0  # how long a stop waits for live orders in flight
     #: Told the seconds of every realtime cycle of every engine (metrics).
     on_cycle: Listeners[[float]] = field(default_factory=lambda: Listeners("an engine's cycle"))
-
-
-class Timings:
-    """The last durations of one kind of cycle, and their percentiles."""
-
-    def __init__(self, observe: Callable[[float], object] | None = None) -> None:
-        self.count = 0
-        self._samples: deque[float] = deque(maxlen=CYCLE_SAMPLES)
-        self._observe = observe  # told each duration in seconds
-
-    def add(self, started: float) -> None:
-        seconds = time.perf_counter() - started
-        self.count += 1
-        self._samples.append(seconds * 1000)
-        if self._observe is not None:
-            self._observe(seconds)
-
-    def timing(self) -> Timing:
-        if not self._samples:
-            return Timing(self.count)
-        ordered = sorted(self._samples)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        return Timing(self.count, round(ordered[len(ordered) // 2], 3), round(p99, 3))
 
 
 class Engine:
@@ -224,6 +202,57 @@ class Engine:
             stale_since=None,
             **final,
         )
+
+    async def close_position(
+        self, position_id: uuid.UUID, *, confirm_live: bool
+    ) -> PositionView | None:
+        """Close one open position now, as a strategy close would (close reason ``manual``);
+        the closed position, or None when this engine holds no such open position.
+
+        Pseudo: at its market's last price, booked, stored and streamed like any close — and,
+        by the rule that live positions follow their pseudo positions, the live position
+        following it closes too (so that needs ``confirm_live``). The booking has no ``await``
+        between finding the position and closing it, so it never interleaves with a cycle.
+        Live: a market order through the live desk (:meth:`LiveDesk.close_now`); its pseudo
+        position stays open (the paper record of the set is not the user's to change)."""
+        book, desk = self.book, self.desk
+        if self.status.state not in (EngineState.RUNNING, EngineState.PAUSED):
+            raise engine_not_running(self.connection_id)
+        assert book is not None and desk is not None
+        pseudo = next((p for p in book.open.values() if p.id == position_id), None)
+        if pseudo is not None:
+            if desk.exposure.holds(pseudo.id) and not confirm_live:
+                raise confirmation_required("a live position follows it and closes with it")
+            last = self._prices.get(pseudo.symbol)
+            if last is None:
+                raise FailedPrecondition(
+                    f"no price of {pseudo.symbol} yet: try again", reason="NO_PRICE"
+                )
+            fill = book.close_one(position_id, last, Reason.MANUAL)
+            assert fill is not None
+            desk.follow([fill], self._optimal, self._allowance())
+            self._writer.put([fill.position], announce=True)
+            self._saved[fill.position.id] = fill.position.state
+            self._set(trading=self._trading(self._optimal))
+            await self._writer.flush()
+            return fill.position
+        live = desk.holding(position_id)
+        if live is None:
+            return None
+        if not confirm_live:
+            raise confirmation_required("it is a live position")
+        if not desk.running:
+            raise FailedPrecondition(
+                "live orders cannot go out (no credentials)", reason="LIVE_DESK_STOPPED"
+            )
+        await desk.close_now(live, Reason.MANUAL)
+        if desk.holding(position_id) is not None:
+            raise Unavailable(
+                f"the close order of {live.symbol} did not fill ({desk.last_error or 'unknown'});"
+                " it is tried again",
+                reason="CLOSE_NOT_FILLED",
+            )
+        return await self._parts.store.get(position_id)
 
     def held(self, position_id: Any) -> PositionView | None:
         """An open position of this engine as it holds it now (with its last mark)."""
@@ -374,7 +403,7 @@ class Engine:
         fresh = {symbol: ticker.last for symbol, ticker in prices.items()}
         self._prices.update(fresh)
         optimal = self._optimal = book.optimal(preset.optimal)
-        signals = _with_optimal(signals, optimal)
+        signals = with_optimal(signals, optimal)
         # Only this round's prices: a symbol it did not price neither opens nor exits now.
         fills = book.step(fresh, signals, opening=self.status.state is EngineState.RUNNING)
         desk.follow(fills, optimal, self._allowance())
@@ -534,39 +563,9 @@ class Engine:
         self.status = replace(self.status, updated_at=datetime.now(UTC), **changes)
         self._parts.publish_status(self.status)
         if self.status.state is not before.state:
-            _log_state(self.status)
+            log_state(self.status)
         if self.status.stale != before.stale and "state" not in changes:  # not a (re)start
-            _log_staleness(self.status, before.stale_since)
-
-
-def _log_state(status: EngineStatus) -> None:
-    """Every change of an engine's state is an entry of its connection's log."""
-    state = status.state.value
-    where = about(status.connection_id, Category.ENGINE, state=state)
-    if status.state is EngineState.ERROR:
-        retry = f"; retrying at {status.retry_at:%H:%M:%S}" if status.retry_at else ""
-        log.error("engine error: %s%s", status.error, retry, extra=where)
-    else:
-        log.info("engine %s", state, extra=where)
-
-
-def _log_staleness(status: EngineStatus, stale_since: datetime | None) -> None:
-    where = about(status.connection_id, Category.ENGINE, stale=str(status.stale).lower())
-    if status.stale_since is not None:
-        log.warning("prices stale: no fresh market data; opening nothing", extra=where)
-    elif stale_since is not None:
-        seconds = (datetime.now(UTC) - stale_since).total_seconds()
-        log.info("prices fresh again after %.0f s stale", seconds, extra=where)
-
-
-def _with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:
-    """Each symbol's signals with the optimal sets whose entry fires on it."""
-    if not optimal:
-        return signals
-    return {
-        symbol: replace(s, optimal=tuple(o for o in optimal if entry_side(s, o.split("/")[0]) != 0))
-        for symbol, s in signals.items()
-    }
+            log_staleness(self.status, before.stale_since)
 
 
 __all__ = ["Engine", "EngineParts", "PriceRound", "PriceSubscription", "Subscribe"]

@@ -202,6 +202,37 @@ class LiveDesk:
                     run = partial(self._add, pseudo, fill.quantity, ticket)
                     self._enqueue(Job("add", followed, run, ticket))
 
+    def holding(self, position_id: uuid.UUID) -> PositionView | None:
+        """The open live position with this id (its opening order filled), if held here."""
+        return next(
+            (p for p in self.positions.values() if p.id == position_id and p.state.quantity),
+            None,
+        )
+
+    async def close_now(self, live: PositionView, reason: Reason) -> None:
+        """Close one live position by a market order (reduce-only on derivatives), queued with
+        the desk's other orders — so exactly once, never beside another order of the desk, and
+        a close the engine decides meanwhile finds it closed and sends nothing. Returns when
+        the order's first outcome is known (a close that did not happen is retried as any)."""
+        if self._worker is None:
+            raise RuntimeError("the live desk is not taking orders")
+        followed = live.follows
+        assert followed is not None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                await self._close(followed, reason)
+            finally:
+                if not done.done():
+                    done.set_result(None)
+
+        self._enqueue(Job("close", followed, run))
+        worker = self._worker
+        await asyncio.wait({done, worker}, return_when=asyncio.FIRST_COMPLETED)
+        if not done.done():
+            raise RuntimeError("the live desk stopped before the close went out")
+
     def close_all(self) -> None:
         for followed in list(self.positions):
             self._enqueue(

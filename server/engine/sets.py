@@ -10,6 +10,7 @@ Set ids are ``entry/strategy``, e.g. ``trend/trailing``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument
@@ -40,3 +41,13 @@ def entry_side(signals: Signals, entry: str) -> int:
     if entry == "trend":
         return signals.direction if signals.active else 0
     return signals.move if signals.active_advanced else 0
+
+
+def with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:
+    """Each symbol's signals with the optimal sets whose entry fires on it."""
+    if not optimal:
+        return signals
+    return {
+        symbol: replace(s, optimal=tuple(o for o in optimal if entry_side(s, o.split("/")[0]) != 0))
+        for symbol, s in signals.items()
+    }

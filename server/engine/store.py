@@ -169,6 +169,13 @@ class PositionStore:
 
         await self._db.write(work)
 
+    async def get(self, position_id: uuid.UUID) -> PositionView | None:
+        def work(session: Session) -> PositionView | None:
+            record = session.get(PositionRecord, position_id)
+            return view_of(record) if record is not None else None
+
+        return await self._db.read(work)
+
     async def open_positions(self, connection_id: str) -> list[PositionView]:
         cid = uuid.UUID(connection_id)
 

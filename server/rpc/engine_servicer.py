@@ -123,6 +123,14 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
             positions=[position_message(p) for p in positions], next_page_token=token
         )
 
+    async def ClosePosition(
+        self, request: pb.ClosePositionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Position:
+        closed = await self._coordinator.close_position(
+            request.position_id, confirm_live=request.confirm_live
+        )
+        return position_message(closed)
+
     async def WatchPositions(
         self, request: pb.WatchPositionsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchPositionsResponse]:

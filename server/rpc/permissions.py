@@ -53,6 +53,12 @@ _SERVICES: dict[str, dict[str, Rule]] = {
         "GetEngineProgression": READ,
         "ListPositions": READ,
         "WatchPositions": READ,
+        "ClosePosition": OPERATE,
+    },
+    "cts.connection.v1.AccountService": {
+        "ListAccountSummaries": READ,
+        "WatchAccountSummaries": READ,
+        "GetPnlHistory": READ,
     },
     "cts.monitoring.v1.MarketService": {
         "ListPrices": READ,

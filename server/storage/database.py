@@ -22,6 +22,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
+from server.storage.aggregates import DecimalSum
+
 T = TypeVar("T")
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5
@@ -43,6 +45,8 @@ def _prepare_sqlite(engine: Engine) -> None:
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
+        # SQLite's SUM of money (stored as exact text) would add binary floats: see aggregates.
+        dbapi_connection.create_aggregate("decimal_sum", 1, DecimalSum)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

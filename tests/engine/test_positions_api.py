@@ -87,12 +87,11 @@ class Stack:
         )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def running_stack(data: Path, settings: dict[str, Any]) -> Iterator[Stack]:
+    """A simulator (every asset at 100), a server on it with ``settings``, Envoy in front."""
     sim = SimulatorThread().start()
     hold_prices(sim, "100")
-    data: Path = tmp_path_factory.mktemp("positions") / "data"
-    server = ServerThread(make_settings(data, simulator_url=sim.base_url, **ENGINES)).start()
+    server = ServerThread(make_settings(data, simulator_url=sim.base_url, **settings)).start()
     envoy = EnvoyProcess(server.settings.model_copy(update={"grpc_port": server.port})).start()
     stack = Stack(sim, server, envoy)
     yield stack
@@ -100,6 +99,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     envoy.stop()
     server.stop()
     sim.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from running_stack(tmp_path_factory.mktemp("positions") / "data", ENGINES)
 
 
 @pytest.fixture

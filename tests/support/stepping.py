@@ -27,6 +27,7 @@ from server.exchange.model import Ticker
 from server.simulator.instruments import ASSETS
 from server.simulator.ledger import Account
 from server.simulator.server import Simulator
+from server.streams.topic import Topic
 from tests.support.book import Book, open_book
 
 SLIPPAGE = Decimal("0.0005")
@@ -86,6 +87,8 @@ class Bench:
     feed: SteppedFeed
     statuses: list[EngineStatus] = field(default_factory=list)
     published: list[PositionView] = field(default_factory=list)
+    #: Every position change, also as the server's position stream carries it.
+    positions: Topic[PositionView] = field(default_factory=lambda: Topic("positions"))
     _status_published: asyncio.Event = field(default_factory=asyncio.Event)
 
     def engine(
@@ -104,7 +107,7 @@ class Bench:
             subscribe=self.feed.subscribe,
             store=PositionStore(self.book.db),
             publish_status=self._publish_status,
-            publish_position=self.published.append,
+            publish_position=self._publish_position,
             mark_seconds=3600,
             live_retry_seconds=0.01,
             stale_seconds=stale_seconds,
@@ -120,6 +123,10 @@ class Bench:
             target=target,
             connection=lambda: self.book.connections.cached(cid),
         )
+
+    def _publish_position(self, position: PositionView) -> None:
+        self.published.append(position)
+        self.positions.publish(position.id, position)
 
     def _publish_status(self, status: EngineStatus) -> None:
         self.statuses.append(status)

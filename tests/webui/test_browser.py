@@ -114,7 +114,7 @@ async def test_sign_in_add_a_connection_see_changes_arrive_live_test_the_demo_se
         assert (await client.post(faults, json=slow)).status_code == 200
         demo = page.locator(".q-card").filter(has_text=DEMO_CONNECTION_NAME)
         await expect(demo.get_by_text("simulated", exact=True)).to_be_visible()
-        await demo.get_by_role("button", name="Test", exact=True).click()
+        await demo.get_by_role("button", name=f"Test connection {DEMO_CONNECTION_NAME}").click()
         dialog = page.locator(".q-dialog")
         await expect(dialog.get_by_text(f"Testing {DEMO_CONNECTION_NAME}")).to_be_visible()
         await expect(dialog.get_by_text("Server time: latency")).to_be_visible()

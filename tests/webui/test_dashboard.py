@@ -4,6 +4,7 @@ the forms and the switches."""
 from __future__ import annotations
 
 import grpc
+import pytest
 from cts.connection.v1 import connection_pb2 as pb
 from cts.connection.v1 import connection_pb2_grpc
 from nicegui import ElementFilter, ui
@@ -304,9 +305,10 @@ async def test_connections_with_keys_come_before_those_without(
         assert names[0] == "Keyed" and names[-1] == "Bare", names
 
 
-async def test_sign_out_returns_to_login(user: User) -> None:
+@pytest.mark.parametrize("button", ["sign-out", "menu-sign-out"])  # the header's, the menu's
+async def test_sign_out_returns_to_login(user: User, button: str) -> None:
     await sign_in(user)
-    user.find(marker="sign-out").click()
+    user.find(marker=button).click()
     await user.should_see(marker="login-card")
     await user.open("/connections")
     await user.should_see(marker="login-card")

@@ -8,26 +8,18 @@ from collections.abc import Awaitable, Callable
 from cts.monitoring.v1 import alerts_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.alert_feed import AlertFeed, AlertUpdate
 from webui.backend import BackendError
+from webui.components.accessible import named
 from webui.components.status import moment
 
 SHOWN = 10
 TOAST_TYPE = {"critical": "negative", "warning": "warning", "info": "info"}
-SEVERITY_CLASS = {
-    "critical": "text-red-800",
-    "warning": "text-amber-800",
-    "info": "text-slate-700",
-}
+# The tone of an alert's title, by severity.
+SEVERITY_TONES = {"critical": "negative", "warning": "caution", "info": "info"}
 
 Acknowledge = Callable[[str], Awaitable[None]]
-
-
-def accessible_name(element: ui.element, name: str) -> ui.element:
-    """Set the element's accessible name (any text: no props-string parsing)."""
-    element._props["aria-label"] = name
-    element.update()
-    return element
 
 
 def raised_at(alert: pb.Alert) -> str:
@@ -72,7 +64,7 @@ class AlertBell:
         self.count.set_text(str(n) if n < 100 else "99+")
         self.count.set_visibility(n > 0)
         label = f"Alerts: {n} unacknowledged" if n else "Alerts: none unacknowledged"
-        accessible_name(self.button, label)
+        named(self.button, label)
 
     def _changed(self, _update: AlertUpdate) -> None:
         self._show_count()
@@ -101,7 +93,7 @@ class AlertBell:
                         "flat dense no-caps"
                     ).mark("alert-ack-all")
             if not alerts:
-                ui.label("No alerts").classes("text-slate-700").mark("alert-none")
+                ui.label("No alerts").classes("text-neutral").mark("alert-none")
             for alert in alerts:
                 self._item(alert)
             ui.link("All alerts, rules and channels", "/alerts").mark("alert-page-link")
@@ -110,16 +102,16 @@ class AlertBell:
         with ui.row().classes("w-full items-start no-wrap gap-2").mark(f"alert-{alert.id}"):
             with ui.column().classes("gap-0 grow"):
                 ui.label(alert.title).classes(
-                    f"text-sm font-medium {SEVERITY_CLASS.get(alert.severity, '')}"
+                    f"text-sm font-medium {theme.text(theme.tone(SEVERITY_TONES, alert.severity))}"
                 )
-                ui.label(f"{about(alert)} · {raised_at(alert)}").classes("text-xs text-slate-700")
+                ui.label(f"{about(alert)} · {raised_at(alert)}").classes("text-xs text-neutral")
             if alert.acknowledged:
-                accessible_name(
-                    ui.icon("done", size="xs").classes("text-slate-700"),
+                named(
+                    ui.icon("done", size="xs").classes("text-neutral"),
                     f"Acknowledged by {alert.acknowledged_by or 'a user'}",
                 )
             elif self._acknowledge is not None:
-                accessible_name(
+                named(
                     ui.button(icon="done", on_click=lambda a=alert: self._one(a.id))
                     .props("flat dense round")
                     .mark("alert-ack"),

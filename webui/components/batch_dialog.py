@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.backend import BATCH_TIMEOUT_SECONDS, Backend, BackendError
+from webui.components.accessible import named
 from webui.components.status import test_color
 from webui.feeds import TestRunWatch
 
@@ -26,8 +28,8 @@ BATCH_LIMIT = 50  # the server's limit, checked here first
 class BatchRow:
     def __init__(self, connection: pb.Connection) -> None:
         with ui.row().classes("w-full items-center gap-3").mark(f"batch-row-{connection.id}"):
-            ui.label(connection.name).classes("w-56 truncate font-medium")
-            self.status = ui.badge("waiting", color="grey").mark("batch-status")
+            ui.label(connection.name).classes("w-56 max-w-full truncate font-medium")
+            self.status = ui.badge("waiting", color="neutral").mark("batch-status")
             self.detail = ui.label().classes("text-sm text-gray-600").mark("batch-detail")
 
     def running(self) -> None:
@@ -51,14 +53,16 @@ class BatchDialog:
         self.finished = False
         with (
             ui.dialog(value=True) as self.dialog,
-            ui.card().classes("min-w-[36rem]").mark("batch-dialog"),
+            ui.card().classes(theme.dialog_card("w-[36rem]")).mark("batch-dialog"),
         ):
             ui.label(f"Testing {self.total} connections").classes("text-lg font-semibold")
             self.progress_text = ui.label().mark("batch-progress")
-            self.progress = ui.linear_progress(value=0, show_value=False)
+            self.progress = named(
+                ui.linear_progress(value=0, show_value=False), "Batch test progress"
+            )
             self.rows = {c.id: BatchRow(c) for c in connections}
             self.summary = ui.label().classes("font-semibold").mark("batch-summary")
-            with ui.row().classes("w-full justify-end"):
+            with ui.row().classes(theme.DIALOG_ACTIONS):
                 ui.button("Close", on_click=self.dialog.close).props("flat").mark("batch-close")
         self.summary.set_visibility(False)
         self._show_progress()

@@ -11,6 +11,7 @@ from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
 from webui.choices import API_TYPES, EXCHANGES
+from webui.components.accessible import named
 from webui.components.health_badge import HealthRow
 
 Action = Callable[[pb.Connection], Awaitable[None]]
@@ -53,12 +54,16 @@ class ConnectionCard:
             .mark(f"connection-card connection-{connection.id}") as self.card
         ):
             with ui.row().classes("w-full items-center gap-3"):
-                ui.checkbox(
-                    value=selected,
-                    on_change=lambda e: on_select(self.connection, bool(e.value)),
-                ).props("dense").tooltip("Select for a batch test").mark(
-                    "card-select"
-                ).set_visibility(may_operate)
+                self.select = (
+                    ui.checkbox(
+                        value=selected,
+                        on_change=lambda e: on_select(self.connection, bool(e.value)),
+                    )
+                    .props("dense")
+                    .mark("card-select")
+                )
+                self.select.tooltip("Select for a batch test")
+                self.select.set_visibility(may_operate)
                 self.name = ui.label().classes("text-lg font-semibold").mark("card-name")
                 self.exchange = ui.badge().props("outline").mark("card-exchange")
                 self.api_type = ui.label().classes("text-sm text-gray-600").mark("card-api-type")
@@ -82,20 +87,35 @@ class ConnectionCard:
                 self.active.set_enabled(may_operate)
                 self.live_trade.set_enabled(may_administer)
                 ui.space()
-                ui.button(
-                    "Test", icon="network_check", on_click=lambda: on_test(self.connection)
-                ).props("flat color=primary").mark("card-test").set_visibility(may_operate)
-                ui.button(
-                    "Logs",
-                    icon="article",
-                    on_click=lambda: ui.navigate.to(logs_path(self.connection.id)),
-                ).props("flat").mark("card-logs")
-                ui.button("Edit", on_click=lambda: on_edit(self.connection)).props("flat").mark(
-                    "card-edit"
-                ).set_visibility(may_administer)
-                ui.button("Delete", on_click=lambda: on_delete(self.connection)).props(
-                    "flat color=negative"
-                ).mark("card-delete").set_visibility(may_administer)
+                self.test = (
+                    ui.button(
+                        "Test", icon="network_check", on_click=lambda: on_test(self.connection)
+                    )
+                    .props("flat color=primary")
+                    .mark("card-test")
+                )
+                self.test.set_visibility(may_operate)
+                self.logs = (
+                    ui.button(
+                        "Logs",
+                        icon="article",
+                        on_click=lambda: ui.navigate.to(logs_path(self.connection.id)),
+                    )
+                    .props("flat")
+                    .mark("card-logs")
+                )
+                self.edit = (
+                    ui.button("Edit", icon="edit", on_click=lambda: on_edit(self.connection))
+                    .props("flat")
+                    .mark("card-edit")
+                )
+                self.edit.set_visibility(may_administer)
+                self.delete_button = (
+                    ui.button("Delete", icon="delete", on_click=lambda: on_delete(self.connection))
+                    .props("flat color=negative")
+                    .mark("card-delete")
+                )
+                self.delete_button.set_visibility(may_administer)
         self.update(connection)
 
     def update(self, connection: pb.Connection) -> None:
@@ -115,22 +135,41 @@ class ConnectionCard:
         with self.chips:
             for shown, text, color in (
                 (connection.is_enabled, "enabled", "positive"),
-                (not connection.is_enabled, "disabled", "grey-7"),
+                (not connection.is_enabled, "disabled", "neutral"),
                 (connection.is_active, "active", "primary"),
                 (connection.is_live_trade, "LIVE", "negative"),
                 (connection.is_testnet, "testnet", "info"),
-                (connection.is_simulated, "simulated", "purple"),
-                (connection.is_predefined, "predefined", "grey-5"),
+                (connection.is_simulated, "simulated", "simulated"),
+                (connection.is_predefined, "predefined", "neutral"),
             ):
                 if shown:
                     ui.chip(text, color=color).props("dense square text-color=white").mark(
                         f"chip-{text.lower()}"
                     )
         self.health.update(connection)
+        self._name_controls(connection.name)
         # Setting a switch fires its handler; the handlers ignore values equal to the state.
         self.enabled.set_value(connection.is_enabled)
         self.active.set_value(connection.is_active)
         self.live_trade.set_value(connection.is_live_trade)
+
+    def _name_controls(self, name: str) -> None:
+        """Each control's accessible name says which connection it acts on (the visible words
+        first, as WCAG's "label in name" asks)."""
+        for element, words in (
+            (self.select, "Select"),
+            (self.test, "Test connection"),
+            (self.logs, "Logs of"),
+            (self.edit, "Edit"),
+            (self.delete_button, "Delete"),
+        ):
+            named(element, f"{words} {name}")
+        for switch, words in (
+            (self.enabled, "Enabled"),
+            (self.active, "Active"),
+            (self.live_trade, "Live trading"),
+        ):
+            named(switch, f"{words}: {name}")
 
     async def _enabled_changed(self, event: object) -> None:
         if self.enabled.value != self.connection.is_enabled:

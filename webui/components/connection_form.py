@@ -8,6 +8,7 @@ from typing import Any
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.backend import BackendError
 from webui.choices import (
     CONNECTION_METHODS,
@@ -40,6 +41,9 @@ FORM_FIELDS = (
 OPTIONAL_FIELDS = ("max_position_notional", "max_total_notional")
 SECRET_FIELDS = ("api_key", "api_secret", "api_passphrase")
 
+# Two fields side by side on a wide screen, one under the other on a phone.
+FIELD_PAIR = "w-full gap-2 grid grid-cols-1 sm:grid-cols-2"
+
 # Saves the changes: None when saved, else the refusal (shown on its fields in the dialog).
 Submit = Callable[[dict[str, Any]], Awaitable[BackendError | None]]
 
@@ -62,9 +66,12 @@ class ConnectionForm:
         self.inputs: dict[str, Any] = {}
         with ui.column().classes("w-full gap-2"):
             self.inputs["name"] = (
-                ui.input("Name", value=current.name).props("autofocus").mark("form-name")
+                ui.input("Name", value=current.name)
+                .props("autofocus")
+                .classes("w-full")
+                .mark("form-name")
             )
-            with ui.row().classes("w-full gap-2 no-wrap"):
+            with ui.row().classes(FIELD_PAIR):
                 self.inputs["exchange"] = (
                     ui.select(
                         EXCHANGES,
@@ -84,7 +91,7 @@ class ConnectionForm:
                     .classes("grow")
                     .mark("form-api-type")
                 )
-            with ui.row().classes("w-full gap-2 no-wrap"):
+            with ui.row().classes(FIELD_PAIR):
                 self.inputs["margin_type"] = (
                     ui.select(MARGIN_TYPES, label="Margin type", value=current.margin_type)
                     .classes("grow")
@@ -95,7 +102,7 @@ class ConnectionForm:
                     .classes("grow")
                     .mark("form-position-mode")
                 )
-            with ui.row().classes("w-full gap-2 no-wrap"):
+            with ui.row().classes(FIELD_PAIR):
                 self.inputs["volume_factor"] = (
                     ui.input("Volume factor", value=current.volume_factor)
                     .classes("grow")
@@ -108,7 +115,7 @@ class ConnectionForm:
                     .classes("grow")
                     .mark("form-leverage")
                 )
-            with ui.row().classes("w-full gap-2 no-wrap"):
+            with ui.row().classes(FIELD_PAIR):
                 self.inputs["preset_type"] = (
                     ui.select(PRESET_TYPES, label="Preset", value=current.preset_type)
                     .classes("grow")
@@ -123,7 +130,7 @@ class ConnectionForm:
                     .classes("grow")
                     .mark("form-connection-method")
                 )
-            with ui.row().classes("w-full gap-2 no-wrap"):
+            with ui.row().classes(FIELD_PAIR):
                 self.inputs["max_position_notional"] = (
                     ui.input(
                         "Max notional per live position",
@@ -156,7 +163,7 @@ class ConnectionForm:
                     "form-active"
                 )
             stored = original is not None and original.has_credentials
-            keep = (
+            key_kept = (
                 f"stored ({original.api_key_hint}) — leave empty to keep"
                 if stored and original
                 else ""
@@ -164,21 +171,18 @@ class ConnectionForm:
             ui.label("Credentials are encrypted at rest and never shown again.").classes(
                 "text-xs text-gray-500"
             )
-            self.inputs["api_key"] = ui.input("API key", password=True, placeholder=keep).mark(
-                "form-api-key"
-            )
-            self.inputs["api_secret"] = ui.input(
-                "API secret",
-                password=True,
-                placeholder="stored — leave empty to keep" if stored else "",
-            ).mark("form-api-secret")
-            self.inputs["api_passphrase"] = ui.input(
-                "Passphrase (OKX and others)",
-                password=True,
-                placeholder="stored — leave empty to keep"
-                if original and original.has_passphrase
-                else "",
-            ).mark("form-api-passphrase")
+            kept = "stored — leave empty to keep"
+            has_passphrase = original is not None and original.has_passphrase
+            for name, label, placeholder in (
+                ("api_key", "API key", key_kept),
+                ("api_secret", "API secret", kept if stored else ""),
+                ("api_passphrase", "Passphrase (OKX and others)", kept if has_passphrase else ""),
+            ):
+                self.inputs[name] = (
+                    ui.input(label, password=True, placeholder=placeholder)
+                    .classes("w-full")
+                    .mark(f"form-{name.replace('_', '-')}")
+                )
             # Refusals of no single field, last in the form (above the dialog's buttons).
             self.refusal = (
                 ui.label()
@@ -250,7 +254,10 @@ async def connection_dialog(original: pb.Connection | None, submit: Submit) -> N
     The dialog (and with it every typed secret) is deleted as soon as it closes.
     """
     title = "Add connection" if original is None else f"Edit {original.name}"
-    with ui.dialog() as dialog, ui.card().classes("min-w-[32rem]").mark("connection-dialog"):
+    with (
+        ui.dialog() as dialog,
+        ui.card().classes(theme.dialog_card("w-[32rem]")).mark("connection-dialog"),
+    ):
         ui.label(title).classes("text-lg font-semibold")
         form = ConnectionForm(original)
 
@@ -261,7 +268,7 @@ async def connection_dialog(original: pb.Connection | None, submit: Submit) -> N
             if refusal is None:
                 dialog.submit(True)
 
-        with ui.row().classes("w-full justify-end"):
+        with ui.row().classes(theme.DIALOG_ACTIONS):
             ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat").mark(
                 "form-cancel"
             )

@@ -15,11 +15,29 @@ COLORED_CELL = """
 
 
 def column(
-    name: str, label: str, *, align: str = "left", sortable: bool = False, nowrap: bool = False
+    name: str,
+    label: str,
+    *,
+    align: str = "left",
+    sortable: bool = False,
+    nowrap: bool = False,
+    min_rem: int = 0,
 ) -> dict[str, Any]:
-    """A column; ``nowrap`` keeps its cells on one line in a table that wraps cells."""
-    made = {"name": name, "label": label, "field": name, "align": align, "sortable": sortable}
-    return {**made, "classes": "whitespace-nowrap"} if nowrap else made
+    """A column; ``nowrap`` keeps its cells on one line in a table that wraps cells; ``min_rem``
+    keeps a column of long texts this wide on a narrow screen (the table scrolls sideways in
+    its own box instead of wrapping them a word a line)."""
+    made: dict[str, Any] = {
+        "name": name,
+        "label": label,
+        "field": name,
+        "align": align,
+        "sortable": sortable,
+    }
+    if nowrap:
+        made["classes"] = "whitespace-nowrap"
+    if min_rem:
+        made["style"] = made["headerStyle"] = f"min-width: {min_rem}rem"
+    return made
 
 
 class DataTable(ui.table):  # type: ignore[misc]

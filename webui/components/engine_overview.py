@@ -27,15 +27,18 @@ class OverviewRow:
             .classes("contents")
             .mark(f"engine-row engine-row-{connection.id}") as self.row
         ):
+            # A label that works as a button: by pointer, and by keyboard (Tab, then Enter).
             self.name = (
                 ui.label()
                 .classes("text-primary cursor-pointer truncate")
+                .props("role=button tabindex=0")
                 .on("click", lambda: on_pick(connection.id))
+                .on("keydown.enter", lambda: on_pick(connection.id))
                 .mark("overview-name")
             )
             with ui.row().classes("gap-1 items-center no-wrap"):
                 self.state = ui.badge().mark("overview-state")
-                self.stale = ui.badge("stale", color="orange").mark("overview-stale")
+                self.stale = ui.badge("stale", color="caution").mark("overview-stale")
                 self.stale.tooltip("No fresh prices: nothing opens, exits wait for fresh prices")
             self.stage = ui.label().classes("text-gray-700").mark("overview-stage")
             self.cycles = ui.label().classes("text-right").mark("overview-cycles")
@@ -63,9 +66,10 @@ class EngineOverview:
         with ui.card().classes("w-full gap-2").mark("engine-overview"):
             ui.label("All engines").classes("text-lg font-semibold")
             with (
+                ui.element("div").classes("w-full overflow-x-auto"),  # a phone: in its own box
                 ui.grid()
                 .classes("w-full gap-x-4 gap-y-1 text-sm items-center")
-                .style(COLUMNS) as self.grid
+                .style(COLUMNS) as self.grid,
             ):
                 for heading in ("Connection", "State", "Stage", "Cycles"):
                     ui.label(heading).classes(

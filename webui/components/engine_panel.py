@@ -28,6 +28,7 @@ from cts.connection.v1 import connection_pb2 as cpb
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
+from webui.components.accessible import named
 from webui.components.status import (
     duration,
     engine_color,
@@ -42,7 +43,7 @@ from webui.components.status import (
 Command = Callable[[str], Awaitable[None]]  # "start", "pause", "resume", "stop", "stop_close"
 COMMANDS = (
     ("start", "Start", "play_arrow", "positive"),
-    ("pause", "Pause", "pause", "orange"),
+    ("pause", "Pause", "pause", "caution"),
     ("resume", "Resume", "play_circle", "primary"),
 )
 STOP_CHOICES = (  # command, marker, label, caption
@@ -96,13 +97,15 @@ class StageRow:
     def __init__(self, stage: pb.EngineStage) -> None:
         with (
             ui.row()
-            .classes("w-full items-center gap-3 text-sm no-wrap")
+            .classes("w-full items-center gap-x-3 gap-y-0 text-sm")
             .mark(f"engine-stage stage-{stage.stage}") as self.row
         ):
             ui.label(words(stage.stage)).classes("w-36 font-medium")
             self.state = ui.badge().classes("w-20 justify-center").mark("stage-state")
             self.bar = (
-                ui.linear_progress(show_value=False, size="6px").classes("w-40").mark("stage-bar")
+                ui.linear_progress(show_value=False, size="6px")
+                .classes("w-24 sm:w-40")
+                .mark("stage-bar")
             )
             self.count = ui.label().classes("w-16 text-gray-700").mark("stage-count")
             self.duration = ui.label().classes("w-16 text-gray-500").mark("stage-duration")
@@ -114,6 +117,7 @@ class StageRow:
         if stage == self._shown:  # a running engine's status changes every cycle, its stages not
             return
         self._shown = stage
+        named(self.bar, f"{words(stage.stage)} progress")
         self.state.set_text(stage.state)
         self.state.props(f"color={stage_color(stage.state)}")
         if stage.total > 0:
@@ -150,7 +154,9 @@ class EnginePanel:
                 self.name = ui.label().classes("text-lg font-semibold").mark("engine-name")
                 self.state = ui.badge().classes("text-sm").mark("engine-state")
                 self.stale_badge = (
-                    ui.badge("Stale prices", color="orange").classes("text-sm").mark("engine-stale")
+                    ui.badge("Stale prices", color="caution")
+                    .classes("text-sm")
+                    .mark("engine-stale")
                 )
                 self.stale_badge.tooltip(
                     "No fresh prices for the engine's stale threshold (CTS_ENGINE_STALE_CYCLES "
@@ -182,13 +188,11 @@ class EnginePanel:
                             ui.item_label(caption).props("caption")
                         self.buttons[name] = item
             self.commands.set_visibility(may_command)
-            self.hint = ui.label().classes("text-sm text-orange-9").mark("engine-hint")
+            self.hint = ui.label().classes("text-sm text-caution").mark("engine-hint")
             with ui.row().classes("w-full items-center gap-2 no-wrap") as self.stale_line:
-                ui.icon("warning", color="orange").classes("text-lg")
+                ui.icon("warning", color="caution").classes("text-lg")
                 self.stale_text = (
-                    ui.label()
-                    .classes("text-sm text-orange-9 font-medium")
-                    .mark("engine-stale-text")
+                    ui.label().classes("text-sm text-caution font-medium").mark("engine-stale-text")
                 )
             self.error = (
                 ui.label().classes("w-full text-sm text-negative font-medium").mark("engine-error")
@@ -222,6 +226,7 @@ class EnginePanel:
         self, connection: cpb.Connection, status: pb.EngineStatus, open_positions: int = 0
     ) -> None:
         self.name.set_text(connection.name)
+        self._name_commands(connection.name)
         if self.state.text != status.state:
             self.state.set_text(status.state)
             self.state.props(f"color={engine_color(status.state)}")
@@ -245,6 +250,15 @@ class EnginePanel:
         )
         self._metrics(status)
         self.symbols.set_text(" · ".join(status.symbols) if status.symbols else "none yet")
+
+    def _name_commands(self, name: str) -> None:
+        """The command buttons' accessible names say whose engine they command."""
+        for command, label, _, _ in COMMANDS:
+            named(self.buttons[command], f"{label} the engine of {name}")
+        toggle = f"More ways to stop the engine of {name}"
+        if self.stop.props.get("toggle-aria-label") != toggle:
+            self.stop.props["toggle-aria-label"] = toggle
+            self.stop.update()
 
     def _hint(self, connection: cpb.Connection) -> None:
         missing = [
@@ -296,8 +310,8 @@ class EnginePanel:
             moment(metrics.last_cycle_at) if metrics.HasField("last_cycle_at") else "—"
         )
         self.prices_at.set(moment(status.prices_at) if status.HasField("prices_at") else "—")
-        # The last fresh prices' time turns orange while they are all the engine has.
+        # The last fresh prices' time turns to caution while they are all the engine has.
         if status.stale:
-            self.prices_at.value.classes(add="text-orange-9")
+            self.prices_at.value.classes(add="text-caution")
         else:
-            self.prices_at.value.classes(remove="text-orange-9")
+            self.prices_at.value.classes(remove="text-caution")

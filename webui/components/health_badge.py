@@ -19,6 +19,8 @@ from __future__ import annotations
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
+from webui import theme
+from webui.components.accessible import named
 from webui.components.status import (
     fraction,
     health_color,
@@ -29,13 +31,7 @@ from webui.components.status import (
 )
 
 BUSY = 0.8  # as the server's "degraded" threshold
-REASON_CLASSES = {"down": "text-negative", "degraded": "text-orange-9"}
-BAND_COLORS = {
-    "operational": "positive",
-    "degraded": "orange",
-    "partial_outage": "deep-orange",
-    "major_outage": "negative",
-}
+REASON_CLASSES = {"down": "text-negative", "degraded": "text-caution"}
 
 
 def circuit_text(state: str, whose: str = "") -> str:
@@ -116,7 +112,7 @@ class HealthRow:
         score = score_text(health)
         self.score.set_visibility(bool(score))
         self.score.set_text(score)
-        self.score.props(f"color={BAND_COLORS.get(health.score.band, 'grey')}")
+        self.score.props(f"color={theme.tone(theme.BANDS, health.score.band)}")
         self.score_tooltip.set_text(score_details(health))
         circuit = circuit_text(health.circuit_state) if known else ""
         self.circuit.set_visibility(bool(circuit))
@@ -125,7 +121,7 @@ class HealthRow:
         self.exchange_circuit.set_visibility(bool(exchange_circuit))
         self.exchange_circuit.set_text(exchange_circuit)
         self.exchange_circuit.props(
-            f"color={'negative' if health.exchange_circuit_state == 'open' else 'orange'}"
+            f"color={'negative' if health.exchange_circuit_state == 'open' else 'caution'}"
         )
         reasons = health_reasons(health)
         self.reasons.set_visibility(bool(reasons))
@@ -133,6 +129,8 @@ class HealthRow:
         self.reasons.classes(replace=f"text-sm {REASON_CLASSES.get(status, 'text-gray-700')}")
         for element in (self.figures, self.bars, self.rate, self.checked):
             element.set_visibility(known)
+        for bar, per in ((self.second_bar, "second"), (self.minute_bar, "minute")):
+            named(bar, f"{connection.name} requests per {per}")
         if not known:
             self.paused.set_visibility(False)
             return
@@ -149,7 +147,7 @@ class HealthRow:
         ):
             share = fraction(used, limit)
             bar.set_value(share)
-            bar.props(f"color={'orange' if share >= BUSY else 'primary'}")
+            bar.props(f"color={theme.BUSY_BAR if share >= BUSY else theme.CALM_BAR}")
         self.paused.set_visibility(rate.paused_seconds > 0)
         self.paused.set_text(f"paused {number(rate.paused_seconds)} s after a 429")
         checked = ""

@@ -16,15 +16,17 @@ from cts.monitoring.v1 import monitoring_pb2 as pb
 from google.protobuf import timestamp_pb2
 from nicegui import ui
 
+from webui import theme
+
 NameOf = Callable[[str], str]
 COLUMNS = "grid-template-columns: 12rem 4.5rem 5.5rem minmax(6rem, 12rem) minmax(0, 1fr)"
 HEADINGS = ("Time (UTC)", "Level", "Category", "Connection", "Message")
-LEVEL_CLASSES = {
-    "debug": "text-gray-500",
-    "info": "text-sky-800",
-    "warning": "text-orange-800 font-medium",
-    "error": "text-negative font-semibold",
-}
+LEVEL_WEIGHTS = {"warning": "font-medium", "error": "font-semibold"}
+
+
+def level_classes(level: str) -> str:
+    """A level's word in its tone (:data:`webui.theme.LOG_LEVELS`), the worse ones heavier."""
+    return f"{theme.text(theme.tone(theme.LOG_LEVELS, level))} {LEVEL_WEIGHTS.get(level, '')}"
 
 
 def entry_time(stamp: timestamp_pb2.Timestamp) -> str:
@@ -50,7 +52,7 @@ class LogLine:
             ui.label(entry_time(entry.time)).classes(
                 "font-mono text-xs text-gray-600 whitespace-nowrap"
             )
-            ui.label(entry.level).classes(LEVEL_CLASSES.get(entry.level, "")).mark("log-level")
+            ui.label(entry.level).classes(level_classes(entry.level)).mark("log-level")
             ui.label(entry.category).mark("log-category")
             ui.label(connection or "—").classes("truncate").mark("log-connection")
             context = context_text(entry)
@@ -66,7 +68,7 @@ class LogLine:
                 if entry.stack:
                     self.toggle = (
                         ui.button("Stack trace", icon="expand_more", on_click=self.toggle_stack)
-                        .props("flat dense no-caps size=sm color=grey-8")
+                        .props("flat dense no-caps size=sm color=neutral")
                         .classes("self-start")
                         .mark("log-stack-toggle")
                     )
@@ -100,7 +102,11 @@ class LogView:
         self._name_of = name_of
         self.limit = limit
         self.lines: list[LogLine] = []  # newest first, as shown
-        with ui.column().classes("w-full gap-1").mark("log-view"):
+        # A phone scrolls the lines sideways in their own box, not the page.
+        with (
+            ui.element("div").classes("w-full overflow-x-auto"),
+            ui.column().classes("w-full min-w-[40rem] gap-1").mark("log-view"),
+        ):
             with ui.grid().classes("w-full gap-x-3 text-xs uppercase text-gray-500").style(COLUMNS):
                 for heading in HEADINGS:
                     ui.label(heading)

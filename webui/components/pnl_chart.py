@@ -13,6 +13,8 @@ from typing import Any
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
+from webui import theme
+from webui.components.accessible import image
 from webui.components.positions_panel import MODES
 from webui.feeds import PositionFeed
 
@@ -35,6 +37,7 @@ def options() -> dict[str, Any]:
     would otherwise use the browser's zone)."""
     return {
         "useUTC": True,
+        "color": [theme.TONES[theme.CHART_SERIES[mode]] for mode, _ in MODES],
         "animation": False,
         "grid": {"left": 56, "right": 24, "top": 48, "bottom": 32},
         "tooltip": {"trigger": "axis"},
@@ -53,7 +56,21 @@ class PnlChart:
         with ui.card().classes("w-full gap-2").mark("pnl-card") as self.card:
             ui.label("Realized PnL over time").classes("text-lg font-semibold")
             self.chart = ui.echart(options()).classes("w-full h-64").mark("pnl-chart")
+            self.connection_name = ""
+            self._describe({mode: [] for mode, _ in MODES})
             self.empty = ui.label("No closed positions yet").classes("text-sm text-gray-500")
+
+    def name(self, connection_name: str) -> None:
+        """Say whose PnL the chart shows (the picked connection's)."""
+        if connection_name != self.connection_name:
+            self.connection_name = connection_name
+            self._describe(self.series())
+
+    def _describe(self, points: dict[str, list[list[Any]]]) -> None:
+        """The chart, to a screen reader: one image, named after what it plots."""
+        whose = f" of {self.connection_name}" if self.connection_name else ""
+        counts = " and ".join(f"{len(points[mode])} {mode}" for mode, _ in MODES)
+        image(self.chart, f"Realized PnL over time{whose}: {counts} closed positions, UTC")
 
     def series(self) -> dict[str, list[list[Any]]]:
         """Each mode's points as shown."""
@@ -71,4 +88,5 @@ class PnlChart:
         for (mode, _), series in zip(MODES, self.chart.options["series"], strict=True):
             series["data"] = wanted[mode]
         self.chart.update()
+        self._describe(wanted)
         self.empty.set_visibility(not any(wanted.values()))

@@ -14,6 +14,7 @@ from typing import Any
 from cts.engine.v1 import engine_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.components.data_table import DataTable, column
 from webui.components.status import moment, money, words
 from webui.feeds import PositionFeed
@@ -43,7 +44,7 @@ CLOSED_COLUMNS = [
     column("closed_at", "Closed", sortable=True),
 ]
 ROWS_PER_PAGE = 10
-SIDE_CLASSES = {"long": "text-positive", "short": "text-negative"}
+SIDE_CLASSES = {side: theme.text(tone) for side, tone in theme.SIDES.items()}
 
 
 def pnl_class(text: str) -> str:
@@ -137,7 +138,7 @@ class PositionsPanel:
 
     def show_stream(self, live: bool) -> None:
         self.stream.set_text("Live" if live else "Reconnecting…")
-        self.stream.props(f"color={'positive' if live else 'warning'}")
+        self.stream.props(f"color={'positive' if live else 'caution'}")
 
     def show(self, feed: PositionFeed | None) -> None:
         """Every table from the feed (empty without one)."""

@@ -14,6 +14,7 @@ from typing import Any
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.choices import EXCHANGES
 from webui.components.data_table import DataTable, column
 from webui.components.status import number, rate_text
@@ -22,24 +23,24 @@ from webui.components.system_status import band_word
 # The components of the score, as the server names them (server/monitoring/score.py).
 COMPONENTS = ("errors", "latency", "headroom", "uptime")
 COLUMNS = [
-    column("name", "Connection", sortable=True),
+    column("name", "Connection", sortable=True, min_rem=8),
     column("exchange", "Exchange", sortable=True),
     column("health", "Health", sortable=True),
     column("score", "Score", align="right", sortable=True),
     column("band", "Band", sortable=True, nowrap=True),
     column("gate", "Gate", align="right"),
     *(column(name, name.capitalize(), align="right", sortable=True) for name in COMPONENTS),
-    column("rate", "Rate limits"),
-    column("why", "Why not 100"),
+    column("rate", "Rate limits", min_rem=10),
+    column("why", "Why not 100", min_rem=16),
 ]
-BAND_CLASSES = {
-    "operational": "text-positive",
-    "degraded": "text-orange-9",
-    "partial_outage": "text-deep-orange-9",
-    "major_outage": "text-negative font-semibold",
-}
+BAND_WEIGHTS = {"major_outage": "font-semibold"}
 ROWS_PER_PAGE = 25
 NO_SCORE = "no data yet: never checked and no calls"
+
+
+def band_classes(band: str) -> str:
+    """A band's word in its tone (:data:`webui.theme.BANDS`), a major outage heavier."""
+    return f"{theme.text(theme.tone(theme.BANDS, band))} {BAND_WEIGHTS.get(band, '')}".strip()
 
 
 def score_reasons(score: pb.HealthScore) -> str:
@@ -72,7 +73,7 @@ def score_row(connection: pb.Connection) -> dict[str, Any]:
             why=score_reasons(score),
             **{name: values.get(name, "—") for name in COMPONENTS},
         )
-    row.update(band=band_word(band), band_class=BAND_CLASSES.get(band, "text-gray-500"))
+    row.update(band=band_word(band), band_class=band_classes(band))
     return row
 
 

@@ -24,11 +24,12 @@ COLUMNS = [
     column("active_advanced", "Active advanced"),
     column("optimal", "Optimal sets"),
 ]
-SIDE_CLASSES = {1: "text-positive font-medium", -1: "text-negative font-medium", 0: "text-grey-7"}
+SIDE_CLASSES = {1: "text-positive font-medium", -1: "text-negative font-medium", 0: "text-neutral"}
+DIMMED = "text-neutral"
 FLAG_CELL = """
 <q-td :props="props">
   <q-icon :name="props.value == 'yes' ? 'check_circle' : 'radio_button_unchecked'"
-          :color="props.value == 'yes' ? 'positive' : 'grey-5'" size="xs" />
+          :color="props.value == 'yes' ? 'positive' : 'neutral'" size="xs" />
   <span class="q-ml-xs">{{ props.value }}</span>
 </q-td>
 """
@@ -39,13 +40,15 @@ def side_cell(side: int, strength: float) -> str:
     return f"{side_word(side)} · {percent(strength)}"
 
 
-def signal_row(signals: pb.SymbolSignals) -> dict[str, Any]:
+def signal_row(signals: pb.SymbolSignals, *, dimmed: bool = False) -> dict[str, Any]:
+    """A symbol's row; ``dimmed`` (values at a stop): every cell in the neutral tone, which
+    stays readable (an opacity would not)."""
     return {
         "symbol": signals.symbol,
         "direction": side_cell(signals.direction, signals.direction_strength),
-        "direction_class": SIDE_CLASSES.get(signals.direction, ""),
+        "direction_class": DIMMED if dimmed else SIDE_CLASSES.get(signals.direction, ""),
         "move": side_cell(signals.move, signals.move_strength),
-        "move_class": SIDE_CLASSES.get(signals.move, ""),
+        "move_class": DIMMED if dimmed else SIDE_CLASSES.get(signals.move, ""),
         "active": "yes" if signals.active else "no",
         "active_advanced": "yes" if signals.active_advanced else "no",
         "optimal": ", ".join(signals.optimal) or "—",
@@ -59,7 +62,7 @@ class SignalsTable:
                 ui.label("Signals").classes("text-lg font-semibold")
                 self.as_of = ui.label().classes("text-sm text-gray-500").mark("signals-as-of")
                 self.stopped = (
-                    ui.badge("engine stopped: values at the stop, not live", color="grey-7")
+                    ui.badge("engine stopped: values at the stop, not live", color="neutral")
                     .classes("text-sm")
                     .mark("signals-stopped")
                 )
@@ -77,15 +80,15 @@ class SignalsTable:
             ).classes("text-sm text-gray-500")
 
     def update(self, status: pb.EngineStatus) -> None:
-        self.table.show([signal_row(s) for s in status.signals])
+        at_stop = halted(status) and bool(status.signals)
+        self.table.show([signal_row(s, dimmed=at_stop) for s in status.signals])
         self.table.set_visibility(bool(status.signals))
         self.empty.set_visibility(not status.signals)
-        at_stop = halted(status) and bool(status.signals)
         self.stopped.set_visibility(at_stop)
         if at_stop:
-            self.table.classes(add="opacity-50")
+            self.table.classes(add=DIMMED)
         else:
-            self.table.classes(remove="opacity-50")
+            self.table.classes(remove=DIMMED)
         metrics = status.metrics
         if status.signals and metrics.HasField("last_cycle_at"):
             cycle = moment(metrics.last_cycle_at)

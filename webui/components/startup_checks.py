@@ -15,6 +15,7 @@ from typing import Any
 from cts.monitoring.v1 import monitoring_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.backend import BackendError
 from webui.components.data_table import DataTable, column
 from webui.components.status import duration, moment, words
@@ -23,16 +24,14 @@ Verify = Callable[[], Awaitable[pb.StartupReport]]
 COLUMNS = [
     column("status", "Status"),
     column("name", "Check", nowrap=True),
-    column("detail", "What it found"),
+    column("detail", "What it found", min_rem=14),
     column("duration", "Time", align="right", nowrap=True),
 ]
+STATUS_WEIGHTS = {"pass": "font-medium", "warn": "font-medium", "fail": "font-semibold"}
 STATUS_CLASSES = {
-    "pass": "text-positive font-medium",
-    "warn": "text-orange-9 font-medium",
-    "fail": "text-negative font-semibold",
-    "skipped": "text-gray-500",
+    status: f"{theme.text(tone)} {STATUS_WEIGHTS.get(status, '')}".strip()
+    for status, tone in theme.CHECKS.items()
 }
-STATUS_COLORS = {"pass": "positive", "warn": "orange", "fail": "negative"}
 
 
 def check_rows(report: pb.StartupReport) -> list[dict[str, Any]]:
@@ -99,6 +98,6 @@ class StartupChecksPanel:
     def show(self, report: pb.StartupReport) -> None:
         self.overall.set_visibility(True)
         self.overall.set_text(f"overall: {report.status}")
-        self.overall.props(f"color={STATUS_COLORS.get(report.status, 'grey')}")
+        self.overall.props(f"color={theme.tone(theme.CHECKS, report.status)}")
         self.checked.set_text(f"run {moment(report.checked_at)} in {duration(report.duration_ms)}")
         self.table.show(check_rows(report))

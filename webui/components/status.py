@@ -9,17 +9,16 @@ from cts.connection.v1 import connection_pb2 as pb
 from cts.engine.v1 import engine_pb2 as engine_pb
 from google.protobuf import timestamp_pb2
 
-# Quasar colour names.
-TEST_COLORS = {"success": "positive", "warning": "orange", "failed": "negative"}
-HEALTH_COLORS = {"healthy": "positive", "degraded": "orange", "down": "negative", "unknown": "grey"}
+from webui import theme
 
 
 def test_color(status: str) -> str:
-    return TEST_COLORS.get(status, "grey")
+    """The tone of a test result (a Quasar colour name of :mod:`webui.theme`)."""
+    return theme.tone(theme.TESTS, status)
 
 
 def health_color(status: str) -> str:
-    return HEALTH_COLORS.get(status, "grey")
+    return theme.tone(theme.HEALTH, status)
 
 
 def moment(stamp: timestamp_pb2.Timestamp) -> str:
@@ -71,23 +70,6 @@ def number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-ENGINE_COLORS = {
-    "stopped": "grey",
-    "starting": "info",
-    "running": "positive",
-    "paused": "orange",
-    "stopping": "grey-7",
-    "error": "negative",
-}
-STAGE_COLORS = {
-    "pending": "grey-5",
-    "running": "info",
-    "done": "positive",
-    "skipped": "grey",
-    "failed": "negative",
-}
-
-
 HALTED = ("stopping", "stopped")
 
 
@@ -106,11 +88,11 @@ def stopped_since(status: engine_pb.EngineStatus) -> str:
 
 
 def engine_color(state: str) -> str:
-    return ENGINE_COLORS.get(state, "grey")
+    return theme.tone(theme.ENGINE_STATES, state)
 
 
 def stage_color(state: str) -> str:
-    return STAGE_COLORS.get(state, "grey")
+    return theme.tone(theme.STAGES, state)
 
 
 def words(name: str) -> str:

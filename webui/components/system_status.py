@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from cts.monitoring.v1 import monitoring_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.choices import API_TYPES, EXCHANGES
-from webui.components.health_badge import BAND_COLORS
+from webui.components.accessible import named
 from webui.components.status import moment, number
 
 BUSY = 0.8  # a limit this full is nearly full (as the server's "degraded" threshold)
@@ -87,13 +88,17 @@ class RateGauge:
 
     def __init__(self, exchange: str) -> None:
         with ui.row().classes("w-full items-center gap-3 no-wrap").mark(f"rate-{exchange}"):
-            ui.label(EXCHANGES.get(exchange, exchange)).classes("w-20 font-medium")
-            self.bar = ui.linear_progress(show_value=False, size="8px").classes("w-32")
+            name = EXCHANGES.get(exchange, exchange)
+            ui.label(name).classes("w-20 font-medium")
+            self.bar = named(
+                ui.linear_progress(show_value=False, size="8px").classes("w-32"),
+                f"{name} rate limits: the fullest one's usage",
+            )
             self.text = ui.label().classes("text-sm text-gray-700").mark("rate-text")
 
     def show(self, usage: pb.ExchangeUsage) -> None:
         self.bar.set_value(min(1.0, usage.busiest))
-        self.bar.props(f"color={'orange' if usage.busiest >= BUSY else 'primary'}")
+        self.bar.props(f"color={theme.BUSY_BAR if usage.busiest >= BUSY else theme.CALM_BAR}")
         self.text.set_text(usage_text(usage))
 
 
@@ -166,7 +171,7 @@ class SystemStatusPanel:
             for band in [*BANDS, *sorted(set(counts) - set(BANDS))]:
                 if counts.get(band):
                     ui.badge(
-                        f"{band_word(band)} {counts[band]}", color=BAND_COLORS.get(band, "grey")
+                        f"{band_word(band)} {counts[band]}", color=theme.tone(theme.BANDS, band)
                     ).mark(f"band-{band}")
             if not any(counts.values()):
                 ui.label("no enabled connections").classes("text-sm text-gray-500")

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
+from webui import theme
 from webui.backend import TEST_TIMEOUT_SECONDS, Backend, BackendError
 from webui.components.status import (
     capabilities_words,
@@ -25,7 +26,7 @@ from webui.components.status import (
 )
 from webui.feeds import TestRunWatch
 
-TOAST_TYPES = {"success": "positive", "warning": "warning", "failed": "negative"}
+TOAST_TYPES = {"success": "positive", "warning": "warning", "failed": "negative"}  # Quasar's
 
 
 class TestDialog:
@@ -38,12 +39,12 @@ class TestDialog:
         self._shown = 0
         with (
             ui.dialog(value=True) as self.dialog,
-            ui.card().classes("min-w-[36rem] max-w-[48rem]").mark("test-dialog"),
+            ui.card().classes(theme.dialog_card("w-[40rem]")).mark("test-dialog"),
         ):
             with ui.row().classes("w-full items-center"):
                 ui.label(f"Testing {connection.name}").classes("text-lg font-semibold")
                 if connection.is_simulated:
-                    ui.badge("simulated exchange", color="purple").props("outline")
+                    ui.badge("simulated exchange", color="simulated").props("outline")
             self.log = (
                 ui.column()
                 .classes("w-full gap-0 p-2 bg-slate-900 text-slate-100 font-mono text-xs rounded")
@@ -53,7 +54,7 @@ class TestDialog:
                 ui.spinner(size="sm")
                 ui.label("Running…").mark("test-running")
             self.result = ui.column().classes("w-full gap-2").mark("test-result")
-            with ui.row().classes("w-full justify-end"):
+            with ui.row().classes(theme.DIALOG_ACTIONS):
                 ui.button("Close", on_click=self.dialog.close).props("flat").mark("test-close")
         self.dialog.on_value_change(self._visibility_changed)
 
@@ -101,7 +102,7 @@ class TestDialog:
                 with ui.row().classes("items-center gap-1").mark("test-capabilities"):
                     for name, allowed in capabilities_words(result.capabilities):
                         risky = name == "withdrawals" and allowed
-                        color = "negative" if risky else "positive" if allowed else "grey-6"
+                        color = "negative" if risky else "positive" if allowed else "neutral"
                         ui.chip(f"{name}: {yes_no(allowed)}", color=color).props(
                             "dense square text-color=white"
                         )

@@ -22,7 +22,7 @@ from webui.components.engine_panel import Metric
 from webui.components.status import halted, moment, money
 
 M = TypeVar("M", bound=Metric)
-PNL_CLASSES = ("text-positive", "text-negative", "text-gray-900")
+PNL_CLASSES = ("text-positive", "text-negative")
 
 
 class PnlMetric(Metric):
@@ -32,7 +32,7 @@ class PnlMetric(Metric):
         shown = money(text)
         super().set(shown)
         sign = shown[:1]
-        color = {"+": "text-positive", "-": "text-negative"}.get(sign, "text-gray-900")
+        color = {"+": "text-positive", "-": "text-negative"}.get(sign, "")
         self.value.classes(remove=" ".join(PNL_CLASSES), add=color)
 
 
@@ -133,7 +133,7 @@ class TradingSummary:
         for figure, counts, scope in self._scoped:
             figure.caption.set_text(f"{counts} · {words[scope]}")
         self.live.set_text("live trading on" if trading.live_trading else "live trading off")
-        self.live.props(f"color={'negative' if trading.live_trading else 'grey'}")
+        self.live.props(f"color={'negative' if trading.live_trading else 'neutral'}")
         self.trades.set(str(trading.trades))
         self.open_pseudo.set(str(trading.open_pseudo_positions))
         self.closed_pseudo.set(str(trading.closed_pseudo_positions))

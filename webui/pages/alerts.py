@@ -16,10 +16,11 @@ from google.protobuf import field_mask_pb2
 from nicegui import ui
 
 from server.access.roles import Role
-from webui import session
+from webui import session, theme
 from webui.alert_feed import AlertFeed, AlertFeeds
 from webui.backend import Backend, BackendError
-from webui.components.alert_bell import about, accessible_name, raised_at
+from webui.components.accessible import named
+from webui.components.alert_bell import SEVERITY_TONES, about, raised_at
 from webui.components.alert_rule_form import KINDS, rule_dialog
 from webui.components.channel_form import KINDS as CHANNEL_KINDS
 from webui.components.channel_form import SECRET_URL, channel_dialog
@@ -28,13 +29,6 @@ from webui.components.data_table import DataTable, column
 from webui.components.status import moment
 from webui.feeds import Feeds
 from webui.frame import frame, signed_in, use
-
-SEVERITY_CLASS = {"critical": "text-red-800", "warning": "text-amber-800", "info": "text-slate-700"}
-DELIVERY_CLASS = {
-    "delivered": "text-green-800",
-    "failed": "text-red-800",
-    "pending": "text-slate-700",
-}
 
 ALERT_ACTION = """
 <q-td :props="props">
@@ -64,7 +58,7 @@ def alert_row(alert: pb.Alert, can_acknowledge: bool) -> dict[str, Any]:
         "id": alert.id,
         "raised": raised_at(alert),
         "severity": alert.severity,
-        "severity_class": SEVERITY_CLASS.get(alert.severity, ""),
+        "severity_class": theme.text(theme.tone(SEVERITY_TONES, alert.severity)),
         "title": alert.title,
         "about": about(alert),
         "text": alert.text,
@@ -183,7 +177,7 @@ class AlertsView:
         self.rule_list.clear()
         with self.rule_list:
             if not self.rules:
-                ui.label("No rules").classes("text-slate-700")
+                ui.label("No rules").classes("text-neutral")
             for rule in self.rules:
                 title = KINDS.get(rule.kind, rule.kind)
                 if rule.kind == "health_below":
@@ -205,7 +199,7 @@ class AlertsView:
         self.channel_list.clear()
         with self.channel_list:
             if not self.channels:
-                ui.label("No channels").classes("text-slate-700")
+                ui.label("No channels").classes("text-neutral")
             for channel in self.channels:
                 target = "secret URL" if channel.kind in SECRET_URL else channel.url
                 facts = (
@@ -330,14 +324,14 @@ def config_row(mark: str, title: str, facts: str) -> Iterator[None]:
     with ui.row().classes("w-full items-center gap-2 border-b py-1").mark(mark):
         with ui.column().classes("gap-0 grow min-w-0"):
             ui.label(title).classes("font-medium")
-            ui.label(facts).classes("text-sm text-slate-700 break-words")
+            ui.label(facts).classes("text-sm text-neutral break-words")
         with ui.row().classes("gap-1"):
             yield
 
 
 def action_button(label: str, subject: str, mark: str, act: Any) -> None:
     button = ui.button(label, on_click=act).props("flat dense no-caps").mark(mark)
-    accessible_name(button, f"{label} {subject}")
+    named(button, f"{label} {subject}")
 
 
 def last_delivery(channel: pb.Channel) -> str:

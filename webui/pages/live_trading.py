@@ -118,6 +118,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
             if connection is not None:
                 status = engine_feed.status(connection.id)
                 panel.update(connection, status, sum(open_counts.values()))
+                chart.name(connection.name)
                 summary.update(status, live_realized)
                 signals.update(status)
 

@@ -6,7 +6,7 @@ import grpc
 from cts.access.v1 import access_pb2 as pb
 from nicegui import ui
 
-from webui import session
+from webui import session, theme
 from webui.backend import Backend, BackendError
 
 
@@ -14,6 +14,7 @@ def register(backend: Backend) -> None:
     @ui.page("/login")
     def login_page(redirect_to: str = "/") -> None:
         ui.page_title("Sign in · CTS")
+        theme.apply()
 
         def show_error(text: str) -> None:
             """The refusal under the token field (read out by screen readers), until it changes."""
@@ -38,7 +39,7 @@ def register(backend: Backend) -> None:
             # The HTTP route behind this path issues the new session id (see webui/session.py).
             ui.navigate.to(session.begin_sign_in(token, redirect_to, caller.role))
 
-        with ui.card().classes("absolute-center w-96").mark("login-card"):
+        with ui.card().classes("absolute-center w-96 max-w-[calc(100vw-2rem)]").mark("login-card"):
             ui.label("CTS").classes("text-2xl font-bold")
             ui.label("Sign in with an API token").classes("text-gray-600")
             token_input = (

@@ -70,7 +70,9 @@ def register(backend: Backend, feeds: Feeds) -> None:
                 with ui.row().classes("w-full items-center"):
                     ui.label("Recent errors").classes("text-lg font-semibold")
                     ui.space()
-                    ui.link("All errors in Logs", "/logs?level=error").mark("all-errors")
+                    ui.link("All errors in Logs", "/logs?level=error").classes("text-primary").mark(
+                        "all-errors"
+                    )
                 recent = LogView(name_of, limit=RECENT_ERRORS, empty="No errors logged")
         system.show(status_feed.status)
         scores.show(connection_feed.connections.values())

@@ -204,7 +204,12 @@ class EngineServiceServicer:
         a reduce-only market order through the live desk, exactly once, and closes at its fill.
         Closing a live position needs `confirm_live: true` (FAILED_PRECONDITION otherwise, naming
         it), so that no client closes real money by accident. Already closed: FAILED_PRECONDITION;
-        unknown id: NOT_FOUND; its engine not running: FAILED_PRECONDITION.
+        unknown id: NOT_FOUND; malformed id: INVALID_ARGUMENT; its engine not running:
+        FAILED_PRECONDITION. A live position that a pseudo position's manual close would close
+        with it (live positions follow their pseudo positions) needs `confirm_live` on that pseudo
+        position too. A live position's manual close leaves the pseudo position it follows open
+        (the paper record of the parameter sets is the engine's); no order follows that one's
+        later close. A live close whose order does not fill answers UNAVAILABLE and is retried.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
