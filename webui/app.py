@@ -12,9 +12,19 @@ from starlette.responses import Response
 
 from server.settings import Settings
 from webui import api_docs, frame, session
+from webui.alert_feed import AlertFeeds
 from webui.backend import Backend
 from webui.feeds import Feeds
-from webui.pages import audit, connections, live_trading, login, logs, monitoring, overview
+from webui.pages import (
+    alerts,
+    audit,
+    connections,
+    live_trading,
+    login,
+    logs,
+    monitoring,
+    overview,
+)
 
 # /api-docs is the public REST contract (it is in the repository) and holds no data.
 OPEN_PATHS = (
@@ -71,9 +81,11 @@ def build(settings: Settings) -> Backend:
     """Register everything on NiceGUI's app. Call once per process (tests: once per app reset)."""
     backend = Backend(settings.grpc_target)
     feeds = Feeds(backend)
-    frame.configure(backend, feeds)
+    alert_feeds = AlertFeeds(backend)
+    frame.configure(backend, feeds, alert_feeds)
     app.on_startup(backend.open)
     app.on_shutdown(feeds.close)
+    app.on_shutdown(alert_feeds.close)
     app.on_shutdown(backend.close)
     app.add_middleware(SignInRequired)
     app.add_middleware(SecurityHeaders)
@@ -99,4 +111,5 @@ def build(settings: Settings) -> Backend:
     monitoring.register(backend, feeds)
     logs.register(backend, feeds)
     audit.register(backend)
+    alerts.register(backend, feeds, alert_feeds)
     return backend

@@ -13,7 +13,7 @@ import grpc
 from cts.access.v1 import access_pb2_grpc
 from cts.connection.v1 import account_pb2_grpc, connection_pb2_grpc
 from cts.engine.v1 import engine_pb2_grpc
-from cts.monitoring.v1 import market_pb2_grpc, monitoring_pb2_grpc
+from cts.monitoring.v1 import alerts_pb2_grpc, market_pb2_grpc, monitoring_pb2_grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -87,6 +87,7 @@ class Backend:
         self.market: Any = None
         self.access: Any = None
         self.accounts: Any = None
+        self.alerts: Any = None
 
     async def open(self) -> None:
         self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
@@ -96,6 +97,7 @@ class Backend:
         self.market = market_pb2_grpc.MarketServiceStub(self._channel)
         self.access = access_pb2_grpc.AccessServiceStub(self._channel)
         self.accounts = account_pb2_grpc.AccountServiceStub(self._channel)
+        self.alerts = alerts_pb2_grpc.AlertServiceStub(self._channel)
 
     def connected(self) -> bool:
         """Whether the channel is connected to the server now."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from cts.monitoring.v1 import alerts_pb2 as alerts_pb
 from nicegui import ui
 
 from server.access.roles import Role
 from webui import session, theme
+from webui.alert_feed import AlertFeed, AlertFeeds
 from webui.backend import Backend
+from webui.components.alert_bell import AlertBell
 from webui.components.price_ticker import price_ticker
 from webui.feeds import Feeds, StreamFeed
 
@@ -19,6 +22,7 @@ NAVIGATION = (
     ("Live trading", "/live-trading"),
     ("Monitoring", "/monitoring"),
     ("Logs", "/logs"),
+    ("Alerts", "/alerts"),
 )
 ADMIN_NAVIGATION = (("Audit", "/audit"),)
 
@@ -28,10 +32,11 @@ class _Parts:
 
     backend: Backend | None = None
     feeds: Feeds | None = None
+    alerts: AlertFeeds | None = None
 
 
-def configure(backend: Backend, feeds: Feeds) -> None:
-    _Parts.backend, _Parts.feeds = backend, feeds
+def configure(backend: Backend, feeds: Feeds, alerts: AlertFeeds) -> None:
+    _Parts.backend, _Parts.feeds, _Parts.alerts = backend, feeds, alerts
 
 
 def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
@@ -78,6 +83,25 @@ def token_rejected() -> None:
     ui.navigate.to(session.LOGOUT_PATH)
 
 
+def alert_bell(backend: Backend, feed: AlertFeed, token: str) -> AlertBell:
+    """The bell; acknowledging needs an operator."""
+    if not session.allows(Role.OPERATOR):
+        return AlertBell(feed, None, None)
+
+    async def acknowledge(alert_id: str) -> None:
+        await backend.call(
+            backend.alerts.AcknowledgeAlert, alerts_pb.AcknowledgeAlertRequest(id=alert_id), token
+        )
+
+    async def acknowledge_all() -> int:
+        done: alerts_pb.AcknowledgeAlertsResponse = await backend.call(
+            backend.alerts.AcknowledgeAlerts, alerts_pb.AcknowledgeAlertsRequest(), token
+        )
+        return int(done.acknowledged)
+
+    return AlertBell(feed, acknowledge, acknowledge_all)
+
+
 @contextmanager
 def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
     """The page's header and body; a feed that the server refuses the token of signs out.
@@ -87,6 +111,12 @@ def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
     The price ticker shows from ``lg`` (1024 px) up."""
     ui.page_title(f"{title} · CTS")
     theme.apply()
+    token = session.current_token()
+    alert_feed = None
+    if token is not None and _Parts.alerts is not None:
+        alert_feed = _Parts.alerts.of(token)
+        use(alert_feed)
+        feeds = [*feeds, alert_feed]
     links = NAVIGATION + (ADMIN_NAVIGATION if session.allows(Role.ADMIN) else ())
     with (
         ui.left_drawer(value=False)
@@ -112,10 +142,11 @@ def frame(title: str, feeds: Sequence[StreamFeed]) -> Iterator[None]:
             for label, path in links:
                 ui.link(label, path).classes("text-white no-underline")
         ui.space()
-        token = session.current_token()
         if token is not None and _Parts.backend is not None and _Parts.feeds is not None:
             with ui.element("div").classes("max-lg:hidden min-w-0 overflow-hidden"):
                 price_ticker(_Parts.backend, _Parts.feeds, token)
+        if alert_feed is not None and token is not None and _Parts.backend is not None:
+            alert_bell(_Parts.backend, alert_feed, token)
         live_badge(feeds)
         ui.button("Sign out", on_click=sign_out).props("flat no-wrap color=white").classes(
             "max-md:hidden shrink-0"

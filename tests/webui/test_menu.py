@@ -11,7 +11,7 @@ from tests.support.server_thread import ServerThread
 from tests.webui.test_dashboard import sign_in
 from tests.webui.test_roles_view import token_for
 
-PAGES = ["Connections", "Live trading", "Monitoring", "Logs"]
+PAGES = ["Overview", "Connections", "Live trading", "Monitoring", "Logs", "Alerts"]
 
 
 def menu_links(user: User) -> list[str]:

@@ -32,6 +32,7 @@ PAGES = [
     ("/monitoring", "overall:"),
     ("/logs", "Following new entries live"),
     ("/audit", "entries shown"),
+    ("/alerts", "Channels"),
 ]
 
 # The element's box against the viewport, and whether what is drawn at its centre is it.
