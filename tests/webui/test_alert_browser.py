@@ -118,7 +118,7 @@ async def test_an_engine_error_is_a_toast_and_in_the_bell_and_reaches_the_signed
         await expect(page.get_by_role("button", name="Alerts: 1 unacknowledged")).to_be_visible()
         await page.get_by_role("button", name="Alerts: 1 unacknowledged").click()
         menu = page.locator(".q-menu")
-        await expect(menu.get_by_text(DEMO_CONNECTION_NAME)).to_be_visible()
+        await expect(menu.get_by_text(f"Engine error: {DEMO_CONNECTION_NAME}")).to_be_visible()
         await page.screenshot(path=screenshot_path("dashboard-alert.png"))
 
         signed, payload, headers = await asyncio.wait_for(receiver.deliveries.get(), 30)

@@ -18,6 +18,7 @@ from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
 from tests.webui.conftest import Stub, simulated
 from tests.webui.test_dashboard import sign_in
+from tests.webui.test_live_trading import until
 from tests.webui.test_roles_view import token_for
 
 WAIT = 100
@@ -31,8 +32,17 @@ def dashboard_settings(sim: SimulatorThread) -> dict[str, Any]:
 
 @pytest.fixture
 async def alerts(dashboard_server: ServerThread) -> Any:
+    """AlertService, with the builtin health rule off: a failed test then raises exactly one
+    alert (connection_test_failed), not also "health poor"."""
     async with grpc.aio.insecure_channel(dashboard_server.target) as channel:
-        yield AlertStub(channel)
+        stub = AlertStub(channel)
+        rules = (await stub.ListAlertRules(apb.ListAlertRulesRequest(), metadata=auth())).rules
+        health = next(r for r in rules if r.kind == "health_below")
+        await stub.UpdateAlertRule(
+            apb.UpdateAlertRuleRequest(id=health.id, rule=apb.AlertRule(enabled=False)),
+            metadata=auth(),
+        )
+        yield stub
 
 
 async def failed_test(stub: Stub, sim: SimulatorThread, name: str) -> pb.Connection:
@@ -55,9 +65,9 @@ async def test_an_alert_raised_shows_as_a_toast_and_in_the_bell_and_is_acknowled
     await user.should_see(marker="alert-bell")
     await user.should_not_see(marker="alert-count")  # nothing unacknowledged yet
     made = await failed_test(stub, sim, "Sim refused")
+    await user.should_see(marker="alert-count", content="1", retries=WAIT)  # pushed at once
     (raised,) = await unacknowledged(alerts)
     assert raised.kind == "connection_test_failed" and raised.connection_id == made.id
-    await user.should_see(marker="alert-count", content="1", retries=WAIT)
     await user.should_see(raised.title)  # the toast
     (bell,) = user.find(marker="alert-bell").elements
     assert bell.props["aria-label"] == "Alerts: 1 unacknowledged"
@@ -81,18 +91,18 @@ async def test_the_alerts_page_lists_alerts_live_and_acknowledges_all_with_who_a
     await user.should_see("No alerts")
     await failed_test(stub, sim, "Sim first")
     await failed_test(stub, sim, "Sim second")
-    with user.scope(marker="alerts-table"):
-        await user.should_see("Sim first", retries=WAIT)
-        await user.should_see("Sim second", retries=WAIT)
-        await user.should_see("dashboard only")  # the builtin rule names no channel
+    table = "alerts-table"
+    await user.should_see(marker=table, content="Sim first", retries=WAIT)
+    await user.should_see(marker=table, content="Sim second", retries=WAIT)
+    await user.should_see(marker=table, content="dashboard only")  # the rule names no channel
     await user.should_see(marker="alert-count", content="2", retries=WAIT)
     user.find(marker="alert-bell").click()
     user.find(marker="alert-ack-all").click()
     await user.should_not_see(marker="alert-count", retries=WAIT)
     assert await unacknowledged(alerts) == []
+    await user.should_see(marker=table, content="by ")  # acknowledged by the token's name
     user.find(marker="alerts-unacknowledged").click()  # only unacknowledged: none left
-    with user.scope(marker="alerts-table"):
-        await user.should_not_see("Sim first", retries=WAIT)
+    await user.should_not_see(marker=table, content="Sim first", retries=WAIT)
 
 
 async def test_a_channel_is_added_with_its_secret_never_shown_and_refused_fields_on_the_field(
@@ -102,14 +112,16 @@ async def test_a_channel_is_added_with_its_secret_never_shown_and_refused_fields
     await user.open("/alerts")
     await user.should_see("No channels", retries=WAIT)
     user.find(marker="channel-add").click()
+    await user.should_see(marker="channel-dialog")
     with user.scope(marker="channel-dialog"):
         user.find(marker="channel-name").type("Desk hook")
         user.find(marker="channel-url").type("not a url")
         user.find(marker="channel-secret").type("hook-signing-secret-42")
         user.find(marker="channel-save").click()
-    await user.should_see(marker="channel-dialog")  # refused: still open
     (url,) = user.find(marker="channel-url").elements
-    assert url.props.get("error") is True and url.props.get("error-message")
+    await until(lambda: url.props.get("error") is True, "the URL field's refusal")
+    assert url.props["error-message"]  # the server's reason, under the field
+    await user.should_see(marker="channel-dialog")  # refused: still open
     assert (await alerts.ListChannels(apb.ListChannelsRequest(), metadata=auth())).channels == []
 
     url.value = "http://127.0.0.1:9/hook"
@@ -152,7 +164,7 @@ async def test_a_rule_is_switched_off_and_given_quiet_hours_in_its_dialog(
 
 
 async def test_a_viewer_sees_alerts_but_no_acknowledge_or_edit_actions(
-    user: User, stub: Stub, sim: SimulatorThread, dashboard_server: ServerThread
+    user: User, stub: Stub, sim: SimulatorThread, dashboard_server: ServerThread, alerts: AlertStub
 ) -> None:
     await failed_test(stub, sim, "Sim watched")
     await sign_in(user, token_for(dashboard_server, Role.VIEWER))
@@ -166,5 +178,6 @@ async def test_a_viewer_sees_alerts_but_no_acknowledge_or_edit_actions(
     await user.should_see(marker="alerts-table")
     await user.should_not_see(marker="rule-add")
     await user.should_not_see(marker="channel-add")
-    with user.scope(marker="alerts-table"):
-        await user.should_see("unacknowledged", retries=WAIT)
+    (table,) = user.find(marker="alerts-table").elements
+    await until(lambda: bool(table.props["rows"]), "the alert's row")
+    assert [row["can_acknowledge"] for row in table.props["rows"]] == [False]

@@ -54,8 +54,8 @@ class AlertBell:
             self.count = ui.badge("", color="red-9").props("floating").mark("alert-count")
             with ui.menu().classes("w-[22rem] max-w-[95vw]").mark("alert-menu") as self.menu:
                 self.items = ui.column().classes("w-full gap-1 p-2")
-        self.menu.on("before-show", self._fill)
         self._show_count()
+        self._fill()
         feed.updated.subscribe(self._changed)
         feed.raised.subscribe(self._toast)
 
@@ -67,9 +67,9 @@ class AlertBell:
         named(self.button, label)
 
     def _changed(self, _update: AlertUpdate) -> None:
+        # The menu's few items are kept current (also while it is closed): it opens at once.
         self._show_count()
-        if self.menu.value:
-            self._fill()
+        self._fill()
 
     def _toast(self, alert: pb.Alert) -> None:
         ui.notify(

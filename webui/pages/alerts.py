@@ -98,7 +98,7 @@ class AlertsView:
                         column("title", "Alert"),
                         column("about", "About", sortable=True),
                         column("deliveries", "Delivery"),
-                        column("action", "Acknowledged"),
+                        column("acknowledged_text", "Acknowledged"),
                     ],
                     rows=[],
                     row_key="id",
@@ -109,7 +109,7 @@ class AlertsView:
                 .color("severity")
                 .mark("alerts-table")
             )
-            self.alert_table.add_slot("body-cell-action", ALERT_ACTION)
+            self.alert_table.add_slot("body-cell-acknowledged_text", ALERT_ACTION)
             self.alert_table.on("acknowledge", lambda e: self.acknowledge(str(e.args)))
         with ui.card().classes("w-full gap-2").mark("rules-card"):
             with ui.row().classes("w-full items-center"):
