@@ -224,7 +224,7 @@ class AccountsTable:
 
     def show_stream(self, live: bool) -> None:
         self.stream.set_text("Live" if live else "Reconnecting…")
-        self.stream.props(f"color={'positive' if live else 'warning'}")
+        self.stream.props(f"color={'positive' if live else 'caution'}")
 
     def show_unavailable(self, text: str) -> None:
         """Why balances and PnL are missing (the account stream was refused), inline."""

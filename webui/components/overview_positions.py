@@ -167,7 +167,7 @@ class OpenPositionsTable:
 
     def show_stream(self, live: bool) -> None:
         self.stream.set_text("Live" if live else "Reconnecting…")
-        self.stream.props(f"color={'positive' if live else 'warning'}")
+        self.stream.props(f"color={'positive' if live else 'caution'}")
 
     def show(self, positions: Iterable[pb.Position], names: dict[str, str]) -> None:
         """The table from the open positions; ``names``: connection id → account name."""
