@@ -3,14 +3,13 @@ when it stays quiet, and which channels carry it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from cts.monitoring.v1 import alerts_pb2 as pb
 from nicegui import ui
 
-from webui.backend import BackendError
-from webui.components.refusal import refusal_line, show_refusal
+from webui.components.form_dialog import Submit, form_dialog, refusal_line
 
 # What each rule kind fires on, in the trader's words.
 KINDS = {
@@ -36,8 +35,6 @@ SEVERITIES = {
 }
 BANDS = {"good": "good", "degraded": "degraded", "poor": "poor"}
 ALL_CONNECTIONS = ""
-
-Submit = Callable[[dict[str, Any]], Awaitable[BackendError | None]]
 
 
 class RuleForm:
@@ -130,26 +127,13 @@ async def rule_dialog(
     channels: Mapping[str, str],
     submit: Submit,
 ) -> None:
-    title = (
-        "Add alert rule"
-        if original is None
-        else f"Edit rule: {KINDS.get(original.kind, original.kind)}"
+    kind = KINDS.get(original.kind, original.kind) if original else ""
+    await form_dialog(
+        "Add alert rule" if original is None else f"Edit rule: {kind}",
+        "rule-dialog",
+        "w-[30rem]",
+        lambda: RuleForm(original, connections, channels),
+        submit,
+        message="rule",
+        buttons=("rule-cancel", "rule-save"),
     )
-    with ui.dialog() as dialog, ui.card().classes("w-[30rem] max-w-full").mark("rule-dialog"):
-        ui.label(title).classes("text-lg font-semibold")
-        form = RuleForm(original, connections, channels)
-
-        async def save() -> None:
-            changes = form.changes()
-            refusal = await submit(changes) if changes else None
-            show_refusal(form.inputs, form.refusal, refusal, message="rule")
-            if refusal is None:
-                dialog.submit(True)
-
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat").mark(
-                "rule-cancel"
-            )
-            ui.button("Save", on_click=save).props("color=primary").mark("rule-save")
-    await dialog
-    dialog.delete()

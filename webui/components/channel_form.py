@@ -3,14 +3,12 @@ Slack or Discord webhook URL) is a password field, never prefilled: the server n
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cts.monitoring.v1 import alerts_pb2 as pb
 from nicegui import ui
 
-from webui.backend import BackendError
-from webui.components.refusal import refusal_line, show_refusal
+from webui.components.form_dialog import Submit, form_dialog, refusal_line
 
 KINDS = {
     "webhook": "Webhook (signed JSON)",
@@ -21,8 +19,6 @@ KINDS = {
 # The URL is itself the secret for these kinds.
 SECRET_URL = {"slack", "discord"}
 TELEGRAM_API = "https://api.telegram.org"
-
-Submit = Callable[[dict[str, Any]], Awaitable[BackendError | None]]
 
 
 class ChannelForm:
@@ -103,21 +99,12 @@ class ChannelForm:
 async def channel_dialog(original: pb.Channel | None, submit: Submit) -> None:
     """Show the dialog until saved or cancelled; it (and any typed secret) is deleted on close."""
     title = "Add alert channel" if original is None else f"Edit {original.name}"
-    with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full").mark("channel-dialog"):
-        ui.label(title).classes("text-lg font-semibold")
-        form = ChannelForm(original)
-
-        async def save() -> None:
-            changes = form.changes()
-            refusal = await submit(changes) if changes else None
-            show_refusal(form.inputs, form.refusal, refusal, message="channel")
-            if refusal is None:
-                dialog.submit(True)
-
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat").mark(
-                "channel-cancel"
-            )
-            ui.button("Save", on_click=save).props("color=primary").mark("channel-save")
-    await dialog
-    dialog.delete()
+    await form_dialog(
+        title,
+        "channel-dialog",
+        "w-[28rem]",
+        lambda: ChannelForm(original),
+        submit,
+        message="channel",
+        buttons=("channel-cancel", "channel-save"),
+    )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cts.connection.v1 import connection_pb2 as pb
 from nicegui import ui
 
-from webui import theme
-from webui.backend import BackendError
 from webui.choices import (
     CONNECTION_METHODS,
     EXCHANGES,
@@ -18,6 +15,7 @@ from webui.choices import (
     PRESET_TYPES,
     api_types_of,
 )
+from webui.components.form_dialog import Submit, form_dialog, refusal_line
 
 # The fields the form edits, in the order of the Connection message.
 FORM_FIELDS = (
@@ -43,9 +41,6 @@ SECRET_FIELDS = ("api_key", "api_secret", "api_passphrase")
 
 # Two fields side by side on a wide screen, one under the other on a phone.
 FIELD_PAIR = "w-full gap-2 grid grid-cols-1 sm:grid-cols-2"
-
-# Saves the changes: None when saved, else the refusal (shown on its fields in the dialog).
-Submit = Callable[[dict[str, Any]], Awaitable[BackendError | None]]
 
 
 class ConnectionForm:
@@ -184,13 +179,7 @@ class ConnectionForm:
                     .mark(f"form-{name.replace('_', '-')}")
                 )
             # Refusals of no single field, last in the form (above the dialog's buttons).
-            self.refusal = (
-                ui.label()
-                .classes("text-sm text-negative")
-                .props('role="alert"')
-                .mark("form-refusal")
-            )
-            self.refusal.set_visibility(False)
+            self.refusal = refusal_line("form-refusal")
 
     def _offer_api_types(self, exchange: str) -> None:
         """Only the API types CTS trades on the chosen exchange; the chosen type stays if the
@@ -202,22 +191,6 @@ class ConnectionForm:
         offered = api_types_of(exchange, keep=keep)
         chosen = select.value if select.value in offered else next(iter(offered), None)
         select.set_options(offered, value=chosen)
-
-    def show_refusal(self, refusal: BackendError | None) -> None:
-        """Each refused field's reason under that field; the rest above the buttons. None clears
-        them."""
-        fields = dict(refusal.fields) if refusal else {}
-        for name, element in self.inputs.items():
-            reason = fields.pop(name, None) or fields.pop(f"connection.{name}", None)
-            if "error" in element.props or reason:
-                element.props["error"] = reason is not None
-                element.props["error-message"] = reason or ""
-                element.update()
-        rest = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
-        if refusal is not None and not refusal.fields:
-            rest = refusal.message
-        self.refusal.set_text(rest)
-        self.refusal.set_visibility(bool(rest))
 
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -253,25 +226,12 @@ async def connection_dialog(original: pb.Connection | None, submit: Submit) -> N
 
     The dialog (and with it every typed secret) is deleted as soon as it closes.
     """
-    title = "Add connection" if original is None else f"Edit {original.name}"
-    with (
-        ui.dialog() as dialog,
-        ui.card().classes(theme.dialog_card("w-[32rem]")).mark("connection-dialog"),
-    ):
-        ui.label(title).classes("text-lg font-semibold")
-        form = ConnectionForm(original)
-
-        async def save() -> None:
-            changes = form.changes()
-            refusal = await submit(changes) if changes else None
-            form.show_refusal(refusal)
-            if refusal is None:
-                dialog.submit(True)
-
-        with ui.row().classes(theme.DIALOG_ACTIONS):
-            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat").mark(
-                "form-cancel"
-            )
-            ui.button("Save", on_click=save).props("color=primary").mark("form-save")
-    await dialog
-    dialog.delete()
+    await form_dialog(
+        "Add connection" if original is None else f"Edit {original.name}",
+        "connection-dialog",
+        "w-[32rem]",
+        lambda: ConnectionForm(original),
+        submit,
+        message="connection",
+        buttons=("form-cancel", "form-save"),
+    )
