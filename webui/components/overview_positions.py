@@ -20,7 +20,7 @@ sends ``confirm_live=true``. A refusal stays on the page, above the grid, until 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,7 +102,12 @@ class PositionFilters:
 
     def admits(self, row: dict[str, Any]) -> bool:
         """What the browser's grid shows under these filters (see :func:`filter_model`)."""
-        return all(row[FILTERED[key]] == value for key, value in self.wanted().items())
+        return self.count([row]) == 1
+
+    def count(self, rows: Iterable[dict[str, Any]]) -> int:
+        """How many of the rows the browser's grid shows under these filters."""
+        wanted = [(FILTERED[key], value) for key, value in self.wanted().items()]
+        return sum(1 for row in rows if all(row[field] == value for field, value in wanted))
 
 
 class OpenPositionsTable:
@@ -228,7 +233,7 @@ class OpenPositionsTable:
             select.set_options(options | keep, value=select.value)
 
     def _show_count(self) -> None:
-        shown = sum(1 for row in self.rows.values() if self.filters.admits(row))
+        shown = self.filters.count(self.rows.values())
         self.count.set_text(f"{shown} of {len(self.rows)} open")
         nothing = bool(self.rows) and not shown
         self.empty.set_text("No open position matches the filters." if nothing else "")
