@@ -16,6 +16,8 @@ from decimal import Decimal as D
 from typing import Any
 
 from cts.connection.v1 import connection_pb2 as cpb
+from cts.engine.v1 import engine_pb2 as epb
+from google.protobuf.timestamp_pb2 import Timestamp
 from nicegui import ui
 from nicegui.testing.user import User
 
@@ -36,6 +38,7 @@ from tests.webui.test_live_trading import (  # noqa: F401  (the module's fixture
     until,
 )
 from tests.webui.test_overview import open_overview, until_row
+from webui.components.overview_positions import forget_row, position_row, shared_row
 from webui.components.position_grid import PositionGrid, filter_model
 
 MANY = 1000  # the most open positions a WatchPositions snapshot carries
@@ -209,3 +212,32 @@ async def test_a_burst_of_remarks_goes_out_as_one_transaction(
     assert (transaction["add"], transaction["remove"]) == ([], [])
     assert {row["pnl"] for row in transaction["update"]} == {"-0.50 USDT"}
     assert len(shown(user)) == MANY  # the others as they were
+
+
+def test_a_shared_row_is_made_again_for_a_remark_or_a_rename_with_each_tabs_duration() -> None:
+    opened = Timestamp()
+    opened.FromDatetime(datetime(2026, 1, 2, 3, 0, tzinfo=UTC))
+    position = epb.Position(
+        id=str(uuid.uuid4()),
+        connection_id="c1",
+        mode="pseudo",
+        symbol="BTC/USDT",
+        side="long",
+        quantity="1",
+        average_price="100",
+        mark_price="101",
+        unrealized_pnl="1",
+        opened_at=opened,
+    )
+    first = datetime(2026, 1, 2, 3, 5, tzinfo=UTC)
+    made = shared_row(position, "Demo", first)
+    # Another tab, a minute later: the same row with its own "open for".
+    later = shared_row(position, "Demo", first + timedelta(minutes=1))
+    assert later == made | {"held": "6 min"} and made["held"] == "5 min"
+    assert shared_row(position, "Renamed", first)["account"] == "Renamed"
+    remarked = epb.Position()
+    remarked.CopyFrom(position)
+    remarked.mark_price, remarked.unrealized_pnl = "99", "-1"
+    assert shared_row(remarked, "Renamed", first) == position_row(remarked, "Renamed", first)
+    assert shared_row(remarked, "Renamed", first)["pnl"] == "-1.00 USDT"
+    forget_row(position.id)

@@ -81,6 +81,30 @@ def position_row(position: pb.Position, account: str, now: datetime) -> dict[str
     }
 
 
+# Rows made from the feed's messages, shared by every Overview open on the same feed: a re-mark's
+# row is made once, however many tabs show it (each adds only its own "open for"). Keyed by
+# position id; a row is made again for a new message (a re-mark) or a renamed account.
+_made: dict[str, tuple[pb.Position, str, dict[str, Any]]] = {}
+MADE_KEPT = 50_000  # rows of positions that no tab saw close are dropped at this many
+
+
+def shared_row(position: pb.Position, account: str, now: datetime) -> dict[str, Any]:
+    """:func:`position_row`, made once per message and account name."""
+    made = _made.get(position.id)
+    if made is not None and made[0] is position and made[1] == account:
+        return made[2] | {"held": held_for(position.opened_at, now)}
+    if len(_made) >= MADE_KEPT:
+        _made.clear()
+    row = position_row(position, account, now)
+    _made[position.id] = (position, account, row)
+    return row
+
+
+def forget_row(position_id: str) -> None:
+    """The position is no longer open: its shared row goes."""
+    _made.pop(position_id, None)
+
+
 class PositionFilters:
     """What the table shows: one account, symbol, mode and side, or all of each."""
 
@@ -195,13 +219,13 @@ class OpenPositionsTable:
             position = positions.get(position_id)
             held = self.rows.get(position_id)
             if position is None or position.status != "open":
+                forget_row(position_id)
                 if held is not None:
                     remove.append({"id": position_id})
                     del self.rows[position_id]
                 continue
-            row = position_row(
-                position, names.get(position.connection_id, position.connection_id), now
-            )
+            account = names.get(position.connection_id, position.connection_id)
+            row = shared_row(position, account, now)
             if held is None:
                 add.append(row)
             elif row != held:
