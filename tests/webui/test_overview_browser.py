@@ -4,13 +4,16 @@ to 102 opens one pseudo long position, as in test_live_trading)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 from cts.connection.v1 import connection_pb2 as cpb
+from google.protobuf.timestamp_pb2 import Timestamp
 from playwright.async_api import Browser, Page, WebSocket, expect
 
 from tests.conftest import TEST_TOKEN, auth, make_settings
@@ -22,7 +25,7 @@ from tests.webui.test_live_trading import ENGINE_SETTINGS, hold_prices, position
 from tests.webui.test_overview_accounts import BALANCE_SETTINGS
 from tests.webui.test_overview_positions import many_open, remark
 from tests.webui.test_session import Dashboard, webui_process
-from webui.components.overview_money import amount
+from webui.components.overview_money import amount, held_for
 
 pytestmark = BROWSER_TEST
 SETTINGS = {
@@ -64,6 +67,20 @@ async def sign_in(page: Page, running: Running) -> None:
     await page.get_by_label("API token").fill(TEST_TOKEN)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(f"{running.dashboard.url}/overview")
+
+
+# The duration the positions grid shows for positions opened ``offsets`` seconds ago.
+HELD_OF = """offsets => {
+  const grid = getElement(document.querySelector('[aria-label^="Open positions"]'));
+  const count = grid.api.getColumnDef('held').valueGetter;
+  return offsets.map(s => count({data: {opened_us: Date.now() * 1000 - s * 1e6}}));
+}"""
+
+
+def stamp(moment: datetime) -> Timestamp:
+    made = Timestamp()
+    made.FromDatetime(moment)
+    return made
 
 
 def received(page: Page) -> list[str | bytes]:
@@ -141,6 +158,9 @@ async def test_totals_change_live_when_a_pseudo_position_closes(
     currency = symbol.split("/")[1].split(":")[0]
     before = amount("0", currency, signed=True)
     await expect(totals.locator("tr").filter(has_text=currency)).to_contain_text(before)
+    held = row.locator("[col-id='held']")  # counted on in the browser: no message says it
+    await expect(held).to_have_text(re.compile(r"^\d+ s$"))
+    await expect(held).not_to_have_text(await held.inner_text())
     marker = await page.evaluate("window.__cts_marker = Math.random()")
 
     await row.get_by_role("button", name=f"Close pseudo long {symbol} on Sim closer").click()
@@ -193,6 +213,17 @@ async def test_a_thousand_positions_filter_in_the_browser_and_a_remark_is_one_sm
     # about 457 kB).
     assert len(carrying) == 1 and len(carrying[0]) < 1500, [len(f) for f in carrying]
     assert "applyTransaction" in text(carrying[0])
+
+    # How long each has been open: counted in the browser, as held_for says it.
+    offsets = [0, 5, 59, 60, 600, 3 * 3600 + 300, 86400 - 1, 2 * 86400 + 4 * 3600]
+    counted = await page.evaluate(HELD_OF, offsets)
+    now = datetime.now(UTC)
+    assert counted == [held_for(stamp(now - timedelta(seconds=s)), now) for s in offsets]
+    now = datetime.now(UTC)
+    either = {held_for(stamp(newest.opened_at), now + timedelta(seconds=s)) for s in (0, 10)}
+    await expect(top.locator("[col-id='held']")).to_have_text(
+        re.compile("^(" + "|".join(map(re.escape, either)) + ")$")
+    )
 
     # The Close of a row by keyboard: Tab into the grid, down to the first row, right to Close.
     await page.get_by_label("Side", exact=True).focus()

@@ -214,7 +214,7 @@ async def test_a_burst_of_remarks_goes_out_as_one_transaction(
     assert len(shown(user)) == MANY  # the others as they were
 
 
-def test_a_shared_row_is_made_again_for_a_remark_or_a_rename_with_each_tabs_duration() -> None:
+def test_a_row_is_made_once_per_message_for_every_tab_and_again_for_a_remark_or_rename() -> None:
     opened = Timestamp()
     opened.FromDatetime(datetime(2026, 1, 2, 3, 0, tzinfo=UTC))
     position = epb.Position(
@@ -229,15 +229,15 @@ def test_a_shared_row_is_made_again_for_a_remark_or_a_rename_with_each_tabs_dura
         unrealized_pnl="1",
         opened_at=opened,
     )
-    first = datetime(2026, 1, 2, 3, 5, tzinfo=UTC)
-    made = shared_row(position, "Demo", first)
-    # Another tab, a minute later: the same row with its own "open for".
-    later = shared_row(position, "Demo", first + timedelta(minutes=1))
-    assert later == made | {"held": "6 min"} and made["held"] == "5 min"
-    assert shared_row(position, "Renamed", first)["account"] == "Renamed"
+    made = shared_row(position, "Demo")
+    assert shared_row(position, "Demo") is made  # another tab's: the same row
+    assert made == position_row(position, "Demo")
+    assert shared_row(position, "Renamed")["account"] == "Renamed"
     remarked = epb.Position()
     remarked.CopyFrom(position)
     remarked.mark_price, remarked.unrealized_pnl = "99", "-1"
-    assert shared_row(remarked, "Renamed", first) == position_row(remarked, "Renamed", first)
-    assert shared_row(remarked, "Renamed", first)["pnl"] == "-1.00 USDT"
+    assert shared_row(remarked, "Renamed") == position_row(remarked, "Renamed")
+    assert shared_row(remarked, "Renamed")["pnl"] == "-1.00 USDT"
+    forget_row(position.id)
+    assert shared_row(remarked, "Renamed") is not shared_row(position, "Renamed")
     forget_row(position.id)

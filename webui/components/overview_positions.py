@@ -11,7 +11,7 @@ positions the window's re-marks touched. Filters and sorting are the browser's o
 
 Prices and quantities are shown as the server sends them (the market's precision); notional and
 PnL with the quote currency and its places; PnL % of the entry notional; how long each has been
-open (as of its last change); times UTC.
+open (counted on in the browser, without messages); times UTC.
 
 Close sends ``EngineService.ClosePosition``. A pseudo position closes at once; a live one first
 asks in a dialog naming the account, symbol, side and quantity, and only that dialog's button
@@ -21,7 +21,6 @@ sends ``confirm_live=true``. A refusal stays on the page, above the grid, until 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from cts.engine.v1 import engine_pb2 as pb
@@ -33,7 +32,6 @@ from webui.components.overview_money import (
     UNKNOWN,
     amount,
     decimal_or_none,
-    held_for,
     moment,
     percent,
     quote_of,
@@ -50,8 +48,9 @@ def pnl_class(text: str) -> str:
     return {"+": "text-positive", "-": "text-negative"}.get(text[:1], "")
 
 
-def position_row(position: pb.Position, account: str, now: datetime) -> dict[str, Any]:
-    """One table row; the notional at the mark (at the average price while unmarked)."""
+def position_row(position: pb.Position, account: str) -> dict[str, Any]:
+    """One grid row; the notional at the mark (at the average price while unmarked). How long
+    the position has been open is counted by the browser, from ``opened_us``."""
     currency = quote_of(position.symbol)
     quantity = decimal_or_none(position.quantity)
     average = decimal_or_none(position.average_price)
@@ -75,27 +74,26 @@ def position_row(position: pb.Position, account: str, now: datetime) -> dict[str
         "pnl": pnl,
         "pnl_class": pnl_class(pnl),
         "pnl_percent": percent(decimal_or_none(position.unrealized_pnl), entry),
-        "held": held_for(position.opened_at, now),
         "opened_at": moment(position.opened_at),
-        "opened_us": position.opened_at.ToMicroseconds(),  # the grid's order: newest first
+        "opened_us": position.opened_at.ToMicroseconds(),  # order (newest first) and duration
     }
 
 
 # Rows made from the feed's messages, shared by every Overview open on the same feed: a re-mark's
-# row is made once, however many tabs show it (each adds only its own "open for"). Keyed by
-# position id; a row is made again for a new message (a re-mark) or a renamed account.
+# row is made once, however many tabs show it. Keyed by position id; a row is made again for a
+# new message (a re-mark) or a renamed account.
 _made: dict[str, tuple[pb.Position, str, dict[str, Any]]] = {}
 MADE_KEPT = 50_000  # rows of positions that no tab saw close are dropped at this many
 
 
-def shared_row(position: pb.Position, account: str, now: datetime) -> dict[str, Any]:
-    """:func:`position_row`, made once per message and account name."""
+def shared_row(position: pb.Position, account: str) -> dict[str, Any]:
+    """:func:`position_row`, made once per message and account name (not to be changed)."""
     made = _made.get(position.id)
     if made is not None and made[0] is position and made[1] == account:
-        return made[2] | {"held": held_for(position.opened_at, now)}
+        return made[2]
     if len(_made) >= MADE_KEPT:
         _made.clear()
-    row = position_row(position, account, now)
+    row = position_row(position, account)
     _made[position.id] = (position, account, row)
     return row
 
@@ -213,7 +211,6 @@ class OpenPositionsTable:
         if renamed:
             ids |= {i for i, row in self.rows.items() if row["connection_id"] in renamed}
             self._names = dict(names)
-        now = datetime.now(UTC)
         add, update, remove = [], [], []
         for position_id in ids:
             position = positions.get(position_id)
@@ -225,7 +222,7 @@ class OpenPositionsTable:
                     del self.rows[position_id]
                 continue
             account = names.get(position.connection_id, position.connection_id)
-            row = shared_row(position, account, now)
+            row = shared_row(position, account)
             if held is None:
                 add.append(row)
             elif row != held:

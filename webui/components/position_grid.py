@@ -5,7 +5,8 @@ Rows reach the browser as deltas (``applyTransaction``: rows added, changed, rem
 id), never as every row again; the rows are also kept in the grid's options without sending them,
 so a reconnecting browser and NiceGUI's test user see the same rows. Filtering (account, symbol,
 mode, side) is the grid's own: a filter change sends a filter model of a few bytes, no rows.
-Sorting is the grid's own too, newest opened first; the grid draws only the rows in view.
+Sorting is the grid's own too, newest opened first; the grid draws only the rows in view. How long
+each position has been open is counted in the browser: it stays right without a message.
 
 The Close button of a row is named after what it closes ("Close pseudo long BTC/USDT on Demo").
 It is reached by keyboard as any cell of the grid is (Tab into the grid, arrows to the Close
@@ -50,6 +51,22 @@ NEWEST = (
     "(a, b, x, y) => (x.data.opened_us - y.data.opened_us)"
     " || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)"
 )
+# How long a position has been open, as overview_money.held_for says it: "45 s", "12 min",
+# "3 h 05 min", "2 d 04 h"; by the browser's clock, counted on every second (HELD_TICK).
+HELD = """p => {
+  const s = Math.max(0, Math.floor((Date.now() * 1000 - p.data.opened_us) / 1e6));
+  const m = Math.floor(s / 60), h = Math.floor(s / 3600), d = Math.floor(s / 86400);
+  const two = n => String(n).padStart(2, '0');
+  if (s < 60) return `${s} s`;
+  if (h === 0) return `${m} min`;
+  if (d === 0) return `${h} h ${two(m % 60)} min`;
+  return `${d} d ${two(h % 24)} h`;
+}"""
+# Only the cells in view are drawn, and only those whose text changed are drawn again.
+HELD_TICK = """p => {
+  const tick = setInterval(() => p.api.isDestroyed()
+    ? clearInterval(tick) : p.api.refreshCells({columns: ['held']}), 1000);
+}"""
 # Equality, as PositionFilters.admits compares: the filters never send rows.
 EXACT = {
     "filter": "agTextColumnFilter",
@@ -72,7 +89,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
     {"headerName": "Unrealized PnL", "field": "pnl", "minWidth": 150, **NUMERIC}
     | {":cellClass": PNL_CELL},
     {"headerName": "PnL %", "field": "pnl_percent", **NUMERIC} | {":cellClass": PNL_CELL},
-    {"headerName": "Open for", "field": "held", "sortable": False},
+    {"headerName": "Open for", "colId": "held", ":valueGetter": HELD, "sortable": False},
     {
         "headerName": "Opened (UTC)",
         "field": "opened_at",
@@ -91,7 +108,7 @@ CLOSE_DEF: dict[str, Any] = {
     "minWidth": 100,
 }
 #: What a row shows (for NiceGUI's test user, as a browser shows the cells).
-SHOWN = [d["field"] for d in COLUMN_DEFS if not d.get("hide")]
+SHOWN = [d["field"] for d in COLUMN_DEFS if "field" in d and not d.get("hide")]
 
 
 def filter_model(wanted: dict[str, str]) -> dict[str, Any]:
@@ -127,6 +144,7 @@ class PositionGrid(ui.aggrid):  # type: ignore[misc]
                 # Every row's Close cell is drawn, however wide the screen.
                 "suppressColumnVirtualisation": True,
                 ":onCellKeyDown": CLOSE_KEY,
+                ":onGridReady": HELD_TICK,
                 "overlayNoRowsTemplate": "No open positions",
                 "initialState": {"filter": {"filterModel": {}}},
             }
