@@ -209,8 +209,8 @@ async def test_a_thousand_positions_filter_in_the_browser_and_a_remark_is_one_sm
     remark(running.server, [newest], "101.5")
     await expect(top.get_by_text("101.5", exact=True)).to_be_visible()
     carrying = [f for f in frames[marked:] if "101.5" in text(f)]
-    # One message with one row (measured: 595 B), not the 1000 rows again (their rowData:
-    # about 457 kB).
+    # One message with one row (measured: 625 B), not the 1000 rows again (the page's first
+    # messages carried them: 415 kB).
     assert len(carrying) == 1 and len(carrying[0]) < 1500, [len(f) for f in carrying]
     assert "applyTransaction" in text(carrying[0])
 

@@ -214,18 +214,18 @@ class OpenPositionsTable:
         add, update, remove = [], [], []
         for position_id in ids:
             position = positions.get(position_id)
-            held = self.rows.get(position_id)
+            before = self.rows.get(position_id)  # as the grid has it
             if position is None or position.status != "open":
                 forget_row(position_id)
-                if held is not None:
+                if before is not None:
                     remove.append({"id": position_id})
                     del self.rows[position_id]
                 continue
             account = names.get(position.connection_id, position.connection_id)
             row = shared_row(position, account)
-            if held is None:
+            if before is None:
                 add.append(row)
-            elif row != held:
+            elif row is not before and row != before:
                 update.append(row)
             else:
                 continue
