@@ -23,6 +23,7 @@ from tests.webui.conftest import Stub
 from tests.webui.test_live_trading import until
 from tests.webui.test_roles_view import token_for
 from webui.components.overview_accounts import AccountGrid
+from webui.components.position_grid import PositionGrid
 
 PREDEFINED = ("Bybit", "BingX", "OrangeX", "Pionex")
 
@@ -61,8 +62,10 @@ async def test_sign_in_lands_on_the_overview_with_one_row_per_connection(user: U
 
 
 def close_column(user: User) -> list[str]:
-    (table,) = user.find(marker="overview-positions").elements
-    return [c["name"] for c in table.props["columns"]]
+    """The position grid's columns."""
+    (found,) = user.find(marker="overview-positions").elements
+    assert isinstance(found, PositionGrid)
+    return [c.get("colId", c.get("field")) for c in found.options["columnDefs"]]
 
 
 async def test_a_viewer_sees_the_positions_without_a_close_action(

@@ -39,6 +39,7 @@ from tests.webui.test_live_trading import (  # noqa: F401  (the module's fixture
     until,
 )
 from tests.webui.test_overview import grid, open_overview, row_of, until_row
+from tests.webui.test_overview_positions import shown
 from webui.components.overview_money import amount
 
 AccountStub = account_pb2_grpc.AccountServiceStub
@@ -121,12 +122,10 @@ async def test_closing_a_pseudo_position_updates_the_row_totals_and_chart_live(
     opened = await pseudo_position(user, sim, engines, made)
     await until(lambda: row_of(user, "Sim closer")["open"] == "1 / 0", "one open pseudo")
     before = dict(row_of(user, "Sim closer"))
-    (table,) = user.find(marker="overview-positions").elements
-
     user.find(marker="overview-positions").trigger("close", opened.id)  # the row's Close
     await user.should_see(f"Closed pseudo long {opened.quantity}", retries=WAIT)
-    # Gone from the table (the engine may open another one on the same signal: not this one).
-    await until(lambda: opened.id not in [r["id"] for r in table.props["rows"]], "the row gone")
+    # Gone from the grid (the engine may open another one on the same signal: not this one).
+    await until(lambda: opened.id not in shown(user), "the row gone")
     (closed,) = [p for p in await positions_of(engines, made.id) if p.id == opened.id]
     assert (closed.status, closed.close_reason) == ("closed", "manual")
     known = await summary_of(accounts, made.id)
@@ -184,8 +183,7 @@ async def test_a_live_close_asks_first_and_names_the_position(
     await stub.ActivateConnection(cpb.ActivateConnectionRequest(id=made.id), metadata=auth())
     await open_overview(user)
     await pseudo_position(user, sim, engines, made)
-    (table,) = user.find(marker="overview-positions").elements
-    await until(lambda: any(r["mode"] == "live" for r in table.props["rows"]), "a live row")
+    await until(lambda: any(r["mode"] == "live" for r in shown(user).values()), "a live row")
     (live,) = [p for p in await positions_of(engines, made.id) if p.mode == "live"]
 
     user.find(marker="overview-positions").trigger("close", live.id)
@@ -216,5 +214,4 @@ async def test_a_refused_close_is_shown_on_the_page(
     # The page may not have heard of the close yet: the server's refusal is shown inline.
     user.find(marker="overview-positions").trigger("close", opened.id)
     await user.should_see(marker="overview-close-error", retries=WAIT)
-    (table,) = user.find(marker="overview-positions").elements
-    await until(lambda: opened.id not in [r["id"] for r in table.props["rows"]], "the row gone")
+    await until(lambda: opened.id not in shown(user), "the row gone")

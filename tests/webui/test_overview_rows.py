@@ -118,7 +118,7 @@ def test_an_account_row_joins_connection_engine_and_summary() -> None:
     assert matches(row, "BYB") and matches(row, " demo ") and not matches(row, "okx")
 
 
-def test_a_position_row_has_notional_pnl_percent_and_duration() -> None:
+def test_a_position_row_has_notional_pnl_percent_and_opening_time() -> None:
     position = epb.Position(
         id="p1",
         connection_id="c1",
@@ -131,16 +131,17 @@ def test_a_position_row_has_notional_pnl_percent_and_duration() -> None:
         unrealized_pnl="0.092994",
         opened_at=stamp(-3725),
     )
-    row = position_row(position, "Demo", NOW)
+    row = position_row(position, "Demo")
     assert quote_of(position.symbol) == "USDT"
     assert (row["average_price"], row["mark_price"]) == ("102.051", "103")  # as sent
     assert row["notional"] == "10.09 USDT"  # 0.097990220575 * 103 = 10.0929...
     assert (row["pnl"], row["pnl_class"]) == ("+0.09 USDT", "text-positive")
     assert row["pnl_percent"] == "+0.93 %"  # of the entry notional 10.0001...
-    assert (row["held"], row["opened_at"]) == ("1 h 02 min", "2026-01-02 02:02:00 UTC")
+    assert row["opened_at"] == "2026-01-02 02:02:00 UTC"
+    assert row["opened_us"] == position.opened_at.ToMicroseconds()  # the browser counts on
     position.ClearField("mark_price")
     position.unrealized_pnl = ""
-    unmarked = position_row(position, "Demo", NOW)
+    unmarked = position_row(position, "Demo")
     assert (unmarked["mark_price"], unmarked["pnl"], unmarked["pnl_percent"]) == ("—", "—", "—")
     assert unmarked["notional"] == "10.00 USDT"  # at the average price
 

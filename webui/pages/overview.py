@@ -12,8 +12,9 @@ polls:
   PnL history (``GetPnlHistory``) is asked for again.
 
 Rows change one by one (a grid transaction per change, see
-:mod:`webui.components.overview_accounts`); the position table and the totals are redrawn at
-most once per :data:`REFRESH_SECONDS`, after a burst (open positions are re-marked many at once).
+:mod:`webui.components.overview_accounts`); the position grid's changes go as one transaction
+and the totals are redrawn, at most once per :data:`REFRESH_SECONDS`, after a burst (open
+positions are re-marked many at once).
 """
 
 from __future__ import annotations
@@ -111,9 +112,10 @@ def register(backend: Backend, feeds: Feeds) -> None:
         def show_positions() -> None:
             if not client.is_deleted:
                 names = {c.id: c.name for c in connection_feed.connections.values()}
-                positions.show(position_feed.open_positions(), names)
+                positions.show(position_feed.positions, names)
 
         def on_positions(update: PositionUpdate) -> None:
+            positions.changed(update)
             positions_later.soon()
             if update.position is not None and update.position.status == "closed":
                 chart_later.soon()
