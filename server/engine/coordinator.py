@@ -285,8 +285,8 @@ class Coordinator:
     def watch_positions(
         self, *, connection_id: str | None, resume_revision: int = 0
     ) -> AsyncIterator[StreamItem[PositionView]]:
-        """Open positions (with marks) and the 200 most recently opened closed ones (pseudo and
-        live together), then every change."""
+        """Every open position (with marks) and the 200 most recently opened closed ones (pseudo
+        and live together), then every change."""
         wanted = (
             str(parse_connection_id(connection_id, field="connection_id"))
             if connection_id
@@ -299,9 +299,7 @@ class Coordinator:
             recent = await self.store.find(
                 connection_id=wanted, status=Status.CLOSED, mode=None, limit=SNAPSHOT_CLOSED
             )
-            opened = await self.store.find(
-                connection_id=wanted, status=Status.OPEN, mode=None, limit=MAX_PAGE
-            )
+            opened = await self.store.all_open(connection_id=wanted)
             return [self._marked(p) for p in opened] + recent
 
         return watch(

@@ -227,6 +227,24 @@ class PositionStore:
 
         return await self._db.read(work)
 
+    async def all_open(self, *, connection_id: str | None) -> list[PositionView]:
+        """Every open position (of one connection, or of all), newest first, read a page at a
+        time: open positions are live state, none may be left out of a snapshot."""
+        found: list[PositionView] = []
+        before: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            page = await self.find(
+                connection_id=connection_id,
+                status=Status.OPEN,
+                mode=None,
+                limit=MAX_PAGE,
+                before=before,
+            )
+            found.extend(page)
+            if len(page) < MAX_PAGE:
+                return found
+            before = (page[-1].opened_at, page[-1].id)
+
     async def find(
         self,
         *,

@@ -13,9 +13,12 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from cts.connection.v1 import connection_pb2 as cpb
+from cts.connection.v1.connection_pb2_grpc import ConnectionServiceStub as ConnectionStub
 from cts.engine.v1 import engine_pb2 as pb
 from cts.engine.v1 import engine_pb2_grpc
 
+from server.engine.store import MAX_PAGE
 from server.simulator.instruments import ASSETS
 from tests.conftest import TEST_TOKEN, auth, make_settings
 from tests.connections.conftest import Desk
@@ -23,6 +26,7 @@ from tests.support.envoy_process import EnvoyProcess
 from tests.support.rpc import engine_until
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
+from tests.support.stored_positions import store_open_positions
 
 ENGINES = {
     "engines": True,
@@ -48,6 +52,7 @@ def hold_prices(sim: SimulatorThread, price: str) -> None:
 class Trading:
     def __init__(self, channel: grpc.aio.Channel, sim: SimulatorThread) -> None:
         self.stub = engine_pb2_grpc.EngineServiceStub(channel)
+        self.connections = ConnectionStub(channel)
         self.sim = sim
 
     async def positions(self, connection_id: str, **query: Any) -> pb.ListPositionsResponse:
@@ -263,3 +268,25 @@ async def test_a_server_restart_keeps_every_open_position(tmp_path: Path) -> Non
     assert {p.id: (p.status, p.quantity, p.entry_price) for p in after.positions} == {
         p.id: (p.status, p.quantity, p.entry_price) for p in before.values()
     }
+
+
+async def test_a_snapshot_carries_every_open_position_beyond_one_page(
+    stack: Stack, trading: Trading
+) -> None:
+    """Open positions are live state: a watcher's snapshot holds all of them, not one page."""
+    made = await trading.connections.CreateConnection(
+        cpb.CreateConnectionRequest(
+            connection=cpb.Connection(name="Many open", exchange="okx", api_type="spot")
+        ),
+        metadata=auth(),
+    )
+    stored = await store_open_positions(
+        stack.server.settings.resolved_database_url, made.id, MAX_PAGE + 5
+    )
+    stream = trading.stub.WatchPositions(
+        pb.WatchPositionsRequest(connection_id=made.id), metadata=auth()
+    )
+    first = await stream.read()
+    stream.cancel()
+    assert first.WhichOneof("event") == "snapshot"
+    assert {p.id for p in first.snapshot.positions} == {str(v.id) for v in stored}

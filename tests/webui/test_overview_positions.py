@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
@@ -21,13 +21,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nicegui import ui
 from nicegui.testing.user import User
 
-from server.engine.book import Mode, PositionView
-from server.engine.store import PositionStore
-from server.engine.strategies import Position, Side
-from server.storage.database import Database
+from server.engine.book import PositionView
 from tests.conftest import auth
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
+from tests.support.stored_positions import store_open_positions
 from tests.webui.conftest import EngineStub, Stub, engine_status, simulated
 from tests.webui.test_live_trading import (  # noqa: F401  (the module's fixtures)
     WAIT,
@@ -41,7 +39,7 @@ from tests.webui.test_overview import open_overview, until_row
 from webui.components.overview_positions import forget_row, position_row, shared_row
 from webui.components.position_grid import PositionGrid, filter_model
 
-MANY = 1000  # the most open positions a WatchPositions snapshot carries
+MANY = 1000
 
 
 def position_grid(user: User) -> PositionGrid:
@@ -126,28 +124,7 @@ def pick(user: User, marker: str, value: str) -> None:
 async def many_open(
     server: ServerThread, connection_id: str, count: int = MANY
 ) -> list[PositionView]:
-    """``count`` open pseudo positions of the account, stored, one a minute apart (50 symbols
-    in turn: ``C00/USDT`` …)."""
-    start = datetime.now(UTC) - timedelta(days=1)
-    views = [
-        PositionView(
-            id=uuid.uuid4(),
-            connection_id=connection_id,
-            mode=Mode.PSEUDO,
-            set_id="trend/trailing",
-            symbol=f"C{number % 50:02d}/USDT",
-            state=Position(Side.LONG, D("0.5"), D(100), D(100), D(50), D(100)),
-            fees=D(0),
-            opened_at=start + timedelta(minutes=number),
-        )
-        for number in range(count)
-    ]
-    db = Database(server.settings.resolved_database_url, threads=1)
-    try:
-        await PositionStore(db).save(views)
-    finally:
-        db.close()
-    return views
+    return await store_open_positions(server.settings.resolved_database_url, connection_id, count)
 
 
 def remark(server: ServerThread, views: Sequence[PositionView], price: str) -> None:
