@@ -272,7 +272,7 @@ class PositionStore:
                 )
             query = query.order_by(
                 col(PositionRecord.opened_at).desc(), col(PositionRecord.id).desc()
-            ).limit(min(limit, MAX_PAGE))
+            ).limit(min(limit, MAX_PAGE + 1))  # a full page and one more: is there a next?
             return [view_of(r) for r in session.exec(query)]
 
         return await self._db.read(work)

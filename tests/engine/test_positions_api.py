@@ -270,7 +270,7 @@ async def test_a_server_restart_keeps_every_open_position(tmp_path: Path) -> Non
     }
 
 
-async def test_a_snapshot_carries_every_open_position_beyond_one_page(
+async def test_every_open_position_is_in_a_snapshot_and_in_pages_of_the_largest_size(
     stack: Stack, trading: Trading
 ) -> None:
     """Open positions are live state: a watcher's snapshot holds all of them, not one page."""
@@ -290,3 +290,11 @@ async def test_a_snapshot_carries_every_open_position_beyond_one_page(
     stream.cancel()
     assert first.WhichOneof("event") == "snapshot"
     assert {p.id for p in first.snapshot.positions} == {str(v.id) for v in stored}
+
+    # Listed at the largest page size, they take two pages.
+    page = await trading.positions(made.id, page_size=MAX_PAGE)
+    assert len(page.positions) == MAX_PAGE and page.next_page_token
+    rest = await trading.positions(made.id, page_size=MAX_PAGE, page_token=page.next_page_token)
+    assert len(rest.positions) == 5 and not rest.next_page_token
+    listed = {p.id for p in page.positions} | {p.id for p in rest.positions}
+    assert listed == {str(v.id) for v in stored}

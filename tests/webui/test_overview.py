@@ -22,7 +22,7 @@ from tests.support.server_thread import ServerThread
 from tests.webui.conftest import Stub
 from tests.webui.test_live_trading import until
 from tests.webui.test_roles_view import token_for
-from webui.components.overview_accounts import AccountGrid
+from webui.components.delta_grid import DeltaGrid
 from webui.components.position_grid import PositionGrid
 
 PREDEFINED = ("Bybit", "BingX", "OrangeX", "Pionex")
@@ -37,14 +37,14 @@ async def open_overview(user: User, token: str = TEST_TOKEN) -> None:
     await user.should_see(marker="overview-accounts", content="Bybit", retries=50)
 
 
-def grid(user: User) -> AccountGrid:
+def grid(user: User) -> DeltaGrid:
     (found,) = user.find(marker="overview-accounts").elements
-    assert isinstance(found, AccountGrid)
+    assert isinstance(found, DeltaGrid)
     return found
 
 
 def row_of(user: User, name: str) -> dict[str, Any]:
-    return next(r for r in grid(user).options["rowData"] if r["name"] == name)
+    return next(r for r in grid(user).rows if r["name"] == name)
 
 
 async def test_sign_in_lands_on_the_overview_with_one_row_per_connection(user: User) -> None:
@@ -85,8 +85,8 @@ async def test_rows_change_one_at_a_time_with_300_accounts(user: User, stub: Stu
         )
     await open_overview(user)
     await user.should_see(marker="overview-accounts", content="Acct 295", retries=50)
-    assert len(grid(user).options["rowData"]) == 300
-    made = next(r for r in grid(user).options["rowData"] if r["name"] == "Acct 007")
+    assert len(grid(user).rows) == 300
+    made = next(r for r in grid(user).rows if r["name"] == "Acct 007")
 
     await stub.UpdateConnection(
         pb.UpdateConnectionRequest(id=made["id"], connection=pb.Connection(name="Renamed 007")),
@@ -101,7 +101,7 @@ async def test_rows_change_one_at_a_time_with_300_accounts(user: User, stub: Stu
         ["Renamed 007"],
     )
     one = len(json.dumps(sent))
-    every = len(json.dumps(grid(user).options["rowData"]))
+    every = len(json.dumps(grid(user).rows))
     assert one * 100 < every, (one, every)  # about 0.4 kB against about 117 kB
 
 
@@ -115,7 +115,7 @@ async def test_search_by_name_or_exchange_and_an_empty_result_says_so(user: User
     await user.should_not_see(marker="overview-accounts", content="BingX")
     user.find(marker="overview-search").clear().type("no such account")
     await user.should_see(marker="overview-empty", content="No account matches")
-    assert grid(user).options["rowData"] == []
+    assert grid(user).rows == []
     user.find(marker="overview-search").clear()
     await user.should_see(marker="overview-accounts", content="OrangeX")
     await user.should_not_see(marker="overview-empty")
@@ -132,7 +132,7 @@ async def until_row(user: User, name: str, field: str, value: str) -> None:
     streams)."""
 
     def shown() -> bool:
-        rows = [r for r in grid(user).options["rowData"] if r["name"] == name]
+        rows = [r for r in grid(user).rows if r["name"] == name]
         return bool(rows) and rows[0][field] == value
 
     await until(shown, f"{name}'s {field} at {value}")

@@ -26,6 +26,7 @@ from cts.engine.v1 import engine_pb2 as epb
 from nicegui import ui
 
 from webui.components.data_table import DataTable, column
+from webui.components.delta_grid import DeltaGrid
 from webui.components.overview_money import UNKNOWN, amount, moment, total
 
 # Sort "+1,234.50 USDT" or "92 · operational" by its leading number; "—" last.
@@ -161,18 +162,6 @@ def matches(row: dict[str, Any], query: str) -> bool:
     return not wanted or wanted in row["name"].lower() or wanted in row["market"].lower()
 
 
-class AccountGrid(ui.aggrid):  # type: ignore[misc]
-    """An AG Grid whose rows change by transactions; its cells count as displayed text (for
-    NiceGUI's test user, as :class:`~webui.components.data_table.DataTable` does)."""
-
-    #: The last transactions sent to the browser, newest last (what a change costs).
-    sent: list[dict[str, Any]]
-
-    def _displayed_contents(self, *, only_visible: bool) -> list[Any]:
-        cells = [row.get(field) for row in self.options["rowData"] for field in FIELDS]
-        return [*super()._displayed_contents(only_visible=only_visible), *cells]
-
-
 class AccountsTable:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}  # every account, as shown when visible
@@ -197,22 +186,19 @@ class AccountsTable:
             )
             self.unavailable.set_visibility(False)
             self.grid = (
-                AccountGrid(
+                DeltaGrid(
                     {
                         "columnDefs": COLUMN_DEFS,
-                        "rowData": [],
                         ":getRowId": "params => params.data.id",
                         "defaultColDef": {"sortable": True, "resizable": True, "minWidth": 120},
                         "suppressCellFocus": True,
-                    }
+                    },
+                    shown=FIELDS,
                 )
                 .classes("w-full h-[32rem]")
                 .props('role="region" aria-label="Accounts: one row per connection"')
                 .mark("overview-accounts")
             )
-            self.grid.sent = []
-            self.ready = False  # the browser is connected and has the grid's rows
-            ui.context.client.on_connect(self._connected)
             self.empty = ui.label().classes("text-sm text-neutral").mark("overview-empty")
             ui.label("Totals per quote currency").classes("text-sm font-semibold text-neutral")
             self.totals = (
@@ -276,22 +262,7 @@ class AccountsTable:
         self._show_empty()
 
     def _send(self, transaction: dict[str, Any]) -> None:
-        # The rows are kept in the grid's options without sending them: the transaction is
-        # what goes to the browser, once it is connected (until then, see _connected).
-        with self.grid._props.suspend_updates():
-            self.grid.options["rowData"] = list(self.shown.values())
-        if not self.ready:
-            return
-        self.grid.sent.append(transaction)
-        del self.grid.sent[:-20]
-        self.grid.run_grid_method("applyTransaction", transaction)
-
-    def _connected(self) -> None:
-        """The browser's socket is up (again): the rows are sent whole, once; each change after
-        this goes as a transaction. (What changed before, or while a socket was down, may not
-        have reached the browser's grid: events and calls before the socket are lost.)"""
-        self.ready = True
-        self.grid.update()
+        self.grid.apply(list(self.shown.values()), transaction)
 
     def _show_empty(self) -> None:
         if not self.rows:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicegui import ui
-
+from webui.components.delta_grid import DeltaGrid
 from webui.components.overview_accounts import NUMERIC
 
 
@@ -120,11 +119,9 @@ def filter_model(wanted: dict[str, str]) -> dict[str, Any]:
     }
 
 
-class PositionGrid(ui.aggrid):  # type: ignore[misc]
-    """An AG Grid whose rows change by transactions once the browser is connected."""
+class PositionGrid(DeltaGrid):
+    """The open positions' grid, with the filters the browser's grid applies."""
 
-    #: The last transactions sent to the browser, newest last (what a change costs).
-    sent: list[dict[str, Any]]
     #: The filter model the browser's grid applies.
     filters: dict[str, Any]
 
@@ -133,7 +130,6 @@ class PositionGrid(ui.aggrid):  # type: ignore[misc]
         super().__init__(
             {
                 "columnDefs": columns,
-                "rowData": [],
                 ":getRowId": "params => params.data.id",
                 "defaultColDef": {
                     "sortable": True,
@@ -147,26 +143,10 @@ class PositionGrid(ui.aggrid):  # type: ignore[misc]
                 ":onGridReady": HELD_TICK,
                 "overlayNoRowsTemplate": "No open positions",
                 "initialState": {"filter": {"filterModel": {}}},
-            }
+            },
+            shown=SHOWN,
         )
-        self.sent = []
         self.filters = {}
-        self.ready = False  # the browser is connected and has the grid's rows
-        ui.context.client.on_connect(self._connected)
-
-    def _displayed_contents(self, *, only_visible: bool) -> list[Any]:
-        cells = [row.get(field) for row in self.options["rowData"] for field in SHOWN]
-        return [*super()._displayed_contents(only_visible=only_visible), *cells]
-
-    def apply(self, rows: list[dict[str, Any]], transaction: dict[str, Any]) -> None:
-        """Keep ``rows`` (every row, not sent) and send the transaction that made them."""
-        with self._props.suspend_updates():
-            self.options["rowData"] = rows
-        if not self.ready:
-            return
-        self.sent.append(transaction)
-        del self.sent[:-20]
-        self.run_grid_method("applyTransaction", transaction)
 
     def filter(self, model: dict[str, Any]) -> None:
         """Show only the rows the model admits (kept for a reconnecting browser)."""
@@ -175,10 +155,3 @@ class PositionGrid(ui.aggrid):  # type: ignore[misc]
             self.options["initialState"] = {"filter": {"filterModel": model}}
         if self.ready:
             self.run_grid_method("setFilterModel", model)
-
-    def _connected(self) -> None:
-        """The browser's socket is up (again): the rows and filters are sent whole, once; each
-        change after this goes as a transaction. (What changed before, or while a socket was
-        down, may not have reached the browser's grid: calls before the socket are lost.)"""
-        self.ready = True
-        self.update()
