@@ -53,6 +53,7 @@ bench: setup-dev
 	$(BIN)/python bench/monitoring.py
 	$(BIN)/python bench/throttled.py
 	$(BIN)/python bench/hardening.py
+	$(BIN)/python bench/overview.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -207,6 +207,7 @@ class Positions:
                     len(ids),
                     self.total(),
                     forced=position.id in self.forced,
+                    received_ms=time.time() * 1000,
                 )
             )
 
@@ -462,6 +463,10 @@ def main() -> None:
     )
     if not figures["same_grid"]:
         print("    (the page rebuilt its grid during the run: figures after that are missing)")
+    latency_report(
+        "    fill stamp -> the bench's own WatchPositions stream receives it (the server's part):",
+        [(f, f.received_ms - f.at_ms) for f, _ in figures["rows"]],
+    )
     latency_report("    fill stamp -> the account's grid row holds it:", figures["rows"])
     latency_report("    fill stamp -> the totals table shows it:", figures["totals"])
     row_of = {id(f): v for f, v in figures["rows"]}

@@ -81,15 +81,16 @@ PARTS = """
       if (/^[0-9]+$/.test(id)) parts[id] = name;
     }
   };
-  const element = el => el.closest('[id^="c"]');
+  const element = el => (el ? el.closest('[id^="c"]') : null);
   own(card('Totals per quote currency'), 'accounts card, other');
   own(element(card('Totals per quote currency').querySelector('.q-table__container')),
       'totals table');
   own(element(document.querySelector('GRID')), 'accounts grid');
   own(card('Open positions'), 'open positions card, other');
-  own(element(card('Open positions').querySelector('.q-table__container')),
-      'open positions table');
-  own(element(document.querySelector('.nicegui-echart')).closest('.q-card'), 'PnL chart card');
+  own(element(card('Open positions').querySelector('.ag-root-wrapper')),
+      'open positions grid');
+  const chart = element(document.querySelector('.nicegui-echart'));
+  own(chart ? chart.closest('.q-card') : null, 'PnL chart card');
   return parts;
 }
 """.replace("GRID", GRID)
@@ -135,6 +136,8 @@ class Fill:
     total_after: int  # every connection's, after it
     forced: bool = False  # closed by the bench's ClosePosition
     isolated: bool = field(default=False)  # no other fill on its connection within 1 s
+    # When the bench's own WatchPositions stream (a gRPC client like the dashboard) received it.
+    received_ms: float = 0.0
 
 
 def pseudo_count(text: str) -> int | None:

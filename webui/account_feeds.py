@@ -26,6 +26,7 @@ from cts.engine.v1 import engine_pb2 as engine_pb
 from cts.stream.v1 import stream_pb2
 from nicegui import Event
 
+from webui.account_totals import SummaryTotals
 from webui.backend import Backend, auth_metadata
 from webui.feeds import REFUSED, PositionFeed, StreamFeed, UpdateKind
 
@@ -46,6 +47,8 @@ class AccountSummaryFeed(StreamFeed):
     def __init__(self, backend: Backend, token: str) -> None:
         super().__init__(backend, token)
         self.summaries: dict[str, pb.AccountSummary] = {}
+        #: The totals per quote currency of every summary, kept as they change.
+        self.totals = SummaryTotals()
         self.synced = False  # a snapshot has arrived
         self.updated: Event[SummaryUpdate] = Event()
 
@@ -61,15 +64,19 @@ class AccountSummaryFeed(StreamFeed):
         event = message.WhichOneof("event")
         if event == "snapshot":
             self.summaries = {s.connection_id: s for s in message.snapshot.summaries}
+            self.totals = SummaryTotals(self.summaries.values())
             self.synced = True
             self.updated.emit(SummaryUpdate(UpdateKind.RESET))
         elif event == "change":
             summary = message.change.summary
+            old = self.summaries.get(summary.connection_id)
             if message.change.type == stream_pb2.CHANGE_TYPE_REMOVED:
                 self.summaries.pop(summary.connection_id, None)
+                self.totals.replace(old, None)
                 self.updated.emit(SummaryUpdate(UpdateKind.REMOVE, summary))
             else:
                 self.summaries[summary.connection_id] = summary
+                self.totals.replace(old, summary)
                 self.updated.emit(SummaryUpdate(UpdateKind.UPSERT, summary))
 
 

@@ -15,7 +15,8 @@ from cts.stream.v1 import stream_pb2
 from google.protobuf import timestamp_pb2
 
 from webui.account_feeds import AccountSummaryFeed, OpenPositionFeed, SummaryUpdate
-from webui.components.overview_accounts import account_row, currency_totals, matches
+from webui.account_totals import SummaryTotals, currency_totals
+from webui.components.overview_accounts import account_row, matches
 from webui.components.overview_chart import options, points
 from webui.components.overview_money import amount, held_for, percent, quote_of
 from webui.components.overview_positions import PositionFilters, position_row
@@ -86,6 +87,26 @@ def test_totals_are_per_quote_currency_and_never_add_currencies() -> None:
     assert usdt["today"] == "+0.50 USDT / 0.00 USDT"
     assert usdt["unrealized"] == "+1.50 USDT / —"  # no live figure known
     assert usdt["open"] == "3 / 0"
+
+
+def test_running_totals_match_the_totals_summed_anew_after_every_change() -> None:
+    a1, a2 = summary("a", "USDT", "100.10", today="1.005"), summary("a", "USDT", "90", today="2")
+    b1, c1 = summary("b", "USDT", "50", today="-0.5"), summary("c", "BTC", "0.5")
+    d1 = summary("d", "USDT", "999", read=False)
+    running = SummaryTotals([a1, b1])
+    held = {"a": a1, "b": b1}
+    # (old, new): changed, added, a currency's last account removed, read, removed.
+    for old, new in ((a1, a2), (None, c1), (None, d1), (c1, None), (b1, None)):
+        running.replace(old, new)
+        key = (new or old).connection_id  # type: ignore[union-attr]
+        if new is None:
+            del held[key]
+        else:
+            held[key] = new
+        assert running.rows() == currency_totals(held.values())
+    assert [(r["currency"], r["accounts"], r["equity"]) for r in running.rows()] == [
+        ("USDT", "2", "90.00 USDT")
+    ]
 
 
 def test_an_account_row_joins_connection_engine_and_summary() -> None:

@@ -17,7 +17,6 @@ and added; sorting is the grid's own (by name at first), by the number a cell st
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from cts.connection.v1 import account_pb2 as apb
@@ -25,9 +24,10 @@ from cts.connection.v1 import connection_pb2 as cpb
 from cts.engine.v1 import engine_pb2 as epb
 from nicegui import ui
 
+from webui.account_totals import SummaryTotals
 from webui.components.data_table import DataTable, column
 from webui.components.delta_grid import DeltaGrid
-from webui.components.overview_money import UNKNOWN, amount, moment, total
+from webui.components.overview_money import UNKNOWN, amount, moment
 
 # Sort "+1,234.50 USDT" or "92 · operational" by its leading number; "—" last.
 SORT_BY_NUMBER = (
@@ -124,38 +124,6 @@ def account_row(
     return row
 
 
-def pair(values: tuple[Decimal | None, Decimal | None], currency: str) -> str:
-    return " / ".join(amount(v, currency, signed=True) for v in values)
-
-
-def currency_totals(summaries: Iterable[apb.AccountSummary]) -> list[dict[str, Any]]:
-    """One row per quote currency: the sums of its accounts, in Decimal (money of different
-    currencies is never added). Equity counts the accounts whose balance was read."""
-    by_currency: dict[str, list[apb.AccountSummary]] = {}
-    for summary in summaries:
-        by_currency.setdefault(summary.quote_currency, []).append(summary)
-    rows = []
-    for currency, group in sorted(by_currency.items()):
-        read = [s.balance.equity for s in group if s.balance.HasField("read_at")]
-
-        def both(field: str, group: list[apb.AccountSummary] = group) -> tuple[Any, Any]:
-            return tuple(total(getattr(getattr(s, m), field) for s in group) for m in MODES)  # type: ignore[return-value]
-
-        opened = [sum(getattr(s, m).open_positions for s in group) for m in MODES]
-        rows.append(
-            {
-                "currency": currency or UNKNOWN,
-                "accounts": str(len(group)),
-                "equity": amount(total(read), currency),
-                "today": pair(both("realized_pnl_today"), currency),
-                "realized": pair(both("realized_pnl_total"), currency),
-                "unrealized": pair(both("unrealized_pnl"), currency),
-                "open": f"{opened[0]} / {opened[1]}",
-            }
-        )
-    return rows
-
-
 def matches(row: dict[str, Any], query: str) -> bool:
     """The search: name or exchange contains the query, ignoring case."""
     wanted = query.strip().lower()
@@ -220,8 +188,8 @@ class AccountsTable:
             self.stream.set_text("Unavailable")
             self.stream.props("color=negative")
 
-    def show_totals(self, summaries: Iterable[apb.AccountSummary]) -> None:
-        self.totals.show(currency_totals(summaries))
+    def show_totals(self, totals: SummaryTotals) -> None:
+        self.totals.show(totals.rows())
 
     def put(self, row: dict[str, Any]) -> None:
         """Add or change one account's row (nothing is sent when it is unchanged)."""

@@ -20,6 +20,7 @@ sends ``confirm_live=true``. A refusal stays on the page, above the grid, until 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -141,6 +142,9 @@ class OpenPositionsTable:
         self._changed: set[str] = set()  # positions to show again
         self._everything = True  # a snapshot came (or nothing was shown yet): all of them
         self._names: dict[str, str] = {}  # the account names the rows show
+        # How many rows each account and symbol has: the filters' choices change only when one
+        # appears or goes (a pass over thousands of rows per fill cost ~10 ms a tab).
+        self._held: Counter[tuple[str, str]] = Counter()
         self._closing: set[str] = set()  # asked to close, not answered yet
         with ui.card().classes("w-full gap-2").mark("overview-positions-card"):
             with ui.row().classes("w-full items-center gap-3"):
@@ -212,6 +216,7 @@ class OpenPositionsTable:
             ids |= {i for i, row in self.rows.items() if row["connection_id"] in renamed}
             self._names = dict(names)
         add, update, remove = [], [], []
+        chosen = False  # an account or symbol appeared or went: the filters' choices change
         for position_id in ids:
             position = positions.get(position_id)
             before = self.rows.get(position_id)  # as the grid has it
@@ -220,11 +225,13 @@ class OpenPositionsTable:
                 if before is not None:
                     remove.append({"id": position_id})
                     del self.rows[position_id]
+                    chosen |= self._count_out(before)
                 continue
             account = names.get(position.connection_id, position.connection_id)
             row = shared_row(position, account)
             if before is None:
                 add.append(row)
+                chosen |= self._count_in(row)
             elif row is not before and row != before:
                 update.append(row)
             else:
@@ -233,17 +240,35 @@ class OpenPositionsTable:
         if add or update or remove:
             transaction = {"add": add, "update": update, "remove": remove}
             self.grid.apply(list(self.rows.values()), transaction)
-        if add or remove or renamed:
+        if chosen or renamed:
             self._show_choices()
+        if add or remove or renamed:
             self._show_count()
+
+    def _count_in(self, row: dict[str, Any]) -> bool:
+        """Count the row's account and symbol; True when either is new."""
+        keys = (("account", row["connection_id"]), ("symbol", row["symbol"]))
+        new = any(self._held[key] == 0 for key in keys)
+        self._held.update(keys)
+        return new
+
+    def _count_out(self, row: dict[str, Any]) -> bool:
+        """Count them out; True when either is gone."""
+        keys = (("account", row["connection_id"]), ("symbol", row["symbol"]))
+        self._held.subtract(keys)
+        gone = [key for key in keys if self._held[key] <= 0]
+        for key in gone:
+            del self._held[key]
+        return bool(gone)
 
     def _show_choices(self) -> None:
         """The filters offer only the accounts and symbols of open positions: a choice of 300
         account names would be of no help."""
-        held = {row["connection_id"]: row["account"] for row in self.rows.values()}
-        accounts = sorted(held.items(), key=lambda pair: (pair[1], pair[0]))
+        held = {value for kind, value in self._held if kind == "account"}
+        names = {cid: self._names.get(cid, cid) for cid in held}
+        accounts = sorted(names.items(), key=lambda pair: (pair[1], pair[0]))
         self._set_options(self.account, {ALL: "All accounts"} | dict(accounts))
-        symbols = sorted({row["symbol"] for row in self.rows.values()})
+        symbols = sorted(value for kind, value in self._held if kind == "symbol")
         self._set_options(self.symbol, {ALL: "All symbols"} | {s: s for s in symbols})
 
     @staticmethod
@@ -254,7 +279,8 @@ class OpenPositionsTable:
             select.set_options(options | keep, value=select.value)
 
     def _show_count(self) -> None:
-        shown = self.filters.count(self.rows.values())
+        unfiltered = not self.filters.wanted()
+        shown = len(self.rows) if unfiltered else self.filters.count(self.rows.values())
         self.count.set_text(f"{shown} of {len(self.rows)} open")
         nothing = bool(self.rows) and not shown
         self.empty.set_text("No open position matches the filters." if nothing else "")

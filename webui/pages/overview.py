@@ -110,7 +110,7 @@ def register(backend: Backend, feeds: Feeds) -> None:
 
         def show_totals() -> None:
             if not client.is_deleted:
-                accounts.show_totals(summary_feed.summaries.values())
+                accounts.show_totals(summary_feed.totals)
 
         def show_positions() -> None:
             if not client.is_deleted:
