@@ -213,6 +213,7 @@ class AlertSources:
         cid = str(view.id)
         if change.deleted:
             self._bands.pop(cid, None)
+            await self._alerts.forget_connection(cid)
             return
         score = view.health.score if view.health is not None else None
         if score is None:

@@ -124,6 +124,20 @@ class RoutingStore:
 
         await self._db.write(work)
 
+    async def delete_rules_of(self, connection_id: str) -> int:
+        """Delete the rules that name this (deleted) connection; how many there were."""
+
+        def work(session: Session) -> int:
+            statement = select(AlertRuleRecord).where(
+                AlertRuleRecord.connection_id == connection_id
+            )
+            found = session.exec(statement).all()
+            for record in found:
+                session.delete(record)
+            return len(found)
+
+        return await self._db.write(work)
+
     # -- channels -------------------------------------------------------------------------------
 
     async def channels(self) -> list[ChannelView]:

@@ -328,6 +328,12 @@ class Alerts:
         await self._routing.delete_rule(parse_rule_id(rule_id))
         self._rules = await self._routing.rules()
 
+    async def forget_connection(self, connection_id: str) -> None:
+        """The connection was deleted: the rules that named it go with it (its alerts stay, as
+        a record)."""
+        if await self._routing.delete_rules_of(connection_id):
+            self._rules = await self._routing.rules()
+
     def _rule_changes(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         unknown = set(values) - RULE_FIELDS
         if unknown:

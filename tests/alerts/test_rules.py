@@ -160,6 +160,19 @@ async def test_a_rule_for_a_connection_takes_precedence_over_the_rule_for_all(
     assert raised.rule_id == builtin.id and raised.severity.value == "critical"
 
 
+async def test_a_deleted_connection_takes_the_rules_that_named_it(domain: Domain) -> None:
+    kept, gone = await domain.connection("kept"), await domain.connection("gone")
+    for connection_id in (kept, gone):
+        await domain.alerts.create_rule(
+            {"kind": "engine_error", "connection_id": connection_id, "enabled": False}
+        )
+    await domain.alerts.forget_connection(gone)  # as the connection stream's deletion does
+    named = {r.connection_id for r in await domain.alerts.rules() if r.connection_id}
+    assert named == {kept}
+    # The rules the domain holds in memory follow.
+    assert [r.connection_id for r in domain.alerts.rules_now() if r.connection_id] == [kept]
+
+
 async def test_health_rules_fire_in_their_band_or_worse_once_per_fall(domain: Domain) -> None:
     cid = await domain.connection("wobbly")
     await domain.alerts.create_rule(
