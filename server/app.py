@@ -38,6 +38,7 @@ from server.engine.dry_run import EngineDryRun
 from server.engine.feed import MarketFeeds, MarketSource
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
+from server.heap import HeapSteward
 from server.monitoring.exporter import MetricsExporter
 from server.monitoring.logs.capture import LogCapture
 from server.monitoring.logs.entry import LogEntry
@@ -171,12 +172,12 @@ class CtsServer:
         self.engine_topic: Topic[EngineStatus] = Topic(
             "engines",
             history_size=settings.stream_history_size,
-            queue_size=settings.stream_queue_size,
+            queue_size=settings.engine_stream_queue_size,
         )
         self.position_topic: Topic[PositionView] = Topic(
             "positions",
             history_size=settings.stream_history_size,
-            queue_size=settings.stream_queue_size,
+            queue_size=settings.engine_stream_queue_size,
         )
         self.account_topic: Topic[AccountSummary] = Topic(
             "accounts",
@@ -285,6 +286,7 @@ class CtsServer:
             retry_base_seconds=settings.engine_retry_seconds,
             retry_max_seconds=min(60.0, settings.circuit_cooldown_seconds),
             mark_seconds=settings.engine_mark_seconds,
+            status_cycles=settings.engine_status_cycles,
             stale_seconds=settings.engine_stale_seconds,
             stop_seconds=settings.shutdown_grace_seconds,
             enabled=settings.engines,
@@ -462,6 +464,12 @@ async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then shut down gracefully."""
     server = CtsServer(settings)
     await server.start()
+    # This process owns its heap: settled objects leave the cyclic collector's walks (the
+    # module says why); a server embedded in another program (tests) leaves its host's alone.
+    heap = HeapSteward()
+    heap.freeze()
+    if server._coordinator is not None:
+        server._coordinator.on_running.add(heap.settle)
     if server.bootstrap and server.bootstrap.generated_admin_token:
         print(
             "\nAdmin API token (shown once; also saved with mode 0600 to "
@@ -473,5 +481,6 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
+    heap.close()
     log.info("signal received, shutting down (pid %d)", os.getpid())
     await server.stop()

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
 
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     stream_queue_size: int = Field(default=1024, ge=1, description="Per-subscriber buffer.")
+    engine_stream_queue_size: int = Field(
+        default=65536,
+        ge=1,
+        description="Per-subscriber buffer of the engine and position streams: a start-up wave "
+        "of a thousand engines publishes tens of thousands of fills within seconds.",
+    )
     stream_history_size: int = Field(default=4096, ge=1, description="Changes kept for resume.")
 
     alert_test_timeout_seconds: float = Field(
@@ -198,6 +204,13 @@ class Settings(BaseSettings):
         ge=1,
         description="An engine without fresh prices for this many cycles is stale: it opens "
         "nothing, its exits wait for fresh prices, its connection's health is degraded.",
+    )
+    engine_status_cycles: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="An engine's running figures (cycle metrics, signal strengths, unrealised "
+        "PnL) are published every this many cycles; fills, signal sides and state changes at once.",
     )
     engine_mark_seconds: float = Field(
         default=5.0,

@@ -5,8 +5,12 @@ positions on every symbol, so the sets can be compared (Optimal).
 
 **Rules of the book**, applied on every realtime cycle with the round's last prices:
 1. Every open position whose symbol has a price steps through its strategy (exits first; Block
-   adds when its set's entry fires again on the position's side). This happens while the engine
-   is paused too: pause opens nothing new but keeps managing what is open.
+   adds when its set's entry fires again on the position's side *on a new bar*: the first
+   cycle after the bar the position was opened or last added on closed, with the signal still
+   on its side — at most one block per bar, never one per cycle). This happens while the engine
+   is paused too: pause opens nothing new but keeps managing what is open. A position whose
+   price stays inside its quiet band (:func:`server.engine.strategies.quiet_band`: no exit, no
+   add, no new best price possible) is not stepped: the result is the same, exactly.
 2. Then, unless paused, every set whose entry fires on a symbol where that set holds no open
    position opens one: ``base_value * volume_factor`` of quote currency.
 A set holds at most one open position per symbol.
@@ -158,6 +162,11 @@ class Book:
     closed_count: int = 0
     trades: int = 0  # fills
     realized_pnl: Decimal = Decimal(0)
+    # Per open position (by key): its quiet band in favourable prices, while its state stands.
+    _bands: dict[tuple[str, str], tuple[StrategyParams, tuple[Decimal, Decimal] | None]] = field(
+        default_factory=dict
+    )
+    _optimal: tuple[int, OptimalParams | None, tuple[str, ...]] = (-1, None, ())
 
     def restore(
         self, positions: Iterable[PositionView], closed: Mapping[str, Sequence[Decimal]]
@@ -165,6 +174,7 @@ class Book:
         """Take back open positions and each set's recent closed PnLs (after a restart)."""
         for position in positions:
             self.open[(position.set_id, position.symbol)] = position
+            self._bands.pop((position.set_id, position.symbol), None)
         for set_id, pnls in closed.items():
             self._closed(set_id).extend(pnls)
 
@@ -174,21 +184,36 @@ class Book:
         signals: Mapping[str, Signals],
         *,
         opening: bool,
+        new_bar: bool = False,
         now: datetime | None = None,
     ) -> list[Fill]:
-        """One cycle: manage every open position, then (when ``opening``) open on signals."""
+        """One cycle: manage every open position, then (when ``opening``) open on signals.
+        ``new_bar``: this cycle is the first of a new bar (Block may add a block)."""
         now = now or datetime.now(UTC)
         preset = self.preset()
         done: list[Fill] = []
+        bands = self._bands
         for key, position in list(self.open.items()):
             price = prices.get(position.symbol)
             if price is None:
                 continue
-            entry = position.set_id.split("/")[0]
-            confirms = position.symbol in signals and (
-                entry_side(signals[position.symbol], entry) == position.side
+            set_id, symbol = key
+            entry, strategy = set_id.split("/")
+            confirms = (
+                new_bar
+                and strategy == "block"
+                and symbol in signals
+                and entry_side(signals[symbol], entry) == position.side
             )
-            params = strategy_params(preset, position.set_id.split("/")[1])
+            params = strategy_params(preset, strategy)
+            known = bands.get(key)
+            if known is not None and known[0] is params:
+                band = known[1]
+            else:  # a new state, or the preset changed
+                band = strategies.quiet_band(position.state, params)
+                bands[key] = (params, band)
+            if not confirms and band is not None and band[0] < position.side * price < band[1]:
+                continue  # nothing can happen at this price (marks are the engine's, per period)
             state, actions = strategies.step(position.state, price, params, confirms)
             position = replace(position, mark_price=price)
             for action in actions:
@@ -198,6 +223,8 @@ class Book:
                     done.append(self._add(key, position, state, action, price))
             if state is not None and not actions:
                 self.open[key] = replace(position, state=state)
+                if state != position.state:
+                    bands.pop(key, None)
         if opening:
             done.extend(self._open_on(prices, signals, preset, now))
         return done
@@ -224,9 +251,15 @@ class Book:
         return self._close(key, self.open[key], last, reason, now or datetime.now(UTC))
 
     def optimal(self, params: OptimalParams) -> tuple[str, ...]:
-        return indications.optimal(
+        """The optimal sets (computed again only when a position closed or the params changed)."""
+        closed, last_params, found = self._optimal
+        if closed == self.closed_count and last_params == params:
+            return found
+        found = indications.optimal(
             {set_id: self.closed_pnls.get(set_id, ()) for set_id in self.sets}, params
         )
+        self._optimal = (self.closed_count, params, found)
+        return found
 
     def marked(self, prices: Mapping[str, Decimal]) -> list[PositionView]:
         """Mark every open position with its last price; the marked positions."""
@@ -238,9 +271,14 @@ class Book:
                 marked.append(position)
         return marked
 
-    @property
-    def unrealized_pnl(self) -> Decimal:
-        return sum((p.unrealized_pnl or Decimal(0) for p in self.open.values()), Decimal(0))
+    def unrealized_pnl(self, prices: Mapping[str, Decimal]) -> Decimal:
+        """Of every open position at ``prices`` (its own last mark where none)."""
+        total = Decimal(0)
+        for position in self.open.values():
+            price = prices.get(position.symbol, position.mark_price)
+            if price is not None:
+                total += money(strategies.unrealized_pnl(position.state, price))
+        return total
 
     # -- fills ----------------------------------------------------------------------------------
 
@@ -278,6 +316,7 @@ class Book:
                     mark_price=last,
                 )
                 self.open[(set_id, symbol)] = position
+                self._bands.pop((set_id, symbol), None)
                 self.trades += 1
                 done.append(Fill("open", position, state.quantity, fill_price, fee))
         return done
@@ -300,6 +339,7 @@ class Book:
         fee = self.fills.fee(position.symbol, added, fill_price)
         position = replace(position, state=state, fees=position.fees + fee)
         self.open[key] = position
+        self._bands.pop(key, None)
         self.trades += 1
         return Fill("add", position, added, fill_price, fee)
 
@@ -327,6 +367,7 @@ class Book:
             mark_price=last,
         )
         del self.open[key]
+        self._bands.pop(key, None)
         self._closed(position.set_id).append(pnl)
         self.closed_count += 1
         self.trades += 1

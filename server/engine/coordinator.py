@@ -51,7 +51,7 @@ SNAPSHOT_CLOSED = 200  # closed positions in a WatchPositions snapshot (newest f
 class CoordinatorHealth:
     enabled: bool
     started_at: datetime | None
-    engines: int  # engines it holds (running, paused, in error, ...)
+    engines: int  # one per connection (stopped where none runs): the sum of ``by_state``
     by_state: dict[str, int]
     errors: int
     reconciliations: int
@@ -77,6 +77,7 @@ class Coordinator:
         live_retry_seconds: float = 0.5,
         stale_seconds: float = 3.0,
         stop_seconds: float = 5.0,
+        status_cycles: int = 1,
         enabled: bool = True,
         feed_stats: Callable[[], list[FeedStats]] = list,
     ) -> None:
@@ -102,8 +103,11 @@ class Coordinator:
             live_retry_seconds=live_retry_seconds,
             stale_seconds=stale_seconds,
             stop_seconds=stop_seconds,
+            status_cycles=status_cycles,
             on_cycle=self.on_cycle,
         )
+        #: Told when an engine reaches running (it has loaded everything it keeps).
+        self.on_running: Listeners[[]] = Listeners("an engine running")
         #: Told the connection id when an engine's prices turn stale or fresh again.
         self.on_stale_change: Listeners[[uuid.UUID]] = Listeners("an engine's stale prices")
         self.enabled = enabled
@@ -220,7 +224,11 @@ class Coordinator:
     # -- what clients see ---------------------------------------------------------------------
 
     def status(self, connection_id: str) -> EngineStatus:
+        """An engine's status with the figures of its last cycle."""
         cid = uuid.UUID(connection_id)
+        engine = self._engines.get(cid)
+        if engine is not None and cid in self._statuses:
+            return engine.current()
         return self._statuses.get(cid) or EngineStatus(
             connection_id, desired=self._wish(cid), updated_at=self.started_at
         )
@@ -331,7 +339,7 @@ class Coordinator:
         return CoordinatorHealth(
             enabled=self.enabled,
             started_at=self.started_at,
-            engines=len(self._engines),
+            engines=sum(by_state.values()),
             by_state=by_state,
             errors=by_state.get(EngineState.ERROR.value, 0),
             reconciliations=self.reconciliations,
@@ -422,6 +430,10 @@ class Coordinator:
         previous = self._statuses.get(cid)
         self._statuses[cid] = status
         self._topic.publish(cid, status, previous=previous)
+        if status.state is EngineState.RUNNING and (
+            previous is None or previous.state is not EngineState.RUNNING
+        ):
+            self.on_running.tell()
         if (previous.stale_since if previous else None) != status.stale_since:
             self.on_stale_change.tell(cid)
 

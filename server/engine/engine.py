@@ -5,12 +5,16 @@ positions from storage, reconciles its live orders with the exchange (with crede
 runs its realtime cycle on every round of its exchange's shared market feed:
 1. indication cycle — the round's prices update the current bar of each symbol, and the
    indications of the connection's preset are computed for all symbols at once (vectorised);
+   both are shared with every engine that sees the same bars (:mod:`server.engine.board`);
 2. strategy cycle — the pseudo book (:mod:`server.engine.book`) manages every open position and,
    unless paused, opens positions on the entries that fire; the live desk
    (:mod:`server.engine.live`) follows what the optimal sets did with real orders, when live
    trading is on;
-3. every fill is stored and streamed at once; open positions are re-marked (unrealised PnL)
-   and their running state (best price, trailing stop) stored every ``mark_seconds``.
+3. every fill is stored and streamed at once (storage writes are batched across engines,
+   behind the cycles); open positions are re-marked (unrealised PnL) and their running state
+   (best price, trailing stop) stored every ``mark_seconds``.
+
+What it reports, and when it publishes it, is in :mod:`server.engine.report`.
 
 Pause keeps the cycle running (open positions stay managed) and opens nothing new. A failure —
 in loading or in a cycle — puts the engine in ``error`` with the reason; it retries with
@@ -44,22 +48,18 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from server.connections.view import ConnectionView
+from server.engine.board import Board, BoardKey, Boards, Fingerprint, SharedHistory
 from server.engine.book import Book, Fills, PositionView, Reason
 from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
 from server.engine.loading import MARKET_TYPE, Loaded, Loading, LoadPlan, StageProgress
 from server.engine.presets import Preset, preset_for
 from server.engine.refusals import confirmation_required, engine_not_running
+from server.engine.report import CycleClock, trading
 from server.engine.sets import with_optimal
-from server.engine.signals import Bars, Signals, compute
+from server.engine.signals import Bars, Signals
 from server.engine.state_log import log_staleness, log_state
-from server.engine.status import (
-    CycleMetrics,
-    Desired,
-    EngineState,
-    EngineStatus,
-    TradingMetrics,
-)
+from server.engine.status import Desired, EngineState, EngineStatus, TradingMetrics
 from server.engine.store import PositionStore, PositionWriter
 from server.engine.timings import Timings
 from server.errors import FailedPrecondition, Unavailable
@@ -80,6 +80,11 @@ class PriceRound(Protocol):
 
     @property
     def ok(self) -> bool: ...
+
+    @property
+    def round(self) -> int:
+        """The feed's number of the round (the same for every subscriber of one round)."""
+        ...
 
     @property
     def time(self) -> float:
@@ -115,8 +120,17 @@ class EngineParts:
     live_retry_seconds: float = 0.5
     stale_seconds: float = 3.0  # no fresh prices for this long: the engine is stale
     stop_seconds: float = 5.0  # how long a stop waits for live orders in flight
+    #: Running figures only (no fill, no signal change) are published every this many cycles.
+    status_cycles: int = 1
     #: Told the seconds of every realtime cycle of every engine (metrics).
     on_cycle: Listeners[[float]] = field(default_factory=lambda: Listeners("an engine's cycle"))
+    boards: Boards = field(default_factory=Boards)
+    history: SharedHistory = field(default_factory=SharedHistory)
+    #: Every engine's position writes go through this one writer (batched across engines).
+    writer: PositionWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "writer", PositionWriter(self.store, self.publish_position))
 
 
 class Engine:
@@ -133,17 +147,19 @@ class Engine:
         self._target = target
         self._connection = connection
         self._task: asyncio.Task[None] | None = None
-        self._realtime = Timings(observe=parts.on_cycle.tell)
-        self._indication = Timings()
-        self._strategy = Timings()
+        self._clock = self._new_clock()
         self.book: Book | None = None
         self.desk: LiveDesk | None = None
         self._prices: dict[str, Decimal] = {}
         self._closed_before = {"pseudo": 0, "live": 0}
         self._marked_at = 0.0
         self._saved: dict[Any, Any] = {}  # position id -> state last stored
-        self._writer = PositionWriter(parts.store, parts.publish_position)
+        self._writer = parts.writer
         self._optimal: tuple[str, ...] = ()
+        self._signals: Mapping[str, Signals] = MappingProxyType({})
+        self._fingerprint: Fingerprint | None = None
+        self._prices_at: datetime | None = None
+        self._bar_start = 0.0  # the bar of the last cycle (a new one: Block may add)
         self.status = EngineStatus(connection_id, updated_at=datetime.now(UTC))
 
     # -- commands (idempotent) ----------------------------------------------------------------
@@ -193,7 +209,7 @@ class Engine:
         await self.flush()
         final: dict[str, Any] = {}
         if self.book is not None and self.desk is not None:
-            final["trading"] = self._trading(self._optimal)  # after any closing
+            final["trading"] = self._trading()  # after any closing
         self._set(
             state=EngineState.STOPPED,
             desired=desired,
@@ -233,7 +249,7 @@ class Engine:
             desk.follow([fill], self._optimal, self._allowance())
             self._writer.put([fill.position], announce=True)
             self._saved[fill.position.id] = fill.position.state
-            self._set(trading=self._trading(self._optimal))
+            self._set(trading=self._trading())
             await self._writer.flush()
             return fill.position
         live = desk.holding(position_id)
@@ -273,9 +289,11 @@ class Engine:
         while True:
             try:
                 target = await self._target()
-                loaded = await self._load(target)
-                await self._restore(target, loaded)
-                await self._cycles(target, loaded)
+                board, symbols = await self._prepare(target)
+                try:
+                    await self._cycles(target, board, symbols)
+                finally:
+                    self._parts.boards.leave(board)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one engine's failure never reaches the others
@@ -297,15 +315,39 @@ class Engine:
                 )
                 await asyncio.sleep(delay)  # the back-off itself
 
+    async def _prepare(self, target: Target) -> tuple[Board, tuple[str, ...]]:
+        """Load, take the positions back, and join the board of the loaded symbols. (The
+        loaded candles are not kept: the board holds the bars.)"""
+        loaded = await self._load(target)
+        await self._restore(target, loaded)
+        plan = self._parts.plan
+        source = (target.exchange, target.api_type, target.testnet, target.simulated)
+        board = self._parts.boards.join(
+            BoardKey(source, plan.timeframe, loaded.symbols),
+            lambda: Bars.of(loaded.symbols, loaded.history, plan.timeframe),
+        )
+        return board, loaded.symbols
+
+    def _new_clock(self) -> CycleClock:
+        return CycleClock(
+            self.connection_id,
+            self._parts.status_cycles,
+            Timings(observe=self._parts.on_cycle.tell),
+            Timings(),
+            Timings(),
+        )
+
     async def _load(self, target: Target) -> Loaded:
+        self._clock = self._new_clock()  # the figures of a run start with its loading
+        self._signals, self._fingerprint, self._prices_at = MappingProxyType({}), None, None
         self._set(
             state=EngineState.STARTING,
             started_at=datetime.now(UTC),
             stages=(),
             retry_at=None,
-            metrics=CycleMetrics(),
+            metrics=self._clock.metrics(),
             trading=TradingMetrics(),
-            signals=MappingProxyType({}),
+            signals=self._signals,
             stale_since=None,
             prices_at=None,
         )
@@ -313,7 +355,10 @@ class Engine:
         def progress(stages: tuple[StageProgress, ...]) -> None:
             self._set(stages=stages)
 
-        return await Loading(self._parts.access, target, self._parts.plan, progress).run()
+        loading = Loading(
+            self._parts.access, target, self._parts.plan, progress, self._parts.history
+        )
+        return await loading.run()
 
     async def _restore(self, target: Target, loaded: Loaded) -> None:
         """Take back the open positions (pseudo and live) and reconcile the live ones."""
@@ -347,20 +392,21 @@ class Engine:
         if target.credentials is not None:
             await self.desk.start(target, self._following())
 
-    async def _cycles(self, target: Target, loaded: Loaded) -> None:
-        bars = Bars.of(loaded, self._parts.plan.timeframe)
+    async def _cycles(self, target: Target, board: Board, symbols: tuple[str, ...]) -> None:
+        self._clock.symbols = len(symbols)
+        self._bar_start = board.bar_start
         self._set(
             state=EngineState.PAUSED
             if self.status.desired is Desired.PAUSED
             else (EngineState.RUNNING),
-            symbols=loaded.symbols,
+            symbols=symbols,
             attempts=0,
             error="",
         )
         assert self.book is not None and self.desk is not None
         held = {p.symbol for p in self.book.open.values()}
         held |= {p.symbol for p in self.desk.positions.values()}
-        watched = loaded.symbols + tuple(sorted(held - set(loaded.symbols)))
+        watched = symbols + tuple(sorted(held - set(symbols)))
         subscription = self._parts.subscribe(target, watched)
         fresh_at = time.monotonic()  # loading just read the exchange: fresh until proven stale
         try:
@@ -378,47 +424,62 @@ class Engine:
                     continue
                 started = time.perf_counter()
                 if not round_.ok:
-                    self._realtime.add(started)
-                    turns_stale = self.status.stale_since is None and (
+                    clock = self._clock
+                    clock.realtime.add(started)
+                    clock.stale_cycles += 1
+                    clock.last_cycle_at = datetime.now(UTC)
+                    if self.status.stale_since is None and (
                         time.monotonic() - fresh_at >= self._parts.stale_seconds
-                    )
-                    self._publish_metrics(stale=True, turns_stale=turns_stale)
+                    ):  # turns stale now: at once
+                        self._set(stale_since=datetime.now(UTC), **self._figures())
+                    elif clock.due():
+                        self._set(**self._figures())
                     continue
                 fresh_at = time.monotonic()
-                self._cycle(target, bars, round_, started)
+                self._cycle(board, round_, started)
         finally:
             subscription.close()
 
-    def _cycle(self, target: Target, bars: Bars, round_: PriceRound, started: float) -> None:
+    def _cycle(self, board: Board, round_: PriceRound, started: float) -> None:
         prices = round_.prices
-        book, desk = self.book, self.desk
+        book, desk, clock = self.book, self.desk, self._clock
         assert book is not None and desk is not None
         preset = self._preset()
         indication_started = time.perf_counter()
-        bars.update(prices, round_.time)
-        signals = compute(bars, preset)
-        self._indication.add(indication_started)
+        board.advance(prices, round_.round, round_.time)
+        signals, fingerprint = board.signals(preset)
+        new_bar = board.bar_start != self._bar_start
+        self._bar_start = board.bar_start
+        clock.indication.add(indication_started)
 
         strategy_started = time.perf_counter()
         fresh = {symbol: ticker.last for symbol, ticker in prices.items()}
         self._prices.update(fresh)
-        optimal = self._optimal = book.optimal(preset.optimal)
+        optimal = book.optimal(preset.optimal)
         signals = with_optimal(signals, optimal)
         # Only this round's prices: a symbol it did not price neither opens nor exits now.
-        fills = book.step(fresh, signals, opening=self.status.state is EngineState.RUNNING)
+        fills = book.step(
+            fresh, signals, opening=self.status.state is EngineState.RUNNING, new_bar=new_bar
+        )
         desk.follow(fills, optimal, self._allowance())
-        self._strategy.add(strategy_started)
+        clock.strategy.add(strategy_started)
         if fills:
             self._writer.put([f.position for f in fills], announce=True)
             self._saved.update({f.position.id: f.position.state for f in fills})
         self._mark()
-        self._realtime.add(started)
-        self._publish_metrics(
-            stale=False,
-            signals=signals,
-            optimal=optimal,
-            prices_at=datetime.fromtimestamp(round_.time, UTC),
+        clock.realtime.add(started)
+        clock.last_cycle_at = datetime.now(UTC)
+        prompt = (
+            bool(fills)
+            or fingerprint is not self._fingerprint
+            or optimal != self._optimal
+            or self.status.stale_since is not None
+            or clock.realtime.count == 1
         )
+        self._signals, self._fingerprint, self._optimal = signals, fingerprint, optimal
+        self._prices_at = datetime.fromtimestamp(round_.time, UTC)
+        if prompt or clock.due():
+            self._set(stale_since=None, **self._figures())
 
     async def flush(self) -> None:
         """Wait until every position change so far is stored (and announced)."""
@@ -496,68 +557,37 @@ class Engine:
 
     # -- status -------------------------------------------------------------------------------
 
-    def _publish_metrics(
-        self,
-        *,
-        stale: bool,
-        turns_stale: bool = False,
-        signals: Mapping[str, Signals] | None = None,
-        optimal: tuple[str, ...] = (),
-        prices_at: datetime | None = None,
-    ) -> None:
-        """Publish the cycle's metrics. ``stale``: the round had no prices; ``turns_stale``:
-        the engine turns stale now; ``prices_at``: fresh prices of that time (ends staleness)."""
-        metrics = self.status.metrics
-        changes: dict[str, Any] = {
-            "metrics": CycleMetrics(
-                cycles=self._realtime.count,
-                p50_ms=self._realtime.timing().p50_ms,
-                p99_ms=self._realtime.timing().p99_ms,
-                last_cycle_at=datetime.now(UTC),
-                symbols=len(self.status.symbols),
-                stale_cycles=metrics.stale_cycles + int(stale),
-                indication=self._indication.timing(),
-                strategy=self._strategy.timing(),
-            )
-        }
-        if signals is not None:
-            changes["signals"] = MappingProxyType(signals)
-            changes["trading"] = self._trading(optimal)
-        if turns_stale:
-            changes["stale_since"] = datetime.now(UTC)
-        if prices_at is not None:
-            changes["prices_at"] = prices_at
-            changes["stale_since"] = None
-        self._set(**changes)
+    def current(self) -> EngineStatus:
+        """The status with the figures of the last cycle (published ones may be a few cycles
+        older: see :mod:`server.engine.report`)."""
+        if self.status.state not in (EngineState.RUNNING, EngineState.PAUSED):
+            return self.status
+        return replace(self.status, **self._figures())
 
-    def _trading(self, optimal: tuple[str, ...]) -> TradingMetrics:
-        book, desk = self.book, self.desk
-        assert book is not None and desk is not None
-        live_open = [p for p in desk.positions.values() if p.state.quantity]
-        return TradingMetrics(
-            open_pseudo=len(book.open),
-            closed_pseudo=self._closed_before["pseudo"] + book.closed_count,
-            open_live=len(live_open),
-            closed_live=self._closed_before["live"] + desk.closed,
-            trades=book.trades,
-            live_orders=desk.orders,
-            failed_orders=desk.failed_orders,
-            unresolved_orders=desk.unresolved_orders,
-            skipped_by_limits=desk.skipped,
-            realized_pnl=book.realized_pnl,
-            unrealized_pnl=book.unrealized_pnl,
-            live_unrealized_pnl=sum(
-                (p.unrealized_pnl or Decimal(0) for p in live_open), Decimal(0)
-            ),
-            live_trading=self._allowance().on,
-            optimal_sets=optimal,
-            last_live_error=desk.last_error,
+    def _figures(self) -> dict[str, Any]:
+        """The running figures: cycle metrics, signals, trading, the last prices' time."""
+        figures: dict[str, Any] = {"metrics": self._clock.metrics()}
+        if self.book is not None and self.desk is not None:
+            figures["trading"] = self._trading()
+            figures["signals"] = self._signals
+            figures["prices_at"] = self._prices_at
+        return figures
+
+    def _trading(self) -> TradingMetrics:
+        assert self.book is not None and self.desk is not None
+        return trading(
+            self.book,
+            self.desk,
+            closed_before=self._closed_before,
+            optimal=self._optimal,
+            allowance=self._allowance(),
+            prices=self._prices,
         )
 
     def _live_changed(self) -> None:
         """A live order's outcome is known: its counts and positions go out at once."""
         if self.book is not None and self.desk is not None:
-            self._set(trading=self._trading(self._optimal))
+            self._set(trading=self._trading())
 
     def _set(self, **changes: Any) -> None:
         before = self.status

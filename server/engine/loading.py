@@ -9,7 +9,9 @@ The stages, in order, each with progress (items done of items total) and timing:
 3. ``loading_indications`` — the indication parameter sets of the connection's preset, one set
    of indications per symbol.
 4. ``loading_strategies`` — the strategies of the preset, per symbol.
-5. ``loading_history`` — ``bars`` candles of ``timeframe`` per symbol (one request each).
+5. ``loading_history`` — ``bars`` candles of ``timeframe`` per symbol (one request each; with a
+   :class:`~server.engine.board.SharedHistory`, one request per symbol for every engine of the
+   same market source loading within the same bar).
 6. ``syncing`` — with credentials: the account's open orders (and positions on derivatives),
    which a running engine reconciles with its own; without credentials: skipped.
 7. ``ready``.
@@ -25,13 +27,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from server.engine.sets import SET_IDS
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
 from server.exchange.errors import ExchangeError
 from server.exchange.model import Candle, Market, OrderInfo, Ticker
+
+if TYPE_CHECKING:
+    from server.engine.board import SharedHistory
 
 T = TypeVar("T")
 
@@ -104,6 +109,7 @@ class Loading:
     target: Target
     plan: LoadPlan
     progress: Callable[[tuple[StageProgress, ...]], None] = lambda _stages: None
+    history: SharedHistory | None = None  # shared candles (engines); None: fetch own
     stages: dict[Stage, StageProgress] = field(init=False)
     _started: dict[Stage, float] = field(init=False, default_factory=dict)
 
@@ -134,7 +140,7 @@ class Loading:
         history: dict[str, tuple[Candle, ...]] = {}
         self._begin(Stage.LOADING_HISTORY, len(symbols))
         for done, symbol in enumerate(symbols, start=1):
-            history[symbol] = tuple(await self._call(self._history_of(symbol)))
+            history[symbol] = await self._candles(symbol)
             self._advance(Stage.LOADING_HISTORY, done)
         bars = sum(len(c) for c in history.values())
         self._finish(Stage.LOADING_HISTORY, len(symbols), f"{bars} {self.plan.timeframe} bars")
@@ -171,17 +177,28 @@ class Loading:
 
         return load
 
-    def _history_of(self, symbol: str) -> Callable[[ExchangeAdapter], Awaitable[list[Candle]]]:
-        def load(adapter: ExchangeAdapter) -> Awaitable[list[Candle]]:
-            return adapter.candles(symbol, self.plan.timeframe, limit=self.plan.bars)
+    async def _candles(self, symbol: str) -> tuple[Candle, ...]:
+        def fetch() -> Awaitable[list[Candle]]:
+            return self.access.call(
+                self.target, lambda a: a.candles(symbol, self.plan.timeframe, limit=self.plan.bars)
+            )
 
-        return load
+        if self.history is None:
+            return tuple(await self._failing(fetch()))
+        target = self.target
+        source = (target.exchange, target.api_type, target.testnet, target.simulated)
+        key = (source, symbol, self.plan.timeframe, self.plan.bars)
+        return await self._failing(self.history.candles(key, fetch))
 
     # -- progress -----------------------------------------------------------------------------
 
     async def _call(self, operation: Callable[[ExchangeAdapter], Awaitable[T]]) -> T:
+        return await self._failing(self.access.call(self.target, operation))
+
+    async def _failing(self, work: Awaitable[T]) -> T:
+        """``work``'s result; an exchange failure marks the running stage failed (and is raised)."""
         try:
-            return await self.access.call(self.target, operation)
+            return await work
         except ExchangeError as error:
             running = next(s for s in self.stages.values() if s.state is StageState.RUNNING)
             self._set(

@@ -9,7 +9,7 @@ Set ids are ``entry/strategy``, e.g. ``trend/trailing``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -43,7 +43,7 @@ def entry_side(signals: Signals, entry: str) -> int:
     return signals.move if signals.active_advanced else 0
 
 
-def with_optimal(signals: dict[str, Signals], optimal: tuple[str, ...]) -> dict[str, Signals]:
+def with_optimal(signals: Mapping[str, Signals], optimal: tuple[str, ...]) -> Mapping[str, Signals]:
     """Each symbol's signals with the optimal sets whose entry fires on it."""
     if not optimal:
         return signals

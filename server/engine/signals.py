@@ -3,19 +3,19 @@
 :class:`Bars` holds closes and volumes shaped (symbols, bars) — the loaded history, with the
 current bar updated by every round of prices; :func:`compute` runs every indication of the
 connection's preset over all symbols at once and returns each symbol's :class:`Signals`.
+Engines that see the same bars share them (:mod:`server.engine.board`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from server.engine import indications
-from server.engine.loading import Loaded
 from server.engine.presets import Preset
-from server.exchange.model import Ticker
+from server.exchange.model import Candle, Ticker
 
 TIMEFRAME_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
 
@@ -45,28 +45,33 @@ class Bars:
     seconds: int
 
     @classmethod
-    def of(cls, loaded: Loaded, timeframe: str) -> Bars:
+    def of(
+        cls,
+        symbols: Sequence[str],
+        history: Mapping[str, Sequence[Candle]],
+        timeframe: str,
+    ) -> Bars:
+        """The bars of ``symbols`` from their loaded candles (the same depth for all)."""
         seconds = TIMEFRAME_SECONDS.get(timeframe, 60)
-        depth = min((len(c) for c in loaded.history.values()), default=0)
+        depth = min((len(history[s]) for s in symbols), default=0)
         closes = np.array(
-            [[float(c.close) for c in loaded.history[s][-depth:]] for s in loaded.symbols],
+            [[float(c.close) for c in history[s][-depth:]] for s in symbols] if depth else [],
             dtype=np.float64,
-        ).reshape(len(loaded.symbols), depth)
+        ).reshape(len(symbols), depth)
         volumes = np.array(
-            [[float(c.volume) for c in loaded.history[s][-depth:]] for s in loaded.symbols],
+            [[float(c.volume) for c in history[s][-depth:]] for s in symbols] if depth else [],
             dtype=np.float64,
-        ).reshape(len(loaded.symbols), depth)
-        newest = max(
-            (loaded.history[s][-1].time_ms for s in loaded.symbols if loaded.history[s]),
-            default=0,
-        )
-        return cls(loaded.symbols, closes, volumes, newest / 1000, seconds)
+        ).reshape(len(symbols), depth)
+        newest = max((history[s][-1].time_ms for s in symbols if history[s]), default=0)
+        return cls(tuple(symbols), closes, volumes, newest / 1000, seconds)
 
-    def update(self, prices: Mapping[str, Ticker], now: float) -> None:
-        """The round's last prices close the current bar; a new period starts a new bar."""
+    def update(self, prices: Mapping[str, Ticker], now: float) -> bool:
+        """The round's last prices close the current bar; a new period starts a new bar.
+        True when this round started a new bar (the one before it closed)."""
         if self.closes.shape[1] == 0:
-            return
-        if now >= self.bar_start + self.seconds:
+            return False
+        new_bar = now >= self.bar_start + self.seconds
+        if new_bar:
             self.closes = np.roll(self.closes, -1, axis=1)
             self.volumes = np.roll(self.volumes, -1, axis=1)
             self.closes[:, -1] = self.closes[:, -2]
@@ -76,6 +81,7 @@ class Bars:
             ticker = prices.get(symbol)
             if ticker is not None:
                 self.closes[row, -1] = float(ticker.last)
+        return new_bar
 
 
 def compute(bars: Bars, preset: Preset) -> dict[str, Signals]:

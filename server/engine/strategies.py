@@ -207,6 +207,42 @@ def _step_dca(
     return position, []
 
 
+def quiet_band(position: Position, params: StrategyParams) -> tuple[Decimal, Decimal] | None:
+    """The prices at which :func:`step` (without a confirming signal) changes nothing.
+
+    ``(low, high)`` in the position's favourable direction (``side * price``): for every
+    price with ``low < side * price < high``, ``step(position, price, params, False)`` returns
+    ``(position, [])`` — no new best price, no arming, no exit, no safety order. None when no
+    price is quiet (a trailing stop still to arm on the best price already seen). Each bound
+    is the very level :func:`step` compares with, so the band is exact, not an estimate; the
+    engine steps only the positions whose price left their band.
+    """
+    side = position.side
+    high = side * position.best_price  # beyond it: a new best price
+    low = Decimal("-Infinity")
+    if isinstance(params, TrailingParams):
+        if not position.trailing_armed:
+            arm_level = position.entry_price * (1 + side * params.arm_at)
+            if _reached(side, position.best_price, arm_level):
+                return None
+        high = min(high, side * (position.average_price * (1 + side * params.take_profit)))
+        if position.trailing_armed:
+            low = side * (position.best_price * (1 - side * params.distance))
+        low = max(low, side * (position.entry_price * (1 - side * params.stop_loss)))
+    elif isinstance(params, BlockParams):
+        high = min(high, side * (position.average_price * (1 + side * params.take_profit)))
+        low = side * (position.average_price * (1 - side * params.stop_loss))
+    else:
+        high = min(high, side * (position.average_price * (1 + side * params.take_profit)))
+        used = position.safety_orders
+        if used >= params.max_safety_orders:
+            low = side * (position.average_price * (1 - side * params.stop_loss))
+        else:
+            deviation = safety_order_deviation(used + 1, params)
+            low = side * (position.entry_price * (1 - side * deviation))
+    return low, high
+
+
 def unrealized_pnl(position: Position, price: Decimal) -> Decimal:
     """``side * (price - average_price) * quantity``, in the quote currency."""
     return position.side * (price - position.average_price) * position.quantity

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from server.engine.board import Boards, SharedHistory
 from server.engine.book import Mode, PositionView, Status
 from server.engine.engine import Engine, EngineParts
 from server.engine.loading import LoadPlan
@@ -38,6 +39,7 @@ D = Decimal
 class Round:
     prices: dict[str, Ticker]
     time: float
+    round: int
     ok: bool = True
 
 
@@ -51,6 +53,7 @@ class SteppedFeed:
     target: Target | None = None
     symbols: tuple[str, ...] = ()
     unpriced: frozenset[str] = frozenset()  # symbols the rounds leave out (as if not priced)
+    number: int = 0  # of the last round
 
     def subscribe(self, target: Target, symbols: tuple[str, ...]) -> SteppedFeed:
         self.target, self.symbols = target, symbols
@@ -61,11 +64,14 @@ class SteppedFeed:
         async with asyncio.timeout(timeout):  # only the wait for the test's step
             at = await self.rounds.get()
         assert self.target is not None
+        self.number += 1
         try:
             prices = await self.access.call(self.target, lambda a: a.tickers(list(self.symbols)))
         except ExchangeError:  # the round failed, as the real feed reports it: no prices
-            return Round({}, at, ok=False)
-        return Round({s: t for s, t in prices.items() if s not in self.unpriced}, at)
+            return Round({}, at, self.number, ok=False)
+        return Round(
+            {s: t for s, t in prices.items() if s not in self.unpriced}, at, self.number
+        )
 
     def close(self) -> None:
         pass
@@ -90,6 +96,9 @@ class Bench:
     # What the engines publish also goes to these topics, as in the server (for followers).
     engine_topic: Topic[EngineStatus] = field(default_factory=lambda: Topic("engines"))
     position_topic: Topic[PositionView] = field(default_factory=lambda: Topic("positions"))
+    # Shared by every engine of the bench, as by every engine of a coordinator.
+    boards: Boards = field(default_factory=Boards)
+    history: SharedHistory = field(default_factory=SharedHistory)
     _status_published: asyncio.Event = field(default_factory=asyncio.Event)
 
     def engine(
@@ -112,6 +121,8 @@ class Bench:
             mark_seconds=3600,
             live_retry_seconds=0.01,
             stale_seconds=stale_seconds,
+            boards=self.boards,
+            history=self.history,
         )
         cid = uuid.UUID(connection_id)
 
