@@ -115,7 +115,9 @@ The REST face of CTS: Envoy transcodes each of these HTTP routes to the gRPC met
 * **Names**: requests are documented with lowerCamelCase names (`apiType`, `connectionIds`);
   the proto names (`api_type`, `connection_ids`) are accepted as well, in bodies and in query
   strings. Responses use the proto names (`api_type`, `created_at`).
-* **Types** follow the proto3 JSON mapping: 64-bit integers are strings, timestamps are RFC 3339
+* **Types** follow the proto3 JSON mapping: counts, durations and sizes are 32-bit integers,
+  JSON numbers (a request may send them as strings too: `"pageSize": "10"`); the 64-bit
+  integers (stream revisions, log and audit entry ids) are strings; timestamps are RFC 3339
   strings, a field mask is one comma-separated string, enumerations are their names. Money and
   other decimal quantities are strings.
 * **Credentials** (`api_key`, `api_secret`, `api_passphrase`) travel only in a request body;

@@ -115,9 +115,13 @@ def test_the_document_uses_the_names_and_json_mapping_envoy_does() -> None:
     assert {"id", "api_type", "is_enabled", "api_key_hint"} <= set(shown)
     assert not {"api_key", "api_secret", "api_passphrase"} & set(shown)
     assert shown["created_at"]["format"] == "date-time"  # Timestamp: RFC 3339
-    assert shown["last_test_duration_ms"]["type"] == "string"  # int64 as a string
+    # Counts and durations are JSON numbers (int32); revisions stay int64, strings.
+    assert shown["last_test_duration_ms"]["type"] == "integer"
     health = schemas["ConnectionHealth"]["properties"]
-    assert health["success_count"]["format"] == "int64"
+    count = health["success_count"]
+    assert (count["type"], count["format"]) == ("integer", "int32")
+    revision = schemas["WatchConnectionsResponse"]["properties"]["revision"]
+    assert (revision["type"], revision["format"]) == ("string", "int64")
     change = schemas["ConnectionChange"]["properties"]["type"]
     assert change["type"] == "string" and "CHANGE_TYPE_ADDED" in change["enum"]
     # Streams are server-sent events and marked so; every call needs the bearer token.

@@ -12,7 +12,7 @@ from server.connections.testing import BatchResult, TestResult, TestRun
 from server.connections.view import ConnectionView
 from server.exchange.model import KeyPermissions
 from server.monitoring.score import HealthScore
-from server.rpc.messages import decimal_text, stream_message, timestamp
+from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
 from server.streams.watch import StreamItem
 
 # Fields of Connection that clients cannot set (ignored when named in an update mask).
@@ -52,8 +52,8 @@ def health_message(connection_id: uuid.UUID | str, health: ConnectionHealth) -> 
         status=health.status.value,
         last_check_result=health.last_check_result,
         average_response_ms=health.average_response_ms,
-        success_count=health.success_count,
-        error_count=health.error_count,
+        success_count=capped32(health.success_count),
+        error_count=capped32(health.error_count),
         uptime_percent=health.uptime_percent,
         rate_limit=pb.RateLimitUsage(
             requests_last_second=rate.last_second,
@@ -65,7 +65,7 @@ def health_message(connection_id: uuid.UUID | str, health: ConnectionHealth) -> 
             paused_seconds=rate.paused_seconds,
         ),
         circuit_state=health.circuit_state,
-        check_count=health.check_count,
+        check_count=capped32(health.check_count),
         last_error=health.last_error,
         exchange_circuit_state=health.exchange_circuit_state,
         reasons=list(health.reasons),
@@ -171,7 +171,7 @@ def test_result_message(result: TestResult) -> pb.ConnectionTestResult:
         ],
         duration_ms=result.duration_ms,
         latency_ms=result.latency_ms or 0,
-        clock_drift_ms=result.clock_drift_ms or 0,
+        clock_drift_ms=capped32(result.clock_drift_ms or 0),
         tested_at=timestamp(result.tested_at),
         error_reason=result.error_reason,
         error_message=result.error_message,

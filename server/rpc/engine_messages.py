@@ -12,7 +12,7 @@ from server.engine.dry_run import DryRunResult
 from server.engine.feed import FeedStats
 from server.engine.loading import StageProgress
 from server.engine.status import CycleMetrics, EngineStatus, TradingMetrics
-from server.rpc.messages import decimal_text, stream_message, timestamp
+from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
 from server.streams.watch import StreamItem
 
 
@@ -32,15 +32,15 @@ def stage_messages(stages: Sequence[StageProgress]) -> list[pb.EngineStage]:
 
 def metrics_message(metrics: CycleMetrics) -> pb.EngineMetrics:
     message = pb.EngineMetrics(
-        cycles=metrics.cycles,
+        cycles=capped32(metrics.cycles),
         cycle_p50_ms=metrics.p50_ms,
         cycle_p99_ms=metrics.p99_ms,
         symbols=metrics.symbols,
-        stale_cycles=metrics.stale_cycles,
-        indication_cycles=metrics.indication.cycles,
+        stale_cycles=capped32(metrics.stale_cycles),
+        indication_cycles=capped32(metrics.indication.cycles),
         indication_p50_ms=metrics.indication.p50_ms,
         indication_p99_ms=metrics.indication.p99_ms,
-        strategy_cycles=metrics.strategy.cycles,
+        strategy_cycles=capped32(metrics.strategy.cycles),
         strategy_p50_ms=metrics.strategy.p50_ms,
         strategy_p99_ms=metrics.strategy.p99_ms,
     )
@@ -52,13 +52,13 @@ def metrics_message(metrics: CycleMetrics) -> pb.EngineMetrics:
 def trading_message(trading: TradingMetrics) -> pb.TradingMetrics:
     return pb.TradingMetrics(
         open_pseudo_positions=trading.open_pseudo,
-        closed_pseudo_positions=trading.closed_pseudo,
+        closed_pseudo_positions=capped32(trading.closed_pseudo),
         open_live_positions=trading.open_live,
-        closed_live_positions=trading.closed_live,
-        trades=trading.trades,
-        live_orders=trading.live_orders,
-        failed_orders=trading.failed_orders,
-        skipped_by_limits=trading.skipped_by_limits,
+        closed_live_positions=capped32(trading.closed_live),
+        trades=capped32(trading.trades),
+        live_orders=capped32(trading.live_orders),
+        failed_orders=capped32(trading.failed_orders),
+        skipped_by_limits=capped32(trading.skipped_by_limits),
         realized_pnl=decimal_text(trading.realized_pnl),
         unrealized_pnl=decimal_text(trading.unrealized_pnl),
         live_unrealized_pnl=decimal_text(trading.live_unrealized_pnl),
@@ -143,7 +143,7 @@ def coordinator_health_message(health: CoordinatorHealth) -> pb.CoordinatorHealt
         engines=health.engines,
         engines_by_state=health.by_state,
         engines_in_error=health.errors,
-        reconciliations=health.reconciliations,
+        reconciliations=capped32(health.reconciliations),
     )
     if health.started_at is not None:
         message.started_at.CopyFrom(timestamp(health.started_at))
@@ -160,13 +160,13 @@ def feed_health_message(feed: FeedStats) -> pb.MarketFeedHealth:
         running=feed.running,
         subscribers=feed.subscribers,
         symbols=feed.symbols,
-        rounds=feed.rounds,
-        failures=feed.failures,
-        overruns=feed.overruns,
+        rounds=capped32(feed.rounds),
+        failures=capped32(feed.failures),
+        overruns=capped32(feed.overruns),
         last_round_ms=round(feed.last_round_seconds * 1000, 3),
         last_error=feed.last_error,
         unknown_symbols=sorted(feed.unknown_symbols),
-        consecutive_failures=feed.consecutive_failures,
+        consecutive_failures=capped32(feed.consecutive_failures),
     )
     if feed.last_round_at is not None:
         message.last_round_at.CopyFrom(timestamp(datetime.fromtimestamp(feed.last_round_at, UTC)))

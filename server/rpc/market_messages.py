@@ -9,7 +9,7 @@ from cts.stream.v1 import stream_pb2
 
 from server.monitoring.prices import Price, PriceList, PriceRound
 from server.rpc.engine_messages import feed_health_message
-from server.rpc.messages import decimal_text, timestamp
+from server.rpc.messages import capped32, decimal_text, timestamp
 
 
 def _text(value: Decimal | None) -> str:
@@ -49,7 +49,7 @@ def watch_prices_message(item: PriceRound | None) -> pb.WatchPricesResponse:
         message.heartbeat.CopyFrom(stream_pb2.Heartbeat())
         return message
     round_ = message.snapshot if item.snapshot else message.changes
-    round_.round = item.round
+    round_.round = capped32(item.round)
     round_.prices.extend(price_message(p) for p in item.prices)
     round_.error = item.error
     round_.unknown_symbols.extend(item.unknown)

@@ -41,6 +41,20 @@ def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     return stamp
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def capped32(value: int) -> int:
+    """A count for an ``int32`` field, capped to its range.
+
+    Counts and durations are ``int32`` so that JSON carries them as numbers; protobuf refuses a
+    value outside the range (ValueError: the request would fail). A figure that could in
+    principle grow past it (a count kept since the server or the engine started, a clock offset
+    an exchange reports) goes through here and is reported at the cap instead.
+    """
+    return max(INT32_MIN, min(INT32_MAX, value))
+
+
 def decimal_text(value: Decimal) -> str:
     """A decimal as plain text without exponent or trailing zeros ("1.5", "100")."""
     text = format(value, "f")

@@ -12,7 +12,7 @@ from server.monitoring.startup import StartupReport
 from server.monitoring.status import SystemStatus, band_of
 from server.monitoring.structure import StructureFigures
 from server.rpc.engine_messages import status_message
-from server.rpc.messages import timestamp
+from server.rpc.messages import capped32, timestamp
 
 
 def log_entry_message(entry: LogEntry) -> pb.LogEntry:
@@ -124,11 +124,11 @@ def comprehensive_message(report: ComprehensiveReport) -> pb.ComprehensiveReport
         ],
         open_pseudo_positions=report.open_pseudo,
         open_live_positions=report.open_live,
-        closed_pseudo_positions=report.closed_pseudo,
-        closed_live_positions=report.closed_live,
-        trades=report.trades,
-        live_orders=report.live_orders,
-        failed_orders=report.failed_orders,
+        closed_pseudo_positions=capped32(report.closed_pseudo),
+        closed_live_positions=capped32(report.closed_live),
+        trades=capped32(report.trades),
+        live_orders=capped32(report.live_orders),
+        failed_orders=capped32(report.failed_orders),
         recent_errors=[log_entry_message(e) for e in report.recent_errors],
         connections=[connection_status_message(c) for c in report.connections],
         generated_at=timestamp(report.generated_at),
@@ -165,7 +165,7 @@ def structure_message(figures: StructureFigures) -> pb.StructureMetrics:
         storage=pb.StorageMetrics(
             kind=figures.storage.kind,
             size_bytes=figures.storage.size_bytes,
-            rows=dict(figures.storage.rows),
+            rows={table: capped32(count) for table, count in figures.storage.rows.items()},
         ),
         rpcs=[
             pb.RpcMetrics(

@@ -10,7 +10,7 @@ from cts.engine.v1 import engine_pb2 as pb
 from server.engine.book import PositionView
 from server.engine.status import EngineStatus
 from server.rpc.engine_messages import metrics_message, trading_message
-from server.rpc.messages import decimal_text, stream_message, timestamp
+from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
 from server.streams.watch import StreamItem
 
 
@@ -70,8 +70,8 @@ def progression_message(statuses: Sequence[EngineStatus]) -> pb.EngineProgressio
             )
             for s in statuses
         ],
-        cycles=sum(s.metrics.cycles for s in statuses),
-        trades=sum(s.trading.trades for s in statuses),
+        cycles=capped32(sum(s.metrics.cycles for s in statuses)),
+        trades=capped32(sum(s.trading.trades for s in statuses)),
         open_pseudo_positions=sum(s.trading.open_pseudo for s in statuses),
         open_live_positions=sum(s.trading.open_live for s in statuses),
         realized_pnl=decimal_text(sum((s.trading.realized_pnl for s in statuses), Decimal(0))),
