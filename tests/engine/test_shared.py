@@ -7,6 +7,7 @@ Engines here run against the exchange simulator with a stepped feed (``tests.sup
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from decimal import Decimal
 
 from server.engine.board import BoardKey, Boards, SharedHistory
@@ -103,9 +104,11 @@ async def test_run_figures_start_again_at_a_restart_and_lifetime_ones_go_on(
     await engine.stop()
 
 
-def candle(at_ms: int, close: Decimal = D(1)) -> Candle:
-    one = D(1)
-    return Candle(at_ms, one, one, one, close, one)
+ONE = D(1)
+
+
+def candle(at_ms: int, close: Decimal = ONE) -> Candle:
+    return Candle(at_ms, ONE, ONE, ONE, close, ONE)
 
 
 async def test_history_is_fetched_once_while_its_newest_bar_is_open() -> None:
@@ -146,10 +149,8 @@ async def test_a_failed_history_fetch_is_not_kept() -> None:
         raise ConnectionError("down")
 
     for _ in range(2):
-        try:
+        with contextlib.suppress(ConnectionError):
             await shared.candles(key, failing)
-        except ConnectionError:
-            pass
     assert calls == 2  # each load tried again: a failure is never served from the cache
 
 

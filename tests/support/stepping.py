@@ -69,9 +69,7 @@ class SteppedFeed:
             prices = await self.access.call(self.target, lambda a: a.tickers(list(self.symbols)))
         except ExchangeError:  # the round failed, as the real feed reports it: no prices
             return Round({}, at, self.number, ok=False)
-        return Round(
-            {s: t for s, t in prices.items() if s not in self.unpriced}, at, self.number
-        )
+        return Round({s: t for s, t in prices.items() if s not in self.unpriced}, at, self.number)
 
     def close(self) -> None:
         pass
