@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -100,6 +101,38 @@ def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
 
 
+class Watcher:
+    """One stream's client: bytes received and each change's delivery time (receipt - the
+    change's event_time; one machine clock) while ``counting``."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.delays: list[float] = []
+        self.counting = False
+        self.changes = 0
+        self.resyncs = 0  # snapshots after the first (the server resynced this subscriber)
+
+    async def follow(self, stream: Any) -> None:
+        first = True
+        async for message in stream:
+            event = message.WhichOneof("event")
+            if event == "snapshot":
+                self.resyncs += 0 if first else 1
+                first = False
+            if not self.counting:
+                continue
+            self.bytes += message.ByteSize()
+            if event == "change":
+                sent = message.event_time.seconds + message.event_time.nanos / 1e9
+                self.delays.append(time.time() - sent)
+                self.changes += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
 def indications_ratio(symbols: int, bars: int = 200, repeats: int = 200) -> tuple[float, float]:
     rng = np.random.default_rng(7)
     closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, (symbols, bars)), axis=1))
@@ -124,7 +157,7 @@ def indications_ratio(symbols: int, bars: int = 200, repeats: int = 200) -> tupl
 
 
 async def engines_run(
-    count: int, symbols: int, seconds: float, database_url: str | None = None
+    count: int, symbols: int, seconds: float, database_url: str | None = None, watchers: int = 0
 ) -> dict[str, float]:
     simulator = Simulator()
     for exchange in EXCHANGES:  # the simulator's own limits out of the way of this bench
@@ -166,10 +199,33 @@ async def engines_run(
             stream.cancel()
             ready = time.perf_counter() - started
             say(f"all {count} running after {ready:.1f} s; measuring {seconds:g} s")
+            status_watchers = [Watcher() for _ in range(watchers)]
+            position_watchers = [Watcher() for _ in range(watchers)]
+            streams = [
+                engines.WatchEngines(epb.WatchEnginesRequest(), metadata=AUTH)
+                for _ in status_watchers
+            ] + [
+                engines.WatchPositions(epb.WatchPositionsRequest(), metadata=AUTH)
+                for _ in position_watchers
+            ]
+            following = [
+                asyncio.ensure_future(w.follow(stream))
+                for w, stream in zip(status_watchers + position_watchers, streams, strict=True)
+            ]
+            if watchers:
+                await asyncio.sleep(5)  # the streams' snapshots are not what is measured
+            for watcher in status_watchers + position_watchers:
+                watcher.counting = True
             cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
             await asyncio.sleep(seconds)  # the measured interval itself
             cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
             rss_after = rss_bytes(pid)
+            for watcher in status_watchers + position_watchers:
+                watcher.counting = False
+            for stream in streams:
+                stream.cancel()
+            for task in following:
+                task.cancel()
             listed = await engines.ListEngineStatuses(
                 epb.ListEngineStatusesRequest(), metadata=AUTH
             )
@@ -180,6 +236,26 @@ async def engines_run(
             progression = await engines.GetEngineProgression(
                 epb.GetEngineProgressionRequest(), metadata=AUTH
             )
+            # No fill lost: stop every engine (each stores what it holds and reports its run's
+            # fills), then count the fills storage holds (an open, each add, a close).
+            say("stopping the engines to count their fills")
+            for engine_status in mine:
+                await engines.StopEngine(
+                    epb.EngineCommand(connection_id=engine_status.connection_id), metadata=AUTH
+                )
+            final = await engines.ListEngineStatuses(epb.ListEngineStatusesRequest(), metadata=AUTH)
+            computed = sum(e.trading.trades for e in final.engines)
+            stored, token = 0, ""
+            while True:
+                page = await engines.ListPositions(
+                    epb.ListPositionsRequest(page_size=1000, page_token=token), metadata=AUTH
+                )
+                stored += sum(
+                    1 + p.adds + (1 if p.status == "closed" else 0) for p in page.positions
+                )
+                token = page.next_page_token
+                if not token:
+                    break
         return {
             "ready_seconds": ready,
             "cpu_share": (cpu1 - cpu0) / (wall1 - wall0),
@@ -195,6 +271,25 @@ async def engines_run(
             "closed_positions": float(
                 sum(e.trading.closed_pseudo_positions for e in progression.engines)
             ),
+            "fills_computed": float(computed),
+            "fills_stored": float(stored),
+            "status_bytes_per_s": sum(w.bytes for w in status_watchers)
+            / max(1, watchers)
+            / seconds,
+            "status_changes_per_s": sum(w.changes for w in status_watchers)
+            / max(1, watchers)
+            / seconds,
+            "status_p99_ms": 1000
+            * percentile([d for w in status_watchers for d in w.delays], 0.99),
+            "position_bytes_per_s": sum(w.bytes for w in position_watchers)
+            / max(1, watchers)
+            / seconds,
+            "position_changes_per_s": sum(w.changes for w in position_watchers)
+            / max(1, watchers)
+            / seconds,
+            "position_p99_ms": 1000
+            * percentile([d for w in position_watchers for d in w.delays], 0.99),
+            "resyncs": float(sum(w.resyncs for w in status_watchers + position_watchers)),
         }
     finally:
         server.stop()
@@ -209,6 +304,9 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--watchers", type=int, default=10, help="WatchEngines and WatchPositions clients each"
+    )
     args = parser.parse_args()
 
     vectorised, loop = indications_ratio(args.symbols)
@@ -218,9 +316,13 @@ def main() -> None:
 
     if args.database == "postgresql":
         with postgres_schema() as url:
-            figures = asyncio.run(engines_run(args.engines, args.symbols, args.seconds, url))
+            figures = asyncio.run(
+                engines_run(args.engines, args.symbols, args.seconds, url, args.watchers)
+            )
     else:
-        figures = asyncio.run(engines_run(args.engines, args.symbols, args.seconds))
+        figures = asyncio.run(
+            engines_run(args.engines, args.symbols, args.seconds, None, args.watchers)
+        )
     before = PREVIOUS
     worst_target = 20 if args.engines <= 100 else 100
     print(
@@ -253,6 +355,25 @@ def main() -> None:
         f"    pseudo positions       {int(figures['open_positions'])} open, "
         f"{int(figures['closed_positions'])} closed, {int(figures['trades'])} fills"
     )
+
+    print(
+        f"    fills                  {int(figures['fills_computed'])} computed by the engines, "
+        f"{int(figures['fills_stored'])} stored (target: equal)"
+    )
+    if args.watchers:
+        print(
+            f"    {args.watchers} WatchEngines       "
+            f"{figures['status_bytes_per_s'] / 1000:.1f} kB/s and "
+            f"{figures['status_changes_per_s']:.0f} changes/s per watcher, delivery p99 "
+            f"{figures['status_p99_ms']:.1f} ms (target <= 50 ms)"
+        )
+        print(
+            f"    {args.watchers} WatchPositions     "
+            f"{figures['position_bytes_per_s'] / 1000:.1f} kB/s and "
+            f"{figures['position_changes_per_s']:.0f} changes/s per watcher, delivery p99 "
+            f"{figures['position_p99_ms']:.1f} ms (target <= 50 ms)"
+        )
+        print(f"    stream resyncs         {int(figures['resyncs'])} (target 0)")
 
 
 if __name__ == "__main__":

@@ -41,18 +41,19 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from server.connections.view import ConnectionView
-from server.engine.board import Board, BoardKey, Boards, Fingerprint, SharedHistory
+from server.engine.board import Board, BoardKey, Fingerprint
 from server.engine.book import Book, Fills, PositionView, Reason
 from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
-from server.engine.loading import MARKET_TYPE, Loaded, Loading, LoadPlan, StageProgress
+from server.engine.loading import MARKET_TYPE, Loaded, Loading, StageProgress
+from server.engine.parts import EngineParts, PriceRound, PriceSubscription, Subscribe
 from server.engine.presets import Preset, preset_for
 from server.engine.refusals import confirmation_required, engine_not_running
 from server.engine.report import CycleClock, trading
@@ -60,77 +61,13 @@ from server.engine.sets import with_optimal
 from server.engine.signals import Bars, Signals
 from server.engine.state_log import log_staleness, log_state
 from server.engine.status import Desired, EngineState, EngineStatus, TradingMetrics
-from server.engine.store import PositionStore, PositionWriter
 from server.engine.timings import Timings
 from server.errors import FailedPrecondition, Unavailable
-from server.exchange.access import ExchangeAccess, Target
+from server.exchange.access import Target
 from server.exchange.errors import ExchangeError
-from server.exchange.model import Ticker
-from server.listeners import Listeners
 from server.monitoring.logs.about import concerning
 
 log = logging.getLogger("cts.engine")
-
-
-class PriceRound(Protocol):
-    """One round of a market feed."""
-
-    @property
-    def prices(self) -> Mapping[str, Ticker]: ...
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def round(self) -> int:
-        """The feed's number of the round (the same for every subscriber of one round)."""
-        ...
-
-    @property
-    def time(self) -> float:
-        """When the round's prices were asked for (seconds since the epoch)."""
-        ...
-
-
-class PriceSubscription(Protocol):
-    async def next(self, timeout: float | None = None) -> PriceRound:
-        """The next round; ``TimeoutError`` when none arrives within ``timeout`` seconds."""
-        ...
-
-    def close(self) -> None: ...
-
-
-#: Subscribes to the shared market feed of a target's market, for some symbols.
-Subscribe = Callable[[Target, tuple[str, ...]], PriceSubscription]
-
-
-@dataclass(frozen=True)
-class EngineParts:
-    """What every engine of a coordinator shares."""
-
-    access: ExchangeAccess
-    plan: LoadPlan
-    subscribe: Subscribe
-    store: PositionStore
-    publish_status: Callable[[EngineStatus], None]
-    publish_position: Callable[[PositionView], None]
-    retry_base_seconds: float = 2.0
-    retry_max_seconds: float = 60.0
-    mark_seconds: float = 5.0
-    live_retry_seconds: float = 0.5
-    stale_seconds: float = 3.0  # no fresh prices for this long: the engine is stale
-    stop_seconds: float = 5.0  # how long a stop waits for live orders in flight
-    #: Running figures only (no fill, no signal change) are published every this many cycles.
-    status_cycles: int = 1
-    #: Told the seconds of every realtime cycle of every engine (metrics).
-    on_cycle: Listeners[[float]] = field(default_factory=lambda: Listeners("an engine's cycle"))
-    boards: Boards = field(default_factory=Boards)
-    history: SharedHistory = field(default_factory=SharedHistory)
-    #: Every engine's position writes go through this one writer (batched across engines).
-    writer: PositionWriter = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "writer", PositionWriter(self.store, self.publish_position))
 
 
 class Engine:
