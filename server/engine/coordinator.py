@@ -229,8 +229,13 @@ class Coordinator:
         engine = self._engines.get(cid)
         if engine is not None and cid in self._statuses:
             return engine.current()
+        return self.published(cid)
+
+    def published(self, cid: uuid.UUID) -> EngineStatus:
+        """An engine's status as last published (its running figures at most
+        ``status_cycles`` cycles old); costs nothing to read, for lists and snapshots."""
         return self._statuses.get(cid) or EngineStatus(
-            connection_id, desired=self._wish(cid), updated_at=self.started_at
+            str(cid), desired=self._wish(cid), updated_at=self.started_at
         )
 
     async def status_of(self, connection_id: str) -> EngineStatus:
@@ -239,7 +244,8 @@ class Coordinator:
         return self.status(str(cid))
 
     async def all(self) -> list[EngineStatus]:
-        return [self.status(str(v.id)) for v in await self._connections.all()]
+        """Every connection's engine status as last published (see :meth:`published`)."""
+        return [self.published(v.id) for v in await self._connections.all()]
 
     def watch(
         self, *, connection_id: str | None, resume_revision: int = 0
@@ -308,7 +314,8 @@ class Coordinator:
                 connection_id=wanted, status=Status.CLOSED, mode=None, limit=SNAPSHOT_CLOSED
             )
             opened = await self.store.all_open(connection_id=wanted)
-            return [self._marked(p) for p in opened] + recent
+            held = self._held()
+            return [held.get(p.id, p) for p in opened] + recent
 
         return watch(
             self.position_topic,
@@ -324,6 +331,14 @@ class Coordinator:
         cid = str(parse_connection_id(connection_id, field="connection_id"))
         await self._connections.get(cid)
         return cid
+
+    def _held(self) -> dict[uuid.UUID, PositionView]:
+        """Every open position as its engine holds it now (with the last mark), by id."""
+        return {
+            position.id: position
+            for engine in self._engines.values()
+            for position in engine.holdings()
+        }
 
     def _marked(self, position: PositionView) -> PositionView:
         """An open position as its engine holds it now (with the last mark)."""

@@ -207,6 +207,13 @@ class Engine:
             )
         return await self._parts.store.get(position_id)
 
+    def holdings(self) -> list[PositionView]:
+        """Every open position this engine holds now (pseudo and live, with their last marks)."""
+        held = list(self.book.open.values()) if self.book is not None else []
+        if self.desk is not None:
+            held.extend(self.desk.positions.values())
+        return held
+
     def held(self, position_id: Any) -> PositionView | None:
         """An open position of this engine as it holds it now (with its last mark)."""
         if self.book is not None:

@@ -16,8 +16,10 @@ at once: a fill (the trading counts), a signal's side or gate, the optimal sets,
 after staleness, a state or stage. A cycle that only moves the running figures (cycle count and
 percentiles, signal strengths, unrealised PnL, ``prices_at``) publishes them every
 ``status_cycles`` cycles — each engine at its own phase, so a thousand engines spread their
-updates over the period instead of sending them together. Reading a status (``GetEngineStatus``,
-``ListEngineStatuses``, a stream's snapshot) always gives the figures of the last cycle.
+updates over the period instead of sending them together. Reading one status
+(``GetEngineStatus``) gives the figures of the last cycle; lists and stream snapshots
+(``ListEngineStatuses``, ``WatchEngines``) give the statuses as last published, so that a
+snapshot of a thousand engines costs no figure computation.
 """
 
 from __future__ import annotations
