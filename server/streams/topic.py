@@ -128,8 +128,13 @@ class Subscription(Generic[T]):
             if timeout is None:
                 await self._wakeup.wait()
                 continue
-            if timeout <= 0:
-                return None
+            if timeout <= 0:  # as before: one pass of the loop for a change to arrive
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self._wakeup.wait()
+                except TimeoutError:
+                    return None
+                continue
             self._wait_until(asyncio.get_running_loop(), timeout)
             self._waiting = True
             try:
