@@ -54,6 +54,7 @@ bench: setup-dev
 	$(BIN)/python bench/throttled.py
 	$(BIN)/python bench/hardening.py
 	$(BIN)/python bench/overview.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -59,6 +59,7 @@ from server.rpc.engine_servicer import EngineServicer
 from server.rpc.market_servicer import MarketServicer
 from server.rpc.metrics_interceptor import MetricsInterceptor
 from server.rpc.monitoring_servicer import MonitoringServicer
+from server.rpc.wrapping import PreSerialized
 from server.settings import Settings
 from server.storage.database import Database
 from server.storage.migrate import upgrade
@@ -261,6 +262,7 @@ class CtsServer:
 
         server = grpc.aio.server(
             interceptors=[
+                PreSerialized(),  # first: it makes the handler that gRPC calls
                 *([MetricsInterceptor(self.metrics.registry)] if self.metrics else []),
                 RpcBoundary(tokens, audit, limits, tuple(settings.trusted_proxies)),
             ],

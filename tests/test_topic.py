@@ -86,6 +86,44 @@ async def test_slow_subscriber_overflows_without_blocking_publisher_or_others() 
     assert (await fast.next()).key == "3"  # type: ignore[union-attr]
 
 
+async def test_idle_timeout_gives_none_and_changes_win_over_it() -> None:
+    topic = Topic[Item]("t")
+    subscription, _ = topic.subscribe()
+    assert await subscription.next(timeout=0.01) is None  # idle: nothing within the timeout
+    assert await subscription.next(timeout=0) is None  # nothing buffered, no wait
+    loop = asyncio.get_running_loop()
+    later = loop.call_later(0.01, topic.publish, "a", Item("a", "red"))
+    got = await subscription.next(timeout=60)  # the change ends the wait, not the timeout
+    assert isinstance(got, Change) and got.key == "a"
+    later.cancel()
+
+
+async def test_an_earlier_wait_s_timer_never_ends_a_later_wait_early() -> None:
+    topic = Topic[Item]("t")
+    subscription, _ = topic.subscribe()
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.01, topic.publish, "a", Item("a", "red"))
+    assert isinstance(await subscription.next(timeout=0.05), Change)  # its timer stays armed
+    # Waiting again at once, with a long timeout: the first wait's deadline (0.05 s) passes
+    # during this wait and must not end it; the change published after it does.
+    loop.call_later(0.1, topic.publish, "b", Item("b", "red"))
+    got = await subscription.next(timeout=60)
+    assert isinstance(got, Change) and got.key == "b"
+    # Same when that deadline passes while the subscriber is busy elsewhere.
+    loop.call_later(0.01, topic.publish, "c", Item("c", "red"))
+    assert isinstance(await subscription.next(timeout=0.05), Change)
+    busy = loop.create_future()
+    loop.call_later(0.1, busy.set_result, None)
+    await busy
+    loop.call_later(0.05, topic.publish, "d", Item("d", "red"))
+    got = await subscription.next(timeout=60)
+    assert isinstance(got, Change) and got.key == "d"
+    # A shorter timeout than the armed timer's still applies.
+    assert await subscription.next(timeout=0.01) is None
+    subscription.close()
+    assert await subscription.next(timeout=60) is CLOSED
+
+
 async def test_resume_replays_retained_changes_and_refuses_old_or_future_revisions() -> None:
     topic = Topic[Item]("t", history_size=3)
     changes = [topic.publish(str(i), Item(str(i), "red")) for i in range(5)]

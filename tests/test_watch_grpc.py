@@ -98,6 +98,45 @@ async def test_filters_turn_changes_into_entering_and_leaving(connections_stub: 
     binance_only.cancel()
 
 
+async def test_watchers_at_one_revision_get_exactly_their_own_snapshots(
+    connections_stub: Stub,
+) -> None:
+    """Snapshots are serialised once per revision and set of connections: watchers with other
+    filters, or at a later revision, still get exactly theirs."""
+    await create(connections_stub, "Binance on", exchange="binance", is_enabled=True)
+    await create(connections_stub, "Okx off")
+    requests = [
+        pb.WatchConnectionsRequest(),
+        pb.WatchConnectionsRequest(exchange="binance"),
+        pb.WatchConnectionsRequest(),
+        pb.WatchConnectionsRequest(enabled=False),
+    ]
+    streams = [connections_stub.WatchConnections(r, metadata=auth()) for r in requests]
+    firsts = [await s.read() for s in streams]
+
+    async def listed(request: pb.WatchConnectionsRequest) -> list[pb.Connection]:
+        fields = {f.name: v for f, v in request.ListFields()}
+        page = await connections_stub.ListConnections(
+            pb.ListConnectionsRequest(page_size=1000, **fields), metadata=auth()
+        )
+        return list(page.connections)
+
+    for request, first in zip(requests, firsts, strict=True):
+        assert first.WhichOneof("event") == "snapshot"
+        assert list(first.snapshot.connections) == await listed(request)
+    assert len({f.revision for f in firsts}) == 1  # nothing changed between them
+    assert [c.name for c in firsts[1].snapshot.connections] == ["Binance on"]
+
+    made = await create(connections_stub, "Later")
+    later = connections_stub.WatchConnections(pb.WatchConnectionsRequest(), metadata=auth())
+    snapshot = await later.read()
+    assert snapshot.revision > firsts[0].revision
+    assert list(snapshot.snapshot.connections) == await listed(pb.WatchConnectionsRequest())
+    assert made.id in {c.id for c in snapshot.snapshot.connections}
+    for stream in [*streams, later]:
+        stream.cancel()
+
+
 async def test_bad_filter_is_refused(connections_stub: Stub) -> None:
     stream = connections_stub.WatchConnections(
         pb.WatchConnectionsRequest(exchange="nyse"), metadata=auth()

@@ -12,7 +12,13 @@ from server.connections.testing import BatchResult, TestResult, TestRun
 from server.connections.view import ConnectionView
 from server.exchange.model import KeyPermissions
 from server.monitoring.score import HealthScore
-from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
+from server.rpc.messages import (
+    SerializedStream,
+    capped32,
+    decimal_text,
+    stream_message,
+    timestamp,
+)
 from server.streams.watch import StreamItem
 
 # Fields of Connection that clients cannot set (ignored when named in an update mask).
@@ -231,6 +237,12 @@ class ConnectionMessages:
 
     def __init__(self) -> None:
         self._cache: dict[uuid.UUID, tuple[ConnectionView, pb.Connection]] = {}
+        self._stream = SerializedStream(
+            pb.WatchConnectionsResponse,
+            render=self.of,
+            items_field="connections",
+            item_field="connection",
+        )
 
     def of(self, view: ConnectionView) -> pb.Connection:
         cached = self._cache.get(view.id)
@@ -242,11 +254,7 @@ class ConnectionMessages:
         self._cache[view.id] = (view, message)
         return message
 
-    def watch_response(self, item: StreamItem[ConnectionView]) -> pb.WatchConnectionsResponse:
-        return stream_message(
-            item,
-            pb.WatchConnectionsResponse,
-            render=self.of,
-            items_field="connections",
-            item_field="connection",
-        )
+    def watch_response(self, item: StreamItem[ConnectionView]) -> bytes:
+        """A ``WatchConnectionsResponse``, serialised (shared by the subscribers that see the
+        same change, or a snapshot of the same connections at the same revision)."""
+        return self._stream(item)

@@ -140,7 +140,7 @@ class ConnectionServicer(connection_pb2_grpc.ConnectionServiceServicer):  # type
 
     async def WatchConnections(
         self, request: pb.WatchConnectionsRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.WatchConnectionsResponse]:
+    ) -> AsyncIterator[bytes]:  # serialised WatchConnectionsResponse messages
         where = connection_filter(
             exchange=_optional(request, "exchange"),
             api_type=_optional(request, "api_type"),

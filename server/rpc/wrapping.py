@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import grpc
 
@@ -32,3 +33,29 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         raise NotImplementedError
+
+
+class PreSerialized(WrappingInterceptor):
+    """Lets server-streaming handlers yield messages already serialised (``bytes``).
+
+    A stream's messages shared by many subscribers are serialised once
+    (:class:`server.rpc.messages.SerializedStream`), not once per subscriber. Messages are
+    serialised as before. Must be the first (outermost) interceptor: the handler it returns is
+    the one gRPC calls.
+    """
+
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if handler.unary_stream is None:
+            return handler
+        serialize = handler.response_serializer
+
+        def serializer(message: Any) -> bytes:
+            if type(message) is bytes or serialize is None:
+                return message  # type: ignore[no-any-return]
+            return serialize(message)  # type: ignore[no-any-return]
+
+        return grpc.unary_stream_rpc_method_handler(
+            handler.unary_stream,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=serializer,
+        )

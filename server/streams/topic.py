@@ -63,8 +63,13 @@ class Subscription(Generic[T]):
         "_buffer",
         "_capacity",
         "_closed",
+        "_deadline",
+        "_expired",
         "_overflowed",
+        "_timer",
+        "_timer_at",
         "_topic",
+        "_waiting",
         "_wakeup",
         "start_revision",
     )
@@ -77,6 +82,13 @@ class Subscription(Generic[T]):
         self._overflowed = False
         self._closed = False
         self.start_revision = start_revision
+        # The idle timeout of next(): one timer per subscription, re-armed only when it fires
+        # early (a new asyncio.timeout per change cost more than the rest of the wait).
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._waiting = False
+        self._expired = False
 
     def offer(self, change: Change[T]) -> None:
         """Called by the publisher; never blocks."""
@@ -91,6 +103,9 @@ class Subscription(Generic[T]):
 
     def close(self) -> None:
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._wakeup.set()
         self._topic.unsubscribe(self)
 
@@ -113,11 +128,44 @@ class Subscription(Generic[T]):
             if timeout is None:
                 await self._wakeup.wait()
                 continue
+            if timeout <= 0:  # as before: one pass of the loop for a change to arrive
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self._wakeup.wait()
+                except TimeoutError:
+                    return None
+                continue
+            self._wait_until(asyncio.get_running_loop(), timeout)
+            self._waiting = True
             try:
-                async with asyncio.timeout(timeout):
-                    await self._wakeup.wait()
-            except TimeoutError:
-                return None
+                await self._wakeup.wait()
+            finally:
+                self._waiting = False
+            if self._expired:
+                self._expired = False
+                if not (self._overflowed or self._buffer or self._closed):
+                    return None
+
+    def _wait_until(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self._deadline = loop.time() + timeout
+        self._expired = False
+        if self._timer is not None:
+            if self._timer_at <= self._deadline:
+                return  # fires first, then re-arms for the rest
+            self._timer.cancel()
+        self._timer_at = self._deadline
+        self._timer = loop.call_at(self._deadline, self._expire, loop)
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        if not self._waiting:
+            return  # not waiting now: the next wait arms its own deadline
+        if loop.time() < self._deadline:
+            self._timer_at = self._deadline
+            self._timer = loop.call_at(self._deadline, self._expire, loop)
+            return
+        self._expired = True
+        self._wakeup.set()
 
 
 class Topic(Generic[T]):

@@ -1,0 +1,128 @@
+"""Watch streams serialised once for all subscribers: each subscriber still gets exactly its
+own stream (its filter's items, its revision), byte for byte what the message form says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cts.connection.v1 import connection_pb2 as pb
+from cts.stream.v1 import stream_pb2
+
+from server.rpc.messages import SerializedStream, stream_message
+from server.streams.topic import Change
+from server.streams.watch import (
+    ChangeType,
+    Heartbeat,
+    Snapshot,
+    SnapshotReason,
+    StreamItem,
+    ViewChange,
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    colour: str
+
+
+renders: list[Item] = []
+
+
+def render(item: Item) -> pb.Connection:
+    renders.append(item)
+    return pb.Connection(id=item.key, name=item.colour)
+
+
+def serialized() -> SerializedStream:
+    return SerializedStream(
+        pb.WatchConnectionsResponse,
+        render=render,
+        items_field="connections",
+        item_field="connection",
+    )
+
+
+def as_message(item: StreamItem[Item]) -> pb.WatchConnectionsResponse:
+    return stream_message(
+        item,
+        pb.WatchConnectionsResponse,
+        render=render,
+        items_field="connections",
+        item_field="connection",
+    )
+
+
+def same_but_time(wire: bytes, expected: pb.WatchConnectionsResponse) -> None:
+    """``wire`` is byte for byte ``expected`` serialised, but for its own sending time (each
+    field once, in order: what Envoy's JSON transcoding needs)."""
+    got = pb.WatchConnectionsResponse.FromString(wire)
+    assert got.event_time.seconds > 0
+    expected = pb.WatchConnectionsResponse.FromString(expected.SerializeToString())
+    expected.event_time.CopyFrom(got.event_time)
+    assert wire == expected.SerializeToString()
+
+
+ITEMS = [Item("a", "red"), Item("b", "blue"), Item("c", "red")]
+
+
+def test_a_snapshot_is_exactly_the_subscriber_s_items_and_reason() -> None:
+    stream = serialized()
+    for items, reason in [
+        (ITEMS, SnapshotReason.INITIAL),
+        ([i for i in ITEMS if i.colour == "red"], SnapshotReason.RESYNC),
+        ([], SnapshotReason.RESUME_TOO_OLD),
+    ]:
+        snapshot = Snapshot(7, items, reason)
+        wire = stream(snapshot)
+        same_but_time(wire, as_message(snapshot))
+        assert pb.WatchConnectionsResponse.FromString(wire).WhichOneof("event") == "snapshot"
+
+
+def test_a_snapshot_body_is_shared_only_for_the_same_items_at_the_same_revision() -> None:
+    stream = serialized()
+    renders.clear()
+    everything = stream(Snapshot(7, list(ITEMS), SnapshotReason.INITIAL))
+    assert len(renders) == 3
+    again = stream(Snapshot(7, list(ITEMS), SnapshotReason.RESYNC))  # another subscriber
+    assert len(renders) == 3  # rendered once for both
+    reds = stream(Snapshot(7, [ITEMS[0], ITEMS[2]], SnapshotReason.INITIAL))  # another filter
+    later = stream(Snapshot(8, list(ITEMS), SnapshotReason.INITIAL))  # a later revision
+    changed = [ITEMS[0], Item("b", "green"), ITEMS[2]]  # the same keys, a changed item
+    newer = stream(Snapshot(7, changed, SnapshotReason.INITIAL))
+
+    def names(wire: bytes) -> list[str]:
+        message = pb.WatchConnectionsResponse.FromString(wire)
+        return [c.name for c in message.snapshot.connections]
+
+    assert names(everything) == names(again) == names(later) == ["red", "blue", "red"]
+    resync = pb.WatchConnectionsResponse.FromString(again).snapshot.reason
+    assert resync == stream_pb2.SNAPSHOT_REASON_RESYNC  # its own reason, the shared items
+    assert [c.id for c in pb.WatchConnectionsResponse.FromString(reds).snapshot.connections] == [
+        "a",
+        "c",
+    ]
+    assert names(newer) == ["red", "green", "red"]
+    assert pb.WatchConnectionsResponse.FromString(later).revision == 8
+
+
+def test_a_change_is_serialised_once_per_way_it_is_seen() -> None:
+    stream = serialized()
+    change = Change(9, datetime(2026, 1, 2, tzinfo=UTC), "a", ITEMS[0], Item("a", "blue"))
+    modified = ViewChange(ChangeType.MODIFIED, change)
+    removed = ViewChange(ChangeType.REMOVED, change)  # through a "red only" filter
+    renders.clear()
+    first = stream(modified)
+    assert stream(modified) is first and len(renders) == 1
+    assert pb.WatchConnectionsResponse.FromString(first) == as_message(modified)
+    gone = pb.WatchConnectionsResponse.FromString(stream(removed))
+    assert gone.change.type != pb.WatchConnectionsResponse.FromString(first).change.type
+    assert gone == as_message(removed)
+    assert gone.event_time.ToDatetime(tzinfo=UTC) == change.time  # the change's own time
+
+
+def test_a_heartbeat_is_a_heartbeat() -> None:
+    wire = serialized()(Heartbeat(11))
+    message = pb.WatchConnectionsResponse.FromString(wire)
+    assert message.WhichOneof("event") == "heartbeat" and message.revision == 11
