@@ -215,16 +215,18 @@ class Book:
             if not confirms and band is not None and band[0] < position.side * price < band[1]:
                 continue  # nothing can happen at this price (marks are the engine's, per period)
             state, actions = strategies.step(position.state, price, params, confirms)
+            if not actions:
+                if state is not None:
+                    self.open[key] = replace(position, state=state, mark_price=price)
+                    if state != position.state:
+                        bands.pop(key, None)
+                continue
             position = replace(position, mark_price=price)
             for action in actions:
                 if isinstance(action, Close):
                     done.append(self._close(key, position, price, action.reason, now))
                 elif isinstance(action, Add) and state is not None:
                     done.append(self._add(key, position, state, action, price))
-            if state is not None and not actions:
-                self.open[key] = replace(position, state=state)
-                if state != position.state:
-                    bands.pop(key, None)
         if opening:
             done.extend(self._open_on(prices, signals, preset, now))
         return done

@@ -366,6 +366,7 @@ class Engine:
                 except TimeoutError:  # no round at all (a round hangs): stale all the same
                     self._set(stale_since=datetime.now(UTC))
                     continue
+                await self._parts.turns.take()  # a round wakes every engine: share the loop
                 started = time.perf_counter()
                 if not round_.ok:
                     clock = self._clock

@@ -12,6 +12,7 @@ from server.engine.book import PositionView
 from server.engine.loading import LoadPlan
 from server.engine.status import EngineStatus
 from server.engine.store import PositionStore, PositionWriter
+from server.engine.turns import Turns
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.model import Ticker
 from server.listeners import Listeners
@@ -70,6 +71,7 @@ class EngineParts:
     #: Told the seconds of every realtime cycle of every engine (metrics).
     on_cycle: Listeners[[float]] = field(default_factory=lambda: Listeners("an engine's cycle"))
     boards: Boards = field(default_factory=Boards)
+    turns: Turns = field(default_factory=Turns)
     history: SharedHistory = field(default_factory=SharedHistory)
     #: Every engine's position writes go through this one writer (batched across engines).
     writer: PositionWriter = field(init=False)
