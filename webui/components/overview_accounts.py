@@ -27,7 +27,8 @@ from nicegui import ui
 from webui.account_totals import SummaryTotals
 from webui.components.data_table import DataTable, column
 from webui.components.delta_grid import DeltaGrid
-from webui.components.overview_money import UNKNOWN, amount, moment
+from webui.components.overview_money import UNKNOWN, amount
+from webui.components.status import moment
 
 # Sort "+1,234.50 USDT" or "92 · operational" by its leading number; "—" last.
 SORT_BY_NUMBER = (

@@ -33,11 +33,11 @@ from webui.components.overview_money import (
     UNKNOWN,
     amount,
     decimal_or_none,
-    moment,
     percent,
     quote_of,
 )
 from webui.components.position_grid import FILTERED, PositionGrid, filter_model
+from webui.components.status import moment
 from webui.feeds import PositionUpdate, UpdateKind
 
 ALL = "all"
