@@ -14,6 +14,7 @@ from webui.alert_feed import AlertFeed, AlertFeeds
 from webui.backend import Backend
 from webui.components.alert_bell import AlertBell
 from webui.components.price_ticker import price_ticker
+from webui.components.stream_badge import show_live
 from webui.feeds import Feeds, StreamFeed
 
 NAVIGATION = (
@@ -44,9 +45,7 @@ def live_badge(feeds: Sequence[StreamFeed]) -> ui.badge:
     badge = ui.badge().mark("live-badge")
 
     def show() -> None:
-        live = all(feed.live for feed in feeds)
-        badge.set_text("Live" if live else "Reconnecting…")
-        badge.props(f"color={'positive' if live else 'caution'}")
+        show_live(badge, all(feed.live for feed in feeds))
 
     show()
     for feed in feeds:

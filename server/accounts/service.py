@@ -37,6 +37,7 @@ from server.errors import NotFound
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.storage.database import Database
+from server.streams.follow import follow
 from server.streams.topic import CLOSED, OVERFLOW, Change, Subscription, Topic
 from server.streams.watch import StreamItem, watch
 
@@ -106,7 +107,14 @@ class Accounts:
         await self._load()
         self._tasks = [
             asyncio.ensure_future(self._follow_positions(positions)),
-            asyncio.ensure_future(self._follow_connections(connections)),
+            asyncio.ensure_future(
+                follow(
+                    self._connection_topic,
+                    self._connection_changed,
+                    on_resync=self._connections_resynced,
+                    subscription=connections,
+                )
+            ),
             asyncio.ensure_future(self._midnights()),
         ]
         self.schedule.start()
@@ -275,27 +283,19 @@ class Accounts:
             self.schedule.after_fill(cid)
         return cid
 
-    async def _follow_connections(self, subscription: Subscription[ConnectionView]) -> None:
-        try:
-            while True:
-                item = await subscription.next()
-                if item is CLOSED:
-                    return
-                if item is OVERFLOW:
-                    subscription.restart(self._connection_topic.revision)
-                    known = {str(v.id) for v in self._connections.views()}
-                    for gone in set(self._summaries) - known:
-                        self._remove(gone)
-                    for cid in known:
-                        self._publish(cid)
-                elif isinstance(item, Change):
-                    cid = str(item.current.id)
-                    if item.deleted:
-                        self._remove(cid)
-                    elif cid not in self._summaries:
-                        self._publish(cid)
-        finally:
-            subscription.close()
+    async def _connection_changed(self, change: Change[ConnectionView]) -> None:
+        cid = str(change.current.id)
+        if change.deleted:
+            self._remove(cid)
+        elif cid not in self._summaries:
+            self._publish(cid)
+
+    async def _connections_resynced(self) -> None:
+        known = {str(v.id) for v in self._connections.views()}
+        for gone in set(self._summaries) - known:
+            self._remove(gone)
+        for cid in known:
+            self._publish(cid)
 
     # -- summaries ----------------------------------------------------------------------------
 

@@ -335,9 +335,7 @@ class Alerts:
             self._rules = await self._routing.rules()
 
     def _rule_changes(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-        unknown = set(values) - RULE_FIELDS
-        if unknown:
-            raise InvalidArgument.field(sorted(unknown)[0], "unknown field")
+        _known_fields(values, RULE_FIELDS)
         changes = rule_changes(values, creating=creating)
         connection_id = changes.get("connection_id")
         if connection_id:
@@ -357,13 +355,13 @@ class Alerts:
         return await self._routing.channel(parse_uuid(channel_id, "id", "a channel id"))
 
     async def create_channel(self, values: Mapping[str, Any]) -> ChannelView:
-        _known_fields(values)
+        _known_fields(values, CHANNEL_FIELDS)
         changes = channel_changes(values, creating=True)
         return await self._routing.save_channel(None, changes, self._clock())
 
     async def update_channel(self, channel_id: str, values: Mapping[str, Any]) -> ChannelView:
         parsed = parse_uuid(channel_id, "id", "a channel id")
-        _known_fields(values)
+        _known_fields(values, CHANNEL_FIELDS)
         if "kind" in values and values["kind"] == (await self._routing.channel(parsed)).kind:
             values = {k: v for k, v in values.items() if k != "kind"}  # sent back unchanged
         changes = channel_changes(values, creating=False)
@@ -378,8 +376,9 @@ class Alerts:
         self._dispatcher.discard(str(parsed))
 
 
-def _known_fields(values: Mapping[str, Any]) -> None:
-    unknown = set(values) - CHANNEL_FIELDS
+def _known_fields(values: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """INVALID_ARGUMENT naming the first field (by name) of ``values`` that is not ``allowed``."""
+    unknown = set(values) - allowed
     if unknown:
         raise InvalidArgument.field(sorted(unknown)[0], "unknown field")
 

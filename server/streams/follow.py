@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from server.streams.topic import CLOSED, OVERFLOW, Change, Topic
+from server.streams.topic import CLOSED, OVERFLOW, Change, Subscription, Topic
 
 T = TypeVar("T")
 
@@ -15,10 +15,16 @@ async def follow(
     on_change: Callable[[Change[T]], Awaitable[None]],
     *,
     on_resync: Callable[[], Awaitable[None]] | None = None,
+    subscription: Subscription[T] | None = None,
 ) -> None:
     """Hand every change of ``topic`` to ``on_change`` until the topic closes. A follower that
-    fell behind (its queue overflowed) is told through ``on_resync`` and goes on from now."""
-    subscription, _ = topic.subscribe()
+    fell behind (its queue overflowed) is told through ``on_resync`` and goes on from now.
+
+    ``subscription``, when given, is one already taken on ``topic`` (say before loading a
+    starting state): the changes published since it was taken are handed on too. ``follow``
+    owns it from then on and closes it when it ends."""
+    if subscription is None:
+        subscription, _ = topic.subscribe()
     try:
         while True:
             item = await subscription.next()

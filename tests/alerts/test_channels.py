@@ -100,6 +100,7 @@ async def test_a_secret_not_sent_is_kept_and_the_kind_cannot_change(domain: Doma
     ("fields", "field", "words"),
     [
         ({"name": "x", "kind": "pigeon"}, "kind", "unknown channel kind 'pigeon'"),
+        ({"name": "x", "kind": "pigeon", "colour": "red"}, "colour", "unknown field"),
         ({"name": "x", "kind": "webhook"}, "url", "required for a webhook"),
         ({"name": "x", "kind": "webhook", "url": "ftp://h/x"}, "url", "http or https"),
         ({"name": "x", "kind": "slack"}, "url", "required for a slack"),

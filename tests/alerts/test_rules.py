@@ -213,6 +213,7 @@ async def test_health_rules_fire_in_their_band_or_worse_once_per_fall(domain: Do
             "no channel '6f1c1e8e-5b7a-4c3e-9a53-2d1f0c9b8a77'",
         ),
         ({"kind": "engine_error", "channel_ids": ["x"]}, "channel_ids", "not a channel id"),
+        ({"kind": "meteor", "colour": "red"}, "colour", "unknown field"),
         (
             {"kind": "engine_error", "connection_id": "6f1c1e8e-5b7a-4c3e-9a53-2d1f0c9b8a77"},
             "connection_id",

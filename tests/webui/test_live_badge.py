@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui.testing.user import User
 
 from tests.webui.test_dashboard import sign_in
+from webui.components.stream_badge import live_words
 
 
 async def test_a_page_on_a_resumed_feed_is_live_at_once(user: User) -> None:
@@ -18,3 +19,9 @@ async def test_a_page_on_a_resumed_feed_is_live_at_once(user: User) -> None:
     await user.should_see(marker="connection-card")
     # Well under the 15 s heartbeat: a resumed stream that missed nothing says so at once.
     await user.should_see(marker="live-badge", content="Live", retries=50)
+
+
+def test_every_stream_badge_says_live_or_reconnecting() -> None:
+    # The header's badge and the Overview's and Live trading's stream badges all say it so.
+    assert live_words(True) == ("Live", "positive")
+    assert live_words(False) == ("Reconnecting…", "caution")

@@ -27,7 +27,9 @@ from nicegui import ui
 from webui.account_totals import SummaryTotals
 from webui.components.data_table import DataTable, column
 from webui.components.delta_grid import DeltaGrid
-from webui.components.overview_money import UNKNOWN, amount, moment
+from webui.components.overview_money import UNKNOWN, amount
+from webui.components.status import moment
+from webui.components.stream_badge import show_live
 
 # Sort "+1,234.50 USDT" or "92 · operational" by its leading number; "—" last.
 SORT_BY_NUMBER = (
@@ -177,8 +179,7 @@ class AccountsTable:
             )
 
     def show_stream(self, live: bool) -> None:
-        self.stream.set_text("Live" if live else "Reconnecting…")
-        self.stream.props(f"color={'positive' if live else 'caution'}")
+        show_live(self.stream, live)
 
     def show_unavailable(self, text: str) -> None:
         """Why balances and PnL are missing (the account stream was refused), inline."""

@@ -1,7 +1,7 @@
-"""Money and times as the Overview shows them: every amount with its currency, rounded in Decimal
-to the currency's places (2 for US-dollar-like currencies, 8 for the others), prices exactly as
-the server sends them (the market's precision), times in UTC. Amounts of different currencies
-are never added.
+"""Money and durations as the Overview shows them: every amount with its currency, rounded in
+Decimal to the currency's places (2 for US-dollar-like currencies, 8 for the others), prices
+exactly as the server sends them (the market's precision), how long a position has been open.
+Amounts of different currencies are never added. (Times: :func:`webui.components.status.moment`.)
 """
 
 from __future__ import annotations
@@ -62,12 +62,6 @@ def total(values: Iterable[str]) -> Decimal | None:
 def quote_of(symbol: str) -> str:
     """A market's quote currency: ``BTC/USDT`` and ``BTC/USDT:USDT`` → ``USDT``."""
     return symbol.split(":", 1)[0].partition("/")[2]
-
-
-def moment(stamp: timestamp_pb2.Timestamp) -> str:
-    """``2026-01-02 03:04:05 UTC``."""
-    when: datetime = stamp.ToDatetime(tzinfo=UTC)
-    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def held_for(opened: timestamp_pb2.Timestamp, now: datetime) -> str:

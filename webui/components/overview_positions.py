@@ -33,11 +33,12 @@ from webui.components.overview_money import (
     UNKNOWN,
     amount,
     decimal_or_none,
-    moment,
     percent,
     quote_of,
 )
 from webui.components.position_grid import FILTERED, PositionGrid, filter_model
+from webui.components.status import moment
+from webui.components.stream_badge import show_live
 from webui.feeds import PositionUpdate, UpdateKind
 
 ALL = "all"
@@ -192,8 +193,7 @@ class OpenPositionsTable:
         )
 
     def show_stream(self, live: bool) -> None:
-        self.stream.set_text("Live" if live else "Reconnecting…")
-        self.stream.props(f"color={'positive' if live else 'caution'}")
+        show_live(self.stream, live)
 
     def changed(self, update: PositionUpdate) -> None:
         """Remember what the position stream changed, for the next :meth:`show`."""

@@ -17,6 +17,7 @@ from nicegui import ui
 from webui import theme
 from webui.components.data_table import DataTable, column
 from webui.components.status import moment, money, words
+from webui.components.stream_badge import show_live
 from webui.feeds import PositionFeed
 
 MODES = (("pseudo", "Pseudo (paper)"), ("live", "Live (real orders)"))
@@ -137,8 +138,7 @@ class PositionsPanel:
                         self.tables[mode] = ModeTables(mode)
 
     def show_stream(self, live: bool) -> None:
-        self.stream.set_text("Live" if live else "Reconnecting…")
-        self.stream.props(f"color={'positive' if live else 'caution'}")
+        show_live(self.stream, live)
 
     def show(self, feed: PositionFeed | None) -> None:
         """Every table from the feed (empty without one)."""
