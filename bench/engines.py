@@ -37,9 +37,6 @@ import asyncio
 import os
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +53,10 @@ from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, s
 from server.engine import indications  # noqa: E402
 from server.engine.presets import DEFAULT  # noqa: E402
 from tests.support.rpc import engine_statuses  # noqa: E402
+from tests.support.schemas import fresh_schema  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
 POSTGRES_URL = os.environ.get(
     "CTS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -69,27 +68,6 @@ PREVIOUS = {
     "cycle_p99_median_ms": 6.11,
     "rss_per_engine_mb": 3.39,
 }
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A database URL whose connections use a fresh schema (dropped afterwards)."""
-    from sqlalchemy import create_engine, make_url, text
-
-    schema = f"cts_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'create schema "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
-
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -126,6 +104,16 @@ class Watcher:
                 sent = message.event_time.seconds + message.event_time.nanos / 1e9
                 self.delays.append(time.time() - sent)
                 self.changes += 1
+
+
+def watched(kind: str, watchers: list[Watcher], seconds: float) -> dict[str, float]:
+    """Per watcher: bytes/s and changes/s; over all of them: the delivery p99 (ms)."""
+    many = max(1, len(watchers))
+    return {
+        f"{kind}_bytes_per_s": sum(w.bytes for w in watchers) / many / seconds,
+        f"{kind}_changes_per_s": sum(w.changes for w in watchers) / many / seconds,
+        f"{kind}_p99_ms": 1000 * percentile([d for w in watchers for d in w.delays], 0.99),
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -273,22 +261,8 @@ async def engines_run(
             ),
             "fills_computed": float(computed),
             "fills_stored": float(stored),
-            "status_bytes_per_s": sum(w.bytes for w in status_watchers)
-            / max(1, watchers)
-            / seconds,
-            "status_changes_per_s": sum(w.changes for w in status_watchers)
-            / max(1, watchers)
-            / seconds,
-            "status_p99_ms": 1000
-            * percentile([d for w in status_watchers for d in w.delays], 0.99),
-            "position_bytes_per_s": sum(w.bytes for w in position_watchers)
-            / max(1, watchers)
-            / seconds,
-            "position_changes_per_s": sum(w.changes for w in position_watchers)
-            / max(1, watchers)
-            / seconds,
-            "position_p99_ms": 1000
-            * percentile([d for w in position_watchers for d in w.delays], 0.99),
+            **watched("status", status_watchers, seconds),
+            **watched("position", position_watchers, seconds),
             "resyncs": float(sum(w.resyncs for w in status_watchers + position_watchers)),
         }
     finally:
@@ -315,7 +289,7 @@ def main() -> None:
     print(f"    ratio {loop / vectorised:.1f}x")
 
     if args.database == "postgresql":
-        with postgres_schema() as url:
+        with fresh_schema(POSTGRES_URL, "cts_bench") as url:
             figures = asyncio.run(
                 engines_run(args.engines, args.symbols, args.seconds, url, args.watchers)
             )
