@@ -433,7 +433,10 @@ class Engine:
 
     def _mark(self, *, force: bool = False) -> None:
         """Every ``mark_seconds``: stream open positions re-marked at the last prices, and store
-        (behind the cycle) those whose running state (best price, trailing stop) changed."""
+        (behind the cycle) the trailing positions whose running state (best price, armed
+        stop) changed — the state a crash must not lose. Block and DCA decide nothing on their
+        best price; the rest of their state changes only with fills, stored at once. Theirs is
+        stored with the rest when the engine stops (``force``)."""
         now = time.monotonic()
         if self.book is None or (not force and now - self._marked_at < self._parts.mark_seconds):
             return
@@ -445,7 +448,11 @@ class Engine:
                 if price is not None and live.state.quantity and price != live.mark_price:
                     self.desk.positions[followed] = live = replace(live, mark_price=price)
                     marked.append(live)
-        changed = [p for p in self.book.open.values() if self._saved.get(p.id) != p.state]
+        changed = [
+            p
+            for p in self.book.open.values()
+            if (force or p.set_id.endswith("/trailing")) and self._saved.get(p.id) != p.state
+        ]
         if changed:
             self._writer.put(changed, announce=False)
             self._saved.update({p.id: p.state for p in changed})
