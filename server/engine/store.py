@@ -19,6 +19,7 @@ from server.engine.strategies import Position, Side
 from server.storage.database import Database
 
 MAX_PAGE = 1000
+SAVE_CHUNK = 500  # positions per storage transaction
 log = logging.getLogger("cts.engine.store")
 
 
@@ -149,12 +150,17 @@ class PositionStore:
         self._db = db
 
     async def save(self, views: Sequence[PositionView]) -> None:
-        """Insert or update positions, in one transaction (bulk statements: one lookup of the
-        ids, one multi-row insert, one multi-row update by primary key)."""
-        if not views:
-            return
+        """Insert or update positions (bulk statements: one lookup of the ids, one multi-row
+        insert, one multi-row update by primary key), ``SAVE_CHUNK`` positions per
+        transaction, so that a burst of a thousand engines' fills never keeps storage from
+        anything else (a new connection, a command) for longer than one chunk. Saving again
+        what a failed call left half-saved is safe: a stored position is updated."""
         latest = {view.id: view for view in views}  # the last state of each wins
+        chunk = list(latest.values())
+        for start in range(0, len(chunk), SAVE_CHUNK):
+            await self._save({v.id: v for v in chunk[start : start + SAVE_CHUNK]})
 
+    async def _save(self, latest: Mapping[uuid.UUID, PositionView]) -> None:
         def work(session: Session) -> None:
             ids = list(latest)
             existing = set(

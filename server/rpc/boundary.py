@@ -25,11 +25,18 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor
+from sqlalchemy.exc import OperationalError
 
 from server.access.audit import AuditTrail
 from server.access.limits import Limits
 from server.access.tokens import Principal, TokenVerifier
-from server.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
+from server.errors import (
+    DomainError,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 from server.rpc.audit_call import call_of
 from server.rpc.errors import STATUS_OF_KIND, internal_status, status_of
 from server.rpc.peer import ClientAddresses
@@ -128,7 +135,8 @@ class RpcBoundary(WrappingInterceptor):
                     _check(request, principal, rule)
                     async for response in self._while_valid(token, behavior(request, context)):
                         yield response
-                except Exception as exc:
+                except Exception as raised:
+                    exc = _storage_busy(raised)
                     outcome = _outcome(exc, context)
                     await _abort(method, context, exc)
                 finally:
@@ -146,7 +154,8 @@ class RpcBoundary(WrappingInterceptor):
                 _check(request, principal, rule)
                 response = await behavior(request, context)
                 return response
-            except Exception as exc:
+            except Exception as raised:
+                exc = _storage_busy(raised)
                 outcome = _outcome(exc, context)
                 await _abort(method, context, exc)
             finally:
@@ -251,6 +260,19 @@ def _check(request: Any, principal: Principal, rule: Rule) -> None:
         )
     if isinstance(request, Undecodable):
         raise request.error()
+
+
+def _storage_busy(exc: Exception) -> Exception:
+    """Storage that is busy (SQLite's write lock held past its busy timeout) or unreachable
+    is UNAVAILABLE — the client may try again — not an internal error. Only the failure's
+    class is logged: a driver's message can hold the database URL."""
+    if not isinstance(exc, OperationalError):
+        return exc
+    said = str(exc.orig).lower()
+    if not (exc.connection_invalidated or "database is locked" in said or "is busy" in said):
+        return exc  # a broken schema, a bad statement...: internal
+    log.warning("storage unavailable: %s", type(exc.orig).__name__)
+    return Unavailable("storage is busy or unreachable; try again", reason="STORAGE_UNAVAILABLE")
 
 
 def _outcome(exc: Exception, context: grpc.aio.ServicerContext) -> str:
