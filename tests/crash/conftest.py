@@ -61,9 +61,14 @@ class LiveStack:
         self.accounts: dict[str, Account] = {}  # connection id → its simulator account
 
     def hold_prices(self, price: str) -> None:
+        """Every asset held flat at ``price``; BTC traded the most whatever the hour, so an
+        engine of one symbol trades BTC, whose amount step fits every order the tests make
+        (MATIC's step of 1, top by volume at some hours, refused a 0.49 buy)."""
+
         def hold() -> None:
             for asset in ASSETS:
                 self.sim.simulator.prices.set_price(asset.code, price)
+            self.sim.simulator.prices.scale_volume("BTC", 1000)
 
         self.sim.call(hold)
 
