@@ -88,6 +88,9 @@ class Watcher:
         self.delays: list[float] = []
         self.counting = False
         self.changes = 0
+        self.marks = 0  # WatchPositions: marks events, the positions they re-marked, delays
+        self.mark_rows = 0
+        self.mark_delays: list[float] = []
         self.resyncs = 0  # snapshots after the first (the server resynced this subscriber)
 
     async def follow(self, stream: Any) -> None:
@@ -100,10 +103,15 @@ class Watcher:
             if not self.counting:
                 continue
             self.bytes += message.ByteSize()
-            if event == "change":
+            if event in ("change", "marks"):
                 sent = message.event_time.seconds + message.event_time.nanos / 1e9
-                self.delays.append(time.time() - sent)
+                delays = self.delays if event == "change" else self.mark_delays
+                delays.append(time.time() - sent)
+            if event == "change":
                 self.changes += 1
+            elif event == "marks":
+                self.marks += 1
+                self.mark_rows += len(message.marks.marks)
 
 
 def watched(kind: str, watchers: list[Watcher], seconds: float) -> dict[str, float]:
@@ -113,6 +121,10 @@ def watched(kind: str, watchers: list[Watcher], seconds: float) -> dict[str, flo
         f"{kind}_bytes_per_s": sum(w.bytes for w in watchers) / many / seconds,
         f"{kind}_changes_per_s": sum(w.changes for w in watchers) / many / seconds,
         f"{kind}_p99_ms": 1000 * percentile([d for w in watchers for d in w.delays], 0.99),
+        f"{kind}_marks_per_s": sum(w.marks for w in watchers) / many / seconds,
+        f"{kind}_mark_rows_per_s": sum(w.mark_rows for w in watchers) / many / seconds,
+        f"{kind}_marks_p99_ms": 1000
+        * percentile([d for w in watchers for d in w.mark_delays], 0.99),
     }
 
 
@@ -346,6 +358,11 @@ def main() -> None:
             f"{figures['position_bytes_per_s'] / 1000:.1f} kB/s and "
             f"{figures['position_changes_per_s']:.0f} changes/s per watcher, delivery p99 "
             f"{figures['position_p99_ms']:.1f} ms (target <= 50 ms)"
+        )
+        print(
+            f"      and marks            {figures['position_marks_per_s']:.0f} events/s re-marking "
+            f"{figures['position_mark_rows_per_s']:.0f} positions/s per watcher, delivery p99 "
+            f"{figures['position_marks_p99_ms']:.1f} ms"
         )
         print(f"    stream resyncs         {int(figures['resyncs'])} (target 0)")
 

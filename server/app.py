@@ -32,10 +32,10 @@ from server.connections.seeds import seed_demo, seed_predefined
 from server.connections.service import Connections
 from server.connections.testing import ConnectionTester, TestRun
 from server.connections.view import ConnectionView
-from server.engine.book import PositionView
 from server.engine.coordinator import Coordinator
 from server.engine.dry_run import EngineDryRun
 from server.engine.feed import MarketFeeds, MarketSource
+from server.engine.marks import PositionEvent
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
 from server.heap import HeapSteward
@@ -175,7 +175,7 @@ class CtsServer:
             history_size=settings.stream_history_size,
             queue_size=settings.engine_stream_queue_size,
         )
-        self.position_topic: Topic[PositionView] = Topic(
+        self.position_topic: Topic[PositionEvent] = Topic(
             "positions",
             history_size=settings.stream_history_size,
             queue_size=settings.engine_stream_queue_size,

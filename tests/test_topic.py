@@ -137,6 +137,30 @@ async def test_resume_replays_retained_changes_and_refuses_old_or_future_revisio
     assert future is None
 
 
+async def test_passing_changes_reach_subscribers_but_are_not_replayed_nor_take_room() -> None:
+    topic = Topic[Item]("t", history_size=2)
+    subscription, _ = topic.subscribe()
+    kept = topic.publish("a", Item("a", "red"))
+    passing = [topic.publish("m", Item("m", str(i)), retain=False) for i in range(5)]
+    last = topic.publish("b", Item("b", "red"))
+    received = [await subscription.next(timeout=0) for _ in range(7)]
+    assert received == [kept, *passing, last]  # live subscribers see every change
+
+    # The five passing ones took no room: both kept changes are still there to replay.
+    _, after_kept = topic.subscribe(resume_after=kept.revision)
+    assert after_kept == [last]
+    _, from_a_passing_one = topic.subscribe(resume_after=passing[2].revision)
+    assert from_a_passing_one == [last]
+    _, before_kept = topic.subscribe(resume_after=kept.revision - 1)
+    assert before_kept == [kept, last]
+
+    third = topic.publish("c", Item("c", "red"))  # pushes the first kept change out
+    _, too_old = topic.subscribe(resume_after=kept.revision - 1)
+    assert too_old is None
+    _, still = topic.subscribe(resume_after=passing[0].revision)
+    assert still == [last, third]
+
+
 async def test_close_ends_every_subscription() -> None:
     topic = Topic[Item]("t")
     subscription, _ = topic.subscribe()

@@ -228,8 +228,9 @@ class PositionUpdate:
 
 class PositionFeed(StreamFeed):
     """One connection's positions, from ``WatchPositions`` filtered by the server: the open ones
-    (re-marked every few seconds) and the recently closed ones, pseudo and live, each fill as it
-    happens. At most :attr:`closed_kept` closed positions are held: the oldest closed go first.
+    (re-marked every few seconds by their engine's ``marks`` events) and the recently closed
+    ones, pseudo and live, each fill as it happens. At most :attr:`closed_kept` closed
+    positions are held: the oldest closed go first.
     """
 
     name = "position-feed"
@@ -279,6 +280,19 @@ class PositionFeed(StreamFeed):
                 if position.status == "closed":
                     self._trim()
                 self.updated.emit(PositionUpdate(UpdateKind.UPSERT, position))
+        elif event == "marks":
+            for mark in message.marks.marks:
+                held = self.positions.get(mark.position_id)
+                if held is None or held.status != "open":
+                    continue  # not in this view, or closed since (its close came first)
+                remarked = engine_pb.Position()
+                remarked.CopyFrom(held)
+                remarked.mark_price = mark.mark_price
+                remarked.unrealized_pnl = mark.unrealized_pnl
+                remarked.best_price = mark.best_price
+                remarked.trailing_armed = mark.trailing_armed
+                self.positions[mark.position_id] = remarked
+                self.updated.emit(PositionUpdate(UpdateKind.UPSERT, remarked))
 
     def _trim(self) -> None:
         closed = [p for p in self.positions.values() if p.status == "closed"]

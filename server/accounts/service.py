@@ -33,6 +33,7 @@ from server.connections.service import Connections
 from server.connections.view import ConnectionView
 from server.engine.book import Mode, PositionView
 from server.engine.loading import MARKET_TYPE
+from server.engine.marks import PositionEvent, PositionMarks
 from server.errors import NotFound
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
@@ -66,7 +67,7 @@ class Accounts:
         access: ExchangeAccess,
         db: Database,
         topic: Topic[AccountSummary],
-        position_topic: Topic[PositionView],
+        position_topic: Topic[PositionEvent],
         connection_topic: Topic[ConnectionView],
         *,
         prices: Callable[[Target], PriceOf],
@@ -253,7 +254,7 @@ class Accounts:
         for view in self._connections.views():
             self._publish(str(view.id))
 
-    async def _follow_positions(self, subscription: Subscription[PositionView]) -> None:
+    async def _follow_positions(self, subscription: Subscription[PositionEvent]) -> None:
         try:
             while True:
                 item = await subscription.next()
@@ -266,7 +267,11 @@ class Accounts:
                         subscription.restart(self._position_topic.revision)
                         await self._load()
                     elif isinstance(item, Change):
-                        changed.add(self._apply(item.current))
+                        event = item.current
+                        if isinstance(event, PositionMarks):
+                            changed.update(self._apply(p) for p in event.positions)
+                        else:
+                            changed.add(self._apply(event))
                     item = await subscription.next(timeout=0)
                 for connection_id in changed:
                     self._publish(connection_id)

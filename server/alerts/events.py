@@ -18,6 +18,7 @@ from server.alerts.views import AlertEvent
 from server.connections.testing import TestRun, TestStatus
 from server.connections.view import ConnectionView
 from server.engine.book import Mode, PositionView, Reason, Status
+from server.engine.marks import PositionEvent, PositionMarks
 from server.engine.status import EngineState, EngineStatus
 from server.exchange.breaker import CircuitState
 from server.monitoring.check import CheckStatus
@@ -59,7 +60,7 @@ class AlertSources:
         engines: Topic[EngineStatus],
         connections: Topic[ConnectionView],
         tests: Topic[TestRun],
-        positions: Topic[PositionView],
+        positions: Topic[PositionEvent],
     ) -> None:
         """Start following the topics (ends when they close)."""
         self._tasks += [
@@ -256,11 +257,12 @@ class AlertSources:
 
     # -- live positions ------------------------------------------------------------------------
 
-    async def _position(self, change: Change[PositionView]) -> None:
-        """Live positions only (pseudo ones are the engine's paper trades). Positions are
-        published without their previous state, so which were seen open is kept here."""
+    async def _position(self, change: Change[PositionEvent]) -> None:
+        """Live positions only (pseudo ones are the engine's paper trades; re-marks are no
+        news). Positions are published without their previous state, so which were seen open is
+        kept here."""
         position = change.current
-        if position.mode is not Mode.LIVE:
+        if isinstance(position, PositionMarks) or position.mode is not Mode.LIVE:
             return
         cid = position.connection_id
         side = "long" if position.side > 0 else "short"

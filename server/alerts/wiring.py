@@ -30,7 +30,7 @@ from server.alerts.views import AlertEntry
 from server.connections.service import Connections
 from server.connections.testing import TestRun
 from server.connections.view import ConnectionView
-from server.engine.book import PositionView
+from server.engine.marks import PositionEvent
 from server.engine.status import EngineStatus
 from server.exchange.access import ExchangeAccess
 from server.monitoring.service import Monitoring
@@ -60,7 +60,7 @@ class ServerParts(Protocol):
     @property
     def test_topic(self) -> Topic[TestRun]: ...
     @property
-    def position_topic(self) -> Topic[PositionView]: ...
+    def position_topic(self) -> Topic[PositionEvent]: ...
     @property
     def alert_topic(self) -> Topic[AlertEntry]: ...
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -29,6 +29,7 @@ from server.engine.book import Mode, PositionView, Status
 from server.engine.engine import Engine, EngineParts, Subscribe
 from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
+from server.engine.marks import PositionEvent, publish_position_event
 from server.engine.model import EngineRecord
 from server.engine.refusals import confirmation_required, engine_not_running
 from server.engine.status import Desired, EngineState, EngineStatus
@@ -69,7 +70,7 @@ class Coordinator:
         subscribe: Subscribe,
         plan: LoadPlan,
         *,
-        position_topic: Topic[PositionView] | None = None,
+        position_topic: Topic[PositionEvent] | None = None,
         heartbeat_seconds: float = 15.0,
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 60.0,
@@ -84,7 +85,7 @@ class Coordinator:
         self._connections = connections
         self._db = db
         self._topic = topic
-        self.position_topic: Topic[PositionView] = position_topic or Topic("positions")
+        self.position_topic: Topic[PositionEvent] = position_topic or Topic("positions")
         self._connection_topic = connection_topic
         self._heartbeat_seconds = heartbeat_seconds
         self.store = PositionStore(db)
@@ -298,7 +299,7 @@ class Coordinator:
 
     def watch_positions(
         self, *, connection_id: str | None, resume_revision: int = 0
-    ) -> AsyncIterator[StreamItem[PositionView]]:
+    ) -> AsyncIterator[StreamItem[PositionEvent]]:
         """Every open position (with marks) and the 200 most recently opened closed ones (pseudo
         and live together), then every change."""
         wanted = (
@@ -307,7 +308,7 @@ class Coordinator:
             else None
         )
 
-        async def load() -> list[PositionView]:
+        async def load() -> Sequence[PositionEvent]:
             if wanted is not None:
                 await self._connections.get(wanted)
             recent = await self.store.find(
@@ -437,8 +438,8 @@ class Coordinator:
             connection=lambda: self._connections.cached(cid),
         )
 
-    def _publish_position(self, position: PositionView) -> None:
-        self.position_topic.publish(position.id, position)
+    def _publish_position(self, event: PositionEvent) -> None:
+        publish_position_event(self.position_topic, event)
 
     def _publish(self, status: EngineStatus) -> None:
         cid = uuid.UUID(status.connection_id)

@@ -53,6 +53,7 @@ from server.engine.book import Book, Fills, PositionView, Reason
 from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
 from server.engine.loading import MARKET_TYPE, Loaded, Loading, StageProgress
+from server.engine.marks import Marker, PositionMarks
 from server.engine.parts import EngineParts, PriceRound, PriceSubscription, Subscribe
 from server.engine.presets import Preset, preset_for
 from server.engine.refusals import confirmation_required, engine_not_running
@@ -90,6 +91,7 @@ class Engine:
         self._prices: dict[str, Decimal] = {}
         self._closed_before = {"pseudo": 0, "live": 0}
         self._marked_at = 0.0
+        self._marker = Marker()
         self._saved: dict[Any, Any] = {}  # position id -> state last stored
         self._writer = parts.writer
         self._optimal: tuple[str, ...] = ()
@@ -432,22 +434,22 @@ class Engine:
         await self._writer.flush()
 
     def _mark(self, *, force: bool = False) -> None:
-        """Every ``mark_seconds``: stream open positions re-marked at the last prices, and store
-        (behind the cycle) the trailing positions whose running state (best price, armed
-        stop) changed — the state a crash must not lose. Block and DCA decide nothing on their
-        best price; the rest of their state changes only with fills, stored at once. Theirs is
-        stored with the rest when the engine stops (``force``)."""
+        """Every ``mark_seconds``: tell the open positions whose mark or running state moved,
+        in one event (:mod:`server.engine.marks`), and store (behind the cycle) the trailing
+        positions whose running state (best price, armed stop) changed — the state a crash
+        must not lose. Block and DCA decide nothing on their best price; the rest of their
+        state changes only with fills, stored at once. Theirs is stored with the rest when the
+        engine stops (``force``)."""
         now = time.monotonic()
         if self.book is None or (not force and now - self._marked_at < self._parts.mark_seconds):
             return
         self._marked_at = now
-        marked = self.book.marked(self._prices)
+        self.book.marked(self._prices)
         if self.desk is not None:
             for followed, live in list(self.desk.positions.items()):
                 price = self._prices.get(live.symbol)
                 if price is not None and live.state.quantity and price != live.mark_price:
-                    self.desk.positions[followed] = live = replace(live, mark_price=price)
-                    marked.append(live)
+                    self.desk.positions[followed] = replace(live, mark_price=price)
         changed = [
             p
             for p in self.book.open.values()
@@ -456,8 +458,9 @@ class Engine:
         if changed:
             self._writer.put(changed, announce=False)
             self._saved.update({p.id: p.state for p in changed})
-        for position in marked:
-            self._parts.publish_position(position)
+        moved = self._marker.moved(self.holdings())
+        if moved:
+            self._parts.publish_position(PositionMarks(self.connection_id, tuple(moved)))
 
     async def _close_positions(self, deadline: float) -> None:
         """Close every open position now ("stop, close positions")."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from server.engine.board import Boards, SharedHistory
-from server.engine.book import PositionView
 from server.engine.loading import LoadPlan
+from server.engine.marks import PositionEvent
 from server.engine.status import EngineStatus
 from server.engine.store import PositionStore, PositionWriter
 from server.engine.turns import Turns
@@ -59,7 +59,8 @@ class EngineParts:
     subscribe: Subscribe
     store: PositionStore
     publish_status: Callable[[EngineStatus], None]
-    publish_position: Callable[[PositionView], None]
+    #: A position changed by a fill, or an engine's re-marks (:mod:`server.engine.marks`).
+    publish_position: Callable[[PositionEvent], None]
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 60.0
     mark_seconds: float = 5.0

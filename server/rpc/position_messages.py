@@ -8,10 +8,11 @@ from decimal import Decimal
 from cts.engine.v1 import engine_pb2 as pb
 
 from server.engine.book import PositionView
+from server.engine.marks import PositionEvent, PositionMarks
 from server.engine.status import EngineStatus
 from server.rpc.engine_messages import metrics_message, trading_message
 from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
-from server.streams.watch import StreamItem
+from server.streams.watch import StreamItem, ViewChange
 
 
 def _text(value: Decimal | None) -> str:
@@ -49,14 +50,44 @@ def position_message(position: PositionView) -> pb.Position:
     return message
 
 
-def watch_positions_message(item: StreamItem[PositionView]) -> pb.WatchPositionsResponse:
+def marks_message(marks: PositionMarks) -> pb.PositionMarks:
+    return pb.PositionMarks(
+        connection_id=marks.connection_id,
+        marks=[
+            pb.PositionMark(
+                position_id=str(p.id),
+                mark_price=_text(p.mark_price),
+                unrealized_pnl=_text(p.unrealized_pnl),
+                best_price=decimal_text(p.state.best_price),
+                trailing_armed=p.state.trailing_armed,
+            )
+            for p in marks.positions
+        ],
+    )
+
+
+def watch_positions_message(item: StreamItem[PositionEvent]) -> pb.WatchPositionsResponse:
+    if isinstance(item, ViewChange) and isinstance(item.item, PositionMarks):
+        change = item.change  # rendered once for every watcher that sees it
+        cached = change.memo.get("marks")
+        if not isinstance(cached, pb.WatchPositionsResponse):
+            cached = pb.WatchPositionsResponse(revision=change.revision)
+            cached.event_time.CopyFrom(timestamp(change.time))
+            cached.marks.CopyFrom(marks_message(item.item))
+            change.memo["marks"] = cached
+        return cached
     return stream_message(
         item,
         pb.WatchPositionsResponse,
-        render=position_message,
+        render=_position_only,
         items_field="positions",
         item_field="position",
     )
+
+
+def _position_only(event: PositionEvent) -> pb.Position:
+    assert isinstance(event, PositionView), "marks are rendered as marks, never as a position"
+    return position_message(event)
 
 
 def progression_message(statuses: Sequence[EngineStatus]) -> pb.EngineProgression:

@@ -175,6 +175,8 @@ class Topic(Generic[T]):
         self.name = name
         self._revision = time.time_ns() // 1000
         self._history: deque[Change[T]] = deque(maxlen=history_size)
+        # Changes after this revision are all in the history (or were not to be retained).
+        self._retained_after = self._revision
         self._queue_size = queue_size
         self._subscribers: set[Subscription[T]] = set()
         self._order = asyncio.Lock()
@@ -198,12 +200,26 @@ class Topic(Generic[T]):
         return self._order
 
     def publish(
-        self, key: Hashable, current: T, *, previous: T | None = None, deleted: bool = False
+        self,
+        key: Hashable,
+        current: T,
+        *,
+        previous: T | None = None,
+        deleted: bool = False,
+        retain: bool = True,
     ) -> Change[T]:
-        """Number a change and offer it to every subscriber. Never blocks."""
+        """Number a change and offer it to every subscriber. Never blocks.
+
+        ``retain=False``: a passing figure (e.g. a re-mark at the last prices) that a resuming
+        client need not see again; it is not kept for replay and takes no room from the
+        changes that are."""
         self._revision += 1
         change = Change(self._revision, datetime.now(UTC), key, previous, current, deleted)
-        self._history.append(change)
+        if retain:
+            history = self._history
+            if len(history) == history.maxlen:
+                self._retained_after = history[0].revision
+            history.append(change)
         for subscription in tuple(self._subscribers):
             subscription.offer(change)
         return change
@@ -227,7 +243,7 @@ class Topic(Generic[T]):
             return None
         if after == self._revision:
             return []
-        if not self._history or self._history[0].revision > after + 1:
+        if after < self._retained_after:
             return None
         return [change for change in self._history if change.revision > after]
 

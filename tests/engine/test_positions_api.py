@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +133,11 @@ async def opened_positions(stream: Any, count: int, timeout: float = 30) -> list
     return opened
 
 
-async def test_positions_stream_list_progression_and_stop_with_close(
+async def opened_on_stream(
     stack: Stack, trading: Trading
-) -> None:
+) -> tuple[str, Any, pb.EngineStatus, list[pb.Position]]:
+    """A new connection's engine running at 100, its position stream, then the two longs its
+    trend entry opens when prices move to 102 (as the stream told them)."""
     hold_prices(stack.sim, "100")
     connection_id = connect(stack.http, stack.sim)
     stream = trading.stub.WatchPositions(
@@ -143,9 +147,14 @@ async def test_positions_stream_list_progression_and_stop_with_close(
     assert first.WhichOneof("event") == "snapshot" and list(first.snapshot.positions) == []
     running = await trading.engine_until(connection_id, lambda s: s.state == "running")
     assert len(running.symbols) == 2
-
     hold_prices(stack.sim, "102")
-    opened = await opened_positions(stream, 2)
+    return connection_id, stream, running, await opened_positions(stream, 2)
+
+
+async def test_positions_stream_list_progression_and_stop_with_close(
+    stack: Stack, trading: Trading
+) -> None:
+    connection_id, stream, running, opened = await opened_on_stream(stack, trading)
     stream.cancel()
 
     assert {p.symbol for p in opened} == set(running.symbols)
@@ -176,6 +185,37 @@ async def test_positions_stream_list_progression_and_stop_with_close(
         (p.close_reason, p.exit_price) == ("engine_stop", "101.949") for p in closed.positions
     )
     assert (await trading.positions(connection_id, status="open")).positions == []
+
+
+async def test_open_positions_are_remarked_in_one_compact_event_per_engine(
+    stack: Stack, trading: Trading
+) -> None:
+    connection_id, stream, _, positions = await opened_on_stream(stack, trading)
+    opened = {p.id: p for p in positions}
+
+    hold_prices(stack.sim, "103")  # a new best price too: the trailing stop's running state
+    async with asyncio.timeout(30):
+        while True:
+            message = await stream.read()
+            assert message is not grpc.aio.EOF, "the position stream ended"
+            event = message.WhichOneof("event")
+            # A re-mark is never a change of the position: changes are fills only.
+            assert event != "change" or message.change.position.id not in opened, message
+            if event == "marks" and {
+                m.mark_price for m in message.marks.marks if m.position_id in opened
+            } == {"103"}:
+                break
+    await trading.stub.StopEngine(pb.EngineCommand(connection_id=connection_id), metadata=auth())
+    stream.cancel()
+
+    marks = message.marks
+    assert marks.connection_id == connection_id
+    assert {m.position_id for m in marks.marks} == set(opened)
+    for mark in marks.marks:
+        held = opened[mark.position_id]
+        pnl = (D("103") - D(held.average_price)) * D(held.quantity)
+        assert D(mark.unrealized_pnl) == pnl.quantize(D("1e-12"), rounding=ROUND_HALF_EVEN)
+        assert (mark.best_price, mark.trailing_armed) == ("103", False)
 
 
 async def test_pages_of_positions(stack: Stack, trading: Trading) -> None:

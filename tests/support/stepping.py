@@ -19,6 +19,7 @@ from server.engine.board import Boards, SharedHistory
 from server.engine.book import Mode, PositionView, Status
 from server.engine.engine import Engine, EngineParts
 from server.engine.loading import LoadPlan
+from server.engine.marks import PositionEvent, PositionMarks, publish_position_event
 from server.engine.status import Desired, EngineState, EngineStatus
 from server.engine.store import PositionStore
 from server.engine.strategies import Position, Side
@@ -90,10 +91,11 @@ class Bench:
     access: ExchangeAccess
     feed: SteppedFeed
     statuses: list[EngineStatus] = field(default_factory=list)
-    published: list[PositionView] = field(default_factory=list)
+    published: list[PositionView] = field(default_factory=list)  # fills
+    marks: list[PositionMarks] = field(default_factory=list)
     # What the engines publish also goes to these topics, as in the server (for followers).
     engine_topic: Topic[EngineStatus] = field(default_factory=lambda: Topic("engines"))
-    position_topic: Topic[PositionView] = field(default_factory=lambda: Topic("positions"))
+    position_topic: Topic[PositionEvent] = field(default_factory=lambda: Topic("positions"))
     # Shared by every engine of the bench, as by every engine of a coordinator.
     boards: Boards = field(default_factory=Boards)
     history: SharedHistory = field(default_factory=SharedHistory)
@@ -139,9 +141,12 @@ class Bench:
         self.engine_topic.publish(status.connection_id, status)
         self._status_published.set()
 
-    def _publish_position(self, position: PositionView) -> None:
-        self.published.append(position)
-        self.position_topic.publish(position.id, position)  # as the coordinator does
+    def _publish_position(self, event: PositionEvent) -> None:
+        if isinstance(event, PositionMarks):
+            self.marks.append(event)
+        else:
+            self.published.append(event)
+        publish_position_event(self.position_topic, event)  # as the coordinator does
 
     async def status_where(
         self, accept: Callable[[EngineStatus], bool], timeout: float = 20

@@ -22,6 +22,7 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from server.engine.book import PositionView
+from server.engine.marks import PositionMarks, publish_position_event
 from tests.conftest import auth
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
@@ -128,12 +129,13 @@ async def many_open(
 
 
 def remark(server: ServerThread, views: Sequence[PositionView], price: str) -> None:
-    """Publish the positions marked at ``price``, all at once, as an engine's mark does."""
+    """Publish the positions marked at ``price`` in one marks event, as an engine's mark does."""
 
     async def publish() -> None:
         assert server.server is not None
-        for view in views:
-            server.server.position_topic.publish(view.id, replace(view, mark_price=D(price)))
+        remarked = tuple(replace(view, mark_price=D(price)) for view in views)
+        marks = PositionMarks(views[0].connection_id, remarked)
+        publish_position_event(server.server.position_topic, marks)
 
     server.run(publish)
 

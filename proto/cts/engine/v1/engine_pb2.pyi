@@ -446,16 +446,40 @@ class PositionChange(_message.Message):
     position: Position
     def __init__(self, type: _Optional[_Union[_stream_pb2.ChangeType, str]] = ..., position: _Optional[_Union[Position, _Mapping]] = ...) -> None: ...
 
+class PositionMark(_message.Message):
+    __slots__ = ("position_id", "mark_price", "unrealized_pnl", "best_price", "trailing_armed")
+    POSITION_ID_FIELD_NUMBER: _ClassVar[int]
+    MARK_PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    BEST_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TRAILING_ARMED_FIELD_NUMBER: _ClassVar[int]
+    position_id: str
+    mark_price: str
+    unrealized_pnl: str
+    best_price: str
+    trailing_armed: bool
+    def __init__(self, position_id: _Optional[str] = ..., mark_price: _Optional[str] = ..., unrealized_pnl: _Optional[str] = ..., best_price: _Optional[str] = ..., trailing_armed: _Optional[bool] = ...) -> None: ...
+
+class PositionMarks(_message.Message):
+    __slots__ = ("connection_id", "marks")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKS_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    marks: _containers.RepeatedCompositeFieldContainer[PositionMark]
+    def __init__(self, connection_id: _Optional[str] = ..., marks: _Optional[_Iterable[_Union[PositionMark, _Mapping]]] = ...) -> None: ...
+
 class WatchPositionsResponse(_message.Message):
-    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat")
+    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat", "marks")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    MARKS_FIELD_NUMBER: _ClassVar[int]
     revision: int
     event_time: _timestamp_pb2.Timestamp
     snapshot: PositionSnapshot
     change: PositionChange
     heartbeat: _stream_pb2.Heartbeat
-    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[PositionSnapshot, _Mapping]] = ..., change: _Optional[_Union[PositionChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ...) -> None: ...
+    marks: PositionMarks
+    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[PositionSnapshot, _Mapping]] = ..., change: _Optional[_Union[PositionChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ..., marks: _Optional[_Union[PositionMarks, _Mapping]] = ...) -> None: ...

@@ -191,8 +191,10 @@ class EngineServiceServicer:
 
     def WatchPositions(self, request, context):
         """Positions as they change: a snapshot of the open positions and the 200 most recently opened
-        closed ones, then every fill (opened, added, closed) at once and, every few seconds, open
-        positions re-marked at the last prices (unrealised PnL).
+        closed ones, then every fill (opened, added, closed) at once as a `change` and, every few
+        seconds, each engine's open positions re-marked at the last prices as one `marks` event
+        (only those whose mark, best price or armed stop moved). Marks are not replayed to a
+        resuming client: the next ones come within seconds.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
