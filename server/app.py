@@ -429,6 +429,11 @@ class CtsServer:
             self._vault_lock = None
 
     @property
+    def coordinator(self) -> Coordinator | None:
+        """The engines' coordinator (None before start)."""
+        return self._coordinator
+
+    @property
     def topics(self) -> list[Topic[Any]]:
         """Every stream's topic."""
         return [
@@ -470,8 +475,8 @@ async def serve(settings: Settings) -> None:
     # module says why); a server embedded in another program (tests) leaves its host's alone.
     heap = HeapSteward()
     heap.freeze()
-    if server._coordinator is not None:
-        server._coordinator.on_running.add(heap.settle)
+    if server.coordinator is not None:
+        server.coordinator.on_running.add(heap.settle)
     if server.bootstrap and server.bootstrap.generated_admin_token:
         print(
             "\nAdmin API token (shown once; also saved with mode 0600 to "

@@ -93,12 +93,8 @@ class OpenPositionFeed(PositionFeed):
         """Every open position, newest opened first."""
         return self.select("pseudo", "open") + self.select("live", "open")
 
-    def _watch(self) -> AsyncIterator[engine_pb.WatchPositionsResponse]:
-        return self._backend.engines.WatchPositions(  # type: ignore[no-any-return]
-            engine_pb.WatchPositionsRequest(resume_revision=self.revision),
-            metadata=auth_metadata(self._token),
-            wait_for_ready=True,
-        )
+    def _request(self) -> engine_pb.WatchPositionsRequest:
+        return engine_pb.WatchPositionsRequest(resume_revision=self.revision)
 
 
 class AccountFeeds:

@@ -240,6 +240,7 @@ class PositionFeed(StreamFeed):
         super().__init__(backend, token)
         self.connection_id = connection_id
         self.positions: dict[str, engine_pb.Position] = {}
+        self._parts: list[engine_pb.Position] = []  # a snapshot's parts so far
         self.synced = False  # a snapshot has arrived
         self.updated: Event[PositionUpdate] = Event()
 
@@ -254,19 +255,25 @@ class PositionFeed(StreamFeed):
         return chosen
 
     def _watch(self) -> AsyncIterator[engine_pb.WatchPositionsResponse]:
+        self._parts = []  # a new stream: parts of a broken one's snapshot are no use
         return self._backend.engines.WatchPositions(  # type: ignore[no-any-return]
-            engine_pb.WatchPositionsRequest(
-                connection_id=self.connection_id, resume_revision=self.revision
-            ),
-            metadata=auth_metadata(self._token),
-            wait_for_ready=True,
+            self._request(), metadata=auth_metadata(self._token), wait_for_ready=True
+        )
+
+    def _request(self) -> engine_pb.WatchPositionsRequest:
+        return engine_pb.WatchPositionsRequest(
+            connection_id=self.connection_id, resume_revision=self.revision
         )
 
     def _apply(self, message: engine_pb.WatchPositionsResponse) -> None:
-        self.revision = message.revision
         event = message.WhichOneof("event")
+        if event == "snapshot" and message.snapshot.more:  # a part: the rest follows
+            self._parts.extend(message.snapshot.positions)
+            return  # the revision is the snapshot's once it is whole (a resume needs that)
+        self.revision = message.revision
         if event == "snapshot":
-            self.positions = {p.id: p for p in message.snapshot.positions}
+            parts, self._parts = self._parts, []
+            self.positions = {p.id: p for p in (*parts, *message.snapshot.positions)}
             self.synced = True
             self._trim()
             self.updated.emit(PositionUpdate(UpdateKind.RESET))

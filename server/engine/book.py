@@ -32,10 +32,11 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from typing import Any
 
 from server.engine import indications, strategies
 from server.engine.presets import OptimalParams, Preset, StrategyParams
@@ -120,6 +121,39 @@ class PositionView:
         if self.status is Status.CLOSED or self.mark_price is None:
             return None
         return money(strategies.unrealized_pnl(self.state, self.mark_price))
+
+    def marked_at(self, price: Decimal) -> PositionView:
+        """This position with ``price`` as its mark: ``replace(self, mark_price=price)`` at a
+        third of its cost (every engine re-marks every open position every period)."""
+        return _marked_at(self, price)
+
+
+def _unrolled_marking() -> Callable[[PositionView, Decimal], PositionView]:
+    """A copy of a view with another ``mark_price``, its fields set one by one as the frozen
+    dataclass's own generated ``__init__`` does (``dataclasses.replace`` goes through
+    ``fields()`` and keyword arguments on every call)."""
+    names = [f.name for f in fields(PositionView) if f.name != "mark_price"]
+    lines = [f"    _set(copy, {name!r}, view.{name})" for name in names]
+    source = "\n".join(
+        [
+            "def marked_at(view, price):",
+            "    copy = _new(PositionView)",
+            *lines,
+            "    _set(copy, 'mark_price', price)",
+            "    return copy",
+        ]
+    )
+    scope: dict[str, Any] = {
+        "_new": object.__new__,
+        "_set": object.__setattr__,
+        "PositionView": PositionView,
+    }
+    exec(source, scope)  # noqa: S102 (source built above from the dataclass's own field names)
+    marking: Callable[[PositionView, Decimal], PositionView] = scope["marked_at"]
+    return marking
+
+
+_marked_at = _unrolled_marking()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +303,7 @@ class Book:
         for key, position in self.open.items():
             price = prices.get(position.symbol)
             if price is not None and price != position.mark_price:
-                self.open[key] = position = replace(position, mark_price=price)
+                self.open[key] = position = position.marked_at(price)
                 marked.append(position)
         return marked
 

@@ -346,8 +346,7 @@ class Coordinator:
         engine = self._engines.get(uuid.UUID(position.connection_id))
         if engine is None or position.status is not Status.OPEN:
             return position
-        held = engine.held(position.id)
-        return held if held is not None else position
+        return next((p for p in engine.holdings() if p.id == position.id), position)
 
     def health(self) -> CoordinatorHealth:
         """The coordinator itself: is it on, since when, its engines by state, its feeds."""

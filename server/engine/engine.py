@@ -216,18 +216,6 @@ class Engine:
             held.extend(self.desk.positions.values())
         return held
 
-    def held(self, position_id: Any) -> PositionView | None:
-        """An open position of this engine as it holds it now (with its last mark)."""
-        if self.book is not None:
-            for position in self.book.open.values():
-                if position.id == position_id:
-                    return position
-        if self.desk is not None:
-            for position in self.desk.positions.values():
-                if position.id == position_id:
-                    return position
-        return None
-
     # -- the engine's life --------------------------------------------------------------------
 
     async def _main(self) -> None:
@@ -449,7 +437,7 @@ class Engine:
             for followed, live in list(self.desk.positions.items()):
                 price = self._prices.get(live.symbol)
                 if price is not None and live.state.quantity and price != live.mark_price:
-                    self.desk.positions[followed] = replace(live, mark_price=price)
+                    self.desk.positions[followed] = live.marked_at(price)
         changed = [
             p
             for p in self.book.open.values()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -49,14 +49,18 @@ class CycleClock:
     stale_cycles: int = 0
     symbols: int = 0
     last_cycle_at: datetime | None = None
+    _phase: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        if self.status_cycles > 1:
+            self._phase = zlib.crc32(self.connection_id.encode()) % self.status_cycles
 
     def due(self) -> bool:
         """True on the cycles that publish the running figures (every ``status_cycles``, at
         this engine's own phase)."""
         if self.status_cycles <= 1:
             return True
-        phase = zlib.crc32(self.connection_id.encode()) % self.status_cycles
-        return self.realtime.count % self.status_cycles == phase
+        return self.realtime.count % self.status_cycles == self._phase
 
     def metrics(self) -> CycleMetrics:
         realtime = self.realtime.timing()

@@ -25,7 +25,6 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor
-from sqlalchemy.exc import OperationalError
 
 from server.access.audit import AuditTrail
 from server.access.limits import Limits
@@ -43,6 +42,7 @@ from server.rpc.peer import ClientAddresses
 from server.rpc.permissions import Rule, rule_of
 from server.rpc.undecodable import Undecodable, tolerant
 from server.rpc.wrapping import WrappingInterceptor
+from server.storage.database import storage_unavailable
 
 log = logging.getLogger("cts.rpc")
 
@@ -266,12 +266,9 @@ def _storage_busy(exc: Exception) -> Exception:
     """Storage that is busy (SQLite's write lock held past its busy timeout) or unreachable
     is UNAVAILABLE — the client may try again — not an internal error. Only the failure's
     class is logged: a driver's message can hold the database URL."""
-    if not isinstance(exc, OperationalError):
-        return exc
-    said = str(exc.orig).lower()
-    if not (exc.connection_invalidated or "database is locked" in said or "is busy" in said):
-        return exc  # a broken schema, a bad statement...: internal
-    log.warning("storage unavailable: %s", type(exc.orig).__name__)
+    if not storage_unavailable(exc):
+        return exc  # not storage, or a broken schema, a bad statement...: internal
+    log.warning("storage unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
     return Unavailable("storage is busy or unreachable; try again", reason="STORAGE_UNAVAILABLE")
 
 

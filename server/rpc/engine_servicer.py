@@ -21,7 +21,7 @@ from server.rpc.engine_messages import (
 from server.rpc.position_messages import (
     position_message,
     progression_message,
-    watch_positions_message,
+    watch_positions_messages,
 )
 
 
@@ -139,4 +139,5 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
             connection_id=connection_id, resume_revision=request.resume_revision
         )
         async for item in stream:
-            yield watch_positions_message(item)
+            for message in watch_positions_messages(item):
+                yield message

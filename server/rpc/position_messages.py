@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from cts.engine.v1 import engine_pb2 as pb
@@ -12,7 +12,9 @@ from server.engine.marks import PositionEvent, PositionMarks
 from server.engine.status import EngineStatus
 from server.rpc.engine_messages import metrics_message, trading_message
 from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
-from server.streams.watch import StreamItem, ViewChange
+from server.streams.watch import Snapshot, StreamItem, ViewChange
+
+SNAPSHOT_PART = 1000  # positions per message of a snapshot
 
 
 def _text(value: Decimal | None) -> str:
@@ -64,6 +66,24 @@ def marks_message(marks: PositionMarks) -> pb.PositionMarks:
             for p in marks.positions
         ],
     )
+
+
+def watch_positions_messages(
+    item: StreamItem[PositionEvent],
+) -> Iterator[pb.WatchPositionsResponse]:
+    """The messages of one stream item: a snapshot in parts of at most ``SNAPSHOT_PART``
+    positions (``more`` on all but the last; a thousand engines hold some 60,000 open positions,
+    far past a client's 4 MB message limit, and rendering them at once would hold the loop),
+    anything else as one message."""
+    if not isinstance(item, Snapshot) or len(item.items) <= SNAPSHOT_PART:
+        yield watch_positions_message(item)
+        return
+    items = item.items
+    for start in range(0, len(items), SNAPSHOT_PART):
+        part = Snapshot(item.revision, items[start : start + SNAPSHOT_PART], item.reason)
+        message = watch_positions_message(part)
+        message.snapshot.more = start + SNAPSHOT_PART < len(items)
+        yield message
 
 
 def watch_positions_message(item: StreamItem[PositionEvent]) -> pb.WatchPositionsResponse:

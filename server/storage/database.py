@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from server.storage.aggregates import DecimalSum
@@ -125,3 +126,13 @@ class Database:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+
+
+def storage_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says storage is busy (SQLite's write lock held past its busy timeout) or
+    unreachable (a connection lost or refused): worth another try, unlike a broken schema or a
+    bad statement."""
+    if not isinstance(exc, OperationalError):
+        return False
+    said = str(exc.orig).lower()
+    return bool(exc.connection_invalidated) or "database is locked" in said or "is busy" in said

@@ -19,6 +19,7 @@ from cts.connection.v1 import connection_pb2 as cpb
 from cts.connection.v1.connection_pb2_grpc import ConnectionServiceStub as ConnectionStub
 from cts.engine.v1 import engine_pb2 as pb
 from cts.engine.v1 import engine_pb2_grpc
+from cts.stream.v1 import stream_pb2
 
 from server.engine.store import MAX_PAGE
 from server.simulator.instruments import ASSETS
@@ -314,7 +315,8 @@ async def test_a_server_restart_keeps_every_open_position(tmp_path: Path) -> Non
 async def test_every_open_position_is_in_a_snapshot_and_in_pages_of_the_largest_size(
     stack: Stack, trading: Trading
 ) -> None:
-    """Open positions are live state: a watcher's snapshot holds all of them, not one page."""
+    """Open positions are live state: a watcher's snapshot holds all of them, not one page
+    (in parts of at most 1,000 positions, each its own message)."""
     made = await trading.connections.CreateConnection(
         cpb.CreateConnectionRequest(
             connection=cpb.Connection(name="Many open", exchange="okx", api_type="spot")
@@ -327,10 +329,15 @@ async def test_every_open_position_is_in_a_snapshot_and_in_pages_of_the_largest_
     stream = trading.stub.WatchPositions(
         pb.WatchPositionsRequest(connection_id=made.id), metadata=auth()
     )
-    first = await stream.read()
+    first, last = await stream.read(), await stream.read()
     stream.cancel()
-    assert first.WhichOneof("event") == "snapshot"
-    assert {p.id for p in first.snapshot.positions} == {str(v.id) for v in stored}
+    assert first.WhichOneof("event") == last.WhichOneof("event") == "snapshot"
+    assert (len(first.snapshot.positions), first.snapshot.more) == (MAX_PAGE, True)
+    assert (len(last.snapshot.positions), last.snapshot.more) == (5, False)
+    assert first.revision == last.revision
+    assert first.snapshot.reason == last.snapshot.reason == stream_pb2.SNAPSHOT_REASON_INITIAL
+    parts = [*first.snapshot.positions, *last.snapshot.positions]
+    assert {p.id for p in parts} == {str(v.id) for v in stored} and len(parts) == len(stored)
 
     # Listed at the largest page size, they take two pages.
     page = await trading.positions(made.id, page_size=MAX_PAGE)

@@ -253,3 +253,50 @@ def test_the_open_position_feed_forgets_closed_positions_but_says_they_closed() 
     )
     assert feed.open_positions() == [] and feed.positions == {}
     assert seen[-1].position.status == "closed"
+
+
+def test_the_position_feed_applies_a_snapshot_in_parts_once_whole_and_then_its_marks() -> None:
+    feed = OpenPositionFeed(backend=None, token="t")  # type: ignore[arg-type]
+    seen = []
+    feed.updated.subscribe(seen.append)
+    held = [
+        epb.Position(id=name, mode="pseudo", status="open", opened_at=stamp(), mark_price="1")
+        for name in ("a", "b", "c")
+    ]
+    feed._apply(
+        epb.WatchPositionsResponse(
+            revision=7, snapshot=epb.PositionSnapshot(positions=held[:2], more=True)
+        )
+    )
+    # A part alone changes nothing, not even the revision a resume would start after.
+    assert (feed.positions, feed.synced, feed.revision, seen) == ({}, False, 0, [])
+    feed._apply(
+        epb.WatchPositionsResponse(revision=7, snapshot=epb.PositionSnapshot(positions=held[2:]))
+    )
+    assert set(feed.positions) == {"a", "b", "c"} and feed.synced and feed.revision == 7
+    assert [u.kind for u in seen] == [UpdateKind.RESET]
+
+    marks = epb.PositionMarks(
+        connection_id="x",
+        marks=[
+            epb.PositionMark(
+                position_id="b",
+                mark_price="2",
+                unrealized_pnl="0.5",
+                best_price="2",
+                trailing_armed=True,
+            ),
+            epb.PositionMark(position_id="gone", mark_price="3"),  # not held: ignored
+        ],
+    )
+    feed._apply(epb.WatchPositionsResponse(revision=8, marks=marks))
+    b = feed.positions["b"]
+    assert (b.mark_price, b.unrealized_pnl, b.best_price, b.trailing_armed) == (
+        "2",
+        "0.5",
+        "2",
+        True,
+    )
+    assert feed.positions["a"].mark_price == "1" and "gone" not in feed.positions
+    assert [u.kind for u in seen] == [UpdateKind.RESET, UpdateKind.UPSERT]
+    assert seen[-1].position.id == "b" and feed.revision == 8

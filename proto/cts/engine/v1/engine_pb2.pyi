@@ -431,12 +431,14 @@ class WatchPositionsRequest(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ..., resume_revision: _Optional[int] = ...) -> None: ...
 
 class PositionSnapshot(_message.Message):
-    __slots__ = ("positions", "reason")
+    __slots__ = ("positions", "reason", "more")
     POSITIONS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
     positions: _containers.RepeatedCompositeFieldContainer[Position]
     reason: _stream_pb2.SnapshotReason
-    def __init__(self, positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ..., reason: _Optional[_Union[_stream_pb2.SnapshotReason, str]] = ...) -> None: ...
+    more: bool
+    def __init__(self, positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ..., reason: _Optional[_Union[_stream_pb2.SnapshotReason, str]] = ..., more: _Optional[bool] = ...) -> None: ...
 
 class PositionChange(_message.Message):
     __slots__ = ("type", "position")
