@@ -314,9 +314,20 @@ class Coordinator:
             recent = await self.store.find(
                 connection_id=wanted, status=Status.CLOSED, mode=None, limit=SNAPSHOT_CLOSED
             )
-            opened = await self.store.all_open(connection_id=wanted)
-            held = self._held()
-            return [held.get(p.id, p) for p in opened] + recent
+            # An engine that took back its connection's open positions holds every one, newer
+            # than storage: only the others are read (a thousand engines hold ~60,000).
+            holders = {
+                cid: engine
+                for cid, engine in self._engines.items()
+                if engine.holds_all and wanted in (None, str(cid))
+            }
+            stored = []
+            if wanted is None or not holders:
+                stored = await self.store.all_open(
+                    connection_id=wanted, excluding=[str(cid) for cid in holders]
+                )
+            held = [p for engine in holders.values() for p in engine.holdings()]
+            return held + stored + recent
 
         return watch(
             self.position_topic,

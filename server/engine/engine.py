@@ -92,6 +92,9 @@ class Engine:
         self._closed_before = {"pseudo": 0, "live": 0}
         self._marked_at = 0.0
         self._marker = Marker()
+        #: It has taken back every open position of its connection from storage (and keeps
+        #: holding them, stopped too): its holdings are all of them.
+        self.holds_all = False
         self._saved: dict[Any, Any] = {}  # position id -> state last stored
         self._writer = parts.writer
         self._optimal: tuple[str, ...] = ()
@@ -210,7 +213,8 @@ class Engine:
         return await self._parts.store.get(position_id)
 
     def holdings(self) -> list[PositionView]:
-        """Every open position this engine holds now (pseudo and live, with their last marks)."""
+        """Every open position this engine holds now (pseudo and live, with their last marks):
+        once ``holds_all``, every open position of its connection, newer than storage's."""
         held = list(self.book.open.values()) if self.book is not None else []
         if self.desk is not None:
             held.extend(self.desk.positions.values())
@@ -296,6 +300,7 @@ class Engine:
 
     async def _restore(self, target: Target, loaded: Loaded) -> None:
         """Take back the open positions (pseudo and live) and reconcile the live ones."""
+        self.holds_all = False
         store, plan = self._parts.store, self._parts.plan
         positions = await store.open_positions(self.connection_id)
         closed = await store.closed_pnls(self.connection_id, per_set=200)
@@ -323,6 +328,7 @@ class Engine:
             retry_seconds=self._parts.live_retry_seconds,
         )
         self.desk.restore([p for p in positions if p.mode == "live"])
+        self.holds_all = True
         if target.credentials is not None:
             await self.desk.start(target, self._following())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -233,9 +233,12 @@ class PositionStore:
 
         return await self._db.read(work)
 
-    async def all_open(self, *, connection_id: str | None) -> list[PositionView]:
-        """Every open position (of one connection, or of all), newest first, read a page at a
-        time: open positions are live state, none may be left out of a snapshot."""
+    async def all_open(
+        self, *, connection_id: str | None, excluding: Collection[str] = ()
+    ) -> list[PositionView]:
+        """Every open position (of one connection, or of all but the ``excluding``
+        connections'), newest first, read a page at a time: open positions are live state, none
+        may be left out of a snapshot."""
         found: list[PositionView] = []
         before: tuple[datetime, uuid.UUID] | None = None
         while True:
@@ -245,6 +248,7 @@ class PositionStore:
                 mode=None,
                 limit=MAX_PAGE,
                 before=before,
+                excluding=excluding,
             )
             found.extend(page)
             if len(page) < MAX_PAGE:
@@ -259,13 +263,18 @@ class PositionStore:
         mode: Mode | None,
         limit: int,
         before: tuple[datetime, uuid.UUID] | None = None,
+        excluding: Collection[str] = (),
     ) -> list[PositionView]:
-        """Positions newest first (by opening time, then id), after the ``before`` cursor."""
+        """Positions newest first (by opening time, then id), after the ``before`` cursor, but
+        none of the ``excluding`` connections'."""
 
         def work(session: Session) -> list[PositionView]:
             query = select(PositionRecord)
             if connection_id is not None:
                 query = query.where(PositionRecord.connection_id == uuid.UUID(connection_id))
+            if excluding:
+                others = [uuid.UUID(cid) for cid in excluding]
+                query = query.where(col(PositionRecord.connection_id).not_in(others))
             if status is not None:
                 query = query.where(PositionRecord.status == status.value)
             if mode is not None:

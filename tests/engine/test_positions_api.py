@@ -134,6 +134,20 @@ async def opened_positions(stream: Any, count: int, timeout: float = 30) -> list
     return opened
 
 
+async def remarked(stream: Any, price: str, timeout: float = 30) -> pb.PositionMarks:
+    """Read a connection's position stream until an engine's marks event puts every position
+    it re-marks at ``price``; that event. A re-mark is never a change of a position: changes
+    are fills only, and none comes meanwhile."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await stream.read()
+            assert message is not grpc.aio.EOF, "the position stream ended"
+            event = message.WhichOneof("event")
+            assert event != "change", message
+            if event == "marks" and {m.mark_price for m in message.marks.marks} == {price}:
+                return message.marks  # type: ignore[no-any-return]
+
+
 async def opened_on_stream(
     stack: Stack, trading: Trading
 ) -> tuple[str, Any, pb.EngineStatus, list[pb.Position]]:
@@ -195,21 +209,10 @@ async def test_open_positions_are_remarked_in_one_compact_event_per_engine(
     opened = {p.id: p for p in positions}
 
     hold_prices(stack.sim, "103")  # a new best price too: the trailing stop's running state
-    async with asyncio.timeout(30):
-        while True:
-            message = await stream.read()
-            assert message is not grpc.aio.EOF, "the position stream ended"
-            event = message.WhichOneof("event")
-            # A re-mark is never a change of the position: changes are fills only.
-            assert event != "change" or message.change.position.id not in opened, message
-            if event == "marks" and {
-                m.mark_price for m in message.marks.marks if m.position_id in opened
-            } == {"103"}:
-                break
+    marks = await remarked(stream, "103")
     await trading.stub.StopEngine(pb.EngineCommand(connection_id=connection_id), metadata=auth())
     stream.cancel()
 
-    marks = message.marks
     assert marks.connection_id == connection_id
     assert {m.position_id for m in marks.marks} == set(opened)
     for mark in marks.marks:
@@ -217,6 +220,33 @@ async def test_open_positions_are_remarked_in_one_compact_event_per_engine(
         pnl = (D("103") - D(held.average_price)) * D(held.quantity)
         assert D(mark.unrealized_pnl) == pnl.quantize(D("1e-12"), rounding=ROUND_HALF_EVEN)
         assert (mark.best_price, mark.trailing_armed) == ("103", False)
+
+
+async def test_a_snapshot_takes_running_engines_positions_as_held_and_the_others_stored(
+    stack: Stack, trading: Trading
+) -> None:
+    connection_id, stream, _, opened = await opened_on_stream(stack, trading)
+    idle = await trading.connections.CreateConnection(
+        cpb.CreateConnectionRequest(
+            connection=cpb.Connection(name="No engine", exchange="okx", api_type="spot")
+        ),
+        metadata=auth(),
+    )
+    stored = await store_open_positions(stack.server.settings.resolved_database_url, idle.id, 3)
+    hold_prices(stack.sim, "102.5")
+    await remarked(stream, "102.5")
+    stream.cancel()
+
+    everything = trading.stub.WatchPositions(pb.WatchPositionsRequest(), metadata=auth())
+    snapshot = (await everything.read()).snapshot
+    everything.cancel()
+    ids = [p.id for p in snapshot.positions if p.status == "open"]
+    assert len(ids) == len(set(ids))  # each once
+    assert {p.id for p in opened} | {str(v.id) for v in stored} <= set(ids)
+    mine = {p.id: p for p in snapshot.positions if p.connection_id == connection_id}
+    assert set(mine) == {p.id for p in opened}
+    assert all(p.mark_price == "102.5" for p in mine.values())  # as held: the last mark
+    await trading.stub.StopEngine(pb.EngineCommand(connection_id=connection_id), metadata=auth())
 
 
 async def test_pages_of_positions(stack: Stack, trading: Trading) -> None:
