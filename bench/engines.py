@@ -38,7 +38,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import grpc
 import numpy as np
@@ -48,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 
 from cts.engine.v1 import engine_pb2 as epb  # noqa: E402
 from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
-from cts.stream.v1 import stream_pb2  # noqa: E402
 
 from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, say  # noqa: E402
+from bench.watchers import WatcherProcess  # noqa: E402
 from server.engine import indications  # noqa: E402
 from server.engine.presets import DEFAULT  # noqa: E402
 from tests.support.rpc import engine_statuses  # noqa: E402
@@ -79,73 +78,6 @@ def cpu_seconds(pid: int) -> float:
 
 def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-
-
-class Watcher:
-    """One stream's client: bytes received and each change's delivery time (receipt - the
-    change's event_time; one machine clock) while ``counting``."""
-
-    def __init__(self) -> None:
-        self.bytes = 0
-        self.delays: list[float] = []
-        self.counting = False
-        self.changes = 0
-        self.marks = 0  # WatchPositions: marks events, the positions they re-marked, delays
-        self.mark_rows = 0
-        self.mark_delays: list[float] = []
-        self.resyncs = 0  # snapshots sent because this subscriber fell behind
-        self.synced = asyncio.Event()  # its first snapshot is whole
-        self.failure = ""
-
-    async def follow(self, stream: Any) -> None:
-        try:
-            await self._follow(stream)
-        except grpc.aio.AioRpcError as error:
-            if error.code() != grpc.StatusCode.CANCELLED:  # not the bench's own end
-                self.failure = f"{error.code().name}: {error.details()}"
-                say(f"a watcher's stream failed: {self.failure}")
-        finally:
-            self.synced.set()
-
-    async def _follow(self, stream: Any) -> None:
-        async for message in stream:
-            event = message.WhichOneof("event")
-            if event == "snapshot":
-                snapshot = message.snapshot
-                self.resyncs += snapshot.reason == stream_pb2.SNAPSHOT_REASON_RESYNC
-                if not getattr(snapshot, "more", False):  # a position snapshot comes in parts
-                    self.synced.set()
-            if not self.counting:
-                continue
-            self.bytes += message.ByteSize()
-            if event in ("change", "marks"):
-                sent = message.event_time.seconds + message.event_time.nanos / 1e9
-                delays = self.delays if event == "change" else self.mark_delays
-                delays.append(time.time() - sent)
-            if event == "change":
-                self.changes += 1
-            elif event == "marks":
-                self.marks += 1
-                self.mark_rows += len(message.marks.marks)
-
-
-def watched(kind: str, watchers: list[Watcher], seconds: float) -> dict[str, float]:
-    """Per watcher: bytes/s and changes/s; over all of them: the delivery p99 (ms)."""
-    many = max(1, len(watchers))
-    return {
-        f"{kind}_bytes_per_s": sum(w.bytes for w in watchers) / many / seconds,
-        f"{kind}_changes_per_s": sum(w.changes for w in watchers) / many / seconds,
-        f"{kind}_p99_ms": 1000 * percentile([d for w in watchers for d in w.delays], 0.99),
-        f"{kind}_marks_per_s": sum(w.marks for w in watchers) / many / seconds,
-        f"{kind}_mark_rows_per_s": sum(w.mark_rows for w in watchers) / many / seconds,
-        f"{kind}_marks_p99_ms": 1000
-        * percentile([d for w in watchers for d in w.mark_delays], 0.99),
-    }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
 
 
 def indications_ratio(symbols: int, bars: int = 200, repeats: int = 200) -> tuple[float, float]:
@@ -233,46 +165,24 @@ async def engines_run(
                 f"{count} created in {created - started:.1f} s, all running {ready:.1f} s after "
                 f"the last was created; measuring {seconds:g} s"
             )
-            status_watchers = [Watcher() for _ in range(watchers)]
-            position_watchers = [Watcher() for _ in range(watchers)]
-            # Each watcher its own client connection, as separate dashboards or clients are.
-            channels = [grpc.aio.insecure_channel(server.target) for _ in range(2 * watchers)]
-            streams = [
-                engine_pb2_grpc.EngineServiceStub(c).WatchEngines(
-                    epb.WatchEnginesRequest(), metadata=AUTH
-                )
-                for c in channels[:watchers]
-            ] + [
-                engine_pb2_grpc.EngineServiceStub(c).WatchPositions(
-                    epb.WatchPositionsRequest(), metadata=AUTH
-                )
-                for c in channels[watchers:]
-            ]
-            following = [
-                asyncio.ensure_future(w.follow(stream))
-                for w, stream in zip(status_watchers + position_watchers, streams, strict=True)
-            ]
-            # The streams' snapshots are not what is measured: from when every one is whole.
-            snapshots_started = time.perf_counter()
-            for watcher in status_watchers + position_watchers:
-                await watcher.synced.wait()
-            if watchers:
-                took = time.perf_counter() - snapshots_started
+            # Each kind of watcher in a process of its own (bench.watchers), as outside clients.
+            clients = (
+                [WatcherProcess(server.target, kind, watchers) for kind in ("status", "position")]
+                if watchers
+                else []
+            )
+            if clients:
+                took = max([await client.synced() for client in clients])
                 say(f"every watcher's snapshot whole in {took:.1f} s")
-            for watcher in status_watchers + position_watchers:
-                watcher.counting = True
+            for client in clients:
+                client.go()
             cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
             await asyncio.sleep(seconds)  # the measured interval itself
             cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
             rss_after = rss_bytes(pid)
-            for watcher in status_watchers + position_watchers:
-                watcher.counting = False
-            for stream in streams:
-                stream.cancel()
-            for task in following:
-                task.cancel()
-            for channel_ in channels:
-                await channel_.close()
+            streamed: dict[str, float] = {}
+            for client in clients:
+                streamed.update(await client.stop())
             listed = await engines.ListEngineStatuses(
                 epb.ListEngineStatusesRequest(), metadata=AUTH
             )
@@ -321,12 +231,7 @@ async def engines_run(
             ),
             "fills_computed": float(computed),
             "fills_stored": float(stored),
-            **watched("status", status_watchers, seconds),
-            **watched("position", position_watchers, seconds),
-            "resyncs": float(sum(w.resyncs for w in status_watchers + position_watchers)),
-            "failed_watchers": float(
-                sum(bool(w.failure) for w in status_watchers + position_watchers)
-            ),
+            **streamed,
         }
     finally:
         server.stop()
@@ -418,8 +323,11 @@ def main() -> None:
             f"{figures['position_marks_p99_ms']:.1f} ms"
         )
         print(
-            f"    stream resyncs         {int(figures['resyncs'])} (target 0); "
-            f"failed streams {int(figures['failed_watchers'])}"
+            f"    stream resyncs         "
+            f"{int(figures['status_resyncs'] + figures['position_resyncs'])} (target 0); failed "
+            f"streams {int(figures['status_failed'] + figures['position_failed'])}; the "
+            f"watchers' own CPU {100 * figures['status_client_cpu_share']:.0f}% (engines) and "
+            f"{100 * figures['position_client_cpu_share']:.0f}% (positions) of one core"
         )
 
 

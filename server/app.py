@@ -475,6 +475,7 @@ async def serve(settings: Settings) -> None:
     # module says why); a server embedded in another program (tests) leaves its host's alone.
     heap = HeapSteward()
     heap.freeze()
+    heap.keep()
     if server.coordinator is not None:
         server.coordinator.on_running.add(heap.settle)
     if server.bootstrap and server.bootstrap.generated_admin_token:

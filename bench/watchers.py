@@ -1,0 +1,161 @@
+"""Stream watchers for the engines bench, each kind in a process of its own.
+
+A process opens ``count`` streams of one kind (``WatchEngines`` or ``WatchPositions``), each on
+its own channel as separate clients are, and reports over a pipe: when every stream's snapshot is
+whole; then, between the parent's "go" and "stop", per watcher the bytes and changes received and
+each change's delivery time (receipt - the change's ``event_time``; one machine clock), the
+marks events of ``WatchPositions`` apart, resyncs, failures, and its own CPU share (whether the
+clients kept up is part of reading the delays).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import grpc
+from cts.engine.v1 import engine_pb2 as epb
+from cts.engine.v1 import engine_pb2_grpc
+from cts.stream.v1 import stream_pb2
+
+from bench.exchange_access import AUTH
+
+
+class Watcher:
+    """One stream's client and what it received while ``counting``."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.delays: list[float] = []
+        self.counting = False
+        self.changes = 0
+        self.marks = 0  # WatchPositions: marks events, the positions they re-marked, delays
+        self.mark_rows = 0
+        self.mark_delays: list[float] = []
+        self.resyncs = 0  # snapshots sent because this subscriber fell behind
+        self.synced = asyncio.Event()  # its first snapshot is whole
+        self.failure = ""
+
+    async def follow(self, stream: Any) -> None:
+        try:
+            async for message in stream:
+                self._take(message)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:  # not the bench's own end
+                self.failure = f"{error.code().name}: {error.details()}"
+        finally:
+            self.synced.set()
+
+    def _take(self, message: Any) -> None:
+        event = message.WhichOneof("event")
+        if event == "snapshot":
+            snapshot = message.snapshot
+            self.resyncs += snapshot.reason == stream_pb2.SNAPSHOT_REASON_RESYNC
+            if not getattr(snapshot, "more", False):  # a position snapshot comes in parts
+                self.synced.set()
+        if not self.counting:
+            return
+        self.bytes += message.ByteSize()
+        if event in ("change", "marks"):
+            sent = message.event_time.seconds + message.event_time.nanos / 1e9
+            delays = self.delays if event == "change" else self.mark_delays
+            delays.append(time.time() - sent)
+        if event == "change":
+            self.changes += 1
+        elif event == "marks":
+            self.marks += 1
+            self.mark_rows += len(message.marks.marks)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
+def figures(kind: str, watchers: list[Watcher], seconds: float) -> dict[str, float]:
+    """Per watcher: bytes/s, changes/s, marks; over all of them: the delivery p99s (ms)."""
+    many = max(1, len(watchers))
+    return {
+        f"{kind}_bytes_per_s": sum(w.bytes for w in watchers) / many / seconds,
+        f"{kind}_changes_per_s": sum(w.changes for w in watchers) / many / seconds,
+        f"{kind}_p99_ms": 1000 * percentile([d for w in watchers for d in w.delays], 0.99),
+        f"{kind}_marks_per_s": sum(w.marks for w in watchers) / many / seconds,
+        f"{kind}_mark_rows_per_s": sum(w.mark_rows for w in watchers) / many / seconds,
+        f"{kind}_marks_p99_ms": 1000
+        * percentile([d for w in watchers for d in w.mark_delays], 0.99),
+        f"{kind}_resyncs": float(sum(w.resyncs for w in watchers)),
+        f"{kind}_failed": float(sum(bool(w.failure) for w in watchers)),
+    }
+
+
+async def _watch(target: str, kind: str, count: int, pipe: Connection) -> None:
+    watchers = [Watcher() for _ in range(count)]
+    channels = [grpc.aio.insecure_channel(target) for _ in range(count)]
+    streams = []
+    for channel in channels:
+        stub = engine_pb2_grpc.EngineServiceStub(channel)
+        if kind == "status":
+            streams.append(stub.WatchEngines(epb.WatchEnginesRequest(), metadata=AUTH))
+        else:
+            streams.append(stub.WatchPositions(epb.WatchPositionsRequest(), metadata=AUTH))
+    following = [asyncio.ensure_future(w.follow(s)) for w, s in zip(watchers, streams, strict=True)]
+    started = time.perf_counter()
+    for watcher in watchers:
+        await watcher.synced.wait()
+    pipe.send(("synced", time.perf_counter() - started))
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, pipe.recv)  # "go"
+    for watcher in watchers:
+        watcher.counting = True
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    await loop.run_in_executor(None, pipe.recv)  # "stop"
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    for watcher in watchers:
+        watcher.counting = False
+    result = figures(kind, watchers, wall)
+    result[f"{kind}_client_cpu_share"] = cpu / wall
+    for stream in streams:
+        stream.cancel()
+    for task in following:
+        task.cancel()
+    for channel in channels:
+        await channel.close()
+    pipe.send(("figures", result))
+
+
+def _process(target: str, kind: str, count: int, pipe: Connection) -> None:
+    asyncio.run(_watch(target, kind, count, pipe))
+
+
+class WatcherProcess:
+    """``count`` watchers of one kind (``status`` or ``position``) in a child process."""
+
+    def __init__(self, target: str, kind: str, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self.process = context.Process(
+            target=_process, args=(target, kind, count, child), daemon=True
+        )
+        self.process.start()
+
+    async def synced(self) -> float:
+        """Seconds until every one of its streams' snapshot was whole."""
+        what, seconds = await asyncio.to_thread(self._pipe.recv)
+        assert what == "synced", what
+        return float(seconds)
+
+    def go(self) -> None:
+        self._pipe.send("go")
+
+    async def stop(self) -> dict[str, float]:
+        self._pipe.send("stop")
+        what, result = await asyncio.to_thread(self._pipe.recv)
+        assert what == "figures", what
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            os.kill(self.process.pid, 9)
+        return dict(result)
