@@ -36,6 +36,18 @@ def parse_sets(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+_SPLIT: dict[str, tuple[str, str]] = {}
+
+
+def split_set(set_id: str) -> tuple[str, str]:
+    """``(entry, strategy)`` of a set id, split once per id (the book asks every cycle)."""
+    found = _SPLIT.get(set_id)
+    if found is None:
+        entry, strategy = set_id.split("/")
+        found = _SPLIT[set_id] = (entry, strategy)
+    return found
+
+
 def entry_side(signals: Signals, entry: str) -> int:
     """+1, -1 or 0: the side an entry fires on for one symbol's signals."""
     if entry == "trend":
