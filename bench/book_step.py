@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.engine.book import Book, Fills
+from server.engine.book import Book
+from server.engine.positions import Fills
 from server.engine.presets import preset_for
 from server.engine.sets import SET_IDS
 from server.engine.signals import Signals

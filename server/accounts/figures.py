@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from server.accounts.model import ZERO, Figures
-from server.engine.book import PositionView, Status
+from server.engine.positions import PositionView, Status
 
 
 @dataclass

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from server.accounts.model import ZERO
 from server.accounts.store import AccountStore
-from server.engine.book import Mode
+from server.engine.positions import Mode
 from server.errors import InvalidArgument
 
 DEFAULT_RANGE = timedelta(days=7)

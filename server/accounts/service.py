@@ -31,9 +31,9 @@ from server.accounts.store import AccountStore
 from server.accounts.valuation import PriceOf, valued
 from server.connections.service import Connections
 from server.connections.view import ConnectionView
-from server.engine.book import Mode, PositionView
 from server.engine.loading import MARKET_TYPE
 from server.engine.marks import PositionEvent, PositionMarks
+from server.engine.positions import Mode, PositionView
 from server.errors import NotFound
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, col, select
 
-from server.engine.book import PositionView, Status
 from server.engine.model import PositionRecord
+from server.engine.positions import PositionView, Status
 from server.engine.store import view_of
 from server.storage.aggregates import money_sum
 from server.storage.database import Database

@@ -17,8 +17,8 @@ from server.alerts.service import Alerts
 from server.alerts.views import AlertEvent
 from server.connections.testing import TestRun, TestStatus
 from server.connections.view import ConnectionView
-from server.engine.book import Mode, PositionView, Reason, Status
 from server.engine.marks import PositionEvent, PositionMarks
+from server.engine.positions import Mode, PositionView, Reason, Status
 from server.engine.status import EngineState, EngineStatus
 from server.exchange.breaker import CircuitState
 from server.monitoring.check import CheckStatus

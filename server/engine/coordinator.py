@@ -25,12 +25,12 @@ from sqlmodel import Session, select
 from server.connections.ids import parse_connection_id
 from server.connections.service import Connections
 from server.connections.view import ConnectionView
-from server.engine.book import Mode, PositionView, Status
 from server.engine.engine import Engine, EngineParts, Subscribe
 from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
 from server.engine.marks import PositionEvent, publish_position_event
 from server.engine.model import EngineRecord
+from server.engine.positions import Mode, PositionView, Status
 from server.engine.refusals import confirmation_required, engine_not_running
 from server.engine.status import Desired, EngineState, EngineStatus
 from server.engine.store import MAX_PAGE, PositionStore

@@ -49,12 +49,13 @@ from typing import Any
 
 from server.connections.view import ConnectionView
 from server.engine.board import Board, BoardKey, Fingerprint
-from server.engine.book import Book, Fills, PositionView, Reason
+from server.engine.book import Book
 from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
 from server.engine.loading import MARKET_TYPE, Loaded, Loading, StageProgress
 from server.engine.marks import Marker, PositionMarks
 from server.engine.parts import EngineParts, PriceRound, PriceSubscription, Subscribe
+from server.engine.positions import Fills, PositionView, Reason
 from server.engine.presets import Preset, preset_for
 from server.engine.refusals import confirmation_required, engine_not_running
 from server.engine.report import CycleClock, trading
@@ -400,7 +401,11 @@ class Engine:
         signals = with_optimal(signals, optimal)
         # Only this round's prices: a symbol it did not price neither opens nor exits now.
         fills = book.step(
-            fresh, signals, opening=self.status.state is EngineState.RUNNING, new_bar=new_bar
+            fresh,
+            signals,
+            opening=self.status.state is EngineState.RUNNING,
+            new_bar=new_bar,
+            firing_key=fingerprint,  # the same object while the signals' sides are the same
         )
         desk.follow(fills, optimal, self._allowance())
         clock.strategy.add(strategy_started)

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from server.engine.book import PositionView
 from server.engine.model import OrderRecord
+from server.engine.positions import PositionView
 from server.engine.store import PositionStore
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure

@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
-from server.engine.book import Fill, Mode, PositionView, Reason, Status, money
 from server.engine.execution import OrderExecution
 from server.engine.exposure import Allowance, Exposure, Ticket
+from server.engine.positions import Fill, Mode, PositionView, Reason, Status, money
 from server.engine.store import PositionStore
 from server.engine.strategies import Position
 from server.exchange.access import ExchangeAccess, Target

@@ -20,7 +20,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.engine.book import PositionView
+from server.engine.positions import PositionView
 from server.streams.topic import Topic
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
-from server.engine.book import Mode, PositionView, Status
 from server.engine.model import OrderRecord, PositionRecord
+from server.engine.positions import Mode, PositionView, Status
 from server.engine.strategies import Position, Side
 from server.storage.database import Database
 

@@ -19,8 +19,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from server.connections.vocabulary import Exchange
-from server.engine.book import Mode
 from server.engine.coordinator import Coordinator
+from server.engine.positions import Mode
 from server.engine.status import EngineState
 from server.exchange.access import ExchangeAccess
 from server.streams.topic import Topic

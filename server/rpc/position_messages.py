@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from cts.engine.v1 import engine_pb2 as pb
 
-from server.engine.book import PositionView
 from server.engine.marks import PositionEvent, PositionMarks
+from server.engine.positions import PositionView
 from server.engine.status import EngineStatus
 from server.rpc.engine_messages import metrics_message, trading_message
 from server.rpc.messages import capped32, decimal_text, stream_message, timestamp

@@ -20,7 +20,7 @@ from cts.engine.v1 import engine_pb2 as epb
 from cts.engine.v1 import engine_pb2_grpc
 from cts.stream.v1 import stream_pb2
 
-from server.engine.book import Mode
+from server.engine.positions import Mode
 from server.engine.store import PositionStore
 from server.storage.database import Database
 from tests.accounts.test_figures import position

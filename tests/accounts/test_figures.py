@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from server.engine.book import Mode, PositionView, Status
+from server.engine.positions import Mode, PositionView, Status
 from server.engine.store import PositionStore
 from server.engine.strategies import Position, Side
 from tests.accounts.conftest import Clock, OpenAccounts, summary_where

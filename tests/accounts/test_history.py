@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.engine.book import Mode
+from server.engine.positions import Mode
 from server.engine.store import PositionStore
 from server.errors import InvalidArgument, NotFound
 from tests.accounts.conftest import Clock, OpenAccounts

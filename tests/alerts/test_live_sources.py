@@ -15,7 +15,7 @@ from server.alerts.events import AlertSources
 from server.alerts.service import Alerts
 from server.alerts.views import AlertEntry, AlertView
 from server.connections.testing import TestRun as ConnectionTestRun
-from server.engine.book import Mode, Status
+from server.engine.positions import Mode, Status
 from server.engine.store import PositionStore
 from server.streams.topic import Change, Subscription, Topic
 from tests.alerts.conftest import Clock, loaded_alerts

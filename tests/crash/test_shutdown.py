@@ -11,7 +11,7 @@ import grpc
 from cts.engine.v1 import engine_pb2 as epb
 from cts.engine.v1 import engine_pb2_grpc
 
-from server.engine.book import Mode, Status
+from server.engine.positions import Mode, Status
 from server.engine.store import PositionStore
 from server.storage.database import Database
 from tests.conftest import auth

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.connections.vocabulary import PresetType
-from server.engine.book import Book, Fill, Fills, PositionView, Reason
+from server.engine.book import Book
+from server.engine.positions import Fill, Fills, PositionView, Reason
 from server.engine.presets import Preset, preset_for
 from server.engine.sets import SET_IDS
 from server.engine.signals import Signals

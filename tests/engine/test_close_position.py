@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.engine.book import Mode, Status
+from server.engine.positions import Mode, Status
 from server.engine.store import PositionStore
 from server.errors import FailedPrecondition
 from tests.engine.test_trading import Trade

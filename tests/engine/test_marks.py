@@ -8,8 +8,8 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
-from server.engine.book import Mode, PositionView, Status
 from server.engine.marks import Marker
+from server.engine.positions import Mode, PositionView, Status
 from server.engine.strategies import Position, Side
 
 

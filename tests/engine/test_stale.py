@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from server.engine.book import Status
+from server.engine.positions import Status
 from server.engine.status import Desired, EngineState
 from server.engine.store import PositionStore
 from tests.support.stepping import SLIPPAGE, Bench

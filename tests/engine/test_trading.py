@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-from server.engine.book import Mode, Status
+from server.engine.positions import Mode, Status
 from server.engine.status import Desired, EngineState
 from server.engine.store import PositionStore
 from server.engine.strategies import Side

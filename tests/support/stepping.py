@@ -16,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from server.engine.board import Boards, SharedHistory
-from server.engine.book import Mode, PositionView, Status
 from server.engine.engine import Engine, EngineParts
 from server.engine.loading import LoadPlan
 from server.engine.marks import PositionEvent, PositionMarks, publish_position_event
+from server.engine.positions import Mode, PositionView, Status
 from server.engine.status import Desired, EngineState, EngineStatus
 from server.engine.store import PositionStore
 from server.engine.strategies import Position, Side

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from server.engine.book import Mode, PositionView
+from server.engine.positions import Mode, PositionView
 from server.engine.store import PositionStore
 from server.engine.strategies import Position, Side
 from server.storage.database import Database

@@ -21,8 +21,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nicegui import ui
 from nicegui.testing.user import User
 
-from server.engine.book import PositionView
 from server.engine.marks import PositionMarks, publish_position_event
+from server.engine.positions import PositionView
 from tests.conftest import auth
 from tests.support.server_thread import ServerThread
 from tests.support.simulator_thread import SimulatorThread
