@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from cts.connection.v1 import connection_pb2 as pb
 from cts.stream.v1 import stream_pb2
 
-from server.rpc.messages import SerializedStream, stream_message
+from server.rpc.messages import SerializedStream, serialized_once, stream_message
 from server.streams.topic import Change
 from server.streams.watch import (
     ChangeType,
@@ -126,3 +126,31 @@ def test_a_heartbeat_is_a_heartbeat() -> None:
     wire = serialized()(Heartbeat(11))
     message = pb.WatchConnectionsResponse.FromString(wire)
     assert message.WhichOneof("event") == "heartbeat" and message.revision == 11
+
+
+def test_a_change_is_serialised_once_for_every_subscriber_that_sees_it_the_same_way() -> None:
+    change = Change(7, datetime.now(UTC), "a", None, Item("a", "red"))
+
+    def message(item: StreamItem[Item]) -> pb.WatchConnectionsResponse:
+        return stream_message(
+            item,
+            pb.WatchConnectionsResponse,
+            render=render,
+            items_field="connections",
+            item_field="connection",
+        )
+
+    first, second = ViewChange(ChangeType.ADDED, change), ViewChange(ChangeType.ADDED, change)
+    sent = serialized_once(first, message(first))
+    assert serialized_once(second, message(second)) is sent  # one serialisation, shared
+    assert sent == message(first).SerializeToString()
+    removed = ViewChange(ChangeType.REMOVED, change)  # another subscriber's view of it
+    assert (
+        pb.WatchConnectionsResponse.FromString(
+            serialized_once(removed, message(removed))
+        ).change.type
+        == stream_pb2.CHANGE_TYPE_REMOVED
+    )
+    snapshot = Snapshot(7, [Item("a", "red")], SnapshotReason.INITIAL)
+    own = message(snapshot)
+    assert serialized_once(snapshot, own) is own  # a subscriber's own: sent as it is

@@ -18,6 +18,7 @@ from server.rpc.engine_messages import (
     test_result_message,
     watch_message,
 )
+from server.rpc.messages import serialized_once
 from server.rpc.position_messages import (
     position_message,
     progression_message,
@@ -85,13 +86,13 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
 
     async def WatchEngines(
         self, request: pb.WatchEnginesRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.WatchEnginesResponse]:
+    ) -> AsyncIterator[pb.WatchEnginesResponse | bytes]:
         connection_id = request.connection_id if request.HasField("connection_id") else None
         stream = self._coordinator.watch(
             connection_id=connection_id, resume_revision=request.resume_revision
         )
         async for item in stream:
-            yield watch_message(item)
+            yield serialized_once(item, watch_message(item))
 
     async def GetCoordinatorHealth(
         self, request: pb.GetCoordinatorHealthRequest, context: grpc.aio.ServicerContext
@@ -133,11 +134,11 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
 
     async def WatchPositions(
         self, request: pb.WatchPositionsRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.WatchPositionsResponse]:
+    ) -> AsyncIterator[pb.WatchPositionsResponse | bytes]:
         connection_id = request.connection_id if request.HasField("connection_id") else None
         stream = self._coordinator.watch_positions(
             connection_id=connection_id, resume_revision=request.resume_revision
         )
         async for item in stream:
             for message in watch_positions_messages(item):
-                yield message
+                yield serialized_once(item, message)

@@ -142,6 +142,21 @@ def _change_message(
     return cached
 
 
+def serialized_once(item: StreamItem[Any], message: Any) -> Any:
+    """A change's ``message`` serialised once for every subscriber that sees the change the
+    same way (kept in :attr:`Change.memo`), to be sent as it is (:class:`PreSerialized`);
+    snapshots and heartbeats, which are each subscriber's own, as they are. With a thousand
+    engines and ten watchers, serialising each change per watcher was a good part of the
+    streams' cost."""
+    if not isinstance(item, ViewChange):
+        return message
+    key = (bytes, type(message), item.type)
+    cached = item.change.memo.get(key)  # type: ignore[call-overload]
+    if cached is None:
+        cached = item.change.memo[key] = message.SerializeToString()  # type: ignore[index]
+    return cached
+
+
 def _varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
