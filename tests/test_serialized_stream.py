@@ -130,16 +130,7 @@ def test_a_heartbeat_is_a_heartbeat() -> None:
 
 def test_a_change_is_serialised_once_for_every_subscriber_that_sees_it_the_same_way() -> None:
     change = Change(7, datetime.now(UTC), "a", None, Item("a", "red"))
-
-    def message(item: StreamItem[Item]) -> pb.WatchConnectionsResponse:
-        return stream_message(
-            item,
-            pb.WatchConnectionsResponse,
-            render=render,
-            items_field="connections",
-            item_field="connection",
-        )
-
+    message = as_message
     first, second = ViewChange(ChangeType.ADDED, change), ViewChange(ChangeType.ADDED, change)
     sent = serialized_once(first, message(first))
     assert serialized_once(second, message(second)) is sent  # one serialisation, shared
