@@ -31,6 +31,7 @@ class Watcher:
     def __init__(self) -> None:
         self.bytes = 0
         self.delays: list[float] = []
+        self.received_at: list[float] = []  # when each change of ``delays`` arrived
         self.counting = False
         self.changes = 0
         self.marks = 0  # WatchPositions: marks events, the positions they re-marked, delays
@@ -62,8 +63,12 @@ class Watcher:
         self.bytes += message.ByteSize()
         if event in ("change", "marks"):
             sent = message.event_time.seconds + message.event_time.nanos / 1e9
-            delays = self.delays if event == "change" else self.mark_delays
-            delays.append(time.time() - sent)
+            now = time.time()
+            if event == "change":
+                self.delays.append(now - sent)
+                self.received_at.append(now)
+            else:
+                self.mark_delays.append(now - sent)
         if event == "change":
             self.changes += 1
         elif event == "marks":
@@ -77,9 +82,16 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def figures(kind: str, watchers: list[Watcher], seconds: float) -> dict[str, float]:
-    """Per watcher: bytes/s, changes/s, marks; over all of them: the delivery p99s (ms)."""
+    """Per watcher: bytes/s, changes/s, marks; over all of them: the delivery p50 and p99s
+    (ms), also of the changes received in the window's last half (a burst's backlog drained,
+    or not)."""
     many = max(1, len(watchers))
+    received = [t for w in watchers for t in w.received_at]
+    half = (min(received) + max(received)) / 2 if received else 0.0
+    late = [d for w in watchers for d, t in zip(w.delays, w.received_at, strict=True) if t >= half]
     return {
+        f"{kind}_p50_ms": 1000 * percentile([d for w in watchers for d in w.delays], 0.5),
+        f"{kind}_late_p99_ms": 1000 * percentile(late, 0.99),
         f"{kind}_bytes_per_s": sum(w.bytes for w in watchers) / many / seconds,
         f"{kind}_changes_per_s": sum(w.changes for w in watchers) / many / seconds,
         f"{kind}_p99_ms": 1000 * percentile([d for w in watchers for d in w.delays], 0.99),
