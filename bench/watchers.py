@@ -24,6 +24,8 @@ from cts.stream.v1 import stream_pb2
 
 from bench.exchange_access import AUTH
 
+BATCH = 100  # max_batch, as the dashboard asks
+
 
 class Watcher:
     """One stream's client and what it received while ``counting``."""
@@ -44,6 +46,8 @@ class Watcher:
     async def follow(self, stream: Any) -> None:
         try:
             async for message in stream:
+                if self.counting:
+                    self.bytes += message.ByteSize()
                 self._take(message)
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.CANCELLED:  # not the bench's own end
@@ -53,6 +57,10 @@ class Watcher:
 
     def _take(self, message: Any) -> None:
         event = message.WhichOneof("event")
+        if event == "batch":
+            for response in message.batch.responses:
+                self._take(response)
+            return
         if event == "snapshot":
             snapshot = message.snapshot
             self.resyncs += snapshot.reason == stream_pb2.SNAPSHOT_REASON_RESYNC
@@ -60,7 +68,6 @@ class Watcher:
                 self.synced.set()
         if not self.counting:
             return
-        self.bytes += message.ByteSize()
         if event in ("change", "marks"):
             sent = message.event_time.seconds + message.event_time.nanos / 1e9
             now = time.time()
@@ -111,9 +118,11 @@ async def _watch(target: str, kind: str, count: int, pipe: Connection) -> None:
     for channel in channels:
         stub = engine_pb2_grpc.EngineServiceStub(channel)
         if kind == "status":
-            streams.append(stub.WatchEngines(epb.WatchEnginesRequest(), metadata=AUTH))
+            request = epb.WatchEnginesRequest(max_batch=BATCH)
+            streams.append(stub.WatchEngines(request, metadata=AUTH))
         else:
-            streams.append(stub.WatchPositions(epb.WatchPositionsRequest(), metadata=AUTH))
+            asked = epb.WatchPositionsRequest(max_batch=BATCH)
+            streams.append(stub.WatchPositions(asked, metadata=AUTH))
     following = [asyncio.ensure_future(w.follow(s)) for w, s in zip(watchers, streams, strict=True)]
     started = time.perf_counter()
     for watcher in watchers:

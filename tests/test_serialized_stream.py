@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cts.connection.v1 import connection_pb2 as pb
+from cts.engine.v1 import engine_pb2 as epb
 from cts.stream.v1 import stream_pb2
 
-from server.rpc.messages import SerializedStream, serialized_once, stream_message
+from server.rpc.messages import SerializedStream, batch_bytes, serialized_once, stream_message
 from server.streams.topic import Change
 from server.streams.watch import (
     ChangeType,
@@ -17,6 +18,7 @@ from server.streams.watch import (
     Snapshot,
     SnapshotReason,
     StreamItem,
+    ViewBatch,
     ViewChange,
 )
 
@@ -145,3 +147,24 @@ def test_a_change_is_serialised_once_for_every_subscriber_that_sees_it_the_same_
     snapshot = Snapshot(7, [Item("a", "red")], SnapshotReason.INITIAL)
     own = message(snapshot)
     assert serialized_once(snapshot, own) is own  # a subscriber's own: sent as it is
+
+
+def test_a_batch_is_its_changes_own_responses_in_order_byte_for_byte() -> None:
+    changes = [
+        ViewChange(ChangeType.ADDED, Change(r, datetime.now(UTC), k, None, Item(k, "red")))
+        for r, k in ((3, "a"), (5, "b"))
+    ]
+    wire = batch_bytes(
+        ViewBatch(tuple(changes)),
+        epb.WatchEnginesResponse,
+        lambda change: epb.WatchEnginesResponse(
+            revision=change.revision,
+            change=epb.EngineStatusChange(engine=epb.EngineStatus(connection_id=change.item.key)),
+        ).SerializeToString(),
+    )
+    got = epb.WatchEnginesResponse.FromString(wire)
+    assert got.revision == 5 and got.event_time.seconds > 0
+    assert [r.change.engine.connection_id for r in got.batch.responses] == ["a", "b"]
+    expected = epb.WatchEnginesResponse(revision=5, event_time=got.event_time)
+    expected.batch.responses.extend(got.batch.responses)
+    assert wire == expected.SerializeToString()  # fields in number order, each once

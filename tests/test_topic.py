@@ -15,6 +15,7 @@ from server.streams.watch import (
     Snapshot,
     SnapshotReason,
     StreamItem,
+    ViewBatch,
     ViewChange,
     classify,
     watch,
@@ -192,6 +193,23 @@ def test_classify_through_a_filter(
         1, None, "k", None if before is None else Item("k", before), Item("k", after), deleted
     )  # type: ignore[arg-type]
     assert classify(change, red) is expected
+
+
+async def test_watch_batches_what_waits_through_its_filter_up_to_the_limit() -> None:
+    topic = Topic[Item]("t")
+    stream = watch(topic, load=Store().load, matches=red, heartbeat_seconds=60, batch=3)
+    assert isinstance(await anext(stream), Snapshot)
+    colours = ["red", "blue", "red", "red", "red", "blue", "red"]
+    published = [topic.publish(str(i), Item(str(i), c)) for i, c in enumerate(colours)]
+    reds = [change for change, colour in zip(published, colours, strict=True) if colour == "red"]
+    first, second = await anext(stream), await anext(stream)
+    assert isinstance(first, ViewBatch) and isinstance(second, ViewBatch)
+    assert [v.change for v in first.changes] == reds[:3]  # the blue one is not this view's
+    assert [v.change for v in second.changes] == reds[3:]
+    assert first.revision == reds[2].revision
+    alone = topic.publish("x", Item("x", "red"))  # nothing else waits: a change of its own
+    single = await anext(stream)
+    assert isinstance(single, ViewChange) and single.change is alone
 
 
 async def test_watch_snapshot_then_filtered_changes() -> None:

@@ -28,7 +28,7 @@ from nicegui import Event
 
 from webui.account_totals import SummaryTotals
 from webui.backend import Backend, auth_metadata
-from webui.feeds import REFUSED, PositionFeed, StreamFeed, UpdateKind
+from webui.feeds import BATCH, REFUSED, PositionFeed, StreamFeed, UpdateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class OpenPositionFeed(PositionFeed):
         return self.select("pseudo", "open") + self.select("live", "open")
 
     def _request(self) -> engine_pb.WatchPositionsRequest:
-        return engine_pb.WatchPositionsRequest(resume_revision=self.revision)
+        return engine_pb.WatchPositionsRequest(resume_revision=self.revision, max_batch=BATCH)
 
 
 class AccountFeeds:

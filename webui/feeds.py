@@ -41,6 +41,7 @@ from webui.backend import Backend, BackendError, auth_metadata
 log = logging.getLogger("cts.webui")
 
 RECONNECT_MIN_SECONDS = 0.2
+BATCH = 100  # the engine streams' max_batch: changes that wait together come in one message
 RECONNECT_MAX_SECONDS = 5.0
 # The server refused the request itself (a filter, an unknown connection): asking again with the
 # same request cannot help.
@@ -199,14 +200,18 @@ class EngineFeed(StreamFeed):
 
     def _watch(self) -> AsyncIterator[engine_pb.WatchEnginesResponse]:
         return self._backend.engines.WatchEngines(  # type: ignore[no-any-return]
-            engine_pb.WatchEnginesRequest(resume_revision=self.revision),
+            engine_pb.WatchEnginesRequest(resume_revision=self.revision, max_batch=BATCH),
             metadata=auth_metadata(self._token),
             wait_for_ready=True,
         )
 
     def _apply(self, message: engine_pb.WatchEnginesResponse) -> None:
-        self.revision = message.revision
         event = message.WhichOneof("event")
+        if event == "batch":  # changes that waited together: each as if alone
+            for response in message.batch.responses:
+                self._apply(response)
+            return
+        self.revision = message.revision
         if event == "snapshot":
             self.engines = {e.connection_id: e for e in message.snapshot.engines}
             self.updated.emit(EngineUpdate(UpdateKind.RESET))
@@ -262,11 +267,15 @@ class PositionFeed(StreamFeed):
 
     def _request(self) -> engine_pb.WatchPositionsRequest:
         return engine_pb.WatchPositionsRequest(
-            connection_id=self.connection_id, resume_revision=self.revision
+            connection_id=self.connection_id, resume_revision=self.revision, max_batch=BATCH
         )
 
     def _apply(self, message: engine_pb.WatchPositionsResponse) -> None:
         event = message.WhichOneof("event")
+        if event == "batch":  # changes and marks that waited together: each as if alone
+            for response in message.batch.responses:
+                self._apply(response)
+            return
         if event == "snapshot" and message.snapshot.more:  # a part: the rest follows
             self._parts.extend(message.snapshot.positions)
             return  # the revision is the snapshot's once it is whole (a resume needs that)

@@ -45,6 +45,7 @@ from server.streams.watch import StreamItem, watch
 log = logging.getLogger("cts.engine")
 E = TypeVar("E", bound=Enum)
 DEFAULT_PAGE = 100
+MAX_BATCH = 1000  # changes in one message of a watch stream (max_batch is lowered to it)
 SNAPSHOT_CLOSED = 200  # closed positions in a WatchPositions snapshot (newest first)
 
 
@@ -249,8 +250,9 @@ class Coordinator:
         return [self.published(v.id) for v in await self._connections.all()]
 
     def watch(
-        self, *, connection_id: str | None, resume_revision: int = 0
+        self, *, connection_id: str | None, resume_revision: int = 0, max_batch: int = 1
     ) -> AsyncIterator[StreamItem[EngineStatus]]:
+        batch = batch_size(max_batch)
         wanted = (
             str(parse_connection_id(connection_id, field="connection_id"))
             if connection_id
@@ -266,6 +268,7 @@ class Coordinator:
             matches=lambda s: wanted is None or s.connection_id == wanted,
             heartbeat_seconds=self._heartbeat_seconds,
             resume_revision=resume_revision,
+            batch=batch,
         )
 
     async def positions(
@@ -298,10 +301,11 @@ class Coordinator:
         return page, token
 
     def watch_positions(
-        self, *, connection_id: str | None, resume_revision: int = 0
+        self, *, connection_id: str | None, resume_revision: int = 0, max_batch: int = 1
     ) -> AsyncIterator[StreamItem[PositionEvent]]:
         """Every open position (with marks) and the 200 most recently opened closed ones (pseudo
         and live together), then every change."""
+        batch = batch_size(max_batch)
         wanted = (
             str(parse_connection_id(connection_id, field="connection_id"))
             if connection_id
@@ -335,6 +339,7 @@ class Coordinator:
             matches=lambda p: wanted is None or p.connection_id == wanted,
             heartbeat_seconds=self._heartbeat_seconds,
             resume_revision=resume_revision,
+            batch=batch,
         )
 
     async def _known(self, connection_id: str | None) -> str | None:
@@ -492,6 +497,13 @@ class Coordinator:
                 await self._reconcile(view.id)
 
         await follow(self._connection_topic, changed, on_resync=resync)
+
+
+def batch_size(max_batch: int) -> int:
+    """A watcher's ``max_batch``: 0 or 1 is one change per message; at most ``MAX_BATCH``."""
+    if max_batch < 0:
+        raise InvalidArgument.field("max_batch", "must not be negative")
+    return min(max(max_batch, 1), MAX_BATCH)
 
 
 def position_closed(position_id: uuid.UUID) -> FailedPrecondition:

@@ -10,7 +10,8 @@ from cts.engine.v1 import engine_pb2_grpc
 
 from server.engine.coordinator import Coordinator
 from server.engine.dry_run import EngineDryRun
-from server.engine.status import Desired
+from server.engine.marks import PositionEvent
+from server.engine.status import Desired, EngineStatus
 from server.errors import InvalidArgument
 from server.rpc.engine_messages import (
     coordinator_health_message,
@@ -18,12 +19,14 @@ from server.rpc.engine_messages import (
     test_result_message,
     watch_message,
 )
-from server.rpc.messages import serialized_once
+from server.rpc.messages import batch_bytes, serialized_once
 from server.rpc.position_messages import (
     position_message,
     progression_message,
+    watch_positions_message,
     watch_positions_messages,
 )
+from server.streams.watch import ViewBatch, ViewChange
 
 
 def _required(connection_id: str) -> str:
@@ -89,10 +92,15 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
     ) -> AsyncIterator[pb.WatchEnginesResponse | bytes]:
         connection_id = request.connection_id if request.HasField("connection_id") else None
         stream = self._coordinator.watch(
-            connection_id=connection_id, resume_revision=request.resume_revision
+            connection_id=connection_id,
+            resume_revision=request.resume_revision,
+            max_batch=request.max_batch,
         )
         async for item in stream:
-            yield serialized_once(item, watch_message(item))
+            if isinstance(item, ViewBatch):
+                yield batch_bytes(item, pb.WatchEnginesResponse, _engine_change)
+            else:
+                yield serialized_once(item, watch_message(item))
 
     async def GetCoordinatorHealth(
         self, request: pb.GetCoordinatorHealthRequest, context: grpc.aio.ServicerContext
@@ -137,8 +145,23 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
     ) -> AsyncIterator[pb.WatchPositionsResponse | bytes]:
         connection_id = request.connection_id if request.HasField("connection_id") else None
         stream = self._coordinator.watch_positions(
-            connection_id=connection_id, resume_revision=request.resume_revision
+            connection_id=connection_id,
+            resume_revision=request.resume_revision,
+            max_batch=request.max_batch,
         )
         async for item in stream:
+            if isinstance(item, ViewBatch):
+                yield batch_bytes(item, pb.WatchPositionsResponse, _position_change)
+                continue
             for message in watch_positions_messages(item):
                 yield serialized_once(item, message)
+
+
+def _engine_change(change: ViewChange[EngineStatus]) -> bytes:
+    encoded: bytes = serialized_once(change, watch_message(change))
+    return encoded
+
+
+def _position_change(change: ViewChange[PositionEvent]) -> bytes:
+    encoded: bytes = serialized_once(change, watch_positions_message(change))
+    return encoded

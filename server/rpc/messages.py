@@ -18,6 +18,7 @@ from server.streams.watch import (
     Snapshot,
     SnapshotReason,
     StreamItem,
+    ViewBatch,
     ViewChange,
 )
 
@@ -118,6 +119,8 @@ def stream_message(
     """
     if isinstance(item, ViewChange):
         return _change_message(item, response_type, render, item_field)
+    if isinstance(item, ViewBatch):
+        raise TypeError("a batch is put together by batch_bytes")
     response = response_type(revision=item.revision)
     response.event_time.GetCurrentTime()
     if isinstance(item, Snapshot):
@@ -155,6 +158,26 @@ def serialized_once(item: StreamItem[Any], message: Any) -> Any:
     if cached is None:
         cached = item.change.memo[key] = message.SerializeToString()  # type: ignore[index]
     return cached
+
+
+def batch_bytes(
+    item: ViewBatch[Any], response_type: Any, one: Callable[[ViewChange[Any]], bytes]
+) -> bytes:
+    """A ``batch`` response, serialised, put together from each change's own serialised
+    response (``one``, shared with every watcher that gets that change alone or in a batch):
+    ``revision`` (the last change's), ``event_time`` (now), then the ``batch`` field with them
+    as its repeated ``responses`` — byte for byte what serialising the message gives."""
+    batch = response_type.DESCRIPTOR.fields_by_name["batch"]
+    responses = batch.message_type.fields_by_name["responses"]
+    tag = _varint(responses.number << 3 | 2)
+    body = b"".join(
+        b"".join((tag, _varint(len(encoded)), encoded))
+        for encoded in (one(change) for change in item.changes)
+    )
+    head = response_type(revision=item.revision)
+    head.event_time.GetCurrentTime()
+    batch_tag = _varint(batch.number << 3 | 2)
+    return b"".join((head.SerializeToString(), batch_tag, _varint(len(body)), body))
 
 
 def _varint(value: int) -> bytes:
@@ -211,6 +234,8 @@ class SerializedStream:
                 message = _change_message(item, self._response_type, self._render, self._item_field)
                 cached = item.change.memo[key] = message.SerializeToString()  # type: ignore[index]
             return cached  # type: ignore[no-any-return]
+        if isinstance(item, ViewBatch):
+            raise TypeError("a batch is put together by batch_bytes")
         head = self._response_type(revision=item.revision)
         head.event_time.GetCurrentTime()
         if isinstance(item, Heartbeat):

@@ -115,6 +115,14 @@ class Subscription(Generic[T]):
         self._overflowed = False
         self.start_revision = start_revision
 
+    def take_ready(self, limit: int) -> list[Change[T]]:
+        """Up to ``limit`` changes already buffered, without waiting (none after an overflow or
+        the close: :meth:`next` tells those)."""
+        if self._overflowed or self._closed:
+            return []
+        buffer = self._buffer
+        return [buffer.popleft() for _ in range(min(limit, len(buffer)))]
+
     async def next(self, timeout: float | None = None) -> Change[T] | Overflow | Closed | None:
         """The next change, OVERFLOW, CLOSED, or None when ``timeout`` passed with nothing."""
         while True:

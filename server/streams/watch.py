@@ -57,7 +57,18 @@ class Heartbeat:
     revision: int
 
 
-StreamItem = Snapshot[T] | ViewChange[T] | Heartbeat
+@dataclass(frozen=True, slots=True)
+class ViewBatch(Generic[T]):
+    """Changes that were waiting together for one watcher (``batch`` > 1), oldest first."""
+
+    changes: tuple[ViewChange[T], ...]
+
+    @property
+    def revision(self) -> int:
+        return self.changes[-1].revision
+
+
+StreamItem = Snapshot[T] | ViewChange[T] | Heartbeat | ViewBatch[T]
 
 
 def classify(change: Change[T], matches: Callable[[T], bool]) -> ChangeType | None:
@@ -80,11 +91,14 @@ async def watch(
     matches: Callable[[T], bool],
     heartbeat_seconds: float,
     resume_revision: int = 0,
+    batch: int = 1,
 ) -> AsyncIterator[StreamItem[T]]:
     """Yield the stream of ``topic`` as seen through ``matches``.
 
     ``load`` reads every item from storage; it runs while the topic's order lock is held, so
-    the snapshot is exactly the state at the revision it carries.
+    the snapshot is exactly the state at the revision it carries. ``batch`` > 1: the changes
+    already waiting when one is taken go out with it, up to ``batch`` of them, as one
+    :class:`ViewBatch` (a watcher that fell behind catches up in fewer, larger messages).
     """
 
     async def snapshot(reason: SnapshotReason) -> Snapshot[T]:
@@ -115,8 +129,25 @@ async def watch(
             elif isinstance(item, Overflow):
                 yield await snapshot(SnapshotReason.RESYNC)
             else:
-                change_type = classify(item, matches)
-                if change_type is not None:
-                    yield ViewChange(change_type, item)
+                views = _seen([item], matches)
+                while batch > 1 and len(views) < batch:
+                    ready = subscription.take_ready(batch - len(views))
+                    if not ready:
+                        break
+                    views.extend(_seen(ready, matches))
+                if len(views) == 1:
+                    yield views[0]
+                elif views:
+                    yield ViewBatch(tuple(views))
     finally:
         subscription.close()
+
+
+def _seen(changes: list[Change[T]], matches: Callable[[T], bool]) -> list[ViewChange[T]]:
+    """The changes a filter sees, as it sees them."""
+    seen = []
+    for change in changes:
+        change_type = classify(change, matches)
+        if change_type is not None:
+            seen.append(ViewChange(change_type, change))
+    return seen

@@ -300,3 +300,26 @@ def test_the_position_feed_applies_a_snapshot_in_parts_once_whole_and_then_its_m
     assert feed.positions["a"].mark_price == "1" and "gone" not in feed.positions
     assert [u.kind for u in seen] == [UpdateKind.RESET, UpdateKind.UPSERT]
     assert seen[-1].position.id == "b" and feed.revision == 8
+
+
+def test_the_position_feed_applies_a_batch_as_its_responses_one_by_one() -> None:
+    feed = OpenPositionFeed(backend=None, token="t")  # type: ignore[arg-type]
+    seen = []
+    feed.updated.subscribe(seen.append)
+    feed._apply(epb.WatchPositionsResponse(revision=1, snapshot=epb.PositionSnapshot()))
+    opened = epb.Position(id="p", mode="pseudo", status="open", opened_at=stamp())
+    batch = epb.PositionBatch(
+        responses=[
+            epb.WatchPositionsResponse(
+                revision=2,
+                change=epb.PositionChange(type=stream_pb2.CHANGE_TYPE_ADDED, position=opened),
+            ),
+            epb.WatchPositionsResponse(
+                revision=3,
+                marks=epb.PositionMarks(marks=[epb.PositionMark(position_id="p", mark_price="7")]),
+            ),
+        ]
+    )
+    feed._apply(epb.WatchPositionsResponse(revision=3, batch=batch))
+    assert feed.positions["p"].mark_price == "7" and feed.revision == 3
+    assert [u.kind for u in seen] == [UpdateKind.RESET, UpdateKind.UPSERT, UpdateKind.UPSERT]

@@ -86,12 +86,14 @@ class ListEngineStatusesResponse(_message.Message):
     def __init__(self, engines: _Optional[_Iterable[_Union[EngineStatus, _Mapping]]] = ...) -> None: ...
 
 class WatchEnginesRequest(_message.Message):
-    __slots__ = ("connection_id", "resume_revision")
+    __slots__ = ("connection_id", "resume_revision", "max_batch")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_REVISION_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     resume_revision: int
-    def __init__(self, connection_id: _Optional[str] = ..., resume_revision: _Optional[int] = ...) -> None: ...
+    max_batch: int
+    def __init__(self, connection_id: _Optional[str] = ..., resume_revision: _Optional[int] = ..., max_batch: _Optional[int] = ...) -> None: ...
 
 class EngineMetrics(_message.Message):
     __slots__ = ("cycles", "cycle_p50_ms", "cycle_p99_ms", "last_cycle_at", "symbols", "stale_cycles", "indication_cycles", "indication_p50_ms", "indication_p99_ms", "strategy_cycles", "strategy_p50_ms", "strategy_p99_ms")
@@ -227,19 +229,27 @@ class EngineStatusChange(_message.Message):
     engine: EngineStatus
     def __init__(self, type: _Optional[_Union[_stream_pb2.ChangeType, str]] = ..., engine: _Optional[_Union[EngineStatus, _Mapping]] = ...) -> None: ...
 
+class EngineStatusBatch(_message.Message):
+    __slots__ = ("responses",)
+    RESPONSES_FIELD_NUMBER: _ClassVar[int]
+    responses: _containers.RepeatedCompositeFieldContainer[WatchEnginesResponse]
+    def __init__(self, responses: _Optional[_Iterable[_Union[WatchEnginesResponse, _Mapping]]] = ...) -> None: ...
+
 class WatchEnginesResponse(_message.Message):
-    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat")
+    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat", "batch")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     revision: int
     event_time: _timestamp_pb2.Timestamp
     snapshot: EngineStatusSnapshot
     change: EngineStatusChange
     heartbeat: _stream_pb2.Heartbeat
-    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[EngineStatusSnapshot, _Mapping]] = ..., change: _Optional[_Union[EngineStatusChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ...) -> None: ...
+    batch: EngineStatusBatch
+    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[EngineStatusSnapshot, _Mapping]] = ..., change: _Optional[_Union[EngineStatusChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ..., batch: _Optional[_Union[EngineStatusBatch, _Mapping]] = ...) -> None: ...
 
 class GetCoordinatorHealthRequest(_message.Message):
     __slots__ = ()
@@ -423,12 +433,14 @@ class ListPositionsResponse(_message.Message):
     def __init__(self, positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class WatchPositionsRequest(_message.Message):
-    __slots__ = ("connection_id", "resume_revision")
+    __slots__ = ("connection_id", "resume_revision", "max_batch")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_REVISION_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     resume_revision: int
-    def __init__(self, connection_id: _Optional[str] = ..., resume_revision: _Optional[int] = ...) -> None: ...
+    max_batch: int
+    def __init__(self, connection_id: _Optional[str] = ..., resume_revision: _Optional[int] = ..., max_batch: _Optional[int] = ...) -> None: ...
 
 class PositionSnapshot(_message.Message):
     __slots__ = ("positions", "reason", "more")
@@ -470,18 +482,26 @@ class PositionMarks(_message.Message):
     marks: _containers.RepeatedCompositeFieldContainer[PositionMark]
     def __init__(self, connection_id: _Optional[str] = ..., marks: _Optional[_Iterable[_Union[PositionMark, _Mapping]]] = ...) -> None: ...
 
+class PositionBatch(_message.Message):
+    __slots__ = ("responses",)
+    RESPONSES_FIELD_NUMBER: _ClassVar[int]
+    responses: _containers.RepeatedCompositeFieldContainer[WatchPositionsResponse]
+    def __init__(self, responses: _Optional[_Iterable[_Union[WatchPositionsResponse, _Mapping]]] = ...) -> None: ...
+
 class WatchPositionsResponse(_message.Message):
-    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat", "marks")
+    __slots__ = ("revision", "event_time", "snapshot", "change", "heartbeat", "marks", "batch")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     MARKS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     revision: int
     event_time: _timestamp_pb2.Timestamp
     snapshot: PositionSnapshot
     change: PositionChange
     heartbeat: _stream_pb2.Heartbeat
     marks: PositionMarks
-    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[PositionSnapshot, _Mapping]] = ..., change: _Optional[_Union[PositionChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ..., marks: _Optional[_Union[PositionMarks, _Mapping]] = ...) -> None: ...
+    batch: PositionBatch
+    def __init__(self, revision: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[PositionSnapshot, _Mapping]] = ..., change: _Optional[_Union[PositionChange, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ..., marks: _Optional[_Union[PositionMarks, _Mapping]] = ..., batch: _Optional[_Union[PositionBatch, _Mapping]] = ...) -> None: ...
