@@ -103,6 +103,15 @@ class StreamFeed:
     def _apply(self, message: Any) -> None:
         raise NotImplementedError
 
+    def _received(self, message: Any) -> None:
+        """Apply one message of the stream; a ``batch`` (changes that waited together, asked
+        for with ``max_batch``) as each of its responses alone, in order."""
+        if "batch" in message.DESCRIPTOR.fields_by_name and message.HasField("batch"):
+            for response in message.batch.responses:
+                self._apply(response)
+        else:
+            self._apply(message)
+
     async def _run(self) -> None:
         delay = RECONNECT_MIN_SECONDS
         while True:
@@ -110,7 +119,7 @@ class StreamFeed:
                 async for message in self._watch():
                     delay = RECONNECT_MIN_SECONDS
                     self._set_live(True)
-                    self._apply(message)
+                    self._received(message)
             except grpc.aio.AioRpcError as error:
                 if error.code() == grpc.StatusCode.UNAUTHENTICATED:
                     self._set_live(False)
@@ -207,10 +216,6 @@ class EngineFeed(StreamFeed):
 
     def _apply(self, message: engine_pb.WatchEnginesResponse) -> None:
         event = message.WhichOneof("event")
-        if event == "batch":  # changes that waited together: each as if alone
-            for response in message.batch.responses:
-                self._apply(response)
-            return
         self.revision = message.revision
         if event == "snapshot":
             self.engines = {e.connection_id: e for e in message.snapshot.engines}
@@ -272,10 +277,6 @@ class PositionFeed(StreamFeed):
 
     def _apply(self, message: engine_pb.WatchPositionsResponse) -> None:
         event = message.WhichOneof("event")
-        if event == "batch":  # changes and marks that waited together: each as if alone
-            for response in message.batch.responses:
-                self._apply(response)
-            return
         if event == "snapshot" and message.snapshot.more:  # a part: the rest follows
             self._parts.extend(message.snapshot.positions)
             return  # the revision is the snapshot's once it is whole (a resume needs that)

@@ -296,7 +296,7 @@ class Coordinator:
             limit=size + 1,
             before=_cursor(page_token),
         )
-        page = [self._marked(p) for p in found[:size]]
+        page = self._marked(found[:size])
         token = _token(page[-1]) if len(found) > size else ""
         return page, token
 
@@ -349,20 +349,17 @@ class Coordinator:
         await self._connections.get(cid)
         return cid
 
-    def _held(self) -> dict[uuid.UUID, PositionView]:
-        """Every open position as its engine holds it now (with the last mark), by id."""
-        return {
-            position.id: position
-            for engine in self._engines.values()
-            for position in engine.holdings()
+    def _marked(self, positions: Sequence[PositionView]) -> list[PositionView]:
+        """Open positions as their engines hold them now (with the last mark); the others as
+        stored. Each engine's holdings are taken once for the page."""
+        connections = {p.connection_id for p in positions if p.status is Status.OPEN}
+        held = {
+            p.id: p
+            for cid in connections
+            if (engine := self._engines.get(uuid.UUID(cid))) is not None
+            for p in engine.holdings()
         }
-
-    def _marked(self, position: PositionView) -> PositionView:
-        """An open position as its engine holds it now (with the last mark)."""
-        engine = self._engines.get(uuid.UUID(position.connection_id))
-        if engine is None or position.status is not Status.OPEN:
-            return position
-        return next((p for p in engine.holdings() if p.id == position.id), position)
+        return [held.get(p.id, p) if p.status is Status.OPEN else p for p in positions]
 
     def health(self) -> CoordinatorHealth:
         """The coordinator itself: is it on, since when, its engines by state, its feeds."""

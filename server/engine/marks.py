@@ -16,7 +16,7 @@ resumed client has fresh marks within one period.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -64,10 +64,8 @@ class Marker:
 def publish_position_event(topic: Topic[PositionEvent], event: PositionEvent) -> None:
     """Publish on the position stream: a position under its id (kept for replay), an engine's
     marks under its connection (not kept)."""
-    key: Hashable
     if isinstance(event, PositionMarks):
-        key = ("marks", event.connection_id)
-        topic.publish(key, event, retain=False)
+        topic.publish(("marks", event.connection_id), event, retain=False)
     else:
         topic.publish(event.id, event)
 

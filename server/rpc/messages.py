@@ -228,12 +228,9 @@ class SerializedStream:
 
     def __call__(self, item: StreamItem[Any]) -> bytes:
         if isinstance(item, ViewChange):
-            key = (bytes, self._response_type, item.type)
-            cached = item.change.memo.get(key)  # type: ignore[call-overload]
-            if cached is None:
-                message = _change_message(item, self._response_type, self._render, self._item_field)
-                cached = item.change.memo[key] = message.SerializeToString()  # type: ignore[index]
-            return cached  # type: ignore[no-any-return]
+            message = _change_message(item, self._response_type, self._render, self._item_field)
+            encoded: bytes = serialized_once(item, message)
+            return encoded
         if isinstance(item, ViewBatch):
             raise TypeError("a batch is put together by batch_bytes")
         head = self._response_type(revision=item.revision)

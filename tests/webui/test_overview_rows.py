@@ -320,6 +320,6 @@ def test_the_position_feed_applies_a_batch_as_its_responses_one_by_one() -> None
             ),
         ]
     )
-    feed._apply(epb.WatchPositionsResponse(revision=3, batch=batch))
+    feed._received(epb.WatchPositionsResponse(revision=3, batch=batch))
     assert feed.positions["p"].mark_price == "7" and feed.revision == 3
     assert [u.kind for u in seen] == [UpdateKind.RESET, UpdateKind.UPSERT, UpdateKind.UPSERT]
