@@ -299,6 +299,15 @@ async def test_bad_position_queries_and_commands_are_refused(
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+def test_a_bad_max_batch_on_the_watch_routes_is_a_400_naming_it(stack: Stack) -> None:
+    for path in ("/v1/positions:watch", "/v1/engines:watch"):
+        for value in ("-1", "many"):
+            response = stack.http.get(path, params={"maxBatch": value})
+            assert response.status_code == 400, (path, value, response.text)
+            body = response.json()
+            assert "max_batch" in body["message"] or "maxBatch" in body["message"], body
+
+
 async def test_a_server_restart_keeps_every_open_position(tmp_path: Path) -> None:
     sim = SimulatorThread().start()
     hold_prices(sim, "100")
