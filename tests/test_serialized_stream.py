@@ -10,7 +10,7 @@ from cts.connection.v1 import connection_pb2 as pb
 from cts.engine.v1 import engine_pb2 as epb
 from cts.stream.v1 import stream_pb2
 
-from server.rpc.messages import SerializedStream, batch_bytes, serialized_once, stream_message
+from server.rpc.messages import SerializedStream, batch_parts, serialized_once, stream_message
 from server.streams.topic import Change
 from server.streams.watch import (
     ChangeType,
@@ -149,22 +149,47 @@ def test_a_change_is_serialised_once_for_every_subscriber_that_sees_it_the_same_
     assert serialized_once(snapshot, own) is own  # a subscriber's own: sent as it is
 
 
-def test_a_batch_is_its_changes_own_responses_in_order_byte_for_byte() -> None:
-    changes = [
-        ViewChange(ChangeType.ADDED, Change(r, datetime.now(UTC), k, None, Item(k, "red")))
-        for r, k in ((3, "a"), (5, "b"))
-    ]
-    wire = batch_bytes(
-        ViewBatch(tuple(changes)),
-        epb.WatchEnginesResponse,
-        lambda change: epb.WatchEnginesResponse(
-            revision=change.revision,
-            change=epb.EngineStatusChange(engine=epb.EngineStatus(connection_id=change.item.key)),
-        ).SerializeToString(),
+def _engine_response(change: ViewChange[Item]) -> bytes:
+    return epb.WatchEnginesResponse(
+        revision=change.revision,
+        change=epb.EngineStatusChange(engine=epb.EngineStatus(connection_id=change.item.key)),
+    ).SerializeToString()
+
+
+def _batch(*revisions_keys: tuple[int, str]) -> ViewBatch[Item]:
+    return ViewBatch(
+        tuple(
+            ViewChange(ChangeType.ADDED, Change(r, datetime.now(UTC), k, None, Item(k, "red")))
+            for r, k in revisions_keys
+        )
     )
+
+
+def test_a_batch_is_its_changes_own_responses_in_order_byte_for_byte() -> None:
+    (wire,) = batch_parts(_batch((3, "a"), (5, "b")), epb.WatchEnginesResponse, _engine_response)
     got = epb.WatchEnginesResponse.FromString(wire)
     assert got.revision == 5 and got.event_time.seconds > 0
     assert [r.change.engine.connection_id for r in got.batch.responses] == ["a", "b"]
     expected = epb.WatchEnginesResponse(revision=5, event_time=got.event_time)
     expected.batch.responses.extend(got.batch.responses)
     assert wire == expected.SerializeToString()  # fields in number order, each once
+
+
+def test_a_batch_whose_rendering_outlasts_a_step_goes_out_in_parts_in_order() -> None:
+    ticks = iter(range(100))  # each reading of the clock is one second later
+    parts = list(
+        batch_parts(
+            _batch((3, "a"), (5, "b"), (8, "c"), (9, "d")),
+            epb.WatchEnginesResponse,
+            _engine_response,
+            step_seconds=2,
+            clock=lambda: float(next(ticks)),
+        )
+    )
+    got = [epb.WatchEnginesResponse.FromString(part) for part in parts]
+    # started at 0; a at 1 (<2), b at 2: a part; restarted at 3; c at 4, d is the last.
+    assert [[r.change.engine.connection_id for r in g.batch.responses] for g in got] == [
+        ["a", "b"],
+        ["c", "d"],
+    ]
+    assert [g.revision for g in got] == [5, 9]  # each part's last change

@@ -87,6 +87,41 @@ async def test_slow_subscriber_overflows_without_blocking_publisher_or_others() 
     assert (await fast.next()).key == "3"  # type: ignore[union-attr]
 
 
+async def test_latest_wins_a_waiting_change_gives_way_to_the_items_newer_one() -> None:
+    topic = Topic[Item]("t", queue_size=2, latest_wins=True)
+    behind, _ = topic.subscribe()
+    keeping_up, _ = topic.subscribe()
+    published = []
+    for key, colour in (("a", "red"), ("b", "red"), ("a", "blue"), ("a", "green")):
+        previous = next((c.current for c in reversed(published) if c.key == key), None)
+        published.append(topic.publish(key, Item(key, colour), previous=previous))
+        # the one keeping up (it takes each change before the next) misses nothing
+        assert keeping_up.take_ready(10) == [published[-1]]
+    _, b1, _, a3 = published
+    # the one behind has b, then a's latest at a's latest turn; it did not overflow for a's
+    # three changes with room for two
+    got = behind.take_ready(10)
+    assert [(c.key, c.revision, c.current.colour) for c in got] == [
+        ("b", b1.revision, "red"),
+        ("a", a3.revision, "green"),
+    ]
+    merged = got[1]
+    assert merged.previous is None  # it never saw a: from nothing (added) to green
+    assert classify(merged, red) is None and classify(merged, lambda i: True) is ChangeType.ADDED
+    assert merged.memo is a3.memo  # rendered once for every watcher, merged or not
+    topic.publish("c", Item("c", "red"))
+    topic.publish("d", Item("d", "red"))
+    topic.publish("e", Item("e", "red"))  # three items waiting, room for two: it overflows
+    assert await behind.next() is OVERFLOW
+
+
+async def test_without_latest_wins_every_change_waits_its_turn() -> None:
+    topic = Topic[Item]("t")
+    subscription, _ = topic.subscribe()
+    published = [topic.publish("a", Item("a", colour)) for colour in ("red", "blue")]
+    assert subscription.take_ready(10) == published
+
+
 async def test_idle_timeout_gives_none_and_changes_win_over_it() -> None:
     topic = Topic[Item]("t")
     subscription, _ = topic.subscribe()

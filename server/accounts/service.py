@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 from server.accounts.balances import BalanceSchedule
 from server.accounts.figures import ModeFigures
@@ -39,7 +40,7 @@ from server.exchange.access import ExchangeAccess, Target
 from server.exchange.errors import ExchangeError, ExchangeFailure
 from server.storage.database import Database
 from server.streams.follow import follow
-from server.streams.topic import CLOSED, OVERFLOW, Change, Subscription, Topic
+from server.streams.topic import CLOSED, OVERFLOW, STEP_SECONDS, Change, Subscription, Topic
 from server.streams.watch import StreamItem, watch
 
 log = logging.getLogger("cts.accounts")
@@ -260,7 +261,8 @@ class Accounts:
                 item = await subscription.next()
                 self.roll_day()  # a change after midnight counts in the new day
                 changed: set[str] = set()
-                while item is not None:  # every change already waiting: one publish each
+                step_ends = perf_counter() + STEP_SECONDS
+                while item is not None:  # the changes waiting: one publish per account each step
                     if item is CLOSED:
                         return
                     if item is OVERFLOW:
@@ -272,9 +274,13 @@ class Accounts:
                             changed.update(self._apply(p) for p in event.positions)
                         else:
                             changed.add(self._apply(event))
+                    if perf_counter() >= step_ends:  # the rest after the loop has run
+                        break
                     item = await subscription.next(timeout=0)
                 for connection_id in changed:
                     self._publish(connection_id)
+                if item is not None:
+                    await asyncio.sleep(0)
         finally:
             subscription.close()
 

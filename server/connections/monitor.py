@@ -82,6 +82,7 @@ class HealthMonitor:
         self._rechecking: set[uuid.UUID] = set()  # connections to be checked again
         self._pushes = HealthPushes(self._push_account, self._spawn)
         self._maintenance: dict[str, bool] = {}  # exchange → its latest public call said so
+        self._exchanges_due: set[str] = set()  # every connection on these is to be recomputed
         self._started = False
         self._stopped = False
         #: Since when a connection's engine trades on stale prices (None: fresh or no engine).
@@ -164,7 +165,7 @@ class HealthMonitor:
             maintenance = self._access.latest_failure(account_id) == _MAINTENANCE
             if maintenance != self._maintenance.get(exchange, False):
                 self._maintenance[exchange] = maintenance
-                self._spawn(self._publish_exchange(exchange))
+                self._publish_exchange_soon(exchange)
 
     async def _push_account(self, account_id: str, score_only: bool) -> None:
         for connection_id in sorted(_connection_ids(set(self._access.users_of(account_id)))):
@@ -227,12 +228,23 @@ class HealthMonitor:
     def circuit_changed(
         self, account_id: str, connection_ids: set[str], state: CircuitState
     ) -> None:
-        """Told by exchange access (synchronously) when an account's circuit changes: every
-        connection on that exchange gets its health recomputed (the exchange's own circuit is
-        part of it), and an opened account is probed back to health through one of its
-        connections (whether or not periodic checks run)."""
-        self._spawn(self._publish_exchange(account_id.split(":", 1)[0]))
+        """Told by exchange access (synchronously) when an account's circuit changes: the
+        account's connections get their health recomputed (its circuit is part of it) — and
+        every connection on the exchange when it is the exchange's public account, whose
+        circuit is part of each one's health. An opened account is probed back to health
+        through one of its connections (whether or not periodic checks run).
+
+        Only the public account's change concerns the whole exchange: with a thousand
+        connections, recomputing every one on the exchange for each account's change made a
+        wave of engine timeouts (each opening its account's circuit) a storm of
+        recomputations that kept the server too busy to answer, and so made more timeouts."""
+        exchange = account_id.split(":", 1)[0]
         ids = sorted(_connection_ids(connection_ids))
+        if account_id == public_account_id(exchange):
+            self._publish_exchange_soon(exchange)
+        else:
+            for connection_id in ids:
+                self._spawn(self._quiet_publish(connection_id))
         if state is CircuitState.OPEN and ids:
             self._check_again(ids[0])
 
@@ -240,7 +252,14 @@ class HealthMonitor:
         """The connection's engine prices turned stale or fresh again."""
         self._spawn(self._quiet_publish(connection_id))
 
+    def _publish_exchange_soon(self, exchange: str) -> None:
+        """Recompute every connection on the exchange, once for the changes told meanwhile."""
+        if exchange not in self._exchanges_due:
+            self._exchanges_due.add(exchange)
+            self._spawn(self._publish_exchange(exchange))
+
     async def _publish_exchange(self, exchange: str) -> None:
+        self._exchanges_due.discard(exchange)  # a change from now on is published again
         for view in await self._connections.all():
             if view.exchange == exchange:
                 await self._quiet_publish(view.id)

@@ -7,7 +7,9 @@ work that depends only on those prices is done once for all of them:
   symbol, timeframe and depth, and shared until the newest of them closes. Closed bars never
   change, and the open bar is overwritten by every round's price anyway. Engines that load at
   the same time wait for the one fetch in flight; a failed fetch is not kept (each waiter gets
-  its failure, and the next load fetches again).
+  its failure, and the next load fetches again). So are the source's **tickers**, which a
+  loading engine reads to choose its symbols by 24 h volume, for a minute: a thousand engines
+  starting together asked the exchange for every ticker a thousand times.
 - **Bars and signals** (:class:`Board`): engines with the same source, timeframe and symbols
   share one board. The first of them to act on a round moves the board's bars to that round;
   each preset's signals are computed once per round (one vectorised pass over all symbols) and
@@ -24,9 +26,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 from server.engine.presets import Preset
 from server.engine.signals import TIMEFRAME_SECONDS, Bars, Signals, compute
@@ -113,26 +116,53 @@ class Boards:
 
 
 HistoryKey = tuple[Source, str, str, int]  # source, symbol, timeframe, bars
+V = TypeVar("V")
+#: How long a source's tickers, read by an engine loading to choose its symbols by 24 h volume,
+#: serve the other engines of the source loading after it.
+TICKERS_SECONDS = 60.0
 
 
 class SharedHistory:
-    """Candles fetched once per source, symbol, timeframe and depth, shared until the newest
-    closes (see the module docstring)."""
+    """What engines of one source read at loading, fetched once and shared (see the module
+    docstring): candles per source, symbol, timeframe and depth until the newest closes; the
+    source's tickers for ``TICKERS_SECONDS``."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._entries: dict[HistoryKey, tuple[float, asyncio.Future[tuple[Candle, ...]]]] = {}
+        self._entries: dict[Hashable, tuple[float, asyncio.Future[Any]]] = {}
         self.fetches = 0
 
     async def candles(
         self, key: HistoryKey, fetch: Callable[[], Awaitable[list[Candle]]]
     ) -> tuple[Candle, ...]:
+        async def candles() -> tuple[tuple[Candle, ...], float]:
+            fetched = tuple(await fetch())
+            seconds = TIMEFRAME_SECONDS.get(key[2], 60)
+            return fetched, fetched[-1].time_ms / 1000 + seconds if fetched else 0.0
+
+        result: tuple[Candle, ...] = await self._shared(key, candles)
+        return result
+
+    async def tickers(
+        self, source: Source, fetch: Callable[[], Awaitable[Mapping[str, Ticker]]]
+    ) -> Mapping[str, Ticker]:
+        async def tickers() -> tuple[Mapping[str, Ticker], float]:
+            fetched = MappingProxyType(dict(await fetch()))
+            return fetched, self._clock() + TICKERS_SECONDS
+
+        result: Mapping[str, Ticker] = await self._shared(("tickers", source), tickers)
+        return result
+
+    async def _shared(self, key: Hashable, fetch: Callable[[], Awaitable[tuple[V, float]]]) -> V:
+        """``fetch``'s value (with the time it is good until), fetched once for every load
+        asking meanwhile; a failed fetch is not kept."""
         while (entry := self._entries.get(key)) is not None:
             until, future = entry
             if future.done() and self._clock() >= until:
-                break  # its newest bar closed: fetch again
+                break  # outdated: fetch again
             try:
-                return await asyncio.shield(future)
+                shared: V = await asyncio.shield(future)
+                return shared
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
@@ -143,7 +173,7 @@ class SharedHistory:
         self._entries[key] = (math.inf, future)
         self.fetches += 1
         try:
-            candles = tuple(await fetch())
+            value, until = await fetch()
         except BaseException as error:
             self._entries.pop(key, None)
             if isinstance(error, asyncio.CancelledError):
@@ -152,11 +182,9 @@ class SharedHistory:
                 future.set_exception(error)
                 future.exception()  # the waiters, if any, get it; none is fine too
             raise
-        seconds = TIMEFRAME_SECONDS.get(key[2], 60)
-        until = candles[-1].time_ms / 1000 + seconds if candles else 0.0
         self._entries[key] = (until, future)
-        future.set_result(candles)
-        return candles
+        future.set_result(value)
+        return value
 
     def _sweep(self) -> None:
         now = self._clock()

@@ -5,7 +5,8 @@ The stages, in order, each with progress (items done of items total) and timing:
 1. ``initializing`` — the connection's exchange session (one ccxt instance) is ready.
 2. ``loading_symbols`` — the markets of the connection's API type; the engine trades the
    ``symbols`` most traded ones quoted in USDT, or USD where there are none (24 h quote
-   volume, then name).
+   volume, then name; with a :class:`~server.engine.board.SharedHistory`, the tickers read
+   for it serve every engine of the same market source loading within a minute).
 3. ``loading_indications`` — the indication parameter sets of the connection's preset, one set
    of indications per symbol.
 4. ``loading_strategies`` — the strategies of the preset, per symbol.
@@ -125,7 +126,7 @@ class Loading:
 
         self._begin(Stage.LOADING_SYMBOLS, 1)
         markets = await self._call(lambda a: a.markets())
-        tickers = await self._call(lambda a: a.tickers())
+        tickers = await self._tickers()
         symbols = choose_symbols(markets, tickers, self.target.api_type, self.plan.symbols)
         self._finish(Stage.LOADING_SYMBOLS, 1, f"{len(symbols)} of {len(markets)} markets")
 
@@ -177,6 +178,14 @@ class Loading:
 
         return load
 
+    async def _tickers(self) -> Mapping[str, Ticker]:
+        def fetch() -> Awaitable[Mapping[str, Ticker]]:
+            return self.access.call(self.target, lambda a: a.tickers())
+
+        if self.history is None:
+            return await self._failing(fetch())
+        return await self._failing(self.history.tickers(self._source(), fetch))
+
     async def _candles(self, symbol: str) -> tuple[Candle, ...]:
         def fetch() -> Awaitable[list[Candle]]:
             return self.access.call(
@@ -185,10 +194,12 @@ class Loading:
 
         if self.history is None:
             return tuple(await self._failing(fetch()))
-        target = self.target
-        source = (target.exchange, target.api_type, target.testnet, target.simulated)
-        key = (source, symbol, self.plan.timeframe, self.plan.bars)
+        key = (self._source(), symbol, self.plan.timeframe, self.plan.bars)
         return await self._failing(self.history.candles(key, fetch))
+
+    def _source(self) -> tuple[str, str, bool, bool]:
+        target = self.target
+        return (target.exchange, target.api_type, target.testnet, target.simulated)
 
     # -- progress -----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from server.rpc.engine_messages import (
     test_result_message,
     watch_message,
 )
-from server.rpc.messages import batch_bytes, serialized_once
+from server.rpc.messages import batch_parts, serialized_once
 from server.rpc.position_messages import (
     position_message,
     progression_message,
@@ -98,7 +98,8 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
         )
         async for item in stream:
             if isinstance(item, ViewBatch):
-                yield batch_bytes(item, pb.WatchEnginesResponse, _engine_change)
+                for part in batch_parts(item, pb.WatchEnginesResponse, _engine_change):
+                    yield part
             else:
                 yield serialized_once(item, watch_message(item))
 
@@ -151,7 +152,8 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
         )
         async for item in stream:
             if isinstance(item, ViewBatch):
-                yield batch_bytes(item, pb.WatchPositionsResponse, _position_change)
+                for part in batch_parts(item, pb.WatchPositionsResponse, _position_change):
+                    yield part
                 continue
             for message in watch_positions_messages(item):
                 yield serialized_once(item, message)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from server.errors import FieldViolation, InvalidArgument
+from server.streams.topic import STEP_SECONDS
 from server.streams.watch import (
     ChangeType,
     Heartbeat,
@@ -120,7 +122,7 @@ def stream_message(
     if isinstance(item, ViewChange):
         return _change_message(item, response_type, render, item_field)
     if isinstance(item, ViewBatch):
-        raise TypeError("a batch is put together by batch_bytes")
+        raise TypeError("a batch is put together by batch_parts")
     response = response_type(revision=item.revision)
     response.event_time.GetCurrentTime()
     if isinstance(item, Snapshot):
@@ -160,21 +162,42 @@ def serialized_once(item: StreamItem[Any], message: Any) -> Any:
     return cached
 
 
-def batch_bytes(
-    item: ViewBatch[Any], response_type: Any, one: Callable[[ViewChange[Any]], bytes]
-) -> bytes:
+def batch_parts(
+    item: ViewBatch[Any],
+    response_type: Any,
+    one: Callable[[ViewChange[Any]], bytes],
+    *,
+    step_seconds: float = STEP_SECONDS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Iterator[bytes]:
+    """A batch as ``batch`` responses, serialised: one, or several in order when rendering its
+    changes (``one``; each is rendered once, by the first watcher that sends it) takes longer
+    than ``step_seconds`` — the stream sends each part, and so lets the loop run, before it
+    renders the next. Each part is what :func:`batch_bytes` makes
+    of its changes."""
+    encoded: list[bytes] = []
+    started = clock()
+    for change in item.changes:
+        encoded.append(one(change))
+        if clock() - started >= step_seconds and change is not item.changes[-1]:
+            yield batch_bytes(response_type, change.revision, encoded)
+            encoded = []
+            started = clock()
+    if encoded:
+        yield batch_bytes(response_type, item.revision, encoded)
+
+
+def batch_bytes(response_type: Any, revision: int, encoded: Sequence[bytes]) -> bytes:
     """A ``batch`` response, serialised, put together from each change's own serialised
-    response (``one``, shared with every watcher that gets that change alone or in a batch):
-    ``revision`` (the last change's), ``event_time`` (now), then the ``batch`` field with them
-    as its repeated ``responses`` — byte for byte what serialising the message gives."""
+    response (``encoded``, shared with every watcher that gets that change alone or in a
+    batch): ``revision`` (the last change's), ``event_time`` (now), then the ``batch`` field
+    with them as its repeated ``responses`` — byte for byte what serialising the message
+    gives."""
     batch = response_type.DESCRIPTOR.fields_by_name["batch"]
     responses = batch.message_type.fields_by_name["responses"]
     tag = _varint(responses.number << 3 | 2)
-    body = b"".join(
-        b"".join((tag, _varint(len(encoded)), encoded))
-        for encoded in (one(change) for change in item.changes)
-    )
-    head = response_type(revision=item.revision)
+    body = b"".join(b"".join((tag, _varint(len(e)), e)) for e in encoded)
+    head = response_type(revision=revision)
     head.event_time.GetCurrentTime()
     batch_tag = _varint(batch.number << 3 | 2)
     return b"".join((head.SerializeToString(), batch_tag, _varint(len(body)), body))
@@ -232,7 +255,7 @@ class SerializedStream:
             encoded: bytes = serialized_once(item, message)
             return encoded
         if isinstance(item, ViewBatch):
-            raise TypeError("a batch is put together by batch_bytes")
+            raise TypeError("a batch is put together by batch_parts")
         head = self._response_type(revision=item.revision)
         head.event_time.GetCurrentTime()
         if isinstance(item, Heartbeat):

@@ -4,14 +4,19 @@ day rolling at midnight UTC (the accounts' clock is the test's)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from server.accounts import service
 from server.engine.positions import Mode, PositionView, Status
 from server.engine.store import PositionStore
 from server.engine.strategies import Position, Side
+from server.streams.topic import Change
 from tests.accounts.conftest import Clock, OpenAccounts, summary_where
 from tests.engine.test_trading import EXPECTED, PATH, money, quantity
 from tests.support.stepping import Bench
@@ -180,3 +185,28 @@ def _closed(opened: PositionView, pnl: str, at: datetime) -> PositionView:
         close_reason="take_profit",
         closed_at=at,
     )
+
+
+async def test_changes_waiting_together_are_worked_through_in_steps_that_let_the_loop_run(
+    bench: Bench, open_accounts: OpenAccounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = [
+        await bench.connect(bench.sim.open_account("binance", balances={"USDT": 1}))
+        for _ in range(2)
+    ]
+    accounts = await open_accounts()
+    summaries, _ = accounts.topic.subscribe()
+    monkeypatch.setattr(service, "STEP_SECONDS", 0.0)  # every change is a step of its own
+    for connection_id in (first, second):  # both waiting for the follower at once
+        opened = position(connection_id)
+        bench.position_topic.publish(opened.id, opened)
+    async with asyncio.timeout(20):
+        got = await summaries.next()
+        # the first account's summary went out, and others ran, before the second's change
+        # was applied (all at once, both summaries would be waiting here)
+        assert isinstance(got, Change) and got.key == first
+        assert got.current.pseudo.open_positions == 1
+        assert summaries.take_ready(10) == []
+        later = await summaries.next()
+    assert isinstance(later, Change) and later.key == second
+    summaries.close()

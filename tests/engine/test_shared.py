@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-from server.engine.board import BoardKey, Boards, SharedHistory
+import pytest
+
+from server.engine.board import TICKERS_SECONDS, BoardKey, Boards, SharedHistory
 from server.engine.presets import preset_for
 from server.engine.signals import Bars, compute
 from server.exchange.model import Candle, Ticker
@@ -28,8 +31,9 @@ async def test_engines_on_one_market_share_one_board(bench: Bench) -> None:
     assert len(bench.boards) == 1
     (board,) = bench.boards._boards.values()
     assert board.engines == 2 and board.key.symbols == (symbol,)
-    # Candles were fetched once for both engines (the second loaded within the same bar).
-    assert bench.history.fetches == 1
+    # The tickers and the symbol's candles were fetched once for both engines (the second
+    # loaded within the same bar and the same minute).
+    assert bench.history.fetches == 2
     await first.stop()
     assert board.engines == 1 and len(bench.boards) == 1
     await second.stop()
@@ -136,6 +140,30 @@ async def test_history_is_fetched_once_while_its_newest_bar_is_open() -> None:
     now[0] = 1_000_060.0  # it closed: fetched again
     await shared.candles(key, fetch)
     assert fetched == 2
+
+
+async def test_a_sources_tickers_are_fetched_once_a_minute() -> None:
+    now = [1_000_000.0]
+    shared = SharedHistory(clock=lambda: now[0])
+    bybit, okx = ("bybit", "spot", False, True), ("okx", "spot", False, True)
+    fetched: list[str] = []
+
+    def fetch(exchange: str) -> Callable[[], Awaitable[dict[str, Ticker]]]:
+        async def tickers() -> dict[str, Ticker]:
+            fetched.append(exchange)
+            return {"BTC/USDT": Ticker("BTC/USDT", D(len(fetched)), None, None, None)}
+
+        return tickers
+
+    first = await shared.tickers(bybit, fetch("bybit"))
+    now[0] += TICKERS_SECONDS - 1
+    assert await shared.tickers(bybit, fetch("bybit")) == first  # within the minute: shared
+    await shared.tickers(okx, fetch("okx"))  # another source: its own
+    now[0] += 1
+    later = await shared.tickers(bybit, fetch("bybit"))  # a minute on: read again
+    assert fetched == ["bybit", "okx", "bybit"] and later["BTC/USDT"].last == 3
+    with pytest.raises(TypeError):
+        later["ETH/USDT"] = later["BTC/USDT"]  # type: ignore[index]  # shared: read-only
 
 
 async def test_a_failed_history_fetch_is_not_kept() -> None:

@@ -150,7 +150,9 @@ class EngineServiceServicer:
 
     def WatchEngines(self, request, context):
         """Engine statuses: a snapshot, then every change (state, stage progress, cycle metrics) as
-        it happens. Revisions, resume and heartbeats as in WatchConnections.
+        it happens; an engine's newer status takes the place of one still waiting for this
+        watcher (latest wins: a watcher that falls behind gets each engine's latest status).
+        Revisions, resume and heartbeats as in WatchConnections.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
