@@ -1,0 +1,58 @@
+"""The writer behind every engine's positions, over real storage (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal as D
+
+import pytest
+
+from server.engine.positions import PositionView
+from server.engine.store import PositionStore, PositionWriter
+from tests.engine.test_marks import view
+from tests.support.book import Book, open_book
+
+
+@pytest.fixture
+async def book(database_url: str) -> AsyncIterator[Book]:
+    opened = await open_book(database_url)
+    yield opened
+    opened.close()
+
+
+async def test_a_flush_waits_for_what_was_put_before_it_not_for_the_writer_to_be_idle(
+    book: Book,
+) -> None:
+    connection = await book.connections.create(
+        {"name": "writer", "exchange": "bybit", "api_type": "spot"}
+    )
+    store = PositionStore(book.db)
+    mine = replace(view(), connection_id=str(connection.id), mark_price=None)  # (not stored)
+    others: list[PositionView] = []
+
+    def stored(position: PositionView) -> None:
+        # Other engines keep putting: each write done brings another, so the writer is never
+        # idle while this test runs (until it has ten).
+        if len(others) < 10:
+            others.append(replace(view(), connection_id=str(connection.id)))
+            writer.put([others[-1]], announce=True)
+
+    writer = PositionWriter(store, stored)
+    writer.put([mine], announce=True)
+    async with asyncio.timeout(20):
+        await writer.flush()
+    assert await store.get(mine.id) == mine
+    assert len(others) < 10  # it returned while the others were still being written
+    changed = replace(mine, fees=D("0.04"))
+    writer.put([changed], announce=False)
+    async with asyncio.timeout(20):
+        await writer.flush()  # the later state, stored
+    assert (await store.get(mine.id)).fees == D("0.04")  # type: ignore[union-attr]
+    async with asyncio.timeout(20):
+        while len(others) < 10:  # the others' chain, to its end
+            await writer.flush()
+        await writer.flush()
+    for other in others:
+        assert await store.get(other.id) is not None
