@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -10,10 +11,11 @@ from typing import Any
 import pytest
 
 from server.app import prepare_storage
+from server.connections.health import ConnectionHealth, HealthStatus, RateUsage
 from server.connections.repository import ConnectionRepository
 from server.connections.seeds import PREDEFINED, seed_predefined
 from server.connections.service import connection_filter
-from server.connections.view import ConnectionFilter
+from server.connections.view import ConnectionFilter, ConnectionView
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from tests.conftest import make_settings
 from tests.support.book import Book, open_book
@@ -433,3 +435,37 @@ async def test_a_pair_cts_cannot_trade_is_refused_when_made_naming_what_is_suppo
     for connection in predefined:
         renamed = await book.connections.update(str(connection.id), {"name": "OrangeX (later)"})
         assert renamed.name == "OrangeX (later)"
+
+
+async def test_health_recorded_while_the_order_lock_is_held_goes_out_together_after_it(
+    book: Book,
+) -> None:
+    first = await book.connections.create(fields("first"))
+    second = await book.connections.create(fields("second"))
+    subscription, _ = book.topic.subscribe()
+
+    def checked(view: ConnectionView, count: int) -> ConnectionHealth:
+        rate = RateUsage(0, 10, 0, 120, 0, 5, 0.0)
+        return ConnectionHealth(
+            HealthStatus.HEALTHY, None, "ok", 1.0, count, 0, 100.0, rate, "closed", count, ""
+        )
+
+    async with book.topic.ordered():  # e.g. a create waiting for storage
+        recorders = [
+            asyncio.ensure_future(book.connections.record_health(view.id, checked(view, n)))
+            for view, n in ((first, 1), (second, 1), (first, 2))
+        ]
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not any(r.done() for r in recorders)  # each waits for its health to go out
+        assert subscription.take_ready(10) == []
+    async with asyncio.timeout(10):
+        await asyncio.gather(*recorders)
+    published = subscription.take_ready(10)
+    # one change per connection, its latest health
+    assert [(c.key, c.current.health.check_count) for c in published] == [
+        (first.id, 2),
+        (second.id, 1),
+    ]
+    assert book.connections.cached(first.id).health.check_count == 2  # type: ignore[union-attr]
+    subscription.close()
