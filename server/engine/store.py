@@ -187,7 +187,7 @@ class PositionStore:
             if changed:
                 session.execute(update(PositionRecord), changed)
 
-        await self._db.write(work)
+        await self._db.write(work, bulk=True)
 
     async def get(self, position_id: uuid.UUID) -> PositionView | None:
         def work(session: Session) -> PositionView | None:

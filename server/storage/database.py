@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from server.storage.aggregates import DecimalSum
+from server.storage.writes import WriteThread
 
 T = TypeVar("T")
 
@@ -91,15 +92,8 @@ class Database:
         self.engine = create_database_engine(url, connect_timeout=connect_timeout)
         self._write_engine = self.engine.execution_options(cts_write=True)
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cts-db")
-        # SQLite takes one writer at a time, and a writer waiting for its lock polls for it
-        # (the busy handler): while the engines' position writer commits chunk after chunk, a
-        # waiting write (a new connection) lost nearly every time and waited 10-30 s. So our
-        # own writes queue here, in order, on one thread; reads stay on the pool.
-        self._write_executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cts-db-write")
-            if self.dialect == "sqlite"
-            else self._executor
-        )
+        # SQLite: our own writes queue on one thread (see server.storage.writes).
+        self._writes = WriteThread() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -117,28 +111,31 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session:
             return work(session)
 
-    async def write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` as one committed unit of work on a database thread (SQLite: the one
-        write thread, in the order asked)."""
-        return await self._off_loop(self._write_executor, self.write_now, work)
+    async def write(self, work: Callable[[Session], T], *, bulk: bool = False) -> T:
+        """Run ``work`` as one committed unit of work on a database thread. SQLite: on the one
+        write thread, in the order asked; ``bulk`` (the engines' positions) after every other
+        write waiting."""
+        if self._writes is None:
+            return await self._off_loop(self.write_now, work)
+        context = contextvars.copy_context()
+        done = self._writes.submit(lambda: context.run(self.write_now, work), bulk=bulk)
+        result: T = await asyncio.wrap_future(done)
+        return result
 
     async def read(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` as a read-only unit of work on a database thread."""
-        return await self._off_loop(self._executor, self.read_now, work)
+        return await self._off_loop(self.read_now, work)
 
     async def _off_loop(
-        self,
-        executor: ThreadPoolExecutor,
-        runner: Callable[[Callable[[Session], T]], T],
-        work: Callable[[Session], T],
+        self, runner: Callable[[Callable[[Session], T]], T], work: Callable[[Session], T]
     ) -> T:
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        return await loop.run_in_executor(executor, context.run, runner, work)
+        return await loop.run_in_executor(self._executor, context.run, runner, work)
 
     def close(self) -> None:
-        if self._write_executor is not self._executor:
-            self._write_executor.shutdown(wait=True)
+        if self._writes is not None:
+            self._writes.shutdown()
         self._executor.shutdown(wait=True)
         self.engine.dispose()
 
