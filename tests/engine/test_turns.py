@@ -43,3 +43,30 @@ async def test_a_single_cycle_after_a_quiet_moment_does_not_yield() -> None:
     await asyncio.sleep(0.01)  # the loop was elsewhere: a new slice starts
     await turns.take()
     assert turns.yields == 0
+
+
+async def test_past_the_slice_engines_wait_in_line_one_turn_per_pass_of_the_loop() -> None:
+    turns = Turns(slice_seconds=0.0)  # every turn past the first waits in line
+    order: list[str] = []
+    passes = 0
+
+    async def engine(name: str) -> None:
+        await turns.take()
+        order.append(name)
+
+    async def loop_passes() -> None:  # one step per pass of the loop
+        nonlocal passes
+        while True:
+            await asyncio.sleep(0)
+            passes += 1
+
+    counting = asyncio.ensure_future(loop_passes())
+    engines = [asyncio.ensure_future(engine(str(n))) for n in range(5)]
+    await asyncio.sleep(0)  # every engine is in line now
+    engines[2].cancel()  # its engine stopped while waiting: the line goes on without it
+    started = passes
+    await asyncio.gather(*(e for i, e in enumerate(engines) if i != 2))
+    counting.cancel()
+    assert order == ["0", "1", "3", "4"]  # first come, first served
+    assert passes - started >= 4  # a pass of the loop for each turn, not one for all
+    assert turns.yields == 5
