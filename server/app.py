@@ -174,7 +174,6 @@ class CtsServer:
             "engines",
             history_size=settings.stream_history_size,
             queue_size=settings.engine_stream_queue_size,
-            latest_wins=True,  # a watcher needs each engine's latest status, not every one
         )
         self.position_topic: Topic[PositionEvent] = Topic(
             "positions",

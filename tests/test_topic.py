@@ -88,9 +88,9 @@ async def test_slow_subscriber_overflows_without_blocking_publisher_or_others() 
 
 
 async def test_latest_wins_a_waiting_change_gives_way_to_the_items_newer_one() -> None:
-    topic = Topic[Item]("t", queue_size=2, latest_wins=True)
-    behind, _ = topic.subscribe()
-    keeping_up, _ = topic.subscribe()
+    topic = Topic[Item]("t", queue_size=2)
+    behind, _ = topic.subscribe(latest_wins=True)
+    keeping_up, _ = topic.subscribe(latest_wins=True)
     published = []
     for key, colour in (("a", "red"), ("b", "red"), ("a", "blue"), ("a", "green")):
         previous = next((c.current for c in reversed(published) if c.key == key), None)
@@ -117,9 +117,16 @@ async def test_latest_wins_a_waiting_change_gives_way_to_the_items_newer_one() -
 
 async def test_without_latest_wins_every_change_waits_its_turn() -> None:
     topic = Topic[Item]("t")
-    subscription, _ = topic.subscribe()
+    subscription, _ = topic.subscribe()  # a follower acting on transitions (alerts)
+    latest, _ = topic.subscribe(latest_wins=True)  # a stream of statuses, on the same topic
     published = [topic.publish("a", Item("a", colour)) for colour in ("red", "blue")]
     assert subscription.take_ready(10) == published
+    (merged,) = latest.take_ready(10)  # the latest, from the state it last saw (none)
+    assert (merged.revision, merged.current, merged.previous) == (
+        published[-1].revision,
+        published[-1].current,
+        None,
+    )
 
 
 async def test_idle_timeout_gives_none_and_changes_win_over_it() -> None:

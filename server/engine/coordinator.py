@@ -269,6 +269,7 @@ class Coordinator:
             heartbeat_seconds=self._heartbeat_seconds,
             resume_revision=resume_revision,
             batch=batch,
+            latest_wins=True,  # a watcher needs each engine's latest status, not every one
         )
 
     async def positions(

@@ -5,11 +5,12 @@ restarts: numbering starts at the start time in microseconds), keeps the most re
 for clients that resume, and hands each change to every subscriber without ever waiting on one:
 each :class:`Subscription` has a bounded buffer, and a subscriber that falls behind has its
 buffer dropped and is told to resynchronise, while the publisher and the other subscribers go on.
-A topic of items whose latest state is all a watcher needs (engine statuses) is ``latest_wins``:
-a subscriber that still has a change of an item waiting gets the newer change in its place, at
-the newer one's turn, so one that falls behind catches up with each item's latest state
-instead of every state it missed (and does not overflow for want of room), while one that
-keeps up misses nothing.
+A subscriber that needs only each item's latest state (a stream of engine statuses) subscribes
+``latest_wins``: when it still has a change of an item waiting, the newer change takes its
+place, at the newer one's turn, so one that falls behind catches up with each item's latest
+state instead of every state it missed (and does not overflow for want of room), while one
+that keeps up misses nothing. Followers that act on transitions (alerts on an engine's error)
+subscribe without it and get every change.
 
 Publishers that commit to storage hold :meth:`Topic.ordered` around commit-and-publish, and
 watchers hold it around subscribe-and-snapshot. So revisions follow commit order, and a snapshot
@@ -240,10 +241,8 @@ class Topic(Generic[T]):
         *,
         history_size: int = 4096,
         queue_size: int = 1024,
-        latest_wins: bool = False,
     ) -> None:
         self.name = name
-        self._latest_wins = latest_wins
         self._revision = time.time_ns() // 1000
         self._history: deque[Change[T]] = deque(maxlen=history_size)
         # Changes after this revision are all in the history (or were not to be retained).
@@ -295,16 +294,16 @@ class Topic(Generic[T]):
             subscription.offer(change)
         return change
 
-    def subscribe(self, resume_after: int = 0) -> tuple[Subscription[T], list[Change[T]] | None]:
+    def subscribe(
+        self, resume_after: int = 0, *, latest_wins: bool = False
+    ) -> tuple[Subscription[T], list[Change[T]] | None]:
         """A new subscription, and the changes after ``resume_after`` when they are all retained.
 
         The replay list is None when the caller must start from a snapshot instead: no
         ``resume_after`` was given, or it is older than the retained history, or it is from the
         future (a revision this topic never issued).
         """
-        subscription = Subscription(
-            self, self._queue_size, self._revision, latest_wins=self._latest_wins
-        )
+        subscription = Subscription(self, self._queue_size, self._revision, latest_wins=latest_wins)
         if self._closed:
             subscription.close()
             return subscription, None

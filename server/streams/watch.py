@@ -92,6 +92,7 @@ async def watch(
     heartbeat_seconds: float,
     resume_revision: int = 0,
     batch: int = 1,
+    latest_wins: bool = False,
 ) -> AsyncIterator[StreamItem[T]]:
     """Yield the stream of ``topic`` as seen through ``matches``.
 
@@ -99,6 +100,8 @@ async def watch(
     the snapshot is exactly the state at the revision it carries. ``batch`` > 1: the changes
     already waiting when one is taken go out with it, up to ``batch`` of them, as one
     :class:`ViewBatch` (a watcher that fell behind catches up in fewer, larger messages).
+    ``latest_wins``: see :mod:`server.streams.topic` (a change may stand for the ones of its
+    item it replaced).
     """
 
     async def snapshot(reason: SnapshotReason) -> Snapshot[T]:
@@ -107,7 +110,7 @@ async def watch(
             items = await load()
         return Snapshot(subscription.start_revision, [i for i in items if matches(i)], reason)
 
-    subscription, replay = topic.subscribe(resume_after=resume_revision)
+    subscription, replay = topic.subscribe(resume_after=resume_revision, latest_wins=latest_wins)
     caught_up = topic.revision  # where the replay ends: later changes are in the subscription
     try:
         if replay is None:
