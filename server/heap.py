@@ -80,7 +80,7 @@ class HeapSteward:
         gc.collect(1)  # young cyclic garbage is freed, not frozen
         gc.freeze()
         self.freezes += 1
-        if log.isEnabledFor(logging.DEBUG):  # the count walks every frozen object (~0.2 s)
+        if log.isEnabledFor(logging.DEBUG):  # the count walks every frozen object (millions)
             log.debug("heap frozen: %d objects permanent", gc.get_freeze_count())
 
     def close(self) -> None:

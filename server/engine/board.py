@@ -29,15 +29,23 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from server.engine.presets import Preset
 from server.engine.signals import TIMEFRAME_SECONDS, Bars, Signals, compute
 from server.exchange.model import Candle, Ticker
 
+if TYPE_CHECKING:
+    from server.exchange.access import Target
+
 #: The part of a symbol's signals that decides anything (sides and gates, not strengths).
 Fingerprint = tuple[tuple[int, int, bool, bool], ...]
 Source = tuple[str, str, bool, bool]  # exchange, API type, testnet, simulated
+
+
+def source_of(target: Target) -> Source:
+    """The market source of a connection (its credentials play no part)."""
+    return (target.exchange, target.api_type, target.testnet, target.simulated)
 
 
 @dataclass(frozen=True, slots=True)

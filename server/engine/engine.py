@@ -48,7 +48,7 @@ from types import MappingProxyType
 from typing import Any
 
 from server.connections.view import ConnectionView
-from server.engine.board import Board, BoardKey, Fingerprint
+from server.engine.board import Board, BoardKey, Fingerprint, source_of
 from server.engine.book import Book
 from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
@@ -260,9 +260,8 @@ class Engine:
         loaded = await self._load(target)
         await self._restore(target, loaded)
         plan = self._parts.plan
-        source = (target.exchange, target.api_type, target.testnet, target.simulated)
         board = self._parts.boards.join(
-            BoardKey(source, plan.timeframe, loaded.symbols),
+            BoardKey(source_of(target), plan.timeframe, loaded.symbols),
             lambda: Bars.of(loaded.symbols, loaded.history, plan.timeframe),
         )
         return board, loaded.symbols

@@ -30,6 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
+from server.engine.board import source_of
 from server.engine.sets import SET_IDS
 from server.exchange.access import ExchangeAccess, Target
 from server.exchange.adapter import ExchangeAdapter
@@ -184,7 +185,7 @@ class Loading:
 
         if self.history is None:
             return await self._failing(fetch())
-        return await self._failing(self.history.tickers(self._source(), fetch))
+        return await self._failing(self.history.tickers(source_of(self.target), fetch))
 
     async def _candles(self, symbol: str) -> tuple[Candle, ...]:
         def fetch() -> Awaitable[list[Candle]]:
@@ -194,12 +195,8 @@ class Loading:
 
         if self.history is None:
             return tuple(await self._failing(fetch()))
-        key = (self._source(), symbol, self.plan.timeframe, self.plan.bars)
+        key = (source_of(self.target), symbol, self.plan.timeframe, self.plan.bars)
         return await self._failing(self.history.candles(key, fetch))
-
-    def _source(self) -> tuple[str, str, bool, bool]:
-        target = self.target
-        return (target.exchange, target.api_type, target.testnet, target.simulated)
 
     # -- progress -----------------------------------------------------------------------------
 

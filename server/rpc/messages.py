@@ -173,8 +173,7 @@ def batch_parts(
     """A batch as ``batch`` responses, serialised: one, or several in order when rendering its
     changes (``one``; each is rendered once, by the first watcher that sends it) takes longer
     than ``step_seconds`` — the stream sends each part, and so lets the loop run, before it
-    renders the next. Each part is what :func:`batch_bytes` makes
-    of its changes."""
+    renders the next. Each part is what :func:`batch_bytes` makes of its changes."""
     encoded: list[bytes] = []
     started = clock()
     for change in item.changes:

@@ -114,23 +114,21 @@ class Subscription(Generic[T]):
         if self._overflowed or self._closed:
             return
         latest = self._latest
-        if latest is not None:
-            waiting = latest.pop(change.key, None)
-            if waiting is not None:  # the newer takes its place, at the newer one's turn
-                latest[change.key] = _superseding(waiting, change)
-                self._wakeup.set()
-                return
-            if len(latest) >= self._capacity:
-                latest.clear()
-                self._overflowed = True
-            else:
-                latest[change.key] = change
-        elif len(self._buffer) >= self._capacity:
-            self._buffer.clear()
+        if latest is not None and (waiting := latest.pop(change.key, None)) is not None:
+            latest[change.key] = _superseding(waiting, change)  # at the newer one's turn
+        elif self._pending() >= self._capacity:
+            self._drop()
             self._overflowed = True
+        elif latest is not None:
+            latest[change.key] = change
         else:
             self._buffer.append(change)
         self._wakeup.set()
+
+    def _drop(self) -> None:
+        self._buffer.clear()
+        if self._latest is not None:
+            self._latest.clear()
 
     def _pending(self) -> int:
         return len(self._latest) if self._latest is not None else len(self._buffer)
@@ -150,9 +148,7 @@ class Subscription(Generic[T]):
 
     def restart(self, start_revision: int) -> None:
         """Forget an overflow and buffered changes: the caller is taking a new snapshot."""
-        self._buffer.clear()
-        if self._latest is not None:
-            self._latest.clear()
+        self._drop()
         self._overflowed = False
         self.start_revision = start_revision
 
