@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -118,7 +119,13 @@ class Coordinator:
         self._engines: dict[uuid.UUID, Engine] = {}
         self._statuses: dict[uuid.UUID, EngineStatus] = {}
         self._follower: asyncio.Task[None] | None = None
-        self._turn = asyncio.Lock()  # one reconciliation at a time
+        # One reconciliation of a connection at a time; those of different connections go on
+        # side by side (a stop waits for its engine's positions to be stored: one at a time,
+        # a thousand stops took twenty minutes). A lock lives while someone holds or awaits it.
+        self._turns: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._reconciling: set[asyncio.Task[None]] = set()
         self.started_at: datetime | None = None
         self.reconciliations = 0
 
@@ -144,6 +151,7 @@ class Coordinator:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
+        await asyncio.gather(*self._reconciling, return_exceptions=True)
         await asyncio.gather(
             *(
                 engine.stop(engine.status.desired, deadline=deadline)
@@ -411,8 +419,14 @@ class Coordinator:
     def _wish(self, cid: uuid.UUID) -> Desired:
         return self._wishes.get(cid, Desired.RUNNING)
 
+    def _turn(self, cid: uuid.UUID) -> asyncio.Lock:
+        turn = self._turns.get(cid)
+        if turn is None:
+            turn = self._turns[cid] = asyncio.Lock()
+        return turn
+
     async def _reconcile(self, cid: uuid.UUID, *, close_positions: bool = False) -> None:
-        async with self._turn:
+        async with self._turn(cid):
             self.reconciliations += 1
             view = self._connections.cached(cid)
             wish = self._wish(cid)
@@ -472,6 +486,11 @@ class Coordinator:
         if previous is not None:
             self._topic.publish(cid, previous, previous=previous, deleted=True)
 
+    def _reconciled(self, task: asyncio.Task[None]) -> None:
+        self._reconciling.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("reconciling an engine failed", exc_info=error)
+
     async def _store(self, cid: uuid.UUID, desired: Desired) -> None:
         def work(session: Session) -> None:
             record = session.get(EngineRecord, cid)
@@ -487,8 +506,13 @@ class Coordinator:
 
     async def _follow(self) -> None:
         async def changed(change: Change[ConnectionView]) -> None:
+            # In a task of its own: a connection switched off waits for its engine to stop
+            # (live orders for up to stop_seconds), and the others' changes go on meanwhile.
+            # Each reconciliation reads the connection's latest view, so their order is moot.
             if _matters(change):
-                await self._reconcile(change.current.id)
+                task = asyncio.ensure_future(self._reconcile(change.current.id))
+                self._reconciling.add(task)
+                task.add_done_callback(self._reconciled)
 
         async def resync() -> None:
             for view in await self._connections.all():

@@ -13,8 +13,10 @@ from typing import Any
 import aiohttp
 import ccxt.async_support as ccxt
 import pytest
+from ccxt.base.precise import Precise
 
 from server.exchange.venues.orangex import orangex
+from server.simulator.dialects.common import day_window
 from server.simulator.dialects.orangex import OrangexDialect
 from server.simulator.dialects.orangex.auth import TOKEN_SECONDS
 from server.simulator.ledger import Account, OrderStatus, Permissions
@@ -435,3 +437,28 @@ async def test_the_class_with_its_own_defaults_starts(
         ("/api/v1/public/auth", 200),
         ("/api/v1/private/get_assets_info", 200),
     ]
+
+
+def test_the_days_open_ccxt_derives_from_the_percentage_lies_within_low_and_high() -> None:
+    """OrangeX gives the day's change only as a rounded percentage; ccxt's ``safe_ticker`` takes
+    the open as last / (1 + percentage / 100). Over a thousand hours, among them hours whose open
+    was the day's low or high, that derived open stays within the day's range, as ccxt's
+    validators demand."""
+    now = [0.0]
+    sim = Simulator(seed=37, dialects=[OrangexDialect], clock=lambda: now[0])
+    dialect = sim.dialects[0]
+    assert isinstance(dialect, OrangexDialect)
+    instrument = dialect.market.instrument(BTC_ID)
+    open_at_an_edge = 0
+    for moment in range(1_796_000_000, 1_796_000_000 + 1_000 * 3_607, 3_607):
+        now[0] = float(moment)
+        ticker = dialect.market._ticker(instrument)
+        stats, last = ticker["stats"], ticker["last_price"]
+        derived = Precise.string_div(
+            last, Precise.string_add("1", Precise.string_div(stats["price_change"], "100"))
+        )
+        assert Precise.string_ge(derived, stats["low"]), (moment, derived, stats)
+        assert Precise.string_le(derived, stats["high"]), (moment, derived, stats)
+        day = day_window(sim.prices, instrument.base, now[0], Decimal(last))
+        open_at_an_edge += day.open in (day.low, day.high)
+    assert open_at_an_edge > 0

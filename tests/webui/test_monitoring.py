@@ -61,8 +61,11 @@ async def test_the_system_status_is_shown_and_follows_a_new_connection_live(
         content="5 connections · 1 enabled · 0 active · 0 live trading",
         retries=WAIT,
     )
-    await user.should_see(marker="status-by-exchange", content="OKX 1")
-    await user.should_see(marker="band-unknown", content="no score yet 1")  # never checked
+    # Each on the status stream as well: waited for like the count.
+    await user.should_see(marker="status-by-exchange", content="OKX 1", retries=WAIT)
+    await user.should_see(  # never checked
+        marker="band-unknown", content="no score yet 1", retries=WAIT
+    )
 
 
 async def test_each_connections_score_is_shown_with_its_band_and_components(

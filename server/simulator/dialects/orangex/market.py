@@ -9,7 +9,7 @@ nothing (OrangeX's spot markets are not simulated).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from server.simulator.dialects import common
@@ -117,6 +117,9 @@ class MarketData:
         last = ledger.last_price(instrument)
         bid, ask = ledger.bid_ask(instrument)
         day = common.day_window(simulator.prices, instrument.base, now, last)
+        # OrangeX gives the day's change only as a percentage, and ccxt derives the open
+        # from it: rounded toward zero, the derived open lies between the true open and the
+        # last price, so within the day's low and high.
         change = (last - day.open) / day.open * 100 if day.open else Decimal(0)
         level = common.level_amount(instrument, last, 0)
         return {
@@ -140,7 +143,7 @@ class MarketData:
                 "low": fmt(day.low),
                 "volume": fmt(day.volume),
                 "turnover": fmt(day.turnover.quantize(Decimal("0.01"))),
-                "price_change": fmt(change.quantize(Decimal("0.0001"))),
+                "price_change": fmt(change.quantize(Decimal("0.0001"), ROUND_DOWN)),
             },
         }
 
