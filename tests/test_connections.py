@@ -13,8 +13,8 @@ import pytest
 from server.app import prepare_storage
 from server.connections.health import ConnectionHealth, HealthStatus, RateUsage
 from server.connections.repository import ConnectionRepository
+from server.connections.rules import connection_filter
 from server.connections.seeds import PREDEFINED, seed_predefined
-from server.connections.service import connection_filter
 from server.connections.view import ConnectionFilter, ConnectionView
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from tests.conftest import make_settings

@@ -32,7 +32,8 @@ from typing import Any
 
 from server.connections.health import CheckRecord, ConnectionHealth, assess
 from server.connections.pushes import HealthPushes
-from server.connections.service import Connections, connection_filter
+from server.connections.rules import connection_filter
+from server.connections.service import Connections
 from server.connections.view import ConnectionFilter, ConnectionView
 from server.exchange.access import AccountHealth, ExchangeAccess, Target, public_account_id
 from server.exchange.breaker import CircuitState

@@ -1,7 +1,8 @@
 """Connections: the domain operations on exchange connections, independent of any transport.
 
 Every mutation is one unit of work (validated first, so a rejected request changes nothing),
-committed and then published on the connections topic while the topic's order lock is held.
+committed and then published on the connections topic while the topic's order lock is held
+(a create takes the lock only to publish: see :meth:`Connections.create`).
 """
 
 from __future__ import annotations
@@ -37,11 +38,16 @@ from server.connections.ids import not_found, parse_connection_id
 from server.connections.model import ConnectionRecord
 from server.connections.paging import decode_page_token, encode_page_token, page_size_of
 from server.connections.repository import ConnectionRepository
+from server.connections.rules import (
+    ensure_name_free,
+    ensure_supported,
+    name_taken,
+    reject_unknown,
+)
 from server.connections.view import ConnectionFilter, ConnectionView
-from server.connections.vocabulary import ApiType, Exchange, PresetType
-from server.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument
+from server.connections.vocabulary import PresetType
+from server.errors import FailedPrecondition, InvalidArgument
 from server.exchange.access import Credentials, Target
-from server.exchange.catalogue import supported_api_types
 from server.exchange.model import KeyPermissions
 from server.storage.database import Database
 from server.storage.types import utc_now
@@ -62,24 +68,6 @@ class ConnectionPage:
     connections: Sequence[ConnectionView]
     next_page_token: str
     total_size: int
-
-
-def connection_filter(
-    *,
-    exchange: str | None = None,
-    api_type: str | None = None,
-    enabled: bool | None = None,
-    active: bool | None = None,
-) -> ConnectionFilter:
-    """A validated filter (INVALID_ARGUMENT for values that no connection can have)."""
-    violations = []
-    if exchange is not None and exchange not in Exchange._value2member_map_:
-        violations.append(FieldViolation("exchange", f"must be one of {', '.join(Exchange)}"))
-    if api_type is not None and api_type not in ApiType._value2member_map_:
-        violations.append(FieldViolation("api_type", f"must be one of {', '.join(ApiType)}"))
-    if violations:
-        raise InvalidArgument(violations)
-    return ConnectionFilter(exchange=exchange, api_type=api_type, enabled=enabled, active=active)
 
 
 def _draft_of(record: ConnectionRecord) -> dict[str, Any]:
@@ -220,7 +208,7 @@ class Connections:
 
     async def create(self, fields: Mapping[str, Any]) -> ConnectionView:
         """Create a connection from client fields (wire names; absent fields take defaults)."""
-        _reject_unknown(fields, UPDATABLE_FIELDS)
+        reject_unknown(fields, UPDATABLE_FIELDS)
         if fields.get("is_live_trade"):
             raise InvalidArgument.field(
                 "is_live_trade",
@@ -230,24 +218,29 @@ class Connections:
         draft = validate_model(
             ConnectionDraft, {k: v for k, v in fields.items() if k in DRAFT_FIELDS}
         )
-        _ensure_supported(draft)
+        ensure_supported(draft)
         credentials = validate_model(
             CredentialsPatch, {k: v for k, v in fields.items() if k in CREDENTIAL_FIELDS}
         )
 
         def work(session: Session) -> ConnectionView:
             repo = ConnectionRepository(session)
-            _ensure_name_free(repo, draft.name, None)
+            ensure_name_free(repo, draft.name, None)
             record = ConnectionRecord(**record_fields(draft))
             self._apply_credentials(record, credentials)
             try:
                 repo.add(record)
             except IntegrityError:
-                raise _name_taken(draft.name) from None
+                raise name_taken(draft.name) from None
             return ConnectionView.of(record)
 
+        # Committed outside the order lock: a new connection's id is nobody else's yet, so no
+        # other change of it can come between its commit and its publication, and watchers'
+        # snapshots come from the read model, which takes it only here. So creates (a desk
+        # adding a thousand) overlap their writes instead of waiting one by one for each
+        # other's commit and the loop's next turn.
+        view = await self._db.write(work)
         async with self._topic.ordered():
-            view = await self._db.write(work)
             view = self._remember(view)
             self._topic.publish(view.id, view)
         return view
@@ -260,7 +253,7 @@ class Connections:
         With ``replace_all``, every settable field not in ``changes`` is reset as well
         (credentials excepted: they change only when sent).
         """
-        _reject_unknown(changes, UPDATABLE_FIELDS)
+        reject_unknown(changes, UPDATABLE_FIELDS)
         draft_changes = {k: v for k, v in changes.items() if k in DRAFT_FIELDS}
         credentials = validate_model(
             CredentialsPatch,
@@ -275,13 +268,13 @@ class Connections:
                 ConnectionDraft, {k: v for k, v in merged.items() if v is not None}
             )
             if (draft.exchange, draft.api_type) != (record.exchange, record.api_type):
-                _ensure_supported(draft)
+                ensure_supported(draft)
             if live_trade and not record.is_live_trade:
                 raise InvalidArgument.field(
                     "is_live_trade", LIVE_TRADE_HINT, reason="LIVE_TRADE_NOT_CONFIRMED"
                 )
             if draft.name != record.name:
-                _ensure_name_free(repo, draft.name, record.id)
+                ensure_name_free(repo, draft.name, record.id)
             for name, value in record_fields(draft).items():
                 setattr(record, name, value)
             if live_trade is False:
@@ -357,7 +350,7 @@ class Connections:
         self, connection_id: str, changes: Mapping[str, Any]
     ) -> TradingSettingsDraft:
         """Change the trading settings in ``changes`` (None resets a setting to its default)."""
-        _reject_unknown(changes, SETTINGS_FIELDS)
+        reject_unknown(changes, SETTINGS_FIELDS)
         result: list[TradingSettingsDraft] = []
 
         def mutate(record: ConnectionRecord, _repo: ConnectionRepository) -> None:
@@ -504,7 +497,7 @@ class Connections:
                 try:
                     session.flush()
                 except IntegrityError:
-                    raise _name_taken(record.name) from None
+                    raise name_taken(record.name) from None
             return before, ConnectionView.of(record), changed
 
         async with self._topic.ordered():
@@ -528,40 +521,3 @@ class Connections:
 
 def _order_key(view: ConnectionView) -> tuple[datetime, uuid.UUID]:
     return view.created_at, view.id
-
-
-def _reject_unknown(fields: Mapping[str, Any], allowed: frozenset[str] | set[str]) -> None:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise InvalidArgument([FieldViolation(name, "cannot be set") for name in unknown])
-
-
-def _name_taken(name: str) -> AlreadyExists:
-    return AlreadyExists(
-        f"a connection named '{name}' already exists",
-        reason="CONNECTION_NAME_TAKEN",
-        metadata={"name": name},
-    )
-
-
-def _ensure_name_free(repo: ConnectionRepository, name: str, own_id: uuid.UUID | None) -> None:
-    existing = repo.id_with_name(name)
-    if existing is not None and existing != own_id:
-        raise _name_taken(name)
-
-
-def _ensure_supported(draft: ConnectionDraft) -> None:
-    """A connection of an exchange and API type CTS cannot trade is refused when it is made
-    (or changed to that pair), naming what is supported, never at test time."""
-    exchange, api_type = str(draft.exchange), str(draft.api_type)
-    supported = supported_api_types(exchange)
-    if api_type in supported:
-        return
-    what = (
-        f"CTS supports {exchange} as {', '.join(supported)}"
-        if supported
-        else f"CTS does not support {exchange} yet"
-    )
-    raise InvalidArgument.field(
-        "api_type", f"{exchange} {api_type} is not supported: {what}", reason="UNSUPPORTED_API_TYPE"
-    )

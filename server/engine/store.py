@@ -140,6 +140,7 @@ class PositionWriter:
             except Exception:
                 self.failures += 1
                 log.exception("storing positions failed; kept for the next write")
+                self._wake()  # a flush waiting on this write tries it once more itself
                 return
 
     async def _write(self) -> None:
@@ -155,6 +156,9 @@ class PositionWriter:
         for view in announced:
             self._stored(view)
         self._stored_puts = max(self._stored_puts, covers)
+        self._wake()
+
+    def _wake(self) -> None:
         written, self._written = self._written, asyncio.Event()
         written.set()
 

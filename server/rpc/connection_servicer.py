@@ -12,7 +12,8 @@ from google.protobuf import empty_pb2
 
 from server.connections.draft import SETTINGS_FIELDS
 from server.connections.monitor import HealthMonitor
-from server.connections.service import UPDATABLE_FIELDS, Connections, connection_filter
+from server.connections.rules import connection_filter
+from server.connections.service import UPDATABLE_FIELDS, Connections
 from server.connections.testing import ConnectionTester
 from server.rpc.connection_messages import (
     OUTPUT_ONLY_FIELDS,

@@ -6,9 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
+from server.connections.model import ConnectionRecord
 from server.engine.positions import PositionView
 from server.engine.store import PositionStore, PositionWriter
 from tests.engine.test_marks import view
@@ -56,3 +60,37 @@ async def test_a_flush_waits_for_what_was_put_before_it_not_for_the_writer_to_be
         await writer.flush()
     for other in others:
         assert await store.get(other.id) is not None
+
+
+async def test_a_write_storage_refuses_is_kept_and_a_flush_writes_it_again(book: Book) -> None:
+    """Storage refuses the positions of a connection it does not hold (their foreign key): the
+    writer keeps them, announces nothing and counts the failure; a flush once the cause is gone
+    writes them in the caller's task, then announces each change in order."""
+    store = PositionStore(book.db)
+    announced: list[PositionView] = []
+    writer = PositionWriter(store, announced.append)
+    created = await book.connections.create(
+        {"name": "away a while", "exchange": "bybit", "api_type": "spot"}
+    )
+
+    def columns(session: Session) -> dict[str, Any]:
+        record = session.get(ConnectionRecord, created.id)
+        return {name: getattr(record, name) for name in ConnectionRecord.model_fields}
+
+    row = await book.db.read(columns)
+    await book.connections.delete(str(created.id))
+    first = replace(view(), connection_id=str(created.id), mark_price=None)
+    later = replace(first, fees=D("0.04"))
+    writer.put([first], announce=True)
+    writer.put([later], announce=True)  # (the writer's task is under way meanwhile)
+    with pytest.raises(IntegrityError):
+        async with asyncio.timeout(20):
+            await writer.flush()  # refused: the caller hears it (an engine's stop), not a hang
+    assert writer.failures >= 1
+    assert announced == [] and await store.get(first.id) is None  # kept, nothing told
+
+    await book.db.write(lambda session: session.add(ConnectionRecord(**row)))
+    async with asyncio.timeout(20):
+        await writer.flush()
+    assert announced == [first, later]
+    assert await store.get(first.id) == later
