@@ -251,6 +251,31 @@ async def test_credentials_are_replaced_or_removed_only_when_sent(book: Book) ->
     assert not bare.has_credentials and bare.api_key_hint == ""
 
 
+async def test_a_target_is_kept_until_its_connections_next_commit(book: Book) -> None:
+    """Exchange calls take the connection's target (its credentials opened) from memory once
+    read; every commit of the connection (new credentials, a test result, a toggle) makes the
+    next one read storage again, and a deleted connection's target is gone."""
+    view = await book.connections.create(fields("kept", api_key="FIRST-KEY-0001", api_secret="s1"))
+    cid = str(view.id)
+    first = await book.connections.target(cid)
+    assert first.credentials is not None and first.credentials.api_key == "FIRST-KEY-0001"
+    assert await book.connections.target(cid) is first  # kept: no second read
+
+    await book.connections.update(cid, {"api_key": "SECOND-KEY-0002", "api_secret": "s2"})
+    second = await book.connections.target(cid)
+    assert second.credentials is not None
+    assert (second.credentials.api_key, second.credentials.secret) == ("SECOND-KEY-0002", "s2")
+    await book.connections.set_enabled(cid, True)
+    again = await book.connections.target(cid)
+    assert again is not second and again == second  # read anew after the commit, same row
+    await book.connections.update(cid, {"api_key": "", "api_secret": ""})
+    assert (await book.connections.target(cid)).credentials is None
+
+    await book.connections.delete(cid)
+    with pytest.raises(NotFound):
+        await book.connections.target(cid)
+
+
 async def test_live_trading_needs_confirmation_and_credentials(book: Book) -> None:
     with pytest.raises(InvalidArgument) as on_create:
         await book.connections.create(fields("live", is_live_trade=True))

@@ -44,10 +44,11 @@ from server.connections.rules import (
     name_taken,
     reject_unknown,
 )
+from server.connections.targets import Targets
 from server.connections.view import ConnectionFilter, ConnectionView
 from server.connections.vocabulary import PresetType
 from server.errors import FailedPrecondition, InvalidArgument
-from server.exchange.access import Credentials, Target
+from server.exchange.access import Target
 from server.exchange.model import KeyPermissions
 from server.storage.database import Database
 from server.storage.types import utc_now
@@ -106,6 +107,7 @@ class Connections:
         self._health_due: dict[uuid.UUID, ConnectionHealth] = {}
         self._health_recorded: asyncio.Future[None] | None = None
         self._health_task: asyncio.Task[None] | None = None
+        self._targets = Targets(db, cipher)
 
     async def load(self) -> None:
         """(Re)load the read model from storage."""
@@ -174,6 +176,7 @@ class Connections:
         Runtime state that storage does not hold (health) is carried over from the view being
         replaced. Returns the view as remembered.
         """
+        self._targets.committed(view.id, deleted=deleted)
         previous = self._views.get(view.id)
         if previous is not None and view.health is None and previous.health is not None:
             view = dataclasses.replace(view, health=previous.health)
@@ -380,37 +383,10 @@ class Connections:
     # -- exchange access ---------------------------------------------------------------------
 
     async def target(self, connection_id: str) -> Target:
-        """Where the connection's exchange calls go, with its credentials opened."""
+        """Where the connection's exchange calls go, with its credentials opened (kept until
+        the connection's next commit: :mod:`server.connections.targets`)."""
         cid = parse_connection_id(connection_id)
-
-        def work(session: Session) -> Target:
-            record = ConnectionRepository(session).get(cid)
-            if record is None:
-                raise not_found(cid)
-            credentials = None
-            if record.api_key_sealed is not None and record.api_secret_sealed is not None:
-                owner = f"connection:{record.id}"
-                credentials = Credentials(
-                    api_key=self._cipher.open(record.api_key_sealed, owner=f"{owner}:api_key"),
-                    secret=self._cipher.open(record.api_secret_sealed, owner=f"{owner}:api_secret"),
-                    passphrase=(
-                        self._cipher.open(
-                            record.api_passphrase_sealed, owner=f"{owner}:api_passphrase"
-                        )
-                        if record.api_passphrase_sealed is not None
-                        else None
-                    ),
-                )
-            return Target(
-                connection_id=str(record.id),
-                exchange=record.exchange,
-                api_type=record.api_type,
-                testnet=record.is_testnet,
-                simulated=record.is_simulated,
-                credentials=credentials,
-            )
-
-        return await self._db.read(work)
+        return await self._targets.get(cid, known=cid in self._views)
 
     async def record_test(
         self,
