@@ -130,6 +130,28 @@ async def test_names_are_unique_case_insensitively(book: Book) -> None:
     assert len(dump(book.db.engine)["connections"]) == len(before["connections"]) + 1
 
 
+async def test_creates_at_once_with_one_name_make_one_connection(book: Book) -> None:
+    """Creates commit side by side (outside the order lock): of several with the same name at
+    once, one is made and published, the others are refused as taken, and nothing else is
+    stored or told."""
+    stored_before = len(dump(book.db.engine)["connections"])
+    subscription, _ = book.topic.subscribe()
+    made = await asyncio.gather(
+        *(book.connections.create(fields(f"Twin{' ' * n}")) for n in range(4)),
+        return_exceptions=True,
+    )
+    created = [m for m in made if isinstance(m, ConnectionView)]
+    refused = [m for m in made if isinstance(m, AlreadyExists)]
+    assert len(created) == 1 and len(refused) == 3, made
+    assert all(r.reason == "CONNECTION_NAME_TAKEN" for r in refused)
+    told = subscription.take_ready(10)
+    assert [c.key for c in told] == [created[0].id]
+    listed = await book.connections.list(ConnectionFilter())
+    assert [v.name for v in listed.connections].count("Twin") == 1
+    assert len(dump(book.db.engine)["connections"]) == stored_before + 1
+    subscription.close()
+
+
 async def test_unknown_and_malformed_ids(book: Book) -> None:
     with pytest.raises(NotFound) as caught:
         await book.connections.get(str(uuid.uuid4()))
