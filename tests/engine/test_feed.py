@@ -240,9 +240,13 @@ async def test_rounds_keep_a_fixed_rate_and_never_overlap_or_pile_up(
     assert feed.stats().overruns >= 2
     for before, after in itertools.pairwise(slow):
         assert after.time - (before.time + before.duration_seconds) < INTERVAL  # at once
-    # Afterwards the missed slots are not made up in a burst: one round per interval again.
+    # Afterwards the missed slots are not made up in a burst: one round per interval again. A
+    # round that started late (a busy loop) is followed by one on its own slot, a little less
+    # than an interval later but after a wait; a made-up slot starts the moment the round
+    # before it ends.
     for before, after in itertools.pairwise(fast):
-        assert after.time - before.time >= INTERVAL * 0.95
+        waited = after.time - (before.time + before.duration_seconds)
+        assert after.time - before.time >= INTERVAL * 0.95 or waited >= 0.001, (before, after)
 
 
 async def test_a_symbol_the_exchange_does_not_list_spoils_no_round(
