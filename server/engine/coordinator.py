@@ -121,7 +121,8 @@ class Coordinator:
         self._follower: asyncio.Task[None] | None = None
         # One reconciliation of a connection at a time; those of different connections go on
         # side by side (a stop waits for its engine's positions to be stored: one at a time,
-        # a thousand stops took twenty minutes). A lock lives while someone holds or awaits it.
+        # 213 of a thousand engines stopped in 4 minutes). A lock lives while someone holds or
+        # awaits it.
         self._turns: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )

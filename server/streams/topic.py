@@ -13,8 +13,11 @@ that keeps up misses nothing. Followers that act on transitions (alerts on an en
 subscribe without it and get every change.
 
 Publishers that commit to storage hold :meth:`Topic.ordered` around commit-and-publish, and
-watchers hold it around subscribe-and-snapshot. So revisions follow commit order, and a snapshot
-reflects exactly the changes up to the revision it is stamped with.
+watchers hold it around subscribe-and-snapshot. So each item's revisions follow its commits,
+and a snapshot reflects exactly the changes up to the revision it is stamped with. A publisher
+of a new item (which no other change can concern yet) may commit first and hold the lock only
+to publish, as long as its snapshots come from what it has published (a new connection:
+``Connections.create``); new items' revisions then need not follow the order of their commits.
 """
 
 from __future__ import annotations
