@@ -471,13 +471,10 @@ async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then shut down gracefully."""
     server = CtsServer(settings)
     await server.start()
-    # This process owns its heap: settled objects leave the cyclic collector's walks (the
+    # This process owns its heap: the cyclic collector runs on the steward's schedule (the
     # module says why); a server embedded in another program (tests) leaves its host's alone.
     heap = HeapSteward()
-    heap.freeze()
-    heap.keep()
-    if server.coordinator is not None:
-        server.coordinator.on_running.add(heap.settle)
+    heap.start()
     if server.bootstrap and server.bootstrap.generated_admin_token:
         print(
             "\nAdmin API token (shown once; also saved with mode 0600 to "

@@ -1,27 +1,30 @@
 """The cyclic garbage collector kept off the engines' cycles.
 
-CPython's cyclic collector walks every tracked object of a generation it collects, and it
-collects the oldest generation each time that generation has grown by a quarter. A server that
-holds a thousand engines' sessions, markets, books and positions has millions of long-lived
-objects, so each such full collection stops every coroutine for hundreds of milliseconds
-(measured: 280-440 ms at 100 engines), and they come often while engines start (the heap grows
-by a quarter again and again). The objects that make the heap big live as long as their
-connection and are freed by reference counting, not by the cyclic collector.
+CPython's cyclic collector walks every tracked object of the generations it collects, and the
+walk's cost follows the references it visits, most of them cache misses on a big heap. Left to
+its defaults it hurt a thousand engines twice over (measured with ``bench/engines.py``,
+1,000 engines and 20 watchers, a collector callback timing each collection):
 
-:class:`HeapSteward` therefore moves the objects that have settled into the permanent
-generation (``gc.freeze``), which the collector no longer walks: once after the server has
-started, and again whenever engines have reached running (at most once per ``settle_seconds``,
-so a start-up wave of a thousand engines freezes a few dozen times, not a thousand). Before
-each freeze it collects the young generations, so the cyclic garbage of the last moments is
-freed rather than frozen. What is frozen is still freed by reference counting when it dies;
-only reference cycles among frozen objects stay until the next refresh.
+- **Full collections.** The collector collects the oldest generation each time it has grown
+  by a quarter since the last full collection. The engines keep making objects that live for
+  seconds (each re-mark replaces every open position's view), so that came every few seconds,
+  took 90-300 ms each (180,000 objects and 1.4 million references walked in 234 ms), and held
+  every cycle and stream. They freed next to nothing: 140 objects in a whole run. Freezing
+  settled objects every 10 s (``gc.freeze``, this module's earlier answer) still left ten
+  seconds of survivors to walk.
+- **Young collections.** A young collection starts when allocations outnumber deallocations by
+  700. A re-mark allocates a view for each open position and frees the one it replaces, so the
+  count hardly moves while the young generation fills: when a collection finally came it
+  walked up to 120,000 objects, 30-110 ms.
 
-Running engines keep making objects that live seconds (a re-mark replaces every open
-position's view every few seconds): measured at 1,000 engines, they brought a full collection
-every ~3 s taking up to 420 ms. :meth:`HeapSteward.keep` therefore also freezes every
-``every_seconds`` (10 s), so the collector's walks cover at most that many seconds of
-survivors, and once every ``refresh_seconds`` (an hour) it unfreezes, collects everything (one
-pause, freeing the cycles that died frozen) and freezes again.
+:class:`HeapSteward` therefore (1) never lets the collector start a full collection on its
+own, (2) collects the young generations itself every ``young_seconds`` (0.1 s), so none holds
+more than a tenth of a second of objects and each pause stays a few milliseconds, and (3) runs
+one full collection every ``full_seconds`` (an hour), which frees the reference cycles that died
+old — one longer pause an hour (measured in the module's note below). The collector's own young
+collections stay on: a burst of short-lived cycles is freed as before.
+
+Measured full collection at 1,000 engines: see README ("Garbage collection").
 """
 
 from __future__ import annotations
@@ -29,62 +32,65 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 
 log = logging.getLogger("cts.heap")
 
+#: A full collection starts on its own once this many young (generation 1) collections have run
+#: since the last one: never, in practice.
+NEVER = 2**31 - 1
+
 
 class HeapSteward:
-    def __init__(self, settle_seconds: float = 1.0) -> None:
-        self._settle_seconds = settle_seconds
-        self._pending: asyncio.TimerHandle | None = None
-        self._keeping: asyncio.TimerHandle | None = None
-        self._refreshed_at = 0.0
-        self.freezes = 0
-        self.refreshes = 0
-        self.ticked = asyncio.Event()  # set by every scheduled freeze or refresh of keep()
+    def __init__(self, young_seconds: float = 0.1, full_seconds: float = 3600.0) -> None:
+        self._young_seconds = young_seconds
+        self._full_seconds = full_seconds
+        self._thresholds: tuple[int, int, int] | None = None
+        self._young: asyncio.TimerHandle | None = None
+        self._full: asyncio.TimerHandle | None = None
+        self.young_collections = 0
+        self.full_collections = 0
+        self.longest_full_seconds = 0.0
+        self.ticked = asyncio.Event()  # set by every scheduled collection
 
-    def keep(self, every_seconds: float = 10.0, refresh_seconds: float = 3600.0) -> None:
-        """From now on freeze every ``every_seconds``, and refresh every ``refresh_seconds``."""
+    def start(self) -> None:
+        """From now on: no full collection but the scheduled ones; the young generations
+        collected on schedule."""
+        if self._thresholds is not None:
+            return
+        young, middle, _ = gc.get_threshold()
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(young, middle, NEVER)
         loop = asyncio.get_running_loop()
-        self._refreshed_at = loop.time()
+        self._young = loop.call_later(self._young_seconds, self._collect_young, loop)
+        self._full = loop.call_later(self._full_seconds, self._collect_all, loop)
 
-        def tick() -> None:
-            if loop.time() - self._refreshed_at >= refresh_seconds:
-                self.refresh()
-                self._refreshed_at = loop.time()
-            else:
-                self._freeze()
-            self.ticked.set()
-            self._keeping = loop.call_later(every_seconds, tick)
+    def _collect_young(self, loop: asyncio.AbstractEventLoop) -> None:
+        gc.collect(1)
+        self.young_collections += 1
+        self.ticked.set()
+        self._young = loop.call_later(self._young_seconds, self._collect_young, loop)
 
-        self._keeping = loop.call_later(every_seconds, tick)
+    def _collect_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.collect_all()
+        self.ticked.set()
+        self._full = loop.call_later(self._full_seconds, self._collect_all, loop)
 
-    def refresh(self) -> None:
-        """Unfreeze, collect everything (the cycles that died frozen too), freeze again."""
-        gc.unfreeze()
+    def collect_all(self) -> None:
+        """One full collection: frees the reference cycles among old objects."""
+        started = time.perf_counter()
         gc.collect()
-        gc.freeze()
-        self.refreshes += 1
-
-    def settle(self) -> None:
-        """Long-lived objects were made (engines reached running): freeze them soon."""
-        if self._pending is None:
-            loop = asyncio.get_running_loop()
-            self._pending = loop.call_later(self._settle_seconds, self.freeze)
-
-    def freeze(self) -> None:
-        self._pending = None
-        self._freeze()
-
-    def _freeze(self) -> None:
-        gc.collect(1)  # young cyclic garbage is freed, not frozen
-        gc.freeze()
-        self.freezes += 1
-        if log.isEnabledFor(logging.DEBUG):  # the count walks every frozen object (millions)
-            log.debug("heap frozen: %d objects permanent", gc.get_freeze_count())
+        took = time.perf_counter() - started
+        self.full_collections += 1
+        self.longest_full_seconds = max(self.longest_full_seconds, took)
+        log.info("full garbage collection took %.0f ms", 1000 * took)
 
     def close(self) -> None:
-        for handle in (self._pending, self._keeping):
+        """Stop the schedule and give the collector its thresholds back."""
+        for handle in (self._young, self._full):
             if handle is not None:
                 handle.cancel()
-        self._pending = self._keeping = None
+        self._young = self._full = None
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None

@@ -1,5 +1,5 @@
-"""The heap steward: what it freezes the cyclic collector no longer walks, a refresh frees the
-cycles that died frozen, and keep() freezes and refreshes on its own schedule."""
+"""The heap steward: the collector starts no full collection on its own, the steward collects
+the young generations and, on its schedule, everything, and it gives the thresholds back."""
 
 from __future__ import annotations
 
@@ -19,23 +19,10 @@ class Node:
 
 
 @pytest.fixture
-def steward() -> Iterator[HeapSteward]:
-    made = HeapSteward()
-    yield made
-    made.close()
-    gc.unfreeze()  # the test process's heap as it was
-
-
-async def test_a_cycle_that_dies_frozen_waits_for_the_refresh(steward: HeapSteward) -> None:
-    node = Node()
-    alive = weakref.ref(node)
-    steward.freeze()
-    assert gc.get_freeze_count() > 0
-    del node
-    gc.collect()
-    assert alive() is not None  # frozen: no collection walks it
-    steward.refresh()
-    assert alive() is None and steward.refreshes == 1
+def thresholds() -> Iterator[tuple[int, int, int]]:
+    before = gc.get_threshold()
+    yield before
+    gc.set_threshold(*before)  # the test process's collector as it was, whatever happened
 
 
 async def next_tick(steward: HeapSteward) -> None:
@@ -44,15 +31,53 @@ async def next_tick(steward: HeapSteward) -> None:
         await steward.ticked.wait()
 
 
-async def test_keep_freezes_on_its_schedule_and_refreshes_when_due(steward: HeapSteward) -> None:
-    steward.keep(every_seconds=0.01, refresh_seconds=0.2)
+def old_dead_cycle() -> weakref.ref[Node]:
+    """A cycle that reached the oldest generation and then died: only a full collection
+    frees it."""
     node = Node()
-    alive = weakref.ref(node)
-    await next_tick(steward)
-    assert steward.freezes >= 1 and steward.refreshes == 0  # the first ticks freeze
-    del node
-    gc.collect()
-    assert alive() is not None  # it was frozen alive
-    while steward.refreshes == 0:
+    gc.collect(1)  # survives the young generations: now in the oldest
+    return weakref.ref(node)
+
+
+async def test_no_full_collection_starts_on_its_own(thresholds: tuple[int, int, int]) -> None:
+    steward = HeapSteward(young_seconds=3600, full_seconds=3600)  # no scheduled collection
+    steward.start()
+    try:
+        dead = old_dead_cycle()
+        full_before = gc.get_stats()[2]["collections"]
+        # Far more than the default full-collection trigger: a tenth young collection with the
+        # oldest generation grown by more than a quarter (these survivors alone would do it).
+        kept = [[i] for i in range(400_000)]
+        gc.collect(1)
+        for _ in range(30):
+            kept.append([[j] for j in range(20_000)])  # the collector's own young collections
+        assert gc.get_stats()[1]["collections"] > 0
+        assert gc.get_stats()[2]["collections"] == full_before
+        assert dead() is not None  # no full collection walked it
+        young_garbage = weakref.ref(Node())
+        gc.collect(1)
+        assert young_garbage() is None  # young cycles are still freed
+        del kept
+    finally:
+        steward.close()
+    assert gc.get_threshold() == thresholds  # given back
+
+
+async def test_the_schedule_collects_the_young_and_everything(
+    thresholds: tuple[int, int, int],
+) -> None:
+    steward = HeapSteward(young_seconds=0.01, full_seconds=0.3)
+    steward.start()
+    try:
+        dead = old_dead_cycle()
         await next_tick(steward)
-    assert alive() is None  # the refresh freed it
+        assert steward.young_collections >= 1
+        if steward.full_collections == 0:
+            assert dead() is not None  # young collections leave it
+        while steward.full_collections == 0:
+            await next_tick(steward)
+        assert dead() is None  # the full collection freed it
+        assert steward.longest_full_seconds > 0
+    finally:
+        steward.close()
+    assert gc.get_threshold() == thresholds

@@ -109,8 +109,6 @@ class Coordinator:
             status_cycles=status_cycles,
             on_cycle=self.on_cycle,
         )
-        #: Told when an engine reaches running (it has loaded everything it keeps).
-        self.on_running: Listeners[[]] = Listeners("an engine running")
         #: Told the connection id when an engine's prices turn stale or fresh again.
         self.on_stale_change: Listeners[[uuid.UUID]] = Listeners("an engine's stale prices")
         self.enabled = enabled
@@ -474,10 +472,6 @@ class Coordinator:
         previous = self._statuses.get(cid)
         self._statuses[cid] = status
         self._topic.publish(cid, status, previous=previous)
-        if status.state is EngineState.RUNNING and (
-            previous is None or previous.state is not EngineState.RUNNING
-        ):
-            self.on_running.tell()
         if (previous.stale_since if previous else None) != status.stale_since:
             self.on_stale_change.tell(cid)
 

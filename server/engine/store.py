@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from server.engine.model import OrderRecord, PositionRecord
 from server.engine.positions import Mode, PositionView, Status
 from server.engine.strategies import Position, Side
 from server.storage.database import Database
+from server.streams.topic import STEP_SECONDS
 
 MAX_PAGE = 1000
 SAVE_CHUNK = 500  # positions per storage transaction
@@ -128,8 +130,10 @@ class PositionWriter:
     async def flush(self) -> None:
         wanted = self._puts
         while self._stored_puts < wanted:
-            if self._pending and (self._task is None or self._task.done()):
-                await self._write()  # the last write failed: once more, in the caller's task
+            if (self._pending or self._announcements) and (
+                self._task is None or self._task.done()
+            ):  # the last write failed or was stopped: once more, in the caller's task
+                await self._write()
             else:
                 await self._written.wait()
 
@@ -153,10 +157,24 @@ class PositionWriter:
             self._pending = {**batch, **self._pending}
             self._announcements = announced + self._announcements
             raise
-        for view in announced:
-            self._stored(view)
+        await self._announce(announced)
         self._stored_puts = max(self._stored_puts, covers)
         self._wake()
+
+    async def _announce(self, announced: list[PositionView]) -> None:
+        """Hand the stored changes on in order, letting the loop run every ``STEP_SECONDS``: a
+        burst of a thousand engines' fills announced in one go held every cycle and stream for
+        100-200 ms. Puts made meanwhile wait for the next write, so the order holds."""
+        started = time.perf_counter()
+        for done, view in enumerate(announced, 1):
+            self._stored(view)
+            if time.perf_counter() - started >= STEP_SECONDS and done < len(announced):
+                try:
+                    await asyncio.sleep(0)
+                except BaseException:  # stopped: what is stored is still announced, later
+                    self._announcements = announced[done:] + self._announcements
+                    raise
+                started = time.perf_counter()
 
     def _wake(self) -> None:
         written, self._written = self._written, asyncio.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal as D
@@ -94,3 +95,32 @@ async def test_a_write_storage_refuses_is_kept_and_a_flush_writes_it_again(book:
         await writer.flush()
     assert announced == [first, later]
     assert await store.get(first.id) == later
+
+
+async def test_a_burst_is_announced_in_order_letting_the_loop_run_between(book: Book) -> None:
+    """Announcing a stored burst holds the loop for a step at most: other work (a cycle, a
+    stream) runs between its changes, which still go out in the order they were put."""
+    connection = await book.connections.create(
+        {"name": "burst", "exchange": "bybit", "api_type": "spot"}
+    )
+    store = PositionStore(book.db)
+    burst = [replace(view(), connection_id=str(connection.id)) for _ in range(40)]
+    events: list[str] = []
+
+    def stored(position: PositionView) -> None:
+        events.append("announced")
+        if len(events) == 1:  # other work comes due while the burst is being announced
+            asyncio.get_running_loop().call_soon(events.append, "other work")
+        busy_until = time.perf_counter() + 0.001  # the subscribers' share of one change
+        while time.perf_counter() < busy_until:
+            pass
+        order.append(position.id)
+
+    order: list[Any] = []
+    writer = PositionWriter(store, stored)
+    writer.put(burst, announce=True)
+    async with asyncio.timeout(20):
+        await writer.flush()
+    assert order == [position.id for position in burst]
+    other = events.index("other work")
+    assert 0 < other < len(events) - 1  # between two announcements, not after the last
