@@ -285,6 +285,7 @@ class CtsServer:
             settings.engine_plan(),
             position_topic=self.position_topic,
             heartbeat_seconds=settings.stream_heartbeat_seconds,
+            batch_interval_seconds=settings.stream_batch_interval_seconds,
             retry_base_seconds=settings.engine_retry_seconds,
             retry_max_seconds=min(60.0, settings.circuit_cooldown_seconds),
             mark_seconds=settings.engine_mark_seconds,

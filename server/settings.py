@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         "of a thousand engines publishes tens of thousands of fills within seconds.",
     )
     stream_history_size: int = Field(default=4096, ge=1, description="Changes kept for resume.")
+    stream_batch_interval_seconds: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="A watcher that asks for batches (max_batch > 1) gets at most one message "
+        "per interval while changes keep coming; an idle stream sends a change at once.",
+    )
 
     alert_test_timeout_seconds: float = Field(
         default=10.0,

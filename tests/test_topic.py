@@ -254,6 +254,41 @@ async def test_watch_batches_what_waits_through_its_filter_up_to_the_limit() -> 
     assert isinstance(single, ViewChange) and single.change is alone
 
 
+async def test_a_busy_batched_stream_sends_one_message_an_interval_and_an_idle_one_at_once() -> (
+    None
+):
+    interval = 0.5
+    topic = Topic[Item]("t")
+    stream = watch(
+        topic,
+        load=Store().load,
+        matches=red,
+        heartbeat_seconds=60,
+        batch=10,
+        batch_interval_seconds=interval,
+    )
+    loop = asyncio.get_running_loop()
+    assert isinstance(await anext(stream), Snapshot)
+    a = topic.publish("a", Item("a", "red"))
+    first = await anext(stream)  # nothing sent yet: at once, alone
+    assert isinstance(first, ViewChange) and first.change is a
+    sent = loop.time()
+    b = topic.publish("b", Item("b", "red"))
+    later: list[Change[Item]] = []
+    # Comes while the stream waits out its interval after taking b.
+    loop.call_later(interval / 2, lambda: later.append(topic.publish("c", Item("c", "red"))))
+    second = await anext(stream)
+    assert loop.time() - sent >= interval  # not before the interval is over
+    assert isinstance(second, ViewBatch)
+    assert [v.change for v in second.changes] == [b, *later]  # c went with b
+    await asyncio.sleep(interval)  # an interval without changes: the stream is idle
+    published = loop.time()
+    d = topic.publish("d", Item("d", "red"))
+    third = await anext(stream)
+    assert isinstance(third, ViewChange) and third.change is d
+    assert loop.time() - published < interval  # at once, not held for an interval
+
+
 async def test_watch_snapshot_then_filtered_changes() -> None:
     topic = Topic[Item]("t")
     store = Store()

@@ -74,6 +74,7 @@ class Coordinator:
         *,
         position_topic: Topic[PositionEvent] | None = None,
         heartbeat_seconds: float = 15.0,
+        batch_interval_seconds: float = 0.0,
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 60.0,
         mark_seconds: float = 5.0,
@@ -90,6 +91,7 @@ class Coordinator:
         self.position_topic: Topic[PositionEvent] = position_topic or Topic("positions")
         self._connection_topic = connection_topic
         self._heartbeat_seconds = heartbeat_seconds
+        self._batch_interval_seconds = batch_interval_seconds
         self.store = PositionStore(db)
         #: Told the seconds of every realtime cycle of every engine.
         self.on_cycle: Listeners[[float]] = Listeners("an engine's cycle")
@@ -276,6 +278,7 @@ class Coordinator:
             heartbeat_seconds=self._heartbeat_seconds,
             resume_revision=resume_revision,
             batch=batch,
+            batch_interval_seconds=self._batch_interval_seconds,
             latest_wins=True,  # a watcher needs each engine's latest status, not every one
         )
 
@@ -348,6 +351,7 @@ class Coordinator:
             heartbeat_seconds=self._heartbeat_seconds,
             resume_revision=resume_revision,
             batch=batch,
+            batch_interval_seconds=self._batch_interval_seconds,
         )
 
     async def _known(self, connection_id: str | None) -> str | None:

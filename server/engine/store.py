@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from server.engine.model import OrderRecord, PositionRecord
@@ -83,13 +85,12 @@ def _row(view: PositionView) -> dict[str, Any]:
     }
 
 
-# Set once, when a position opens; a bulk update leaves them alone.
+# Set once, when a position opens; saving it again leaves them alone.
 FIXED = frozenset({"connection_id", "mode", "set_id", "symbol", "side", "follows", "opened_at"})
 
 
-def _changes(view: PositionView) -> dict[str, Any]:
-    """The columns a position's life changes, with its id (for a bulk update by id)."""
-    return {name: value for name, value in _row(view).items() if name not in FIXED}
+#: What a position's life changes: updated when a stored position is saved again.
+CHANGING = tuple(name for name in PositionRecord.model_fields if name not in FIXED and name != "id")
 
 
 class PositionWriter:
@@ -184,32 +185,40 @@ class PositionWriter:
 class PositionStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._statement: Any = None
 
     async def save(self, views: Sequence[PositionView]) -> None:
-        """Insert or update positions (bulk statements: one lookup of the ids, one multi-row
-        insert, one multi-row update by primary key), ``SAVE_CHUNK`` positions per
-        transaction, so that a burst of a thousand engines' fills never keeps storage from
-        anything else (a new connection, a command) for longer than one chunk. Saving again
-        what a failed call left half-saved is safe: a stored position is updated."""
+        """Insert or update positions (one bulk upsert: :meth:`_upsert`), ``SAVE_CHUNK``
+        positions per transaction, so that a burst of a thousand engines' fills never keeps
+        storage from anything else (a new connection, a command) for longer than one chunk.
+        Saving again what a failed call left half-saved is safe: a stored position is
+        updated."""
         latest = {view.id: view for view in views}  # the last state of each wins
         chunk = list(latest.values())
         for start in range(0, len(chunk), SAVE_CHUNK):
             await self._save({v.id: v for v in chunk[start : start + SAVE_CHUNK]})
 
     async def _save(self, latest: Mapping[uuid.UUID, PositionView]) -> None:
+        statement = self._upsert()
+
         def work(session: Session) -> None:
-            ids = list(latest)
-            existing = set(
-                session.exec(select(PositionRecord.id).where(col(PositionRecord.id).in_(ids)))
-            )
-            fresh = [_row(v) for i, v in latest.items() if i not in existing]
-            changed = [_changes(v) for i, v in latest.items() if i in existing]
-            if fresh:
-                session.execute(insert(PositionRecord), fresh)
-            if changed:
-                session.execute(update(PositionRecord), changed)
+            session.execute(statement, [_row(view) for view in latest.values()])
 
         await self._db.write(work, bulk=True)
+
+    def _upsert(self) -> Any:
+        """One statement for new and stored positions alike: insert, or on the id's conflict
+        update what a position's life changes. (Looking the ids up first to split inserts from
+        updates was over a quarter of the writer's time at 1,000 engines.)"""
+        if self._statement is None:
+            table = PositionRecord.__table__  # type: ignore[attr-defined]
+            insert = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
+            statement = insert(table)
+            self._statement = statement.on_conflict_do_update(
+                index_elements=[table.c.id],
+                set_={name: statement.excluded[name] for name in CHANGING},
+            )
+        return self._statement
 
     async def get(self, position_id: uuid.UUID) -> PositionView | None:
         def work(session: Session) -> PositionView | None:

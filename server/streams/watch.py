@@ -9,6 +9,7 @@ and a clean end when the topic closes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -92,6 +93,7 @@ async def watch(
     heartbeat_seconds: float,
     resume_revision: int = 0,
     batch: int = 1,
+    batch_interval_seconds: float = 0.0,
     latest_wins: bool = False,
 ) -> AsyncIterator[StreamItem[T]]:
     """Yield the stream of ``topic`` as seen through ``matches``.
@@ -99,7 +101,13 @@ async def watch(
     ``load`` reads every item from storage; it runs while the topic's order lock is held, so
     the snapshot is exactly the state at the revision it carries. ``batch`` > 1: the changes
     already waiting when one is taken go out with it, up to ``batch`` of them, as one
-    :class:`ViewBatch` (a watcher that fell behind catches up in fewer, larger messages).
+    :class:`ViewBatch` (a watcher that fell behind catches up in fewer, larger messages), and
+    ``batch_interval_seconds``: a change that comes sooner than that after the last message
+    waits for the rest of the interval and goes out with what came meanwhile. So a busy stream
+    sends at most one message an interval, and an idle one sends a change at once. (At 1,000
+    engines a watcher's stream had ~100 messages a second, each a few hops through gRPC's
+    poller thread, which waits for the interpreter lock the engines hold: statuses took 80 ms
+    from the stream's write to the watcher.)
     ``latest_wins``: see :mod:`server.streams.topic` (a change may stand for the ones of its
     item it replaced).
     """
@@ -111,6 +119,9 @@ async def watch(
         return Snapshot(subscription.start_revision, [i for i in items if matches(i)], reason)
 
     subscription, replay = topic.subscribe(resume_after=resume_revision, latest_wins=latest_wins)
+    loop = asyncio.get_running_loop()
+    gather = batch > 1 and batch_interval_seconds > 0
+    sent_at = -batch_interval_seconds  # (no message yet: the first change goes at once)
     caught_up = topic.revision  # where the replay ends: later changes are in the subscription
     try:
         if replay is None:
@@ -132,16 +143,17 @@ async def watch(
             elif isinstance(item, Overflow):
                 yield await snapshot(SnapshotReason.RESYNC)
             else:
+                if gather and (wait := sent_at + batch_interval_seconds - loop.time()) > 0:
+                    await asyncio.sleep(wait)  # what comes meanwhile joins this message
                 views = _seen([item], matches)
                 while batch > 1 and len(views) < batch:
                     ready = subscription.take_ready(batch - len(views))
                     if not ready:
                         break
                     views.extend(_seen(ready, matches))
-                if len(views) == 1:
-                    yield views[0]
-                elif views:
-                    yield ViewBatch(tuple(views))
+                if views:
+                    sent_at = loop.time()
+                    yield views[0] if len(views) == 1 else ViewBatch(tuple(views))
     finally:
         subscription.close()
 
