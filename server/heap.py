@@ -19,12 +19,11 @@ its defaults it hurt a thousand engines twice over (measured with ``bench/engine
 
 :class:`HeapSteward` therefore (1) never lets the collector start a full collection on its
 own, (2) collects the young generations itself every ``young_seconds`` (0.1 s), so none holds
-more than a tenth of a second of objects and each pause stays a few milliseconds, and (3) runs
-one full collection every ``full_seconds`` (an hour), which frees the reference cycles that died
-old — one longer pause an hour (measured in the module's note below). The collector's own young
-collections stay on: a burst of short-lived cycles is freed as before.
-
-Measured full collection at 1,000 engines: see README ("Garbage collection").
+more than a tenth of a second of objects, and (3) runs one full collection every
+``full_seconds`` (an hour), which frees the reference cycles that died old: measured at 1,000
+engines, 1.14 s over 1.4 million objects — the one long pause an hour, logged with its
+duration. The collector's own young collections stay on, so a burst of short-lived cycles is
+freed as before.
 """
 
 from __future__ import annotations
