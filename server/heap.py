@@ -57,8 +57,7 @@ class HeapSteward:
         collected on schedule."""
         if self._thresholds is not None:
             return
-        young, middle, _ = gc.get_threshold()
-        self._thresholds = gc.get_threshold()
+        self._thresholds = young, middle, _ = gc.get_threshold()
         gc.set_threshold(young, middle, NEVER)
         loop = asyncio.get_running_loop()
         self._young = loop.call_later(self._young_seconds, self._collect_young, loop)
