@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -146,3 +147,39 @@ def test_the_scrubber_finds_values_before_and_after_its_automaton_is_rebuilt() -
     for value in values:
         assert scrubber.scrub(f"[{value}] and again {value}.") == "[****] and again ****."
     assert scrubber.scrub("nothing secret here") == "nothing secret here"
+
+
+async def test_a_page_or_count_sees_everything_logged_before_it(journal_db: Database) -> None:
+    capture = LogCapture(capacity=100)
+    journal = LogJournal(
+        journal_db,
+        capture,
+        Topic("logs"),
+        retention_days=14,
+        max_entries=10**6,
+        heartbeat_seconds=15,
+    )
+    await journal.start()
+    try:
+        # One batch taken by a flush still being written, then lines not yet taken at all.
+        for i in range(3):
+            capture.offer(entry(Level.ERROR, f"in flight {i}"))
+        in_flight = asyncio.create_task(journal.flush())
+        await asyncio.sleep(0)  # it has drained the buffer and waits on its write
+        assert capture.pending() == 0 and not in_flight.done()
+        for i in range(2):
+            capture.offer(entry(Level.ERROR, f"buffered {i}"))
+        found, _ = await journal.page(LogFilter(min_level=Level.ERROR), 50, "")
+        assert [e.message for e in found] == [
+            "buffered 1",
+            "buffered 0",
+            "in flight 2",
+            "in flight 1",
+            "in flight 0",
+        ]
+        capture.offer(entry(Level.ERROR, "counted"))
+        assert await journal.count(LogFilter(min_level=Level.ERROR)) == 6
+        await in_flight
+    finally:
+        await journal.stop()
+        journal_db.close()

@@ -7,6 +7,10 @@ writes each batch on its own storage thread (never on the event loop) and then p
 A batch is published only after it is stored, so a stream that subscribes first and then reads
 storage misses nothing (it skips what it already sent by id).
 
+A page or a count settles first (:meth:`LogJournal.settle`): it sees every entry logged
+before it was asked, so a client that reads a test's log the moment the test returns finds
+its lines.
+
 **Retention.** Entries older than ``retention_days`` and beyond the newest ``max_entries`` are
 deleted in the background, in chunks, at start and every ``prune_seconds``.
 """
@@ -126,17 +130,28 @@ class LogJournal:
         while batch := self.capture.drain(BATCH):
             await self._commit(batch)
 
+    async def settle(self) -> None:
+        """Returns once everything logged before the call is stored (or its write failed, and
+        is counted): what is buffered, and what another flush took from the buffer and is
+        still writing."""
+        await self._flush_counting_failures()
+        async with self._order:  # a batch drained elsewhere is written under it, or queued
+            pass
+
     async def _flush_forever(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # Not logged through logging: that would feed the failure back into the log.
-                self.write_failures += 1
+            await self._flush_counting_failures()
+
+    async def _flush_counting_failures(self) -> None:
+        try:
+            await self.flush()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Not logged through logging: that would feed the failure back into the log.
+            self.write_failures += 1
 
     async def _commit(self, entries: list[LogEntry]) -> tuple[LogEntry, ...]:
         async with self._order:
@@ -186,8 +201,10 @@ class LogJournal:
     async def page(
         self, where: LogFilter, page_size: int, page_token: str
     ) -> tuple[list[LogEntry], str]:
-        """Matching entries newest first, one page, and the next page's token ("" at the end)."""
+        """Matching entries newest first, one page, and the next page's token ("" at the end).
+        Everything logged before the call is in it (a test's lines, read the moment it ends)."""
         before = decode_page_token(page_token, where)
+        await self.settle()
         found = await self._db.read(
             lambda s: store.find_entries(s, where, limit=page_size + 1, before_id=before)
         )
@@ -248,7 +265,8 @@ class LogJournal:
         return LogBatch(tuple(reversed(found[:CATCH_UP])), skipped=skipped)
 
     async def count(self, where: LogFilter) -> int:
-        """How many stored entries match."""
+        """How many entries logged before the call match."""
+        await self.settle()
         return await self._db.read(lambda s: store.count_entries(s, where))
 
     def counts_last_hour(self) -> dict[str, int]:
