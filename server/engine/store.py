@@ -126,6 +126,10 @@ class PositionWriter:
         self._puts = 0  # the puts so far, numbered
         self._stored_puts = 0  # every put up to this number is stored
         self._written = asyncio.Event()  # set (and replaced) after each write
+        # One write at a time: a flush retrying a failed write in its caller's task and a
+        # drain started by a later put would otherwise both be writing, and the older state
+        # of a position could be committed after the newer one.
+        self._writing = asyncio.Lock()
         self.failures = 0
 
     def put(self, views: Sequence[PositionView], *, announce: bool) -> None:
@@ -160,18 +164,19 @@ class PositionWriter:
                 return
 
     async def _write(self) -> None:
-        batch, self._pending = self._pending, {}
-        announced, self._announcements = self._announcements, []
-        covers = self._puts
-        try:
-            await self._store.save(list(batch.values()))
-        except BaseException:
-            self._pending = {**batch, **self._pending}
-            self._announcements = announced + self._announcements
-            raise
-        await self._announce(announced)
-        self._stored_puts = max(self._stored_puts, covers)
-        self._wake()
+        async with self._writing:  # what is pending is taken once the write before is done
+            batch, self._pending = self._pending, {}
+            announced, self._announcements = self._announcements, []
+            covers = self._puts
+            try:
+                await self._store.save(list(batch.values()))
+            except BaseException:
+                self._pending = {**batch, **self._pending}
+                self._announcements = announced + self._announcements
+                raise
+            await self._announce(announced)
+            self._stored_puts = max(self._stored_puts, covers)
+            self._wake()
 
     async def _announce(self, announced: list[PositionView]) -> None:
         """Hand the stored changes on in order, letting the loop run every ``STEP_SECONDS``: a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from decimal import Decimal as D
 from typing import Any
@@ -25,6 +25,24 @@ async def book(database_url: str) -> AsyncIterator[Book]:
     opened = await open_book(database_url)
     yield opened
     opened.close()
+
+
+async def gone_a_while(book: Book, name: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """A connection deleted, so storage refuses its positions (their foreign key), and how to
+    bring its row back."""
+    created = await book.connections.create({"name": name, "exchange": "bybit", "api_type": "spot"})
+
+    def columns(session: Session) -> dict[str, Any]:
+        record = session.get(ConnectionRecord, created.id)
+        return {name: getattr(record, name) for name in ConnectionRecord.model_fields}
+
+    row = await book.db.read(columns)
+    await book.connections.delete(str(created.id))
+
+    async def come_back() -> None:
+        await book.db.write(lambda session: session.add(ConnectionRecord(**row)))
+
+    return str(created.id), come_back
 
 
 async def test_a_flush_waits_for_what_was_put_before_it_not_for_the_writer_to_be_idle(
@@ -70,17 +88,8 @@ async def test_a_write_storage_refuses_is_kept_and_a_flush_writes_it_again(book:
     store = PositionStore(book.db)
     announced: list[PositionView] = []
     writer = PositionWriter(store, announced.append)
-    created = await book.connections.create(
-        {"name": "away a while", "exchange": "bybit", "api_type": "spot"}
-    )
-
-    def columns(session: Session) -> dict[str, Any]:
-        record = session.get(ConnectionRecord, created.id)
-        return {name: getattr(record, name) for name in ConnectionRecord.model_fields}
-
-    row = await book.db.read(columns)
-    await book.connections.delete(str(created.id))
-    first = replace(view(), connection_id=str(created.id), mark_price=None)
+    connection_id, come_back = await gone_a_while(book, "away a while")
+    first = replace(view(), connection_id=connection_id, mark_price=None)
     later = replace(first, fees=D("0.04"))
     writer.put([first], announce=True)
     writer.put([later], announce=True)  # (the writer's task is under way meanwhile)
@@ -90,7 +99,7 @@ async def test_a_write_storage_refuses_is_kept_and_a_flush_writes_it_again(book:
     assert writer.failures >= 1
     assert announced == [] and await store.get(first.id) is None  # kept, nothing told
 
-    await book.db.write(lambda session: session.add(ConnectionRecord(**row)))
+    await come_back()
     async with asyncio.timeout(20):
         await writer.flush()
     assert announced == [first, later]
@@ -124,3 +133,82 @@ async def test_a_burst_is_announced_in_order_letting_the_loop_run_between(book: 
     assert order == [position.id for position in burst]
     other = events.index("other work")
     assert 0 < other < len(events) - 1  # between two announcements, not after the last
+
+
+class CountingStore(PositionStore):
+    """The real store, counting the saves under way at once."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.under_way = self.most_at_once = 0
+
+    async def save(self, views: Any) -> None:
+        self.under_way += 1
+        self.most_at_once = max(self.most_at_once, self.under_way)
+        try:
+            await super().save(views)
+        finally:
+            self.under_way -= 1
+
+
+async def test_a_flush_retrying_a_failed_write_and_a_later_put_write_one_after_the_other(
+    book: Book,
+) -> None:
+    """After a failed write a flush writes in its caller's task; a put meanwhile starts the
+    writer's own task again. The two writes go one after the other, in order, so the later
+    state of a position is the one stored and the changes are announced as they were put."""
+    store = CountingStore(book.db)
+    announced: list[PositionView] = []
+    writer = PositionWriter(store, announced.append)
+    connection_id, come_back = await gone_a_while(book, "retried")
+    first = replace(view(), connection_id=connection_id, mark_price=None)
+    writer.put([first], announce=True)
+    with pytest.raises(IntegrityError):
+        async with asyncio.timeout(20):
+            await writer.flush()
+    await come_back()
+
+    retry = asyncio.create_task(writer.flush())  # writes ``first`` in this task
+    await asyncio.sleep(0)  # it has started its write
+    later = replace(first, fees=D("0.07"))
+    writer.put([later], announce=True)  # the writer's own task starts
+    async with asyncio.timeout(20):
+        await retry
+        await writer.flush()
+    assert store.most_at_once == 1
+    assert announced == [first, later]
+    assert await store.get(first.id) == later
+
+
+async def test_a_write_stopped_while_announcing_leaves_the_rest_for_the_next(book: Book) -> None:
+    """A flush writing in its caller's task (after a failed write) whose caller goes away (an
+    RPC cancelled) mid-announcement: what is stored but not yet told is told by the next write,
+    in order, and nothing twice."""
+    store = PositionStore(book.db)
+    connection_id, come_back = await gone_a_while(book, "told later")
+    burst = [replace(view(), connection_id=connection_id) for _ in range(40)]
+    told: list[Any] = []
+
+    def stored(position: PositionView) -> None:
+        told.append(position.id)
+        if len(told) == 2:
+            asyncio.get_running_loop().call_soon(caller.cancel)  # lands at the next step
+        busy_until = time.perf_counter() + 0.001
+        while time.perf_counter() < busy_until:
+            pass
+
+    writer = PositionWriter(store, stored)
+    writer.put(burst, announce=True)
+    with pytest.raises(IntegrityError):
+        async with asyncio.timeout(20):
+            await writer.flush()
+    await come_back()
+    caller = asyncio.create_task(writer.flush())
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert 2 <= len(told) < len(burst)  # stopped part-way through the announcements
+    for position in burst:  # all stored all the same
+        assert await store.get(position.id) is not None
+    async with asyncio.timeout(20):
+        await writer.flush()
+    assert told == [position.id for position in burst]
