@@ -154,7 +154,7 @@ class Positions:
 
     async def complete(self, engines: engine_pb2_grpc.EngineServiceStub) -> None:
         """Every open pseudo position, listed page by page: a WatchPositions snapshot holds at
-        most 1000 open positions (server/engine/coordinator.py, watch_positions). Pages of 500:
+        most 1000 open positions (server/engine/blotter.py, Blotter.watch). Pages of 500:
         a page of 1000 (the most) never says that more follow (store.find caps the one extra
         row it asks for)."""
         token = ""

@@ -53,11 +53,11 @@ from server.engine.book import Book
 from server.engine.exposure import Allowance
 from server.engine.live import LiveDesk
 from server.engine.loading import MARKET_TYPE, Loaded, Loading, StageProgress
-from server.engine.marks import Marker, PositionMarks
 from server.engine.parts import EngineParts, PriceRound, PriceSubscription, Subscribe
 from server.engine.positions import Fills, PositionView, Reason
 from server.engine.presets import Preset, preset_for
 from server.engine.refusals import confirmation_required, engine_not_running
+from server.engine.remarks import Keeper, holdings
 from server.engine.report import CycleClock, trading
 from server.engine.sets import with_optimal
 from server.engine.signals import Bars, Signals
@@ -91,13 +91,12 @@ class Engine:
         self.desk: LiveDesk | None = None
         self._prices: dict[str, Decimal] = {}
         self._closed_before = {"pseudo": 0, "live": 0}
-        self._marked_at = 0.0
-        self._marker = Marker()
+        self._keeper = Keeper(
+            connection_id, parts.writer, parts.publish_position, parts.mark_seconds
+        )
         #: It has taken back every open position of its connection from storage (and keeps
         #: holding them, stopped too): its holdings are all of them.
         self.holds_all = False
-        self._saved: dict[Any, Any] = {}  # position id -> state last stored
-        self._writer = parts.writer
         self._optimal: tuple[str, ...] = ()
         self._signals: Mapping[str, Signals] = MappingProxyType({})
         self._fingerprint: Fingerprint | None = None
@@ -190,10 +189,9 @@ class Engine:
             fill = book.close_one(position_id, last, Reason.MANUAL)
             assert fill is not None
             desk.follow([fill], self._optimal, self._allowance())
-            self._writer.put([fill.position], announce=True)
-            self._saved[fill.position.id] = fill.position.state
+            self._keeper.keep([fill.position], announce=True)
             self._set(trading=self._trading())
-            await self._writer.flush()
+            await self._parts.writer.flush()
             return fill.position
         live = desk.holding(position_id)
         if live is None:
@@ -216,10 +214,7 @@ class Engine:
     def holdings(self) -> list[PositionView]:
         """Every open position this engine holds now (pseudo and live, with their last marks):
         once ``holds_all``, every open position of its connection, newer than storage's."""
-        held = list(self.book.open.values()) if self.book is not None else []
-        if self.desk is not None:
-            held.extend(self.desk.positions.values())
-        return held
+        return holdings(self.book, self.desk)
 
     # -- the engine's life --------------------------------------------------------------------
 
@@ -316,7 +311,7 @@ class Engine:
             self._volume_factor,
         )
         self.book.restore([p for p in positions if p.mode == "pseudo"], closed)
-        self._saved = {p.id: p.state for p in positions}
+        self._keeper.taken_back(positions)
         if self.desk is not None:
             await self.desk.stop(self._stop_deadline())
         self.desk = LiveDesk(
@@ -408,10 +403,8 @@ class Engine:
         )
         desk.follow(fills, optimal, self._allowance())
         clock.strategy.add(strategy_started)
-        if fills:
-            self._writer.put([f.position for f in fills], announce=True)
-            self._saved.update({f.position.id: f.position.state for f in fills})
-        self._mark()
+        self._keeper.keep([f.position for f in fills], announce=True)
+        self._keeper.mark(book, desk, self._prices)
         clock.realtime.add(started)
         clock.last_cycle_at = datetime.now(UTC)
         prompt = (
@@ -428,37 +421,7 @@ class Engine:
 
     async def flush(self) -> None:
         """Wait until every position change so far is stored (and announced)."""
-        self._mark(force=True)
-        await self._writer.flush()
-
-    def _mark(self, *, force: bool = False) -> None:
-        """Every ``mark_seconds``: tell the open positions whose mark or running state moved,
-        in one event (:mod:`server.engine.marks`), and store (behind the cycle) the trailing
-        positions whose running state (best price, armed stop) changed — the state a crash
-        must not lose. Block and DCA decide nothing on their best price; the rest of their
-        state changes only with fills, stored at once. Theirs is stored with the rest when the
-        engine stops (``force``)."""
-        now = time.monotonic()
-        if self.book is None or (not force and now - self._marked_at < self._parts.mark_seconds):
-            return
-        self._marked_at = now
-        self.book.marked(self._prices)
-        if self.desk is not None:
-            for followed, live in list(self.desk.positions.items()):
-                price = self._prices.get(live.symbol)
-                if price is not None and live.state.quantity and price != live.mark_price:
-                    self.desk.positions[followed] = live.marked_at(price)
-        changed = [
-            p
-            for p in self.book.open.values()
-            if (force or p.set_id.endswith("/trailing")) and self._saved.get(p.id) != p.state
-        ]
-        if changed:
-            self._writer.put(changed, announce=False)
-            self._saved.update({p.id: p.state for p in changed})
-        moved = self._marker.moved(self.holdings())
-        if moved:
-            self._parts.publish_position(PositionMarks(self.connection_id, tuple(moved)))
+        await self._keeper.flush(self.book, self.desk, self._prices)
 
     async def _close_positions(self, deadline: float) -> None:
         """Close every open position now ("stop, close positions")."""
@@ -473,7 +436,7 @@ class Engine:
             self._prices.update({s: t.last for s, t in tickers.items()})
         following = self._following()
         fills = self.book.close_all(self._prices, Reason.ENGINE_STOP)
-        self._writer.put([f.position for f in fills], announce=True)
+        self._keeper.keep([f.position for f in fills], announce=True)
         if target.credentials is not None and self.desk.positions:
             if not self.desk.running:
                 await self.desk.start(target, following)

@@ -122,7 +122,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
     async def ListPositions(
         self, request: pb.ListPositionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPositionsResponse:
-        positions, token = await self._coordinator.positions(
+        positions, token = await self._coordinator.blotter.page(
             connection_id=request.connection_id or None,
             status=request.status or None,
             mode=request.mode or None,
@@ -136,7 +136,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
     async def ClosePosition(
         self, request: pb.ClosePositionRequest, context: grpc.aio.ServicerContext
     ) -> pb.Position:
-        closed = await self._coordinator.close_position(
+        closed = await self._coordinator.blotter.close(
             request.position_id, confirm_live=request.confirm_live
         )
         return position_message(closed)
@@ -145,7 +145,7 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):  # type: ignore[mis
         self, request: pb.WatchPositionsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchPositionsResponse | bytes]:
         connection_id = request.connection_id if request.HasField("connection_id") else None
-        stream = self._coordinator.watch_positions(
+        stream = self._coordinator.blotter.watch(
             connection_id=connection_id,
             resume_revision=request.resume_revision,
             max_batch=request.max_batch,
