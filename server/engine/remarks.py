@@ -81,14 +81,14 @@ class Keeper:
                 price = prices.get(live.symbol)
                 if price is not None and live.state.quantity and price != live.mark_price:
                     desk.positions[followed] = live.marked_at(price)
-        self.keep(
-            [
-                p
-                for p in book.open.values()
-                if (force or p.set_id.endswith("/trailing")) and self._saved.get(p.id) != p.state
-            ],
-            announce=False,
-        )
+        changed = [
+            p
+            for p in book.open.values()
+            if (force or p.set_id.endswith("/trailing")) and self._saved.get(p.id) != p.state
+        ]
+        if changed:  # (their fills were kept whole: only their running state moved since)
+            self._writer.put_running(changed)
+            self._saved.update({p.id: p.state for p in changed})
         moved = self._marker.moved(holdings(book, desk))
         if moved:
             self._publish(PositionMarks(self._connection_id, tuple(moved)))

@@ -142,11 +142,11 @@ class CountingStore(PositionStore):
         super().__init__(*args)
         self.under_way = self.most_at_once = 0
 
-    async def save(self, views: Any) -> None:
+    async def save(self, views: Any, **running: Any) -> None:
         self.under_way += 1
         self.most_at_once = max(self.most_at_once, self.under_way)
         try:
-            await super().save(views)
+            await super().save(views, **running)
         finally:
             self.under_way -= 1
 
@@ -212,3 +212,35 @@ async def test_a_write_stopped_while_announcing_leaves_the_rest_for_the_next(boo
     async with asyncio.timeout(20):
         await writer.flush()
     assert told == [position.id for position in burst]
+
+
+async def test_a_running_state_change_writes_a_whole_row_still_waiting_whole(book: Book) -> None:
+    """``put_running`` writes only the best price and armed stop of a stored position; a
+    position whose whole row is still waiting (just opened, or kept after a failed write) is
+    written whole all the same, with its latest running state."""
+    connection_id, come_back = await gone_a_while(book, "running")
+    store = PositionStore(book.db)
+    writer = PositionWriter(store, lambda _: None)
+    opened = replace(view(), connection_id=connection_id, mark_price=None)
+    writer.put([opened], announce=True)
+    await asyncio.sleep(0)  # the writer's task has taken it and is writing it (to be refused)
+    moved = replace(opened, state=replace(opened.state, best_price=D("123.5")))
+    writer.put_running([moved])  # meanwhile
+    with pytest.raises(IntegrityError):
+        async with asyncio.timeout(20):
+            await writer.flush()  # refused: the whole row waits
+    await come_back()
+    async with asyncio.timeout(20):
+        await writer.flush()
+    assert await store.get(opened.id) == moved  # inserted whole, with the latest best price
+
+    armed = replace(moved, state=replace(moved.state, best_price=D("124"), trailing_armed=True))
+    writer.put_running([armed])
+    fresh = replace(view(), connection_id=connection_id, mark_price=None)
+    writer.put([fresh], announce=True)
+    writer.put_running([replace(fresh, state=replace(fresh.state, best_price=D("99")))])
+    async with asyncio.timeout(20):
+        await writer.flush()
+    assert await store.get(opened.id) == armed
+    stored_fresh = await store.get(fresh.id)
+    assert stored_fresh is not None and stored_fresh.state.best_price == D("99")
