@@ -289,6 +289,33 @@ async def test_a_busy_batched_stream_sends_one_message_an_interval_and_an_idle_o
     assert loop.time() - published < interval  # at once, not held for an interval
 
 
+async def test_full_batches_go_at_once_and_the_rest_waits_out_the_interval() -> None:
+    interval = 1.0
+    topic = Topic[Item]("t")
+    stream = watch(
+        topic,
+        load=Store().load,
+        matches=red,
+        heartbeat_seconds=60,
+        batch=10,
+        batch_interval_seconds=interval,
+    )
+    loop = asyncio.get_running_loop()
+    assert isinstance(await anext(stream), Snapshot)
+    topic.publish("first", Item("first", "red"))
+    assert isinstance(await anext(stream), ViewChange)  # a message just went
+    began = loop.time()
+    burst = [topic.publish(f"k{i}", Item(f"k{i}", "red")) for i in range(25)]
+    full = [await anext(stream), await anext(stream)]
+    assert loop.time() - began < interval  # two whole batches: neither waited
+    assert all(isinstance(m, ViewBatch) and len(m.changes) == 10 for m in full)
+    rest = await anext(stream)
+    assert loop.time() - began >= interval  # five: they wait out the interval
+    assert isinstance(rest, ViewBatch)
+    sent = [v.change for m in (*full, rest) for v in m.changes]  # type: ignore[union-attr]
+    assert sent == burst
+
+
 async def test_watch_snapshot_then_filtered_changes() -> None:
     topic = Topic[Item]("t")
     store = Store()

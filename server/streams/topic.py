@@ -155,6 +155,10 @@ class Subscription(Generic[T]):
         self._overflowed = False
         self.start_revision = start_revision
 
+    def ready(self) -> int:
+        """How many changes are buffered (taken at once by :meth:`take_ready`)."""
+        return 0 if self._overflowed or self._closed else self._pending()
+
     def take_ready(self, limit: int) -> list[Change[T]]:
         """Up to ``limit`` changes already buffered, without waiting (none after an overflow or
         the close: :meth:`next` tells those)."""

@@ -103,8 +103,10 @@ async def watch(
     already waiting when one is taken go out with it, up to ``batch`` of them, as one
     :class:`ViewBatch` (a watcher that fell behind catches up in fewer, larger messages), and
     ``batch_interval_seconds``: a change that comes sooner than that after the last message
-    waits for the rest of the interval and goes out with what came meanwhile. So a busy stream
-    sends at most one message an interval, and an idle one sends a change at once. (Measured at
+    waits for the rest of the interval and goes out with what came meanwhile — unless a whole
+    batch is waiting already: full batches go out back to back (a burst of thousands of fills
+    drained at ``batch`` changes an interval took seconds). So a busy stream sends at most one
+    message an interval that is not full, and an idle one sends a change at once. (Measured at
     1,000 engines: with a message for whatever was waiting, ~100 a second per watcher, a status
     took ~80 ms at the median from the end of the stream's write to the watcher, though it had
     waited under 1 ms in the server; fewer, larger messages brought the whole way to ~15-20 ms.
@@ -144,7 +146,11 @@ async def watch(
             elif isinstance(item, Overflow):
                 yield await snapshot(SnapshotReason.RESYNC)
             else:
-                if gather and (wait := sent_at + batch_interval_seconds - loop.time()) > 0:
+                if (
+                    gather
+                    and subscription.ready() + 1 < batch  # a full batch has nothing to wait for
+                    and (wait := sent_at + batch_interval_seconds - loop.time()) > 0
+                ):
                     await asyncio.sleep(wait)  # what comes meanwhile joins this message
                 views = _seen([item], matches)
                 while batch > 1 and len(views) < batch:
