@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -122,6 +122,17 @@ def _running_update() -> Any:
             updated_at=bindparam("b_updated_at"),
         )
     )
+
+
+#: The same on PostgreSQL, every position in one statement: three arrays, unnested (a row per
+#: position through executemany cost 2-3 times as much of the writer's time).
+_RUNNING_UNNESTED = text(
+    "UPDATE positions SET best_price = v.best_price, trailing_armed = v.trailing_armed,"
+    " updated_at = :now"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:best_prices AS numeric[]),"
+    " CAST(:armed AS boolean[])) AS v(id, best_price, trailing_armed)"
+    " WHERE positions.id = v.id"
+)
 
 
 def _running_row(view: PositionView, now: datetime) -> dict[str, Any]:
@@ -275,11 +286,21 @@ class PositionStore:
         def work(session: Session) -> None:  # (rows are made here, off the loop)
             now = datetime.now(UTC)
             whole = [_row(view) for view in views if view.id not in running]
-            partial = [_running_row(view, now) for view in views if view.id in running]
             if whole:
                 session.execute(self._upsert, whole)
-            if partial:
-                session.execute(self._running_update, partial)
+            moved = [view for view in views if view.id in running]
+            if moved and self._db.dialect == "postgresql":
+                session.execute(
+                    _RUNNING_UNNESTED,
+                    {
+                        "ids": [view.id for view in moved],
+                        "best_prices": [view.state.best_price for view in moved],
+                        "armed": [view.state.trailing_armed for view in moved],
+                        "now": now,
+                    },
+                )
+            elif moved:
+                session.execute(self._running_update, [_running_row(v, now) for v in moved])
 
         await self._db.write(work, bulk=True)
 
