@@ -21,7 +21,11 @@ from server.exchange.throttle import RATE_LIMIT_BANS
 from server.simulator.server import Simulator
 from tests.support.venues import VENUES, Venue
 
-TIMEOUT_SECONDS = 0.3
+# An exchange that never answers is given up on after this (kept short: every venue waits it).
+HANG_TIMEOUT_SECONDS = 0.3
+# Every other call: long enough that a loaded machine (the simulator shares the test's loop)
+# never turns an answer into a timeout (CI saw a refused key's answer take over 0.3 s).
+TIMEOUT_SECONDS = 10.0
 OUTAGES = (
     ({"down": True}, ExchangeFailure.UNAVAILABLE),
     ({"error_rate": 1.0}, ExchangeFailure.UNAVAILABLE),
@@ -44,15 +48,26 @@ async def sim() -> AsyncIterator[Simulator]:
     await simulator.stop()
 
 
-@pytest.fixture
-async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
-    exchange_access = ExchangeAccess(
+def exchange_access(sim: Simulator, timeout_seconds: float) -> ExchangeAccess:
+    return ExchangeAccess(
         AccessConfig(
-            simulator_url=sim.base_url, timeout_seconds=TIMEOUT_SECONDS, breaker_threshold=100
+            simulator_url=sim.base_url, timeout_seconds=timeout_seconds, breaker_threshold=100
         )
     )
-    yield exchange_access
-    await exchange_access.close()
+
+
+@pytest.fixture
+async def access(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
+    patient = exchange_access(sim, TIMEOUT_SECONDS)
+    yield patient
+    await patient.close()
+
+
+@pytest.fixture
+async def impatient(sim: Simulator) -> AsyncIterator[ExchangeAccess]:
+    quick = exchange_access(sim, HANG_TIMEOUT_SECONDS)
+    yield quick
+    await quick.close()
 
 
 async def failure(access: ExchangeAccess, where: Target) -> ExchangeError:
@@ -85,7 +100,7 @@ async def test_keys_that_the_exchange_refuses_are_authentication_failures(
 
 
 async def test_a_429_storm_silence_outages_maintenance_and_a_skewed_clock_have_their_kinds(
-    sim: Simulator, access: ExchangeAccess, venue: Venue
+    sim: Simulator, access: ExchangeAccess, impatient: ExchangeAccess, venue: Venue
 ) -> None:
     account = sim.open_account(venue.simulated_as)
     where = venue.target(account)
@@ -102,7 +117,7 @@ async def test_a_429_storm_silence_outages_maintenance_and_a_skewed_clock_have_t
         where = venue.target(account)
 
     sim.faults.set({"hang": True}, api_key=account.api_key)
-    assert (await failure(access, where)).failure is ExchangeFailure.TIMEOUT
+    assert (await failure(impatient, where)).failure is ExchangeFailure.TIMEOUT
     sim.faults.clear()
 
     for fault, kind in OUTAGES:
