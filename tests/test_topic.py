@@ -254,12 +254,9 @@ async def test_watch_batches_what_waits_through_its_filter_up_to_the_limit() -> 
     assert isinstance(single, ViewChange) and single.change is alone
 
 
-async def test_a_busy_batched_stream_sends_one_message_an_interval_and_an_idle_one_at_once() -> (
-    None
-):
-    interval = 0.5
-    topic = Topic[Item]("t")
-    stream = watch(
+def batched(topic: Topic[Item], interval: float) -> AsyncIterator[StreamItem[Item]]:
+    """A stream of red items in batches of up to 10, at most one message per ``interval``."""
+    return watch(
         topic,
         load=Store().load,
         matches=red,
@@ -267,6 +264,14 @@ async def test_a_busy_batched_stream_sends_one_message_an_interval_and_an_idle_o
         batch=10,
         batch_interval_seconds=interval,
     )
+
+
+async def test_a_busy_batched_stream_sends_one_message_an_interval_and_an_idle_one_at_once() -> (
+    None
+):
+    interval = 0.5
+    topic = Topic[Item]("t")
+    stream = batched(topic, interval)
     loop = asyncio.get_running_loop()
     assert isinstance(await anext(stream), Snapshot)
     a = topic.publish("a", Item("a", "red"))
@@ -292,14 +297,7 @@ async def test_a_busy_batched_stream_sends_one_message_an_interval_and_an_idle_o
 async def test_full_batches_go_at_once_and_the_rest_waits_out_the_interval() -> None:
     interval = 1.0
     topic = Topic[Item]("t")
-    stream = watch(
-        topic,
-        load=Store().load,
-        matches=red,
-        heartbeat_seconds=60,
-        batch=10,
-        batch_interval_seconds=interval,
-    )
+    stream = batched(topic, interval)
     loop = asyncio.get_running_loop()
     assert isinstance(await anext(stream), Snapshot)
     topic.publish("first", Item("first", "red"))

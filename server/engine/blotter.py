@@ -83,11 +83,7 @@ class Blotter:
         """Every open position (with marks) and the 200 most recently opened closed ones (pseudo
         and live together), then every change."""
         batch = batch_size(max_batch)
-        wanted = (
-            str(parse_connection_id(connection_id, field="connection_id"))
-            if connection_id
-            else None
-        )
+        wanted = wanted_connection(connection_id)
 
         async def load() -> Sequence[PositionEvent]:
             if wanted is not None:
@@ -152,10 +148,9 @@ class Blotter:
         return closed
 
     async def _known(self, connection_id: str | None) -> str | None:
-        if not connection_id:
-            return None
-        cid = str(parse_connection_id(connection_id, field="connection_id"))
-        await self._connections.get(cid)
+        cid = wanted_connection(connection_id)
+        if cid is not None:
+            await self._connections.get(cid)
         return cid
 
     def _marked(self, positions: Sequence[PositionView]) -> list[PositionView]:
@@ -176,6 +171,14 @@ def batch_size(max_batch: int) -> int:
     if max_batch < 0:
         raise InvalidArgument.field("max_batch", "must not be negative")
     return min(max(max_batch, 1), MAX_BATCH)
+
+
+def wanted_connection(connection_id: str | None) -> str | None:
+    """A request's optional ``connection_id`` filter: None for all, else the id in canonical
+    form (a malformed one is the request's error)."""
+    if not connection_id:
+        return None
+    return str(parse_connection_id(connection_id, field="connection_id"))
 
 
 def position_closed(position_id: uuid.UUID) -> FailedPrecondition:

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from server.connections.ids import parse_connection_id
 from server.connections.service import Connections
 from server.connections.view import ConnectionView
-from server.engine.blotter import Blotter, batch_size
+from server.engine.blotter import Blotter, batch_size, wanted_connection
 from server.engine.engine import Engine, EngineParts, Subscribe
 from server.engine.feed import FeedStats
 from server.engine.loading import LoadPlan
@@ -237,11 +237,7 @@ class Coordinator:
         self, *, connection_id: str | None, resume_revision: int = 0, max_batch: int = 1
     ) -> AsyncIterator[StreamItem[EngineStatus]]:
         batch = batch_size(max_batch)
-        wanted = (
-            str(parse_connection_id(connection_id, field="connection_id"))
-            if connection_id
-            else None
-        )
+        wanted = wanted_connection(connection_id)
 
         async def load() -> list[EngineStatus]:
             return await self.all()

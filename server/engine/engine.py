@@ -191,7 +191,7 @@ class Engine:
             desk.follow([fill], self._optimal, self._allowance())
             self._keeper.keep([fill.position], announce=True)
             self._set(trading=self._trading())
-            await self._parts.writer.flush()
+            await self._keeper.stored()
             return fill.position
         live = desk.holding(position_id)
         if live is None:

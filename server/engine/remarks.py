@@ -98,6 +98,10 @@ class Keeper:
     ) -> None:
         """Mark now, then wait until every position change so far is stored (and told)."""
         self.mark(book, desk, prices, force=True)
+        await self.stored()
+
+    async def stored(self) -> None:
+        """Wait until every position change so far is stored (and told), without a mark."""
         await self._writer.flush()
 
 

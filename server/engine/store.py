@@ -104,10 +104,6 @@ def _upsert(dialect: str) -> Any:
     )
 
 
-#: What changes of an open position between its fills: its running state.
-RUNNING = ("best_price", "trailing_armed")
-
-
 def _running_update() -> Any:
     """Only the running state of a stored position, by id: a trailing position's best price
     and armed stop change every few seconds, far more often than anything else, and writing
@@ -151,20 +147,21 @@ class PositionWriter:
     ``put`` never waits: the positions join the pending set (a later state of the same position
     replaces the earlier one) and one task writes whatever is pending in one transaction, again
     and again until nothing is. ``put_running`` is for a stored position whose running state
-    alone changed (:data:`RUNNING`, between fills): unless its whole row is pending anyway, only
-    that is written. A cycle so never waits for the database. Every change put with
-    ``announce`` (each one, in order, also those a later state replaced in storage) is handed to
-    ``stored`` once the write that covers it is done, so a stream never shows a position that
-    storage does not hold. ``flush`` waits until everything put so far is stored — not until the
-    writer is idle: with a thousand engines putting all the time it seldom is, and a stop or a
-    manual close waited for it for seconds.
+    alone changed (its best price and armed stop, between fills): unless its whole row is
+    pending anyway, only that is written. A cycle so never waits for the database. Every change
+    put with ``announce`` (each one, in order, also those a later state replaced in storage) is
+    handed to ``stored`` once the write that covers it is done, so a stream never shows a
+    position that storage does not hold. ``flush`` waits until everything put so far is stored
+    — not until the writer is idle: with a thousand engines putting all the time it seldom is,
+    and a stop or a manual close waited for it for seconds.
     """
 
     def __init__(self, store: PositionStore, stored: Callable[[PositionView], None]) -> None:
         self._store = store
         self._stored = stored
         self._pending: dict[uuid.UUID, PositionView] = {}
-        self._running_only: set[uuid.UUID] = set()  # pending ids whose row differs in RUNNING
+        # pending ids whose row differs in its running state alone
+        self._running_only: set[uuid.UUID] = set()
         self._announcements: list[PositionView] = []
         self._task: asyncio.Task[None] | None = None
         self._puts = 0  # the puts so far, numbered

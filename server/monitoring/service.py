@@ -65,7 +65,9 @@ class Monitoring:
         return ConnectionStatus(view, self._engine_of(str(view.id)))
 
     async def comprehensive(self) -> ComprehensiveReport:
-        errors, _ = await self.journal.page(LogFilter(min_level=Level.ERROR), RECENT_ERRORS, "")
+        errors, _ = await self.journal.page(
+            LogFilter(min_level=Level.ERROR), RECENT_ERRORS, "", settle=False
+        )
         statuses = connection_statuses(self._connections(), self._engine_of, active_only=False)
         return comprehensive(self.status(), statuses, errors, self._exchange_circuit)
 

@@ -67,21 +67,34 @@ def journal_db(database_url: str) -> Database:
     return db
 
 
+def a_journal(
+    db: Database,
+    capture: LogCapture,
+    topic: Topic[tuple[LogEntry, ...]] | None = None,
+    *,
+    retention_days: int = 14,
+    max_entries: int = 10**6,
+    prune_seconds: float = 600.0,
+) -> LogJournal:
+    """A journal of ``capture`` on ``db`` (two weeks and a million entries kept, unless told)."""
+    return LogJournal(
+        db,
+        capture,
+        Topic("logs") if topic is None else topic,
+        retention_days=retention_days,
+        max_entries=max_entries,
+        heartbeat_seconds=15,
+        prune_seconds=prune_seconds,
+    )
+
+
 def count(db: Database) -> int:
     return db.read_now(lambda s: int(s.execute(select(func.count(LogEntryRecord.id))).scalar()))
 
 
 async def test_retention_removes_old_entries_and_all_but_the_newest(journal_db: Database) -> None:
     capture = LogCapture(capacity=10_000)
-    journal = LogJournal(
-        journal_db,
-        capture,
-        Topic("logs"),
-        retention_days=1,
-        max_entries=1000,
-        heartbeat_seconds=15,
-        prune_seconds=3600,
-    )
+    journal = a_journal(journal_db, capture, retention_days=1, max_entries=1000, prune_seconds=3600)
     await journal.start()
     try:
         for i in range(300):
@@ -109,9 +122,7 @@ async def test_entries_buffered_before_start_are_stored_with_growing_ids(
     for i in range(5):
         capture.offer(entry(Level.WARNING, f"early {i}"))
     topic: Topic[tuple[LogEntry, ...]] = Topic("logs")
-    journal = LogJournal(
-        journal_db, capture, topic, retention_days=14, max_entries=10**6, heartbeat_seconds=15
-    )
+    journal = a_journal(journal_db, capture, topic)
     subscription, _ = topic.subscribe()
     await journal.start()
     try:
@@ -151,14 +162,7 @@ def test_the_scrubber_finds_values_before_and_after_its_automaton_is_rebuilt() -
 
 async def test_a_page_or_count_sees_everything_logged_before_it(journal_db: Database) -> None:
     capture = LogCapture(capacity=100)
-    journal = LogJournal(
-        journal_db,
-        capture,
-        Topic("logs"),
-        retention_days=14,
-        max_entries=10**6,
-        heartbeat_seconds=15,
-    )
+    journal = a_journal(journal_db, capture)
     await journal.start()
     try:
         # One batch taken by a flush still being written, then lines not yet taken at all.

@@ -199,12 +199,15 @@ class LogJournal:
     # -- reading ------------------------------------------------------------------------------
 
     async def page(
-        self, where: LogFilter, page_size: int, page_token: str
+        self, where: LogFilter, page_size: int, page_token: str, *, settle: bool = True
     ) -> tuple[list[LogEntry], str]:
         """Matching entries newest first, one page, and the next page's token ("" at the end).
-        Everything logged before the call is in it (a test's lines, read the moment it ends)."""
+        Everything logged before the call is in it (a test's lines, read the moment it ends);
+        ``settle=False``: what is stored now (a glance at recent errors need not wait for a
+        batch being written)."""
         before = decode_page_token(page_token, where)
-        await self.settle()
+        if settle:
+            await self.settle()
         found = await self._db.read(
             lambda s: store.find_entries(s, where, limit=page_size + 1, before_id=before)
         )
