@@ -143,11 +143,11 @@ class Book:
             state, actions = strategies.step(position.state, price, params, confirms)
             if not actions:
                 if state is not None:
-                    self.open[key] = replace(position, state=state, mark_price=price)
+                    self.open[key] = position.restated(state, price)
                     if state != position.state:
                         self._changed(key)
                 continue
-            position = replace(position, mark_price=price)
+            position = position.marked_at(price)
             for action in actions:
                 if isinstance(action, Close):
                     done.append(self._close(key, position, price, action.reason, now))

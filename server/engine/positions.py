@@ -96,19 +96,25 @@ class PositionView:
         third of its cost (every engine re-marks every open position every period)."""
         return _marked_at(self, price)
 
+    def restated(self, state: strategies.Position, price: Decimal) -> PositionView:
+        """This position with another running ``state``, marked at ``price``: ``replace(self,
+        state=state, mark_price=price)`` at a fraction of its cost (a trailing position's state
+        moves with its price, cycle after cycle)."""
+        return _restated(self, state, price)
 
-def _unrolled_marking() -> Callable[[PositionView, Decimal], PositionView]:
-    """A copy of a view with another ``mark_price``, its fields set one by one as the frozen
-    dataclass's own generated ``__init__`` does (``dataclasses.replace`` goes through
-    ``fields()`` and keyword arguments on every call)."""
-    names = [f.name for f in fields(PositionView) if f.name != "mark_price"]
-    lines = [f"    _set(copy, {name!r}, view.{name})" for name in names]
+
+def _unrolled_copy(*changed: str) -> Callable[..., PositionView]:
+    """A function of a view and new values of the ``changed`` fields: a copy of the view with
+    those values, its fields set one by one as the frozen dataclass's own generated ``__init__``
+    does (``dataclasses.replace`` goes through ``fields()`` and keyword arguments on every
+    call)."""
+    names = [f.name for f in fields(PositionView) if f.name not in changed]
     source = "\n".join(
         [
-            "def marked_at(view, price):",
+            f"def copied(view, {', '.join(changed)}):",
             "    copy = _new(PositionView)",
-            *lines,
-            "    _set(copy, 'mark_price', price)",
+            *(f"    _set(copy, {name!r}, view.{name})" for name in names),
+            *(f"    _set(copy, {name!r}, {name})" for name in changed),
             "    return copy",
         ]
     )
@@ -118,11 +124,12 @@ def _unrolled_marking() -> Callable[[PositionView, Decimal], PositionView]:
         "PositionView": PositionView,
     }
     exec(source, scope)  # noqa: S102 (source built above from the dataclass's own field names)
-    marking: Callable[[PositionView, Decimal], PositionView] = scope["marked_at"]
-    return marking
+    copied: Callable[..., PositionView] = scope["copied"]
+    return copied
 
 
-_marked_at = _unrolled_marking()
+_marked_at = _unrolled_copy("mark_price")
+_restated = _unrolled_copy("state", "mark_price")
 
 
 @dataclass(frozen=True, slots=True)

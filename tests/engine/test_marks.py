@@ -45,6 +45,17 @@ def test_marked_at_is_replace_with_the_mark_and_keeps_every_other_field() -> Non
             assert getattr(marked, f.name) is getattr(original, f.name), f.name
 
 
+def test_restated_is_replace_with_the_state_and_the_mark_and_keeps_every_other_field() -> None:
+    original = view()
+    state = replace(original.state, best_price=D("107.5"), trailing_armed=True)
+    restated = original.restated(state, D("106"))
+    assert restated == replace(original, state=state, mark_price=D("106"))
+    assert original.mark_price == D("99") and original.state is not state
+    for f in fields(PositionView):
+        if f.name not in ("state", "mark_price"):
+            assert getattr(restated, f.name) is getattr(original, f.name), f.name
+
+
 def test_a_marker_tells_only_what_moved_and_forgets_closed_positions() -> None:
     marker = Marker()
     a, b = view(status=Status.OPEN), view("ETH/USDT", status=Status.OPEN)
