@@ -11,6 +11,7 @@ from cts.engine.v1 import engine_pb2 as epb
 from cts.stream.v1 import stream_pb2
 
 from server.rpc.messages import SerializedStream, batch_parts, serialized_once, stream_message
+from server.rpc.position_messages import SNAPSHOT_PART, watch_positions_messages
 from server.streams.topic import Change
 from server.streams.watch import (
     ChangeType,
@@ -21,6 +22,7 @@ from server.streams.watch import (
     ViewBatch,
     ViewChange,
 )
+from tests.support.stored_positions import open_positions
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Item:
     key: str
     colour: str
 
+
+CONNECTION = "3f1d2c4b-0000-4000-8000-000000000001"
 
 renders: list[Item] = []
 
@@ -193,3 +197,35 @@ def test_a_batch_whose_rendering_outlasts_a_step_goes_out_in_parts_in_order() ->
         ["c", "d"],
     ]
     assert [g.revision for g in got] == [5, 9]  # each part's last change
+
+
+def test_a_position_snapshot_goes_out_in_parts_each_rendered_within_a_step() -> None:
+    views = open_positions(CONNECTION, 7)
+    ticks = iter(range(1000))  # each reading of the clock is one second later
+    parts = list(
+        watch_positions_messages(
+            Snapshot(42, views, SnapshotReason.INITIAL),
+            step_seconds=2,
+            clock=lambda: float(next(ticks)),
+        )
+    )
+    # a part starts its clock, then each position read once: the second one ends the step
+    assert [len(p.snapshot.positions) for p in parts] == [2, 2, 2, 1]
+    assert [p.snapshot.more for p in parts] == [True, True, True, False]
+    assert {p.revision for p in parts} == {42}
+    assert {p.snapshot.reason for p in parts} == {stream_pb2.SNAPSHOT_REASON_INITIAL}
+    assert [q.id for p in parts for q in p.snapshot.positions] == [str(v.id) for v in views]
+
+
+def test_a_position_snapshot_part_holds_at_most_its_largest_size_and_an_empty_one_is_one() -> None:
+    views = open_positions(CONNECTION, SNAPSHOT_PART + 1)
+    parts = list(
+        watch_positions_messages(Snapshot(1, views, SnapshotReason.INITIAL), step_seconds=3600)
+    )
+    assert [(len(p.snapshot.positions), p.snapshot.more) for p in parts] == [
+        (SNAPSHOT_PART, True),
+        (1, False),
+    ]
+    (empty,) = watch_positions_messages(Snapshot(1, [], SnapshotReason.RESYNC))
+    assert (len(empty.snapshot.positions), empty.snapshot.more) == (0, False)
+    assert empty.snapshot.reason == stream_pb2.SNAPSHOT_REASON_RESYNC

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 
 from cts.engine.v1 import engine_pb2 as pb
@@ -12,6 +13,7 @@ from server.engine.positions import PositionView
 from server.engine.status import EngineStatus
 from server.rpc.engine_messages import metrics_message, trading_message
 from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
+from server.streams.topic import STEP_SECONDS
 from server.streams.watch import Snapshot, StreamItem, ViewChange
 
 SNAPSHOT_PART = 1000  # positions per message of a snapshot
@@ -70,20 +72,35 @@ def marks_message(marks: PositionMarks) -> pb.PositionMarks:
 
 def watch_positions_messages(
     item: StreamItem[PositionEvent],
+    *,
+    step_seconds: float = STEP_SECONDS,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[pb.WatchPositionsResponse]:
-    """The messages of one stream item: a snapshot in parts of at most ``SNAPSHOT_PART``
-    positions (``more`` on all but the last; a thousand engines hold some 60,000 open positions,
-    far past a client's 4 MB message limit, and rendering them at once would hold the loop),
-    anything else as one message."""
-    if not isinstance(item, Snapshot) or len(item.items) <= SNAPSHOT_PART:
+    """The messages of one stream item: a snapshot in parts (``more`` on all but the last),
+    anything else as one message. A part holds at most ``SNAPSHOT_PART`` positions (a thousand
+    engines hold some 60,000 open ones, far past a client's 4 MB message limit) and no more
+    than were rendered within ``step_seconds`` (at least one): the stream sends each part, and
+    so lets the loop run, before it renders the next. (Parts of 1,000 held the loop for
+    25-50 ms each while ten watchers took their snapshots, every engine's cycle waiting.)"""
+    if not isinstance(item, Snapshot):
         yield watch_positions_message(item)
         return
     items = item.items
-    for start in range(0, len(items), SNAPSHOT_PART):
-        part = Snapshot(item.revision, items[start : start + SNAPSHOT_PART], item.reason)
-        message = watch_positions_message(part)
-        message.snapshot.more = start + SNAPSHOT_PART < len(items)
+    start = 0
+    while True:
+        began = clock()
+        rendered = []
+        for position in items[start : start + SNAPSHOT_PART]:
+            rendered.append(_position_only(position))
+            if clock() - began >= step_seconds:
+                break
+        start += len(rendered)
+        message = watch_positions_message(Snapshot(item.revision, (), item.reason))
+        message.snapshot.positions.extend(rendered)
+        message.snapshot.more = start < len(items)
         yield message
+        if not message.snapshot.more:
+            return
 
 
 def watch_positions_message(item: StreamItem[PositionEvent]) -> pb.WatchPositionsResponse:

@@ -16,10 +16,21 @@ from server.storage.database import Database
 async def store_open_positions(
     database_url: str, connection_id: str, count: int
 ) -> list[PositionView]:
-    """``count`` open pseudo positions of the account, stored, one a minute apart (50 symbols
-    in turn: ``C00/USDT`` …)."""
+    """``count`` open pseudo positions of the account, stored (see :func:`open_positions`)."""
+    views = open_positions(connection_id, count)
+    db = Database(database_url, threads=1)
+    try:
+        await PositionStore(db).save(views)
+    finally:
+        db.close()
+    return views
+
+
+def open_positions(connection_id: str, count: int) -> list[PositionView]:
+    """``count`` open pseudo positions of the account, one a minute apart (50 symbols in turn:
+    ``C00/USDT`` …)."""
     start = datetime.now(UTC) - timedelta(days=1)
-    views = [
+    return [
         PositionView(
             id=uuid.uuid4(),
             connection_id=connection_id,
@@ -32,9 +43,3 @@ async def store_open_positions(
         )
         for number in range(count)
     ]
-    db = Database(database_url, threads=1)
-    try:
-        await PositionStore(db).save(views)
-    finally:
-        db.close()
-    return views
