@@ -3,15 +3,22 @@ own stream (its filter's items, its revision), byte for byte what the message fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal as D
 
 from cts.connection.v1 import connection_pb2 as pb
 from cts.engine.v1 import engine_pb2 as epb
 from cts.stream.v1 import stream_pb2
 
 from server.rpc.messages import SerializedStream, batch_parts, serialized_once, stream_message
-from server.rpc.position_messages import SNAPSHOT_PART, watch_positions_messages
+from server.rpc.position_messages import (
+    SNAPSHOT_PART,
+    position_message,
+    position_wire,
+    watch_positions_messages,
+)
 from server.streams.topic import Change
 from server.streams.watch import (
     ChangeType,
@@ -199,10 +206,36 @@ def test_a_batch_whose_rendering_outlasts_a_step_goes_out_in_parts_in_order() ->
     assert [g.revision for g in got] == [5, 9]  # each part's last change
 
 
+def test_a_batch_larger_than_a_part_may_be_goes_out_in_parts_each_within_it() -> None:
+    keys = ("a" * 40, "b" * 40, "c" * 40, "d" * 400, "e" * 40)
+    batch = _batch(*((n + 1, key) for n, key in enumerate(keys)))
+    sizes = [len(_engine_response(change)) for change in batch.changes]
+    cap = sizes[0] + sizes[1]  # room for two small responses, not three
+    parts = list(
+        batch_parts(
+            batch, epb.WatchEnginesResponse, _engine_response, step_seconds=3600, max_bytes=cap
+        )
+    )
+    got = [epb.WatchEnginesResponse.FromString(part) for part in parts]
+    # a and b fill a part; c starts the next; d alone is over the cap and goes alone; then e
+    assert [[r.change.engine.connection_id[0] for r in g.batch.responses] for g in got] == [
+        ["a", "b"],
+        ["c"],
+        ["d"],
+        ["e"],
+    ]
+    assert [g.revision for g in got] == [2, 3, 4, 5]  # each part's last change
+    assert all(
+        sum(r.ByteSize() for r in g.batch.responses) <= cap
+        for g in got
+        if len(g.batch.responses) > 1
+    )
+
+
 def test_a_position_snapshot_goes_out_in_parts_each_rendered_within_a_step() -> None:
     views = open_positions(CONNECTION, 7)
     ticks = iter(range(1000))  # each reading of the clock is one second later
-    parts = list(
+    parts = positions_parts(
         watch_positions_messages(
             Snapshot(42, views, SnapshotReason.INITIAL),
             step_seconds=2,
@@ -219,13 +252,44 @@ def test_a_position_snapshot_goes_out_in_parts_each_rendered_within_a_step() -> 
 
 def test_a_position_snapshot_part_holds_at_most_its_largest_size_and_an_empty_one_is_one() -> None:
     views = open_positions(CONNECTION, SNAPSHOT_PART + 1)
-    parts = list(
+    parts = positions_parts(
         watch_positions_messages(Snapshot(1, views, SnapshotReason.INITIAL), step_seconds=3600)
     )
     assert [(len(p.snapshot.positions), p.snapshot.more) for p in parts] == [
         (SNAPSHOT_PART, True),
         (1, False),
     ]
-    (empty,) = watch_positions_messages(Snapshot(1, [], SnapshotReason.RESYNC))
+    (empty,) = positions_parts(watch_positions_messages(Snapshot(1, [], SnapshotReason.RESYNC)))
     assert (len(empty.snapshot.positions), empty.snapshot.more) == (0, False)
     assert empty.snapshot.reason == stream_pb2.SNAPSHOT_REASON_RESYNC
+
+
+def test_a_position_snapshot_part_is_byte_for_byte_its_message_and_each_view_is_rendered_once() -> (
+    None
+):
+    views = open_positions(CONNECTION, 3)
+    marked = views[1].marked_at(D("101.5"))
+    (wire,) = watch_positions_messages(
+        Snapshot(9, [views[0], marked, views[2]], SnapshotReason.RESYNC), step_seconds=3600
+    )
+    assert isinstance(wire, bytes)
+    parsed = epb.WatchPositionsResponse.FromString(wire)
+    expected = epb.WatchPositionsResponse(revision=9)
+    expected.event_time.CopyFrom(parsed.event_time)
+    expected.snapshot.reason = stream_pb2.SNAPSHOT_REASON_RESYNC
+    expected.snapshot.positions.extend(position_message(v) for v in (views[0], marked, views[2]))
+    assert wire == expected.SerializeToString()  # fields in number order, each once
+    assert parsed.snapshot.positions[1].mark_price == "101.5"
+    # kept on the view for the next watcher; a copy (a new mark) is rendered afresh
+    assert position_wire(views[0]) is views[0].memo
+    assert views[0].marked_at(D("99")).memo is None
+    assert views[0].restated(views[0].state, D("99")).memo is None
+    assert replace(views[0], fees=D("1")).memo is None
+
+
+def positions_parts(wires: Iterable[object]) -> list[epb.WatchPositionsResponse]:
+    parsed = []
+    for wire in wires:
+        assert isinstance(wire, bytes)  # a snapshot's parts go out serialised
+        parsed.append(epb.WatchPositionsResponse.FromString(wire))
+    return parsed

@@ -75,6 +75,9 @@ class PositionView:
     opened_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     closed_at: datetime | None = None
     mark_price: Decimal | None = None  # the last price seen (not stored)
+    # What a reader made of this very view and keeps for the next one (its wire form): a view
+    # never changes, and a copy (a re-mark, a fill) starts without it.
+    memo: object = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def side(self) -> Side:
@@ -107,14 +110,16 @@ def _unrolled_copy(*changed: str) -> Callable[..., PositionView]:
     """A function of a view and new values of the ``changed`` fields: a copy of the view with
     those values, its fields set one by one as the frozen dataclass's own generated ``__init__``
     does (``dataclasses.replace`` goes through ``fields()`` and keyword arguments on every
-    call)."""
-    names = [f.name for f in fields(PositionView) if f.name not in changed]
+    call); what ``__init__`` does not set (the memo) starts empty, as after ``replace``."""
+    names = [f.name for f in fields(PositionView) if f.name not in changed and f.init]
+    unset = [f.name for f in fields(PositionView) if not f.init]
     source = "\n".join(
         [
             f"def copied(view, {', '.join(changed)}):",
             "    copy = _new(PositionView)",
             *(f"    _set(copy, {name!r}, view.{name})" for name in names),
             *(f"    _set(copy, {name!r}, {name})" for name in changed),
+            *(f"    _set(copy, {name!r}, None)" for name in unset),
             "    return copy",
         ]
     )

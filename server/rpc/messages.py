@@ -162,26 +162,44 @@ def serialized_once(item: StreamItem[Any], message: Any) -> Any:
     return cached
 
 
+#: The most a batch's part holds of its changes' responses (bytes): a quarter of the 4 MiB a
+#: gRPC client accepts by default. A thousand marks events of sixty positions each came to
+#: about 5 MB, and the watcher's stream failed (RESOURCE_EXHAUSTED) when it had fallen that far
+#: behind.
+MAX_PART_BYTES = 1 << 20
+
+
 def batch_parts(
     item: ViewBatch[Any],
     response_type: Any,
     one: Callable[[ViewChange[Any]], bytes],
     *,
     step_seconds: float = STEP_SECONDS,
+    max_bytes: int = MAX_PART_BYTES,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[bytes]:
     """A batch as ``batch`` responses, serialised: one, or several in order when rendering its
     changes (``one``; each is rendered once, by the first watcher that sends it) takes longer
     than ``step_seconds`` — the stream sends each part, and so lets the loop run, before it
-    renders the next. Each part is what :func:`batch_bytes` makes of its changes."""
+    renders the next — or when their responses would come to more than ``max_bytes`` (a
+    change larger than that alone goes out alone). Each part is what :func:`batch_bytes`
+    makes of its changes."""
     encoded: list[bytes] = []
+    size = 0
+    revision = 0  # the last encoded change's
     started = clock()
+    last = item.changes[-1]
     for change in item.changes:
-        encoded.append(one(change))
-        if clock() - started >= step_seconds and change is not item.changes[-1]:
+        response = one(change)
+        if encoded and size + len(response) > max_bytes:
+            yield batch_bytes(response_type, revision, encoded)
+            encoded, size, started = [], 0, clock()
+        encoded.append(response)
+        size += len(response)
+        revision = change.revision
+        if clock() - started >= step_seconds and change is not last:
             yield batch_bytes(response_type, change.revision, encoded)
-            encoded = []
-            started = clock()
+            encoded, size, started = [], 0, clock()
     if encoded:
         yield batch_bytes(response_type, item.revision, encoded)
 
@@ -194,15 +212,16 @@ def batch_bytes(response_type: Any, revision: int, encoded: Sequence[bytes]) -> 
     gives."""
     batch = response_type.DESCRIPTOR.fields_by_name["batch"]
     responses = batch.message_type.fields_by_name["responses"]
-    tag = _varint(responses.number << 3 | 2)
-    body = b"".join(b"".join((tag, _varint(len(e)), e)) for e in encoded)
+    tag = varint(responses.number << 3 | 2)
+    body = b"".join(b"".join((tag, varint(len(e)), e)) for e in encoded)
     head = response_type(revision=revision)
     head.event_time.GetCurrentTime()
-    batch_tag = _varint(batch.number << 3 | 2)
-    return b"".join((head.SerializeToString(), batch_tag, _varint(len(body)), body))
+    batch_tag = varint(batch.number << 3 | 2)
+    return b"".join((head.SerializeToString(), batch_tag, varint(len(body)), body))
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """``value`` (not negative) as a protobuf varint."""
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)
@@ -243,7 +262,7 @@ class SerializedStream:
         self._item_field = item_field
         snapshot = response_type.DESCRIPTOR.fields_by_name["snapshot"]
         self._snapshot_type = type(response_type().snapshot)
-        self._snapshot_tag = _varint(snapshot.number << 3 | 2)  # length-delimited
+        self._snapshot_tag = varint(snapshot.number << 3 | 2)  # length-delimited
         # (revision, id of each item) -> (the items, kept so that no id is reused while
         # cached; their encoding)
         self._bodies: dict[tuple[int, tuple[int, ...]], tuple[Sequence[Any], bytes]] = {}
@@ -263,7 +282,7 @@ class SerializedStream:
         reason = self._snapshot_type(reason=SNAPSHOT_REASONS[item.reason]).SerializeToString()
         snapshot = self._items(item) + reason
         return b"".join(
-            (head.SerializeToString(), self._snapshot_tag, _varint(len(snapshot)), snapshot)
+            (head.SerializeToString(), self._snapshot_tag, varint(len(snapshot)), snapshot)
         )
 
     def _items(self, snapshot: Snapshot[Any]) -> bytes:

@@ -12,7 +12,14 @@ from server.engine.marks import PositionEvent, PositionMarks
 from server.engine.positions import PositionView
 from server.engine.status import EngineStatus
 from server.rpc.engine_messages import metrics_message, trading_message
-from server.rpc.messages import capped32, decimal_text, stream_message, timestamp
+from server.rpc.messages import (
+    SNAPSHOT_REASONS,
+    capped32,
+    decimal_text,
+    stream_message,
+    timestamp,
+    varint,
+)
 from server.streams.topic import STEP_SECONDS
 from server.streams.watch import Snapshot, StreamItem, ViewChange
 
@@ -75,13 +82,15 @@ def watch_positions_messages(
     *,
     step_seconds: float = STEP_SECONDS,
     clock: Callable[[], float] = time.perf_counter,
-) -> Iterator[pb.WatchPositionsResponse]:
-    """The messages of one stream item: a snapshot in parts (``more`` on all but the last),
-    anything else as one message. A part holds at most ``SNAPSHOT_PART`` positions (a thousand
-    engines hold some 60,000 open ones, far past a client's 4 MB message limit) and no more
-    than were rendered within ``step_seconds`` (at least one): the stream sends each part, and
-    so lets the loop run, before it renders the next. (Parts of 1,000 held the loop for
-    25-50 ms each while ten watchers took their snapshots, every engine's cycle waiting.)"""
+) -> Iterator[pb.WatchPositionsResponse | bytes]:
+    """The messages of one stream item: a snapshot in parts, serialised (``more`` on all but
+    the last), anything else as one message. A part holds at most ``SNAPSHOT_PART`` positions
+    (a thousand engines hold some 60,000 open ones, far past a client's 4 MB message limit)
+    and no more than were rendered within ``step_seconds`` (at least one): the stream sends
+    each part, and so lets the loop run, before it renders the next. (Parts of 1,000 held the
+    loop for 25-50 ms each while ten watchers took their snapshots, every engine's cycle
+    waiting.) Each position is rendered once per view (:func:`position_wire`): watchers that
+    take their snapshots about the same time share the work."""
     if not isinstance(item, Snapshot):
         yield watch_positions_message(item)
         return
@@ -91,16 +100,41 @@ def watch_positions_messages(
         began = clock()
         rendered = []
         for position in items[start : start + SNAPSHOT_PART]:
-            rendered.append(_position_only(position))
+            assert isinstance(position, PositionView), "a snapshot holds positions, never marks"
+            rendered.append(position_wire(position))
             if clock() - began >= step_seconds:
                 break
         start += len(rendered)
-        message = watch_positions_message(Snapshot(item.revision, (), item.reason))
-        message.snapshot.positions.extend(rendered)
-        message.snapshot.more = start < len(items)
-        yield message
-        if not message.snapshot.more:
+        yield _snapshot_part(item, rendered, more=start < len(items))
+        if start >= len(items):
             return
+
+
+def position_wire(position: PositionView) -> bytes:
+    """``position_message(position)`` serialised, made once per view and kept on it (a view
+    never changes; its copies start without it)."""
+    wire = position.memo
+    if not isinstance(wire, bytes):
+        wire = position_message(position).SerializeToString()
+        object.__setattr__(position, "memo", wire)  # (the one field a frozen view lets change)
+    return wire
+
+
+_SNAPSHOT = pb.WatchPositionsResponse.DESCRIPTOR.fields_by_name["snapshot"].number
+_POSITIONS = pb.PositionSnapshot.DESCRIPTOR.fields_by_name["positions"].number
+
+
+def _snapshot_part(item: Snapshot[PositionEvent], positions: list[bytes], *, more: bool) -> bytes:
+    """A snapshot response with these serialised positions, byte for byte what serialising the
+    message gives (fields in number order, each once)."""
+    head = pb.WatchPositionsResponse(revision=item.revision)
+    head.event_time.GetCurrentTime()
+    tag = varint(_POSITIONS << 3 | 2)
+    rest = pb.PositionSnapshot(reason=SNAPSHOT_REASONS[item.reason], more=more)
+    body = b"".join(
+        (*(b"".join((tag, varint(len(p)), p)) for p in positions), rest.SerializeToString())
+    )
+    return b"".join((head.SerializeToString(), varint(_SNAPSHOT << 3 | 2), varint(len(body)), body))
 
 
 def watch_positions_message(item: StreamItem[PositionEvent]) -> pb.WatchPositionsResponse:
