@@ -1,7 +1,7 @@
 """Engines at scale against the exchange simulator, and the indications vectorised vs a loop.
 
     python bench/engines.py [--engines 100] [--symbols 20] [--seconds 60]
-                            [--database sqlite|postgresql]
+                            [--database sqlite|postgresql] [--watchers 10] [--settle 0]
 
 Issue 13's targets: 1,000 engines x 20 symbols, 120 s: server CPU <= 100 % of one core, every
 engine's cycle p99 <= 100 ms (start-up included: an engine's percentiles cover its last 1,000
@@ -27,6 +27,12 @@ positions for all six parameter sets (entry/strategy) on every symbol — each f
 streamed at once, open positions re-marked and their running state stored every 5 s. The
 simulator's random walk makes the entries fire, so positions open and close during the run;
 the report gives how many. (No live trading: live orders are exchange-bound, not CPU-bound.)
+With ``--watchers W``: W ``WatchEngines`` and W ``WatchPositions`` streams (bench/watchers.py)
+measure each change's delivery. Every engine sees the same simulated prices with the same six
+parameter sets, so they fill together: bursts of tens of thousands of position changes within
+a second or two, with tens a second in between. The report gives the bursts (seconds with more
+than ``BURST`` position changes per watcher, and the second after) and each stream's delivery
+p99 outside them, beside the p99 over the whole window.
 Timings are reported, never asserted.
 """
 
@@ -49,7 +55,7 @@ from cts.engine.v1 import engine_pb2 as epb  # noqa: E402
 from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
 
 from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, say  # noqa: E402
-from bench.watchers import WatcherProcess  # noqa: E402
+from bench.watchers import BURST, Timeline, WatcherProcess, burst_figures  # noqa: E402
 from server.engine import indications  # noqa: E402
 from server.engine.presets import DEFAULT  # noqa: E402
 from tests.support.rpc import engine_statuses  # noqa: E402
@@ -189,8 +195,12 @@ async def engines_run(
             cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
             rss_after = rss_bytes(pid)
             streamed: dict[str, float] = {}
-            for client in clients:
-                streamed.update(await client.stop())
+            timelines: dict[str, Timeline] = {}
+            for kind, client in zip(("status", "position"), clients, strict=True):
+                result, timelines[kind] = await client.stop()
+                streamed.update(result)
+            if timelines:
+                streamed.update(burst_figures(timelines["status"], timelines["position"]))
             listed = await engines.ListEngineStatuses(
                 epb.ListEngineStatusesRequest(), metadata=AUTH
             )
@@ -348,6 +358,16 @@ def main() -> None:
             f"      and marks            {figures['position_marks_per_s']:.0f} events/s re-marking "
             f"{figures['position_mark_rows_per_s']:.0f} positions/s per watcher, delivery p99 "
             f"{figures['position_marks_p99_ms']:.1f} ms"
+        )
+        print(
+            f"    position bursts        {int(figures['burst_seconds'])} s of the window "
+            f"(a second with over {BURST} position changes per watcher, and the one after): "
+            f"{int(figures['burst_changes'])} changes per watcher, at most "
+            f"{int(figures['burst_largest'])} in a second"
+        )
+        print(
+            f"      outside them         delivery p99 {figures['status_quiet_p99_ms']:.1f} ms "
+            f"(WatchEngines), {figures['position_quiet_p99_ms']:.1f} ms (WatchPositions)"
         )
         print(
             f"    stream resyncs         "

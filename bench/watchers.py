@@ -13,7 +13,11 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 import time
+from array import array
+from collections import Counter
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -25,6 +29,10 @@ from cts.stream.v1 import stream_pb2
 from bench.exchange_access import AUTH
 
 BATCH = 1000  # max_batch, as the dashboard asks (the server's most)
+#: A burst: a second in which a position watcher receives more than this many changes (every
+#: engine trading the simulator's same prices with the same six parameter sets fills at once:
+#: tens of thousands of changes within a second or two, against tens a second in between).
+BURST = 2000
 
 
 class Watcher:
@@ -83,6 +91,55 @@ class Watcher:
             self.mark_rows += len(message.marks.marks)
 
 
+@dataclass
+class Timeline:
+    """Every change the watchers of one kind received: when (the wall clock's whole second)
+    and its delivery delay (s), and how many watchers there were."""
+
+    seconds: array[int]
+    delays: array[float]
+    watchers: int
+
+    @classmethod
+    def of(cls, watchers: list[Watcher]) -> Timeline:
+        seconds, delays = array("q"), array("d")
+        for watcher in watchers:
+            seconds.extend(int(t) for t in watcher.received_at)
+            delays.extend(watcher.delays)
+        return cls(seconds, delays, len(watchers))
+
+    def per_watcher(self) -> Counter[int]:
+        """Changes received per watcher, by second."""
+        counts = Counter(self.seconds)
+        return Counter({second: n // max(1, self.watchers) for second, n in counts.items()})
+
+
+def bursts(positions: Timeline, threshold: int = BURST) -> set[int]:
+    """The seconds in which a position watcher received more than ``threshold`` changes, and
+    the second after each (what a burst left waiting)."""
+    busy = {second for second, n in positions.per_watcher().items() if n > threshold}
+    return busy | {second + 1 for second in busy}
+
+
+def outside(timeline: Timeline, seconds: set[int]) -> list[float]:
+    """The delays (s) of the changes received outside ``seconds``."""
+    return [d for s, d in zip(timeline.seconds, timeline.delays, strict=True) if s not in seconds]
+
+
+def burst_figures(status: Timeline, position: Timeline) -> dict[str, float]:
+    """How much of the window the position bursts took, the largest, and each stream's
+    delivery p99 over the rest of the window."""
+    busy = bursts(position)
+    per_watcher = position.per_watcher()
+    return {
+        "burst_seconds": float(len(busy)),
+        "burst_largest": float(max(per_watcher.values(), default=0)),
+        "burst_changes": float(sum(n for second, n in per_watcher.items() if second in busy)),
+        "status_quiet_p99_ms": 1000 * percentile(outside(status, busy), 0.99),
+        "position_quiet_p99_ms": 1000 * percentile(outside(position, busy), 0.99),
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
@@ -139,13 +196,16 @@ async def _watch(target: str, kind: str, count: int, pipe: Connection) -> None:
         watcher.counting = False
     result = figures(kind, watchers, wall)
     result[f"{kind}_client_cpu_share"] = cpu / wall
+    timeline = Timeline.of(watchers)
+    for failure in sorted({w.failure for w in watchers if w.failure}):
+        print(f"[watchers] a {kind} stream failed: {failure}", file=sys.stderr, flush=True)
     for stream in streams:
         stream.cancel()
     for task in following:
         task.cancel()
     for channel in channels:
         await channel.close()
-    pipe.send(("figures", result))
+    pipe.send(("figures", result, timeline))
 
 
 def _process(target: str, kind: str, count: int, pipe: Connection) -> None:
@@ -172,11 +232,12 @@ class WatcherProcess:
     def go(self) -> None:
         self._pipe.send("go")
 
-    async def stop(self) -> dict[str, float]:
+    async def stop(self) -> tuple[dict[str, float], Timeline]:
+        """The figures of :func:`figures`, and every change's arrival and delay."""
         self._pipe.send("stop")
-        what, result = await asyncio.to_thread(self._pipe.recv)
+        what, result, timeline = await asyncio.to_thread(self._pipe.recv)
         assert what == "figures", what
         self.process.join(timeout=30)
         if self.process.is_alive():
             os.kill(self.process.pid, 9)
-        return dict(result)
+        return dict(result), timeline
