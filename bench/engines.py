@@ -55,7 +55,7 @@ from cts.engine.v1 import engine_pb2 as epb  # noqa: E402
 from cts.engine.v1 import engine_pb2_grpc  # noqa: E402
 
 from bench.exchange_access import AUTH, EXCHANGES, Server, Simulator, connect, say  # noqa: E402
-from bench.watchers import BURST, Timeline, WatcherProcess, burst_figures  # noqa: E402
+from bench.watchers import BURST, KINDS, Timeline, WatcherProcess, burst_figures  # noqa: E402
 from server.engine import indications  # noqa: E402
 from server.engine.presets import DEFAULT  # noqa: E402
 from tests.support.rpc import engine_statuses  # noqa: E402
@@ -178,17 +178,17 @@ async def engines_run(
             )
             # Each kind of watcher in a process of its own (bench.watchers), as outside clients.
             clients = (
-                [WatcherProcess(server.target, kind, watchers) for kind in ("status", "position")]
+                {kind: WatcherProcess(server.target, kind, watchers) for kind in KINDS}
                 if watchers
-                else []
+                else {}
             )
             if clients:
-                took = max([await client.synced() for client in clients])
+                took = max([await client.synced() for client in clients.values()])
                 say(f"every watcher's snapshot whole in {took:.1f} s")
             if settle:
                 say(f"letting the engines' opening burst settle for {settle:g} s")
                 await asyncio.sleep(settle)  # --settle: the steady state is what is measured
-            for client in clients:
+            for client in clients.values():
                 client.go()
             cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
             await asyncio.sleep(seconds)  # the measured interval itself
@@ -196,7 +196,7 @@ async def engines_run(
             rss_after = rss_bytes(pid)
             streamed: dict[str, float] = {}
             timelines: dict[str, Timeline] = {}
-            for kind, client in zip(("status", "position"), clients, strict=True):
+            for kind, client in clients.items():
                 result, timelines[kind] = await client.stop()
                 streamed.update(result)
             if timelines:

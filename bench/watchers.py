@@ -28,6 +28,7 @@ from cts.stream.v1 import stream_pb2
 
 from bench.exchange_access import AUTH
 
+KINDS = ("status", "position")  # WatchEngines, WatchPositions
 BATCH = 1000  # max_batch, as the dashboard asks (the server's most)
 #: A burst: a second in which a position watcher receives more than this many changes (every
 #: engine trading the simulator's same prices with the same six parameter sets fills at once:
