@@ -115,10 +115,11 @@ class Timeline:
         return Counter({second: n // max(1, self.watchers) for second, n in counts.items()})
 
 
-def bursts(positions: Timeline, threshold: int = BURST) -> set[int]:
-    """The seconds in which a position watcher received more than ``threshold`` changes, and
-    the second after each (what a burst left waiting)."""
-    busy = {second for second, n in positions.per_watcher().items() if n > threshold}
+def bursts(per_watcher: Counter[int], threshold: int = BURST) -> set[int]:
+    """The seconds in which a position watcher received more than ``threshold`` changes
+    (``per_watcher``: :meth:`Timeline.per_watcher`), and the second after each (what a burst
+    left waiting)."""
+    busy = {second for second, n in per_watcher.items() if n > threshold}
     return busy | {second + 1 for second in busy}
 
 
@@ -130,8 +131,8 @@ def outside(timeline: Timeline, seconds: set[int]) -> list[float]:
 def burst_figures(status: Timeline, position: Timeline) -> dict[str, float]:
     """How much of the window the position bursts took, the largest, and each stream's
     delivery p99 over the rest of the window."""
-    busy = bursts(position)
     per_watcher = position.per_watcher()
+    busy = bursts(per_watcher)
     return {
         "burst_seconds": float(len(busy)),
         "burst_largest": float(max(per_watcher.values(), default=0)),

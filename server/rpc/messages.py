@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -211,15 +211,29 @@ def batch_bytes(response_type: Any, revision: int, encoded: Sequence[bytes]) -> 
     gives."""
     batch = response_type.DESCRIPTOR.fields_by_name["batch"]
     responses = batch.message_type.fields_by_name["responses"]
-    tag = varint(responses.number << 3 | 2)
-    body = b"".join(b"".join((tag, varint(len(e)), e)) for e in encoded)
+    body = repeated(responses.number, encoded)
+    return stamped_head(response_type, revision) + length_delimited(batch.number, body)
+
+
+def stamped_head(response_type: Any, revision: int) -> bytes:
+    """A watch response's first fields, serialised: ``revision`` and ``event_time`` (now)."""
     head = response_type(revision=revision)
     head.event_time.GetCurrentTime()
-    batch_tag = varint(batch.number << 3 | 2)
-    return b"".join((head.SerializeToString(), batch_tag, varint(len(body)), body))
+    return head.SerializeToString()  # type: ignore[no-any-return]
 
 
-def varint(value: int) -> bytes:
+def length_delimited(number: int, payload: bytes) -> bytes:
+    """Field ``number`` holding ``payload`` (a serialised message), as it goes on the wire."""
+    return b"".join((_varint(number << 3 | 2), _varint(len(payload)), payload))
+
+
+def repeated(number: int, payloads: Iterable[bytes]) -> bytes:
+    """Repeated message field ``number`` holding ``payloads`` (serialised), in order."""
+    tag = _varint(number << 3 | 2)
+    return b"".join(b"".join((tag, _varint(len(p)), p)) for p in payloads)
+
+
+def _varint(value: int) -> bytes:
     """``value`` (not negative) as a protobuf varint."""
     out = bytearray()
     while value > 0x7F:
@@ -261,7 +275,7 @@ class SerializedStream:
         self._item_field = item_field
         snapshot = response_type.DESCRIPTOR.fields_by_name["snapshot"]
         self._snapshot_type = type(response_type().snapshot)
-        self._snapshot_tag = varint(snapshot.number << 3 | 2)  # length-delimited
+        self._snapshot_number = snapshot.number
         # (revision, id of each item) -> (the items, kept so that no id is reused while
         # cached; their encoding)
         self._bodies: dict[tuple[int, tuple[int, ...]], tuple[Sequence[Any], bytes]] = {}
@@ -273,15 +287,15 @@ class SerializedStream:
             return encoded
         if isinstance(item, ViewBatch):
             raise TypeError("a batch is put together by batch_parts")
-        head = self._response_type(revision=item.revision)
-        head.event_time.GetCurrentTime()
         if isinstance(item, Heartbeat):
+            head = self._response_type(revision=item.revision)
+            head.event_time.GetCurrentTime()
             head.heartbeat.SetInParent()
             return head.SerializeToString()  # type: ignore[no-any-return]
         reason = self._snapshot_type(reason=SNAPSHOT_REASONS[item.reason]).SerializeToString()
-        snapshot = self._items(item) + reason
-        return b"".join(
-            (head.SerializeToString(), self._snapshot_tag, varint(len(snapshot)), snapshot)
+        body = self._items(item) + reason
+        return stamped_head(self._response_type, item.revision) + length_delimited(
+            self._snapshot_number, body
         )
 
     def _items(self, snapshot: Snapshot[Any]) -> bytes:

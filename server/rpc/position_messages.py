@@ -16,9 +16,11 @@ from server.rpc.messages import (
     SNAPSHOT_REASONS,
     capped32,
     decimal_text,
+    length_delimited,
+    repeated,
+    stamped_head,
     stream_message,
     timestamp,
-    varint,
 )
 from server.streams.topic import STEP_SECONDS
 from server.streams.watch import Snapshot, StreamItem, ViewChange
@@ -127,14 +129,10 @@ _POSITIONS = pb.PositionSnapshot.DESCRIPTOR.fields_by_name["positions"].number
 def _snapshot_part(item: Snapshot[PositionEvent], positions: list[bytes], *, more: bool) -> bytes:
     """A snapshot response with these serialised positions, byte for byte what serialising the
     message gives (fields in number order, each once)."""
-    head = pb.WatchPositionsResponse(revision=item.revision)
-    head.event_time.GetCurrentTime()
-    tag = varint(_POSITIONS << 3 | 2)
     rest = pb.PositionSnapshot(reason=SNAPSHOT_REASONS[item.reason], more=more)
-    body = b"".join(
-        (*(b"".join((tag, varint(len(p)), p)) for p in positions), rest.SerializeToString())
-    )
-    return b"".join((head.SerializeToString(), varint(_SNAPSHOT << 3 | 2), varint(len(body)), body))
+    body = repeated(_POSITIONS, positions) + rest.SerializeToString()
+    head = stamped_head(pb.WatchPositionsResponse, item.revision)
+    return head + length_delimited(_SNAPSHOT, body)
 
 
 def watch_positions_message(item: StreamItem[PositionEvent]) -> pb.WatchPositionsResponse:
